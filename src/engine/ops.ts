@@ -35,3 +35,22 @@ export function pixelUnshuffle(x: tf.Tensor4D, r: number): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   return tf.tidy(() => tf.reshape(tf.transpose(tf.reshape(x, [n, h / r, r, w / r, r, c]), [0, 1, 3, 2, 4, 5]), [n, h / r, w / r, c * r * r]));
 }
+
+/** Batched matrix product a[b,m,k] @ b[b,k,n] → [b,m,n] (MDTA's channel attention). */
+export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeA = false, transposeB = false): tf.Tensor3D {
+  return tf.matMul(a, b, transposeA, transposeB);
+}
+
+/** GELU activation (GDFN's gate). */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2)))));
+}
+
+/** LayerNorm over the last (channel) axis with learned scale and bias ([C] each). */
+export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5): T {
+  return tf.tidy(() => {
+    const axis = x.rank - 1;
+    const { mean, variance } = tf.moments(x, axis, true);
+    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), gamma), beta) as T;
+  });
+}
