@@ -1,11 +1,15 @@
 /**
  * Differentiable ops that the model uses, with gradients that run on the wasm backend.
  *
- * PLACEHOLDER: for now these delegate to tfjs built-ins (their gradients exist on `cpu` but not
- * all on `wasm`). The engine work replaces each with a custom-gradient version built from forward
- * kernels wasm has, checked against cpu. Model code must call these, never tf.conv2d & co directly.
+ * Importing this module registers abair's kernel gradients (grad/kernel-gradients.ts): the Node
+ * build of tfjs-core registers none, and wasm lacks the conv/depthwise backprop kernels. Conv and
+ * depthwise gradients are themselves forward convolutions (grad/conv.ts, grad/depthwise.ts);
+ * matrix products keep operands non-transposed (grad/matmul.ts). Model code must call these ops.
+ * Do not use tf.fused.* while training: their custom gradients call the missing backprop kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import './grad/kernel-gradients.js';
+import { plainMatMul } from './grad/matmul.js';
 
 /** 2-D convolution, NHWC, filter [kh, kw, cin, cout]. */
 export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride = 1, pad: 'same' | 'valid' = 'same'): tf.Tensor4D {
@@ -22,7 +26,7 @@ export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return tf.matMul(a, b);
 }
 
-/** [N,H,W,C·r²] → [N,H·r,W·r,C] (inverse of pixelUnshuffle). */
+/** [N,H,W,C·r²] → [N,H·r,W·r,C] (inverse of pixelUnshuffle). Reshape+transpose, so differentiable. */
 export function pixelShuffle(x: tf.Tensor4D, r: number): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   const co = c / (r * r);
@@ -36,14 +40,20 @@ export function pixelUnshuffle(x: tf.Tensor4D, r: number): tf.Tensor4D {
   return tf.tidy(() => tf.reshape(tf.transpose(tf.reshape(x, [n, h / r, r, w / r, r, c]), [0, 1, 3, 2, 4, 5]), [n, h / r, w / r, c * r * r]));
 }
 
-/** Batched matrix product a[b,m,k] @ b[b,k,n] → [b,m,n] (MDTA's channel attention). */
+/**
+ * Batched matrix product a[b,m,k] @ b[b,k,n] → [b,m,n] (MDTA's channel attention). Transposes are
+ * explicit tf.transpose calls so forward and backward use wasm's fast non-transposed product.
+ */
 export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeA = false, transposeB = false): tf.Tensor3D {
-  return tf.matMul(a, b, transposeA, transposeB);
+  return plainMatMul(a, b, transposeA, transposeB);
 }
 
-/** GELU activation (GDFN's gate). */
+/**
+ * GELU activation (GDFN's gate), the exact erf form x·Φ(x). Kept over x·sigmoid(1.702x) because
+ * that approximation is off by up to ~0.02 and was not faster enough to matter (docs/engine.md).
+ */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2)))));
+  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))));
 }
 
 /** LayerNorm over the last (channel) axis with learned scale and bias ([C] each). */
@@ -51,6 +61,6 @@ export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: t
   return tf.tidy(() => {
     const axis = x.rank - 1;
     const { mean, variance } = tf.moments(x, axis, true);
-    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), gamma), beta) as T;
+    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta) as T;
   });
 }

@@ -1,4 +1,45 @@
-import type { Command } from 'commander';
+/**
+ * `abair model info`: parameter counts per part (backbone, segmentation head, each adapter,
+ * estimator), analytic GFLOPs per megapixel, adapters and estimator classes, for a preset or for
+ * a folder/file of weights.
+ */
+import { Command, Option } from 'commander';
+import { DEFAULT_LORA_RANK } from '../../model/lora.js';
+import { PRESET_NAMES } from '../../model/config.js';
+import { formatSummary, summarizePreset, summarizeWeights } from '../../model/summary.js';
+import { UsageError, UserError } from '../errors.js';
 
-/** Registers `abair model` (placeholder until its issue lands: registers nothing yet). */
-export function register(_program: Command): void {}
+interface InfoFlags {
+  preset?: string;
+  rank: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  const model = program.command('model').description('inspect restoration models (architecture presets and weight files)');
+  model
+    .command('info')
+    .description('parameters per part, GFLOPs per megapixel, adapters and estimator classes')
+    .argument('[weights]', 'a weights folder (backbone.safetensors, lora-*.safetensors, estimator.safetensors) or one .safetensors file')
+    .addOption(new Option('--preset <name>', 'describe an architecture preset instead of weight files').choices(PRESET_NAMES))
+    .option('--rank <r>', 'LoRA rank assumed for a preset\'s per-task adapter', String(DEFAULT_LORA_RANK))
+    .option('--json', 'print one JSON object instead of text')
+    .addHelpText('after', `
+Examples:
+  abair model info --preset tiny
+  abair model info --preset restormer --json
+  abair model info weights/          (every file in the folder, read from the .json configs)
+  abair model info weights/lora-rain.safetensors`)
+    .action(async (weights: string | undefined, flags: InfoFlags) => {
+      if ((weights === undefined) === (flags.preset === undefined)) throw new UsageError('give either --preset <name> or a weights folder/file (not both)');
+      const rank = Number(flags.rank);
+      if (!Number.isInteger(rank) || rank < 1) throw new UsageError('--rank must be a positive integer');
+      let summary;
+      try {
+        summary = flags.preset ? summarizePreset(flags.preset, rank) : await summarizeWeights(weights!);
+      } catch (err) {
+        throw err instanceof UserError ? err : new UserError((err as Error).message);
+      }
+      console.log(flags.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
+    });
+}

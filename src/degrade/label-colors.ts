@@ -1,0 +1,64 @@
+/**
+ * Colours for rendering class maps. Fixed per degradation name (not per class index), so a class
+ * keeps its colour whatever class list a run uses.
+ */
+import { createImage, type RGBImage } from '../image/types.js';
+import type { DegradationName } from './types.js';
+
+export const CLEAN_COLOR = '#000000';
+
+export const LABEL_COLORS: Record<DegradationName, string> = {
+  rain: '#2f7fff', // blue
+  haze: '#bfbfbf', // light grey
+  noise: '#ff3fd2', // magenta
+  blur: '#ff9a1f', // orange
+  lowlight: '#7a2fbf', // purple
+  jpeg: '#33cc33', // green
+  bitdepth: '#ffe01f', // yellow
+  snow: '#3fffff', // cyan
+};
+
+export function hexToRgb(hex: string): [number, number, number] {
+  const v = parseInt(hex.slice(1), 16);
+  return [((v >> 16) & 255) / 255, ((v >> 8) & 255) / 255, (v & 255) / 255];
+}
+
+/** The class map (0 = clean, 1+k = classes[k]) as a colour image. */
+export function renderClassMap(classMap: Uint8Array, width: number, height: number, classes: readonly DegradationName[]): RGBImage {
+  const palette = [hexToRgb(CLEAN_COLOR), ...classes.map((c) => hexToRgb(LABEL_COLORS[c]))];
+  const img = createImage(width, height);
+  for (let i = 0; i < width * height; i++) {
+    const rgb = palette[classMap[i]!];
+    if (!rgb) throw new Error(`class map value ${classMap[i]} outside 0..${classes.length}`);
+    img.data.set(rgb, 3 * i);
+  }
+  return img;
+}
+
+/**
+ * The multi-label mask (H·W·K) as a colour image: one class → its colour; several stacked → diagonal
+ * stripes of their colours (6 px wide), so overlaps stay visible; none → black.
+ */
+export function renderLabels(labels: Uint8Array, width: number, height: number, classes: readonly DegradationName[]): RGBImage {
+  const K = classes.length;
+  if (labels.length !== width * height * K) throw new Error(`labels have ${labels.length} values, expected ${width}×${height}×${K}`);
+  const palette = classes.map((c) => hexToRgb(LABEL_COLORS[c]));
+  const img = createImage(width, height);
+  const present: number[] = [];
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      present.length = 0;
+      for (let k = 0; k < K; k++) if (labels[i * K + k]) present.push(k);
+      if (present.length === 0) continue;
+      const k = present[Math.floor((x + y) / 6) % present.length]!;
+      img.data.set(palette[k]!, 3 * i);
+    }
+  }
+  return img;
+}
+
+/** One line per class: index, name, colour. */
+export function legendLines(classes: readonly DegradationName[]): string[] {
+  return [`  0 clean     ${CLEAN_COLOR} (black)`, ...classes.map((c, k) => `  ${k + 1} ${c.padEnd(9)} ${LABEL_COLORS[c]}`)];
+}

@@ -1,0 +1,208 @@
+/**
+ * Reading images into the shared RGBImage (float32 RGB in [0,1]) with sharp, plus a BMP fallback.
+ *
+ * - EXIF orientation is applied, so pixels are as a viewer shows them.
+ * - 16-bit sources keep their precision (decoded as ushort / 65535), 8-bit ones are / 255.
+ * - Grayscale is replicated to RGB; `info.channels` still tells what the file held.
+ * - Alpha is returned separately and untouched (not premultiplied, not composited).
+ * - Broken inputs are refused with one line naming the file: missing, empty, truncated, not an
+ *   image, or larger than `maxPixels` (checked from the header, before pixels are decoded).
+ */
+import { promises as fs } from 'node:fs';
+import sharp from 'sharp';
+import type { Metadata, OutputInfo } from 'sharp';
+import { UserError } from '../cli/errors.js';
+import type { RGBImage } from '../image/types.js';
+import { BmpFormatError, decodeBmp, isBmp, readBmpHeader } from './bmp.js';
+
+export interface ImageInfo {
+  /** after EXIF orientation, i.e. the size of the decoded image */
+  width: number;
+  height: number;
+  /** channels in the source file: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA (or CMYK) */
+  channels: number;
+  bitDepth: 8 | 16;
+  hasAlpha: boolean;
+  /** 'png', 'jpeg', 'webp', 'tiff', 'bmp', 'gif', ... */
+  format: string;
+  /** EXIF orientation tag (1-8) as stored in the file, before it was applied; absent if none */
+  orientation?: number;
+}
+
+export interface LoadedImage {
+  image: RGBImage;
+  /** H·W alpha in [0,1], or null when the source has none */
+  alpha: Float32Array | null;
+  info: ImageInfo;
+}
+
+export interface ReadOptions {
+  /** refuse images with more pixels than this (default 100 000 000) */
+  maxPixels?: number;
+}
+
+/** A file that cannot be read as an image; the message is one line naming the file. */
+export class ImageReadError extends UserError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImageReadError';
+  }
+}
+
+const DEFAULT_MAX_PIXELS = 100_000_000;
+
+interface Source {
+  bytes: Buffer;
+  /** how messages name the input */
+  name: string;
+}
+
+async function loadSource(input: string | Uint8Array): Promise<Source> {
+  if (typeof input !== 'string') {
+    return { bytes: Buffer.from(input.buffer, input.byteOffset, input.byteLength), name: '(image data)' };
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(input);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a folder, not an image' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new ImageReadError(`${input}: ${reason}`);
+  }
+  return { bytes, name: input };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0].trim();
+}
+
+/** Maps a sharp failure to a one-line user message. */
+function decodeFailure(source: Source, err: unknown): ImageReadError {
+  const message = firstLine(err instanceof Error ? err.message : String(err));
+  if (/unsupported image format/i.test(message)) {
+    return new ImageReadError(`${source.name}: not a recognised image (readable: PNG, JPEG, WebP, TIFF, BMP, GIF, HEIF/AVIF)`);
+  }
+  if (/pixel limit/i.test(message)) return new ImageReadError(`${source.name}: image is larger than the pixel limit`);
+  if (/premature end|truncat|read error|corrupt|unexpected end|end of (file|stream)/i.test(message)) {
+    return new ImageReadError(`${source.name}: truncated or corrupt image (${message})`);
+  }
+  return new ImageReadError(`${source.name}: cannot decode image (${message})`);
+}
+
+function checkPixelLimit(source: Source, width: number, height: number, maxPixels: number): void {
+  if (width * height > maxPixels) {
+    throw new ImageReadError(
+      `${source.name}: image is ${width}×${height} = ${width * height} pixels, more than the limit of ${maxPixels}`,
+    );
+  }
+}
+
+function checkNotEmpty(source: Source): void {
+  if (source.bytes.length === 0) throw new ImageReadError(`${source.name}: empty file (0 bytes)`);
+}
+
+function bmpInfo(source: Source): ImageInfo {
+  try {
+    const header = readBmpHeader(source.bytes);
+    return { width: header.width, height: header.height, channels: header.hasAlpha ? 4 : 3, bitDepth: 8, hasAlpha: header.hasAlpha, format: 'bmp' };
+  } catch (err) {
+    if (err instanceof BmpFormatError) throw new ImageReadError(`${source.name}: ${err.message}`);
+    throw err;
+  }
+}
+
+const SIXTEEN_BIT_DEPTHS = new Set(['ushort', 'short', 'uint', 'int', 'float', 'double']);
+
+async function sharpInfo(source: Source): Promise<ImageInfo> {
+  let meta: Metadata;
+  try {
+    // Header only: no pixel limit here, so huge images get our own clear size message.
+    meta = await sharp(source.bytes, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw decodeFailure(source, err);
+  }
+  if (!meta.width || !meta.height || !meta.format) throw new ImageReadError(`${source.name}: image header has no size`);
+  const oriented = meta.autoOrient ?? { width: meta.width, height: meta.height };
+  return {
+    width: oriented.width,
+    height: oriented.height,
+    channels: meta.channels ?? 3,
+    // Anything wider than 8 bits is decoded through 16-bit RGB, which keeps it exact up to 16.
+    bitDepth: meta.depth && SIXTEEN_BIT_DEPTHS.has(meta.depth) ? 16 : 8,
+    hasAlpha: meta.hasAlpha ?? false,
+    format: meta.format,
+    ...(meta.orientation !== undefined ? { orientation: meta.orientation } : {}),
+  };
+}
+
+/** Reads only the header: size, channels, bit depth, alpha, format and EXIF orientation. */
+export async function readImageInfo(input: string | Uint8Array): Promise<ImageInfo> {
+  const source = await loadSource(input);
+  checkNotEmpty(source);
+  return isBmp(source.bytes) ? bmpInfo(source) : sharpInfo(source);
+}
+
+/** Splits interleaved RGB(A) samples into the float image and optional alpha plane. */
+function toLoaded(samples: ArrayLike<number>, width: number, height: number, channels: number, scale: number, info: ImageInfo): LoadedImage {
+  if (channels !== 3 && channels !== 4) throw new Error(`internal: expected 3 or 4 decoded channels, got ${channels}`);
+  const count = width * height;
+  const data = new Float32Array(count * 3);
+  const alpha = channels === 4 ? new Float32Array(count) : null;
+  const inv = 1 / scale;
+  for (let i = 0, s = 0; i < count; i++, s += channels) {
+    data[i * 3] = samples[s] * inv;
+    data[i * 3 + 1] = samples[s + 1] * inv;
+    data[i * 3 + 2] = samples[s + 2] * inv;
+    if (alpha) alpha[i] = samples[s + 3] * inv;
+  }
+  return { image: { width, height, data }, alpha, info };
+}
+
+function readBmp(source: Source, maxPixels: number): LoadedImage {
+  const info = bmpInfo(source);
+  checkPixelLimit(source, info.width, info.height, maxPixels);
+  try {
+    const { pixels, channels } = decodeBmp(source.bytes);
+    return toLoaded(pixels, info.width, info.height, channels, 255, info);
+  } catch (err) {
+    if (err instanceof BmpFormatError) throw new ImageReadError(`${source.name}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Native-endian 16-bit samples (what sharp emits), copied only if the buffer is misaligned. */
+function ushortView(data: Buffer): Uint16Array {
+  if (data.byteOffset % 2 === 0) return new Uint16Array(data.buffer, data.byteOffset, data.byteLength >> 1);
+  const copy = new Uint8Array(data.byteLength);
+  copy.set(data);
+  return new Uint16Array(copy.buffer);
+}
+
+async function readWithSharp(source: Source, maxPixels: number): Promise<LoadedImage> {
+  const info = await sharpInfo(source);
+  checkPixelLimit(source, info.width, info.height, maxPixels);
+  const wide = info.bitDepth === 16;
+  let decoded: { data: Buffer; info: OutputInfo };
+  try {
+    decoded = await sharp(source.bytes, { failOn: 'truncated', limitInputPixels: maxPixels })
+      .autoOrient()
+      // Converting to (16-bit) sRGB replicates gray, converts CMYK / ICC profiles, keeps alpha.
+      .toColourspace(wide ? 'rgb16' : 'srgb')
+      .raw({ depth: wide ? 'ushort' : 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    throw decodeFailure(source, err);
+  }
+  const { data, info: out } = decoded;
+  const samples = wide ? ushortView(data) : data;
+  return toLoaded(samples, out.width, out.height, out.channels, wide ? 65535 : 255, info);
+}
+
+/** Decodes an image file (or its bytes) into RGB float32 in [0,1] plus optional alpha. */
+export async function readImage(input: string | Uint8Array, options: ReadOptions = {}): Promise<LoadedImage> {
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const source = await loadSource(input);
+  checkNotEmpty(source);
+  return isBmp(source.bytes) ? readBmp(source, maxPixels) : readWithSharp(source, maxPixels);
+}

@@ -1,0 +1,169 @@
+/**
+ * The ABAIR backbone: a Restormer-style 4-level U-Net.
+ *
+ *   3×3 embed → enc1 ─────────────────────────────────────────────┐ concat → dec1 (2·dim) → refine → 3×3 out → + input
+ *                 └ down → enc2 ───────────────────────┐ concat,1×1 → dec2 ┘ up
+ *                            └ down → enc3 ──┐ concat,1×1 → dec3 ┘ up
+ *                                       └ down → latent ┘ up
+ *
+ * down = 3×3 conv halving channels + pixel-unshuffle ×2; up = 3×3 conv doubling channels +
+ * pixel-shuffle ×2. Every stage is a run of transformer blocks (MDTA + GDFN). Parameter names:
+ * embed, enc1.<i>, down1, enc2.<i>, down2, enc3.<i>, down3, latent.<i>, up4, reduce3, dec3.<i>,
+ * up3, reduce2, dec2.<i>, up2, dec1.<i>, refine.<i>, out, and seg (segmentation head).
+ */
+import { tf } from '../engine/backend.js';
+import * as ops from '../engine/ops.js';
+import { type BackboneConfig, ffnHidden, levelChannels, SIZE_MULTIPLE, validateConfig } from './config.js';
+import { conv1x1OfConcat, conv1x1Spec, conv3x3, conv3x3Specs, type LinearDelta } from './layers/conv.js';
+import { type BlockShape, transformerBlock, transformerBlockLinears, transformerBlockSpecs } from './layers/transformer-block.js';
+import { loraDelta, type LoraAdapter, type LoraTarget } from './lora.js';
+import { cropTo, reflectPadToMultiple } from './padding.js';
+import { createParams, type ParamSpec, type ParamStore, type Params } from './params.js';
+import { segHead, segHeadSpecs } from './seg-head.js';
+
+/** A run of transformer blocks sharing one shape, e.g. `enc2` = the blocks of encoder level 2. */
+export interface Stage {
+  name: string;
+  count: number;
+  shape: BlockShape;
+}
+
+/** The transformer-block stages in execution order. */
+export function stages(config: BackboneConfig): Stage[] {
+  const shape = (channels: number, level: number): BlockShape => ({
+    channels,
+    heads: config.heads[level - 1]!,
+    hidden: ffnHidden(config, channels),
+  });
+  const c = (level: number) => levelChannels(config, level);
+  return [
+    { name: 'enc1', count: config.blocks[0], shape: shape(c(1), 1) },
+    { name: 'enc2', count: config.blocks[1], shape: shape(c(2), 2) },
+    { name: 'enc3', count: config.blocks[2], shape: shape(c(3), 3) },
+    { name: 'latent', count: config.blocks[3], shape: shape(c(4), 4) },
+    { name: 'dec3', count: config.blocks[2], shape: shape(c(3), 3) },
+    { name: 'dec2', count: config.blocks[1], shape: shape(c(2), 2) },
+    // As in Restormer, decoder level 1 and refinement keep the concatenated 2·dim channels.
+    { name: 'dec1', count: config.blocks[0], shape: shape(2 * c(1), 1) },
+    { name: 'refine', count: config.refinementBlocks, shape: shape(2 * c(1), 1) },
+  ];
+}
+
+/** Specs of the restoration network (without the segmentation head). */
+export function backboneSpecs(config: BackboneConfig): ParamSpec[] {
+  validateConfig(config);
+  const c = (level: number) => levelChannels(config, level);
+  const byName = new Map(stages(config).map((s) => [s.name, s]));
+  const blocks = (name: string) => {
+    const s = byName.get(name)!;
+    return Array.from({ length: s.count }, (_, i) => transformerBlockSpecs(`${name}.${i}`, s.shape)).flat();
+  };
+  return [
+    ...conv3x3Specs('embed', config.inChannels, c(1)),
+    ...blocks('enc1'),
+    ...conv3x3Specs('down1', c(1), c(1) / 2),
+    ...blocks('enc2'),
+    ...conv3x3Specs('down2', c(2), c(2) / 2),
+    ...blocks('enc3'),
+    ...conv3x3Specs('down3', c(3), c(3) / 2),
+    ...blocks('latent'),
+    ...conv3x3Specs('up4', c(4), 2 * c(4)),
+    conv1x1Spec('reduce3', 2 * c(3), c(3)),
+    ...blocks('dec3'),
+    ...conv3x3Specs('up3', c(3), 2 * c(3)),
+    conv1x1Spec('reduce2', 2 * c(2), c(2)),
+    ...blocks('dec2'),
+    ...conv3x3Specs('up2', c(2), 2 * c(2)),
+    ...blocks('dec1'),
+    ...blocks('refine'),
+    ...conv3x3Specs('out', 2 * c(1), config.outChannels),
+  ];
+}
+
+/** Backbone + segmentation head: everything Phase I trains, everything a backbone file holds. */
+export function modelSpecs(config: BackboneConfig): ParamSpec[] {
+  return [...backboneSpecs(config), ...segHeadSpecs(config)];
+}
+
+/** Every 1×1 convolution inside a transformer block, in execution order: the LoRA targets. */
+export function loraTargets(config: BackboneConfig): LoraTarget[] {
+  return stages(config).flatMap((s) => Array.from({ length: s.count }, (_, i) => transformerBlockLinears(`${s.name}.${i}`, s.shape)).flat());
+}
+
+export function createBackbone(config: BackboneConfig, seed: number | string = 0): ParamStore {
+  return createParams(modelSpecs(config), seed);
+}
+
+export interface AdapterBlend {
+  adapters: readonly LoraAdapter[];
+  /** [images, adapters]: one-hot (OH), soft weights (SW) or any explicit blend per image. */
+  weights: tf.Tensor2D | number[][];
+}
+
+export interface ForwardOptions {
+  /** LoRA adapters and their per-image weights. */
+  blend?: AdapterBlend;
+  /** Also return the segmentation head's logits (Phase I). */
+  segmentation?: boolean;
+}
+
+export interface ForwardResult {
+  /** [N,H,W,outChannels]: input + predicted residual. */
+  restored: tf.Tensor4D;
+  /** [N,H,W,1+segClasses] logits, when requested. */
+  segLogits?: tf.Tensor4D;
+}
+
+/**
+ * The differentiable forward pass on [N,H,W,C] with H, W multiples of 8 (training crops).
+ * Call inside tf.tidy / a gradient function: intermediates are left to the caller's scope.
+ */
+export function forwardBackbone(params: Params, config: BackboneConfig, input: tf.Tensor4D, options: ForwardOptions = {}): ForwardResult {
+  const [, h, w] = input.shape;
+  if (h % SIZE_MULTIPLE !== 0 || w % SIZE_MULTIPLE !== 0) {
+    throw new Error(`backbone input ${h}×${w} is not a multiple of ${SIZE_MULTIPLE} (use restoreBatch for any size)`);
+  }
+  const lora: LinearDelta | undefined = options.blend ? loraDelta(options.blend.adapters, options.blend.weights) : undefined;
+  const stageList = new Map(stages(config).map((s) => [s.name, s]));
+  const run = (name: string, x: tf.Tensor4D) => {
+    const s = stageList.get(name)!;
+    let y = x;
+    for (let i = 0; i < s.count; i++) y = transformerBlock(params, `${name}.${i}`, y, s.shape.heads, lora);
+    return y;
+  };
+  const down = (name: string, x: tf.Tensor4D) => ops.pixelUnshuffle(conv3x3(params, name, x), 2);
+  const up = (name: string, x: tf.Tensor4D) => ops.pixelShuffle(conv3x3(params, name, x), 2);
+  const concat = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.concat([a, b], 3) as tf.Tensor4D;
+
+  const enc1 = run('enc1', conv3x3(params, 'embed', input));
+  const enc2 = run('enc2', down('down1', enc1));
+  const enc3 = run('enc3', down('down2', enc2));
+  const latent = run('latent', down('down3', enc3));
+  // Skip connections: concatenate with the encoder features, then a 1×1 conv halves the channels.
+  const dec3 = run('dec3', conv1x1OfConcat(params, 'reduce3', [up('up4', latent), enc3]));
+  const dec2 = run('dec2', conv1x1OfConcat(params, 'reduce2', [up('up3', dec3), enc2]));
+  const dec1 = run('dec1', concat(up('up2', dec2), enc1));
+  const features = run('refine', dec1);
+  const restored = tf.add(input, conv3x3(params, 'out', features)) as tf.Tensor4D;
+  const result: ForwardResult = { restored };
+  if (options.segmentation) {
+    if (config.segClasses === 0) throw new Error('this model has no segmentation head (segClasses = 0)');
+    result.segLogits = segHead(params, features);
+  }
+  return result;
+}
+
+/**
+ * Inference on any size: reflect-pads to a multiple of 8, runs, crops back, and returns tensors
+ * the caller owns (everything else is disposed).
+ */
+export function restoreBatch(params: Params, config: BackboneConfig, input: tf.Tensor4D, options: ForwardOptions = {}): ForwardResult {
+  const [, h, w] = input.shape;
+  return tf.tidy(() => {
+    const padded = reflectPadToMultiple(input, SIZE_MULTIPLE);
+    const out = forwardBackbone(params, config, padded, options);
+    const result: ForwardResult = { restored: cropTo(out.restored, h, w) };
+    if (out.segLogits) result.segLogits = cropTo(out.segLogits, h, w);
+    return result as unknown as tf.TensorContainer;
+  }) as unknown as ForwardResult;
+}

@@ -1,0 +1,146 @@
+/**
+ * The degradation estimator (ABAIR Phase III): a small CNN that looks at a downscaled copy of the
+ * input and outputs one independent sigmoid probability per known degradation, so mixed inputs can
+ * score high on several. Its probabilities choose the adapter blend: OH = the most likely adapter,
+ * SW = the probabilities normalised to sum 1.
+ *
+ * Design (ours; the paper does not publish one): bilinear resize to inputSize², then strided 3×3
+ * convs (stride 2) with GELU, global average pool, linear head. Cost is independent of the input
+ * resolution (a few tens of MFLOPs), far below the backbone's.
+ */
+import { tf } from '../engine/backend.js';
+import * as ops from '../engine/ops.js';
+import { conv3x3, conv3x3Specs } from './layers/conv.js';
+import { createParams, initialValues, param, uniqueVariableName, type ParamSpec, type ParamStore, type Params } from './params.js';
+import { Rng } from '../util/rng.js';
+
+export interface EstimatorConfig {
+  /** Degradation names, one output each (the adapter with the same name is blended by it). */
+  classes: string[];
+  /** Side of the square the input is resized to. */
+  inputSize: number;
+  /** Output channels of each stride-2 conv. */
+  widths: number[];
+  inChannels: number;
+}
+
+export const DEFAULT_ESTIMATOR: Omit<EstimatorConfig, 'classes'> = { inputSize: 128, widths: [16, 32, 64, 64], inChannels: 3 };
+
+export function estimatorConfig(classes: string[], overrides: Partial<Omit<EstimatorConfig, 'classes'>> = {}): EstimatorConfig {
+  const config = { ...DEFAULT_ESTIMATOR, ...overrides, classes: [...classes] };
+  validateEstimatorConfig(config);
+  return config;
+}
+
+export function validateEstimatorConfig(config: EstimatorConfig): void {
+  if (!Array.isArray(config.classes) || config.classes.length === 0) throw new Error('estimator config: needs at least one class');
+  if (new Set(config.classes).size !== config.classes.length) throw new Error(`estimator config: duplicate class in ${config.classes.join(', ')}`);
+  if (!Number.isInteger(config.inputSize) || config.inputSize < 2 ** config.widths.length) throw new Error('estimator config: inputSize too small for its depth');
+  if (!Array.isArray(config.widths) || config.widths.length === 0 || !config.widths.every((w) => Number.isInteger(w) && w > 0)) throw new Error('estimator config: widths must be positive integers');
+  if (!Number.isInteger(config.inChannels) || config.inChannels < 1) throw new Error('estimator config: inChannels must be a positive integer');
+}
+
+export function sameEstimatorConfig(a: EstimatorConfig, b: EstimatorConfig): boolean {
+  const key = (c: EstimatorConfig) => JSON.stringify([c.classes, c.inputSize, c.widths, c.inChannels]);
+  return key(a) === key(b);
+}
+
+function headSpecs(inFeatures: number, classes: number): ParamSpec[] {
+  return [
+    { name: 'est.head.w', shape: [inFeatures, classes], init: { kind: 'fanIn', fanIn: inFeatures } },
+    { name: 'est.head.b', shape: [classes], init: { kind: 'zeros' } },
+  ];
+}
+
+export function estimatorSpecs(config: EstimatorConfig): ParamSpec[] {
+  const specs: ParamSpec[] = [];
+  let cin = config.inChannels;
+  config.widths.forEach((width, i) => {
+    specs.push(...conv3x3Specs(`est.conv${i}`, cin, width, true));
+    cin = width;
+  });
+  return [...specs, ...headSpecs(cin, config.classes.length)];
+}
+
+export function createEstimator(config: EstimatorConfig, seed: number | string = 'estimator'): ParamStore {
+  validateEstimatorConfig(config);
+  return createParams(estimatorSpecs(config), seed);
+}
+
+/** Logits [N, classes] for images [N,H,W,C] of any size. Differentiable w.r.t. the parameters. */
+export function estimatorLogits(params: Params, config: EstimatorConfig, images: tf.Tensor4D): tf.Tensor2D {
+  let x = tf.image.resizeBilinear(images, [config.inputSize, config.inputSize], true);
+  config.widths.forEach((_, i) => {
+    x = ops.gelu(conv3x3(params, `est.conv${i}`, x, 2)) as tf.Tensor4D;
+  });
+  const pooled = tf.mean(x, [1, 2]) as tf.Tensor2D;
+  return tf.add(ops.matMul(pooled, param<tf.Tensor2D>(params, 'est.head.w')), param(params, 'est.head.b')) as tf.Tensor2D;
+}
+
+/** Per-class probabilities [N][classes] (independent sigmoids: multi-label aware). */
+export function estimateProbabilities(params: Params, config: EstimatorConfig, images: tf.Tensor4D): number[][] {
+  const probs = tf.tidy(() => tf.sigmoid(estimatorLogits(params, config, images)));
+  const rows = probs.arraySync() as number[][];
+  probs.dispose();
+  return rows;
+}
+
+export type BlendMode = 'oh' | 'sw';
+
+/**
+ * Adapter weights per image from estimator probabilities, in the order of `adapterNames`
+ * (each must be an estimator class). OH: 1 for the most probable adapter. SW: probabilities
+ * normalised to sum 1 (uniform if all are ~0).
+ */
+export function blendWeights(probabilities: number[][], classes: readonly string[], adapterNames: readonly string[], mode: BlendMode): number[][] {
+  const columns = adapterNames.map((name) => {
+    const index = classes.indexOf(name);
+    if (index < 0) throw new Error(`no estimator class for adapter '${name}' (classes: ${classes.join(', ')})`);
+    return index;
+  });
+  return probabilities.map((row) => {
+    const p = columns.map((c) => row[c]!);
+    if (mode === 'oh') {
+      const best = p.indexOf(Math.max(...p));
+      return p.map((_, k) => (k === best ? 1 : 0));
+    }
+    const sum = p.reduce((a, b) => a + b, 0);
+    return sum > 1e-12 ? p.map((v) => v / sum) : p.map(() => 1 / p.length);
+  });
+}
+
+/**
+ * Grows the estimator by one class (a new degradation): every existing weight is kept, the head
+ * gains one freshly initialised output. Returns a new config and store; the old store is untouched
+ * (dispose it when no longer needed).
+ */
+export function addEstimatorClass(config: EstimatorConfig, params: Params, className: string, seed: number | string = `estimator:${className}`): { config: EstimatorConfig; params: ParamStore } {
+  if (config.classes.includes(className)) throw new Error(`estimator already has class '${className}'`);
+  const grown = estimatorConfig([...config.classes, className], { inputSize: config.inputSize, widths: config.widths, inChannels: config.inChannels });
+  const features = config.widths[config.widths.length - 1]!;
+  const [newColumnSpec] = headSpecs(features, 1);
+  const column = initialValues(newColumnSpec!, new Rng(seed));
+  const store: ParamStore = {};
+  for (const [name, t] of Object.entries(params)) {
+    let value: tf.Tensor;
+    if (name === 'est.head.w') value = tf.tidy(() => tf.concat([t, tf.tensor2d(column, [features, 1])], 1));
+    else if (name === 'est.head.b') value = tf.tidy(() => tf.concat([t, tf.zeros([1])], 0));
+    else value = tf.clone(t);
+    store[name] = tf.variable(value, true, uniqueVariableName(name));
+    value.dispose();
+  }
+  return { config: grown, params: store };
+}
+
+/** FLOPs of one estimator pass (resolution independent; resize excluded). */
+export function estimatorFlops(config: EstimatorConfig): number {
+  let size = config.inputSize;
+  let cin = config.inChannels;
+  let total = 0;
+  for (const width of config.widths) {
+    size = Math.ceil(size / 2);
+    total += 2 * 9 * cin * width * size * size;
+    cin = width;
+  }
+  return total + 2 * cin * config.classes.length;
+}

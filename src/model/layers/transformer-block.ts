@@ -1,0 +1,38 @@
+/** Restormer transformer block: x + MDTA(LN(x)), then + GDFN(LN(·)). */
+import { tf } from '../../engine/backend.js';
+import type { ParamSpec, Params } from '../params.js';
+import type { LinearDelta } from './conv.js';
+import { gdfn, gdfnSpecs } from './gdfn.js';
+import { layerNorm, layerNormSpecs } from './layer-norm.js';
+import { mdta, mdtaSpecs } from './mdta.js';
+
+export interface BlockShape {
+  channels: number;
+  heads: number;
+  hidden: number;
+}
+
+export function transformerBlockSpecs(name: string, shape: BlockShape): ParamSpec[] {
+  return [
+    ...layerNormSpecs(`${name}.norm1`, shape.channels),
+    ...mdtaSpecs(`${name}.attn`, shape.channels, shape.heads),
+    ...layerNormSpecs(`${name}.norm2`, shape.channels),
+    ...gdfnSpecs(`${name}.ffn`, shape.channels, shape.hidden),
+  ];
+}
+
+/** Names of the block's 1×1 convolutions with their [cin, cout]: the LoRA targets. */
+export function transformerBlockLinears(name: string, shape: BlockShape): { layer: string; cin: number; cout: number }[] {
+  const c = shape.channels;
+  return [
+    { layer: `${name}.attn.qkv`, cin: c, cout: 3 * c },
+    { layer: `${name}.attn.proj`, cin: c, cout: c },
+    { layer: `${name}.ffn.in`, cin: c, cout: 2 * shape.hidden },
+    { layer: `${name}.ffn.out`, cin: shape.hidden, cout: c },
+  ];
+}
+
+export function transformerBlock(params: Params, name: string, x: tf.Tensor4D, heads: number, lora?: LinearDelta): tf.Tensor4D {
+  const attended = tf.add(x, mdta(params, `${name}.attn`, layerNorm(params, `${name}.norm1`, x), heads, lora)) as tf.Tensor4D;
+  return tf.add(attended, gdfn(params, `${name}.ffn`, layerNorm(params, `${name}.norm2`, attended), lora)) as tf.Tensor4D;
+}

@@ -1,0 +1,104 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { initEngine } from '../engine/backend.js';
+import { encodeSafetensors, WeightsFormatError } from '../io/safetensors.js';
+import { createBackbone, loraTargets } from './backbone.js';
+import { presetConfig } from './config.js';
+import { createEstimator, estimatorConfig } from './estimator.js';
+import { createAdapter } from './lora.js';
+import { disposeParams, type Params } from './params.js';
+import { randomize } from './test-helpers.js';
+import { loadAdapter, loadBackbone, loadEstimator, listWeights, saveAdapter, saveBackbone, saveEstimator } from './weights.js';
+
+const config = presetConfig('tiny');
+
+async function tempDir(): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), 'abair-weights-'));
+}
+
+function assertBitExact(a: Params, b: Params): void {
+  assert.deepEqual(Object.keys(a).sort(), Object.keys(b).sort());
+  for (const name of Object.keys(a)) {
+    const x = a[name]!.dataSync() as Float32Array;
+    const y = b[name]!.dataSync() as Float32Array;
+    assert.deepEqual(new Uint8Array(x.buffer, x.byteOffset, x.byteLength), new Uint8Array(y.buffer, y.byteOffset, y.byteLength), name);
+  }
+}
+
+test('backbone, adapter and estimator round-trip bit-exactly with their configs', async () => {
+  await initEngine({ backend: 'wasm' });
+  const dir = await tempDir();
+  const base = createBackbone(config, 9);
+  const adapter = createAdapter('rain', loraTargets(config), { rank: 2, alpha: 4 });
+  randomize(adapter.params, '.B', 0.3);
+  const estConfig = estimatorConfig(['rain', 'haze'], { inputSize: 32, widths: [4, 8] });
+  const estimator = createEstimator(estConfig);
+  await saveBackbone(dir, config, base, { preset: 'tiny', provenance: { steps: 3 } });
+  await saveAdapter(dir, adapter, config, { data: 'synthetic' });
+  await saveEstimator(dir, estConfig, estimator);
+
+  const files = await listWeights(dir);
+  assert.equal(files.adapters.length, 1);
+  const loaded = await loadBackbone(dir, config);
+  assert.equal(loaded.preset, 'tiny');
+  assert.deepEqual(loaded.provenance, { steps: 3 });
+  assertBitExact(base, loaded.params);
+  const loadedAdapter = await loadAdapter(files.adapters[0]!, config);
+  assert.deepEqual(loadedAdapter.config, adapter.config);
+  assertBitExact(adapter.params, loadedAdapter.params);
+  const loadedEst = await loadEstimator(dir);
+  assert.deepEqual(loadedEst.config, estConfig);
+  assertBitExact(estimator, loadedEst.params);
+  [base, adapter.params, estimator, loaded.params, loadedAdapter.params, loadedEst.params].forEach(disposeParams);
+  await fs.rm(dir, { recursive: true });
+});
+
+test('a truncated weights file is refused naming the file', async () => {
+  await initEngine({ backend: 'wasm' });
+  const dir = await tempDir();
+  const base = createBackbone(config, 1);
+  const file = await saveBackbone(dir, config, base);
+  const bytes = await fs.readFile(file);
+  await fs.writeFile(file, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+  await assert.rejects(loadBackbone(dir), (err: Error) => {
+    assert.ok(err instanceof WeightsFormatError, String(err));
+    assert.ok(err.message.includes(file), err.message);
+    assert.ok(!err.message.includes('\n'));
+    return true;
+  });
+  disposeParams(base);
+  await fs.rm(dir, { recursive: true });
+});
+
+test('a shape-mismatched tensor, an extra tensor and a different architecture are refused', async () => {
+  await initEngine({ backend: 'wasm' });
+  const dir = await tempDir();
+  const base = createBackbone(config, 1);
+  const file = await saveBackbone(dir, config, base);
+  const tensors = Object.fromEntries(Object.entries(base).map(([n, t]) => [n, { shape: [...t.shape], data: t.dataSync() as Float32Array }]));
+  const metadata = { 'abair.kind': 'backbone', 'abair.config': JSON.stringify(config) };
+
+  const wrongShape = { ...tensors, 'enc1.0.attn.qkv.w': { shape: [config.dim, 2 * config.dim], data: new Float32Array(2 * config.dim * config.dim) } };
+  await fs.writeFile(file, encodeSafetensors(wrongShape, metadata));
+  await assert.rejects(loadBackbone(file), /backbone\.safetensors: tensor 'enc1\.0\.attn\.qkv\.w' has shape \[8, 16\], the config needs \[8, 24\]/);
+
+  const extra = { ...tensors, 'stray.w': { shape: [1], data: new Float32Array(1) } };
+  await fs.writeFile(file, encodeSafetensors(extra, metadata));
+  await assert.rejects(loadBackbone(file), /unexpected tensor 'stray\.w'/);
+
+  const { ['out.w']: _dropped, ...missing } = tensors;
+  await fs.writeFile(file, encodeSafetensors(missing, metadata));
+  await assert.rejects(loadBackbone(file), /missing tensor 'out\.w'/);
+
+  await fs.writeFile(file, encodeSafetensors(tensors, metadata));
+  await assert.rejects(loadBackbone(dir, presetConfig('small')), /architecture mismatch \(file dim 8.*expected dim 16/);
+  const adapter = createAdapter('rain', loraTargets(config));
+  const adapterPath = await saveAdapter(dir, adapter, config);
+  await assert.rejects(loadAdapter(adapterPath, presetConfig('small')), /made for a different backbone/);
+  await assert.rejects(loadAdapter(file), /is a backbone file, expected a LoRA adapter/);
+  [base, adapter.params].forEach(disposeParams);
+  await fs.rm(dir, { recursive: true });
+});

@@ -1,0 +1,242 @@
+/**
+ * Weight files. The backbone (+ segmentation head), each LoRA adapter and the estimator are
+ * separate safetensors files, each with a JSON sidecar of the same base name:
+ *
+ *   <dir>/backbone.safetensors     + backbone.json      {kind:'backbone', config, preset?, provenance}
+ *   <dir>/lora-<name>.safetensors  + lora-<name>.json   {kind:'lora', adapter:{name,rank,alpha,targets}, backbone, provenance}
+ *   <dir>/estimator.safetensors    + estimator.json     {kind:'estimator', config:{classes,…}, provenance}
+ *
+ * The sidecar's architecture is also stored in the safetensors metadata (`abair.kind`,
+ * `abair.config`), so a file paired with the wrong sidecar is caught. Loading checks every expected
+ * tensor is present with the right shape and nothing else is there, and fails with one line naming
+ * the file and the first problem.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { tf } from '../engine/backend.js';
+import { loadSafetensors, saveSafetensors, WeightsFormatError, type SafetensorsContent, type TensorToStore } from '../io/safetensors.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { modelSpecs, loraTargets } from './backbone.js';
+import { type BackboneConfig, sameConfig, validateConfig } from './config.js';
+import { type EstimatorConfig, estimatorSpecs, validateEstimatorConfig } from './estimator.js';
+import { type LoraConfig, loraSpecs, type TrainableLoraAdapter, validateLoraConfig } from './lora.js';
+import { type ParamSpec, type ParamStore, type Params, uniqueVariableName } from './params.js';
+
+export const WEIGHTS_FORMAT = 'abair-weights';
+export const WEIGHTS_VERSION = 1;
+
+/** Free-form record of how the weights were produced (data, steps, compute, git commit, …). */
+export type Provenance = Record<string, unknown>;
+
+interface SidecarBase {
+  format: typeof WEIGHTS_FORMAT;
+  version: number;
+  provenance: Provenance;
+}
+export interface BackboneSidecar extends SidecarBase {
+  kind: 'backbone';
+  config: BackboneConfig;
+  preset?: string;
+}
+export interface LoraSidecar extends SidecarBase {
+  kind: 'lora';
+  adapter: LoraConfig;
+  /** The architecture the adapter was trained on. */
+  backbone: BackboneConfig;
+}
+export interface EstimatorSidecar extends SidecarBase {
+  kind: 'estimator';
+  config: EstimatorConfig;
+}
+export type Sidecar = BackboneSidecar | LoraSidecar | EstimatorSidecar;
+
+export const BACKBONE_FILE = 'backbone.safetensors';
+export const ESTIMATOR_FILE = 'estimator.safetensors';
+export const adapterFile = (name: string) => `lora-${name}.safetensors`;
+
+export function sidecarPath(weightsFile: string): string {
+  return weightsFile.replace(/\.safetensors$/, '') + '.json';
+}
+
+// ---------------------------------------------------------------- saving
+
+async function saveWith(file: string, sidecar: Sidecar, architecture: unknown, params: Params): Promise<void> {
+  const tensors: Record<string, TensorToStore> = {};
+  for (const [name, t] of Object.entries(params)) tensors[name] = { shape: [...t.shape], data: t.dataSync() as Float32Array };
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await saveSafetensors(file, tensors, { 'abair.kind': sidecar.kind, 'abair.config': JSON.stringify(architecture) });
+  await writeFileAtomic(sidecarPath(file), JSON.stringify(sidecar, null, 2) + '\n');
+}
+
+export async function saveBackbone(dir: string, config: BackboneConfig, params: Params, options: { preset?: string; provenance?: Provenance } = {}): Promise<string> {
+  const file = path.join(dir, BACKBONE_FILE);
+  const sidecar: BackboneSidecar = { format: WEIGHTS_FORMAT, version: WEIGHTS_VERSION, kind: 'backbone', config, provenance: options.provenance ?? {} };
+  if (options.preset) sidecar.preset = options.preset;
+  await saveWith(file, sidecar, config, params);
+  return file;
+}
+
+export async function saveAdapter(dir: string, adapter: { config: LoraConfig; params: Params }, backbone: BackboneConfig, provenance: Provenance = {}): Promise<string> {
+  const file = path.join(dir, adapterFile(adapter.config.name));
+  const sidecar: LoraSidecar = { format: WEIGHTS_FORMAT, version: WEIGHTS_VERSION, kind: 'lora', adapter: adapter.config, backbone, provenance };
+  await saveWith(file, sidecar, { adapter: adapter.config, backbone }, adapter.params);
+  return file;
+}
+
+export async function saveEstimator(dir: string, config: EstimatorConfig, params: Params, provenance: Provenance = {}): Promise<string> {
+  const file = path.join(dir, ESTIMATOR_FILE);
+  const sidecar: EstimatorSidecar = { format: WEIGHTS_FORMAT, version: WEIGHTS_VERSION, kind: 'estimator', config, provenance };
+  await saveWith(file, sidecar, config, params);
+  return file;
+}
+
+// ---------------------------------------------------------------- loading
+
+/** Reads and checks a sidecar (format, version, kind). */
+export async function readSidecar(weightsFile: string): Promise<Sidecar> {
+  const file = sidecarPath(weightsFile);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new WeightsFormatError(`${file}: ${code === 'ENOENT' ? 'config file not found (every .safetensors needs its .json beside it)' : (err as Error).message}`);
+  }
+  let json: Sidecar;
+  try {
+    json = JSON.parse(text) as Sidecar;
+  } catch (err) {
+    throw new WeightsFormatError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  if (!json || json.format !== WEIGHTS_FORMAT) throw new WeightsFormatError(`${file}: not an abair weights config (format is not '${WEIGHTS_FORMAT}')`);
+  if (json.version !== WEIGHTS_VERSION) throw new WeightsFormatError(`${file}: unsupported version ${json.version} (this abair reads ${WEIGHTS_VERSION})`);
+  if (!['backbone', 'lora', 'estimator'].includes(json.kind)) throw new WeightsFormatError(`${file}: unknown kind '${String((json as { kind: unknown }).kind)}'`);
+  json.provenance ??= {};
+  return json;
+}
+
+function check(file: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof WeightsFormatError) throw err;
+    throw new WeightsFormatError(`${file}: ${(err as Error).message}`);
+  }
+}
+
+/** Verifies the file's tensors against the specs and turns them into trainable variables. */
+function toParams(file: string, content: SafetensorsContent, specs: readonly ParamSpec[], kind: string, architecture: unknown): ParamStore {
+  if (content.metadata['abair.kind'] !== kind) {
+    throw new WeightsFormatError(`${file}: holds '${content.metadata['abair.kind'] ?? 'unknown'}' weights, expected ${kind}`);
+  }
+  if (content.metadata['abair.config'] !== JSON.stringify(architecture)) {
+    throw new WeightsFormatError(`${file}: the architecture recorded in the weights does not match ${path.basename(sidecarPath(file))}`);
+  }
+  const expected = new Set(specs.map((s) => s.name));
+  for (const spec of specs) {
+    const t = content.tensors[spec.name];
+    if (!t) throw new WeightsFormatError(`${file}: missing tensor '${spec.name}'`);
+    if (t.shape.join('x') !== spec.shape.join('x')) {
+      throw new WeightsFormatError(`${file}: tensor '${spec.name}' has shape [${t.shape.join(', ')}], the config needs [${spec.shape.join(', ')}]`);
+    }
+    if (!(t.data instanceof Float32Array)) throw new WeightsFormatError(`${file}: tensor '${spec.name}' is ${t.dtype}, expected a float type`);
+  }
+  for (const name of Object.keys(content.tensors)) {
+    if (!expected.has(name)) throw new WeightsFormatError(`${file}: unexpected tensor '${name}' (not part of this architecture)`);
+  }
+  const store: ParamStore = {};
+  for (const spec of specs) {
+    const t = content.tensors[spec.name]!;
+    store[spec.name] = tf.tidy(() => tf.variable(tf.tensor(t.data as Float32Array, t.shape, 'float32'), true, uniqueVariableName(spec.name)));
+  }
+  return store;
+}
+
+/** A directory means its standard file for `kind`; a file path is used as is. */
+async function resolveFile(target: string, standardName: string): Promise<string> {
+  const stat = await fs.stat(target).catch(() => null);
+  if (!stat) throw new WeightsFormatError(`${target}: not found`);
+  return stat.isDirectory() ? path.join(target, standardName) : target;
+}
+
+export interface LoadedBackbone {
+  file: string;
+  config: BackboneConfig;
+  preset?: string;
+  params: ParamStore;
+  provenance: Provenance;
+}
+
+export async function loadBackbone(target: string, expect?: BackboneConfig): Promise<LoadedBackbone> {
+  const file = await resolveFile(target, BACKBONE_FILE);
+  const sidecar = await readSidecar(file);
+  if (sidecar.kind !== 'backbone') throw new WeightsFormatError(`${file}: is a ${sidecar.kind} file, expected a backbone`);
+  check(file, () => validateConfig(sidecar.config));
+  if (expect && !sameConfig(sidecar.config, expect)) {
+    throw new WeightsFormatError(`${file}: architecture mismatch (file ${describe(sidecar.config)}, expected ${describe(expect)})`);
+  }
+  const content = await loadSafetensors(file);
+  const params = toParams(file, content, modelSpecs(sidecar.config), 'backbone', sidecar.config);
+  const loaded: LoadedBackbone = { file, config: sidecar.config, params, provenance: sidecar.provenance };
+  if (sidecar.preset) loaded.preset = sidecar.preset;
+  return loaded;
+}
+
+export interface LoadedAdapter extends TrainableLoraAdapter {
+  file: string;
+  backbone: BackboneConfig;
+  provenance: Provenance;
+}
+
+/** Loads an adapter; with `backbone`, also checks it was made for that architecture. */
+export async function loadAdapter(file: string, backbone?: BackboneConfig): Promise<LoadedAdapter> {
+  const sidecar = await readSidecar(file);
+  if (sidecar.kind !== 'lora') throw new WeightsFormatError(`${file}: is a ${sidecar.kind} file, expected a LoRA adapter`);
+  check(file, () => {
+    validateConfig(sidecar.backbone);
+    validateLoraConfig(sidecar.adapter);
+  });
+  if (backbone && !sameConfig(sidecar.backbone, backbone)) {
+    throw new WeightsFormatError(`${file}: adapter '${sidecar.adapter.name}' was made for a different backbone (${describe(sidecar.backbone)}, loaded ${describe(backbone)})`);
+  }
+  let specs: ParamSpec[] = [];
+  check(file, () => {
+    specs = loraSpecs(sidecar.adapter, loraTargets(sidecar.backbone));
+  });
+  const content = await loadSafetensors(file);
+  const params = toParams(file, content, specs, 'lora', { adapter: sidecar.adapter, backbone: sidecar.backbone });
+  return { file, config: sidecar.adapter, params, backbone: sidecar.backbone, provenance: sidecar.provenance };
+}
+
+export interface LoadedEstimator {
+  file: string;
+  config: EstimatorConfig;
+  params: ParamStore;
+  provenance: Provenance;
+}
+
+export async function loadEstimator(target: string): Promise<LoadedEstimator> {
+  const file = await resolveFile(target, ESTIMATOR_FILE);
+  const sidecar = await readSidecar(file);
+  if (sidecar.kind !== 'estimator') throw new WeightsFormatError(`${file}: is a ${sidecar.kind} file, expected an estimator`);
+  check(file, () => validateEstimatorConfig(sidecar.config));
+  const content = await loadSafetensors(file);
+  const params = toParams(file, content, estimatorSpecs(sidecar.config), 'estimator', sidecar.config);
+  return { file, config: sidecar.config, params, provenance: sidecar.provenance };
+}
+
+/** The weight files present in a directory (by their standard names). */
+export async function listWeights(dir: string): Promise<{ backbone?: string; estimator?: string; adapters: string[] }> {
+  const names = await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    throw new WeightsFormatError(`${dir}: ${err.code === 'ENOENT' ? 'not found' : err.message}`);
+  });
+  const found: { backbone?: string; estimator?: string; adapters: string[] } = { adapters: [] };
+  if (names.includes(BACKBONE_FILE)) found.backbone = path.join(dir, BACKBONE_FILE);
+  if (names.includes(ESTIMATOR_FILE)) found.estimator = path.join(dir, ESTIMATOR_FILE);
+  found.adapters = names.filter((n) => /^lora-.+\.safetensors$/.test(n)).sort().map((n) => path.join(dir, n));
+  return found;
+}
+
+function describe(c: BackboneConfig): string {
+  return `dim ${c.dim}, blocks [${c.blocks}], refinement ${c.refinementBlocks}, heads [${c.heads}], ffn ×${c.ffnExpansion}, seg classes ${c.segClasses}`;
+}

@@ -1,0 +1,163 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { initEngine } from '../engine/backend.js';
+import { readImage } from '../io/image-io.js';
+import { UsageError } from '../cli/errors.js';
+import { Rng } from '../util/rng.js';
+import { outputPathsFor, runRestore, type RestoreCommandOptions } from './batch.js';
+import { createFakeEngine } from './fake-engine.js';
+
+await initEngine({ backend: 'wasm' });
+
+function noise(n: number, seed: number): Buffer {
+  const rng = new Rng(seed);
+  return Buffer.from(Uint8Array.from({ length: n }, () => rng.int(256)));
+}
+
+async function writePng(file: string, width: number, height: number, channels: 1 | 3 | 4, seed: number): Promise<void> {
+  await sharp(noise(width * height * channels, seed), { raw: { width, height, channels } }).png().toFile(file);
+}
+
+function freshDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'abair-restore-'));
+}
+
+/** runRestore with a fake engine, capturing stdout/stderr. */
+async function run(inputs: string[], options: RestoreCommandOptions = {}, signal?: AbortSignal) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const result = await runRestore(inputs, { tile: 16, overlap: 4, ...options }, {
+    engine: createFakeEngine(),
+    stdout: { write: (s: string) => out.push(s) },
+    stderr: { write: (s: string) => err.push(s), isTTY: false },
+    progressMode: 'lines',
+    signal,
+  });
+  return { ...result, stdout: out.join(''), stderr: err.join('') };
+}
+
+test('folder batch: a corrupt file is reported, the others are written, exit code 1', async () => {
+  const dir = freshDir();
+  await writePng(path.join(dir, 'a.png'), 40, 30, 4, 1);
+  await sharp(noise(33 * 21 * 3, 2), { raw: { width: 33, height: 21, channels: 3 } }).jpeg().toFile(path.join(dir, 'b.jpg'));
+  await writePng(path.join(dir, 'gray.png'), 17, 9, 1, 3);
+  writeFileSync(path.join(dir, 'bad.png'), 'this is not a png');
+  writeFileSync(path.join(dir, 'notes.txt'), 'ignored: not an image');
+  const r = await run([dir]);
+  assert.equal(r.exitCode, 1);
+  assert.deepEqual(r.failed, [path.join(dir, 'bad.png')]);
+  assert.deepEqual(r.written.map((f) => path.basename(f)).sort(), ['a.restored.png', 'b.restored.jpg', 'gray.restored.png']);
+  assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('abair:')).length, 1);
+  assert.match(r.stderr, /abair: .*bad\.png/);
+  assert.match(r.stdout, /a\.png -> .*a\.restored\.png {2}\(rain 0\.80, haze 0\.40, noise 0\.10\)/);
+  // alpha survives, size is kept, gray became RGB
+  const a = await readImage(path.join(dir, 'a.restored.png'));
+  const original = await readImage(path.join(dir, 'a.png'));
+  assert.deepEqual([a.image.width, a.image.height], [40, 30]);
+  assert.deepEqual(a.alpha, original.alpha);
+  const g = await readImage(path.join(dir, 'gray.restored.png'));
+  assert.deepEqual([g.image.width, g.image.height, g.info.channels], [17, 9, 3]);
+  // running again on the folder does not pick up its own outputs, and refuses to replace them
+  const again = await run([dir]);
+  assert.equal(again.written.length, 0);
+  assert.equal(again.failed.length, 4);
+  assert.match(again.stderr, /already exists \(use --overwrite/);
+});
+
+test('existing output is refused (file unchanged) unless --overwrite', async () => {
+  const dir = freshDir();
+  const input = path.join(dir, 'x.png');
+  const target = path.join(dir, 'x.restored.png');
+  await writePng(input, 20, 20, 3, 4);
+  writeFileSync(target, 'old contents');
+  const refused = await run([input]);
+  assert.equal(refused.exitCode, 1);
+  assert.equal(readFileSync(target, 'utf8'), 'old contents');
+  const replaced = await run([input], { overwrite: true });
+  assert.equal(replaced.exitCode, 0);
+  assert.equal((await readImage(target)).image.width, 20);
+});
+
+test('an input is never overwritten, even with --overwrite', async () => {
+  const dir = freshDir();
+  const input = path.join(dir, 'y.png');
+  await writePng(input, 12, 12, 3, 5);
+  const before = readFileSync(input);
+  const r = await run([input], { output: input, overwrite: true });
+  assert.equal(r.exitCode, 1);
+  assert.match(r.stderr, /it is one of the inputs/);
+  assert.deepEqual(readFileSync(input), before);
+});
+
+test('-o with --explain writes the result and the sheet and prints sorted probabilities', async () => {
+  const dir = freshDir();
+  const input = path.join(dir, 'rainy.png');
+  await writePng(input, 45, 30, 3, 6);
+  const out = path.join(dir, 'clean.webp');
+  const r = await run([input], { output: out, explain: true });
+  assert.equal(r.exitCode, 0);
+  assert.deepEqual(r.written, [out, path.join(dir, 'clean.explain.png')]);
+  assert.match(r.stdout, /\(rain 0\.80, haze 0\.40, noise 0\.10\)/);
+  const sheet = await readImage(path.join(dir, 'clean.explain.png'));
+  assert.ok(sheet.image.width > 3 * 512 && sheet.image.height > 512 * (30 / 45)); // three panels + legend
+  assert.equal((await readImage(out)).info.format, 'webp');
+});
+
+test('usage errors: -o with several inputs, bad mode, bad format, -o with --out-dir; nothing written', async () => {
+  const dir = freshDir();
+  await writePng(path.join(dir, 'p.png'), 8, 8, 3, 7);
+  await writePng(path.join(dir, 'q.png'), 8, 8, 3, 8);
+  await assert.rejects(run([path.join(dir, 'p.png'), path.join(dir, 'q.png')], { output: path.join(dir, 'o.png') }), UsageError);
+  await assert.rejects(run([dir], { output: path.join(dir, 'o.png') }), UsageError);
+  await assert.rejects(run([dir], { mode: 'adaptive' }), UsageError);
+  await assert.rejects(run([dir], { format: 'gif' }), UsageError);
+  await assert.rejects(run([dir], { output: path.join(dir, 'o.png'), outDir: dir }), UsageError);
+  await assert.rejects(run([dir], { tile: 16, overlap: 9 }), UsageError);
+  assert.deepEqual(readdirSync(dir).sort(), ['p.png', 'q.png']);
+});
+
+test('globs, --out-dir and --format; unmatched patterns are reported', async () => {
+  const dir = freshDir();
+  mkdirSync(path.join(dir, 'in'));
+  await writePng(path.join(dir, 'in', 'one.png'), 10, 10, 3, 9);
+  await writePng(path.join(dir, 'in', 'two.png'), 10, 10, 3, 10);
+  await writePng(path.join(dir, 'in', 'three.png'), 10, 10, 3, 11);
+  const outDir = path.join(dir, 'out');
+  const r = await run([path.join(dir, 'in', 't*.png'), path.join(dir, 'in', 'none-*.png')], { outDir, format: 'jpg' });
+  assert.equal(r.exitCode, 1);
+  assert.deepEqual(readdirSync(outDir).sort(), ['three.restored.jpg', 'two.restored.jpg']);
+  assert.match(r.stderr, /none-\*\.png: no images match/);
+});
+
+test('two inputs with the same name into one --out-dir: the second is refused, not silently merged', async () => {
+  const dir = freshDir();
+  mkdirSync(path.join(dir, 'a'));
+  mkdirSync(path.join(dir, 'b'));
+  await writePng(path.join(dir, 'a', 'same.png'), 8, 8, 3, 12);
+  await writePng(path.join(dir, 'b', 'same.png'), 8, 8, 3, 13);
+  const r = await run([path.join(dir, 'a', 'same.png'), path.join(dir, 'b', 'same.png')], { outDir: path.join(dir, 'out'), overwrite: true });
+  assert.equal(r.exitCode, 1);
+  assert.equal(r.written.length, 1);
+  assert.match(r.stderr, /another input of this run/);
+});
+
+test('abort stops the batch; the interrupted image is not written', async () => {
+  const dir = freshDir();
+  await writePng(path.join(dir, 'big.png'), 64, 64, 3, 14);
+  const controller = new AbortController();
+  setImmediate(() => controller.abort());
+  await assert.rejects(run([path.join(dir, 'big.png')], {}, controller.signal), (e: Error) => e.name === 'AbortError');
+  assert.equal(existsSync(path.join(dir, 'big.restored.png')), false);
+  assert.deepEqual(readdirSync(dir), ['big.png']); // no temp files left either
+});
+
+test('output naming', () => {
+  assert.deepEqual(outputPathsFor('d/photo.tif', {}), { output: path.join('d', 'photo.restored.png'), explain: path.join('d', 'photo.explain.png') });
+  assert.equal(outputPathsFor('d/photo.JPG', {}).output, path.join('d', 'photo.restored.jpg'));
+  assert.equal(outputPathsFor('d/photo.jpg', { outDir: 'o', format: 'webp' }).output, path.join('o', 'photo.restored.webp'));
+  assert.equal(outputPathsFor('d/photo.jpg', { output: 'x/r.restored.png' }).explain, path.join('x', 'r.explain.png'));
+});

@@ -1,0 +1,199 @@
+/**
+ * `abair restore` as a function: expand the inputs, restore each image, write the results.
+ * The CLI command is a thin wrapper around `runRestore`, which tests call with a fake engine.
+ *
+ * Rules: `-o` only with exactly one input; default output `<stem>.restored.<ext>` beside the
+ * input or in --out-dir; an input is never overwritten, an existing file only with --overwrite,
+ * and every target is checked before the model runs; writes are atomic. A bad file is reported
+ * on one line and the batch goes on; the exit code is 1 if any image failed. An abort stops the
+ * batch at once.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { UsageError, UserError } from '../cli/errors.js';
+import { createProgress, type Progress, type ProgressMode, type ProgressStream } from '../cli/progress.js';
+import type { BackendName } from '../engine/backend.js';
+import { formatFromPath, writeImage, type ImageFormat } from '../io/image-io.js';
+import { assertWritableTarget } from '../util/atomic-write.js';
+import type { RestorationEngine } from './engine.js';
+import { buildExplainSheet } from './explain.js';
+import { expandInputs } from './inputs.js';
+import { formatProbabilities, parseMode } from './modes.js';
+import { createRestorer } from './restorer.js';
+import { resolveTiling } from './tiling.js';
+
+export interface RestoreCommandOptions {
+  output?: string;
+  outDir?: string;
+  mode?: string;
+  explain?: boolean;
+  tile?: number;
+  overlap?: number;
+  format?: string;
+  overwrite?: boolean;
+  weights?: string;
+  backend?: BackendName;
+  /** false: no progress output at all */
+  progress?: boolean;
+  /** print stack traces of per-image failures */
+  debug?: boolean;
+}
+
+export interface RestoreRunDeps {
+  /** use this engine instead of loading a model (tests, embedding) */
+  engine?: RestorationEngine;
+  stdout?: { write(text: string): unknown };
+  stderr?: ProgressStream;
+  progressMode?: ProgressMode;
+  signal?: AbortSignal;
+}
+
+export interface RestoreRunResult {
+  exitCode: number;
+  /** output files written (explain sheets included) */
+  written: string[];
+  /** inputs (or arguments) that failed */
+  failed: string[];
+}
+
+const FORMAT_EXTENSIONS: Record<ImageFormat, string> = { png: '.png', jpeg: '.jpg', webp: '.webp' };
+
+export function parseFormat(text: string): ImageFormat {
+  const value = text.toLowerCase().replace(/^\./, '');
+  if (value === 'png' || value === 'webp') return value;
+  if (value === 'jpg' || value === 'jpeg') return 'jpeg';
+  throw new UsageError(`unknown output format '${text}' (png, jpg or webp)`);
+}
+
+function stemOf(file: string): string {
+  const base = path.basename(file);
+  const ext = path.extname(base);
+  return ext ? base.slice(0, -ext.length) : base;
+}
+
+/** Output extension when neither -o nor --format says: the input's own if writable, else .png. */
+function defaultExtension(input: string): string {
+  const ext = path.extname(input).toLowerCase();
+  return ext === '.png' || ext === '.jpg' || ext === '.jpeg' || ext === '.webp' ? ext : '.png';
+}
+
+export interface OutputPaths {
+  output: string;
+  explain: string;
+}
+
+/** Where one input's results go. */
+export function outputPathsFor(input: string, options: Pick<RestoreCommandOptions, 'output' | 'outDir'> & { format?: ImageFormat }): OutputPaths {
+  if (options.output) {
+    const dir = path.dirname(options.output);
+    const stem = stemOf(options.output).replace(/\.restored$/i, '');
+    return { output: options.output, explain: path.join(dir, `${stem}.explain.png`) };
+  }
+  const dir = options.outDir ?? path.dirname(input);
+  const stem = stemOf(input);
+  const ext = options.format ? FORMAT_EXTENSIONS[options.format] : defaultExtension(input);
+  return { output: path.join(dir, `${stem}.restored${ext}`), explain: path.join(dir, `${stem}.explain.png`) };
+}
+
+async function realOrResolved(file: string): Promise<string> {
+  return fs.realpath(file).catch(() => path.resolve(file));
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && err.name === 'AbortError';
+}
+
+export async function runRestore(inputs: readonly string[], options: RestoreCommandOptions = {}, deps: RestoreRunDeps = {}): Promise<RestoreRunResult> {
+  const stdout = deps.stdout ?? process.stdout;
+  const stderr = deps.stderr ?? process.stderr;
+  const progressMode: ProgressMode = options.progress === false ? 'silent' : deps.progressMode ?? 'auto';
+
+  // Usage checks first: nothing is read, loaded or written when the command line is wrong.
+  if (inputs.length === 0) throw new UsageError('no input images given');
+  if (options.output && options.outDir) throw new UsageError('use either -o/--output or --out-dir, not both');
+  let format = options.format ? parseFormat(options.format) : undefined;
+  if (options.output) {
+    const fromPath = formatFromPath(options.output);
+    if (format && format !== fromPath) throw new UsageError(`--format ${options.format} contradicts the extension of ${options.output}`);
+    format = fromPath;
+  }
+  const mode = parseMode(options.mode ?? 'sw');
+  const tiling = resolveTiling({ tileSize: options.tile, overlap: options.overlap });
+
+  const { files, problems } = await expandInputs(inputs);
+  if (options.output && (inputs.length !== 1 || files.length + problems.length !== 1)) {
+    throw new UsageError('-o/--output needs exactly one input image (use --out-dir for several)');
+  }
+  const failed: string[] = [];
+  for (const problem of problems) {
+    stderr.write(`abair: ${problem}\n`);
+    failed.push(problem.split(':')[0]!);
+  }
+  if (files.length === 0) throw new UserError('no input images found');
+  if (options.outDir) await fs.mkdir(options.outDir, { recursive: true });
+
+  const restorer = createRestorer({ engine: deps.engine, weights: options.weights, backend: options.backend });
+  const written: string[] = [];
+  try {
+    await restorer.load(); // no model → one clear error before any file is touched
+    const inputPaths = new Set(await Promise.all(files.map(realOrResolved)));
+    const writtenThisRun = new Set<string>();
+
+    for (const [index, file] of files.entries()) {
+      const label = files.length > 1 ? `[${index + 1}/${files.length}] ${path.basename(file)}` : path.basename(file);
+      // the bar appears with the first finished tile, when the tile count is known
+      const tiles: { bar: Progress | null } = { bar: null };
+      try {
+        const targets = outputPathsFor(file, { output: options.output, outDir: options.outDir, format });
+        const planned = options.explain ? [targets.output, targets.explain] : [targets.output];
+        for (const target of planned) {
+          const real = await realOrResolved(target);
+          if (inputPaths.has(real)) throw new UserError(`${file}: refusing to write ${target}: it is one of the inputs`);
+          if (writtenThisRun.has(real)) throw new UserError(`${file}: refusing to write ${target}: another input of this run was just written there`);
+          await assertWritableTarget(target, { overwrite: options.overwrite });
+        }
+
+        const result = await restorer.restore(file, {
+          mode,
+          tileSize: tiling.tileSize,
+          overlap: tiling.overlap,
+          explain: options.explain,
+          signal: deps.signal,
+          onProgress: (done, total) => {
+            tiles.bar ??= createProgress({ label, total, unit: 'tile', stream: stderr, mode: progressMode });
+            tiles.bar.update(done);
+          },
+        });
+        await writeImage(targets.output, result.image, { alpha: result.alpha, overwrite: options.overwrite });
+        written.push(targets.output);
+        writtenThisRun.add(await realOrResolved(targets.output));
+        if (options.explain) {
+          const sheet = await buildExplainSheet({
+            input: result.input,
+            output: result.image,
+            map: result.degradationMap,
+            probabilities: Object.values(result.probabilities),
+            classes: Object.keys(result.probabilities),
+          });
+          await writeImage(targets.explain, sheet, { overwrite: options.overwrite });
+          written.push(targets.explain);
+          writtenThisRun.add(await realOrResolved(targets.explain));
+        }
+        tiles.bar?.finish();
+        const extra = options.explain ? `, ${targets.explain}` : '';
+        stdout.write(`${file} -> ${targets.output}${extra}  (${formatProbabilities(result.probabilities)})\n`);
+      } catch (err) {
+        tiles.bar?.finish();
+        if (isAbort(err)) throw err;
+        const message = err instanceof Error ? err.message : String(err);
+        // Messages from the image reader already name the file; don't say it twice.
+        stderr.write(`abair: ${message.includes(file) ? message : `${file}: ${message}`}\n`);
+        if (options.debug && err instanceof Error && err.stack) stderr.write(`${err.stack}\n`);
+        failed.push(file);
+      }
+    }
+  } finally {
+    restorer.dispose();
+  }
+  return { exitCode: failed.length > 0 ? 1 : 0, written, failed };
+}

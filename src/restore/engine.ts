@@ -1,0 +1,26 @@
+/**
+ * The contract between the restoration pipeline (tiling, modes, file handling) and a model.
+ * The ABAIR model implements it; tests implement it with small fake engines, so everything in
+ * src/restore works and is tested without trained weights.
+ */
+import type { tf } from '../engine/backend.js';
+import type { RGBImage } from '../image/types.js';
+
+export interface RestorationEngine {
+  /** Degradation names, one adapter each, in the order of every per-class vector below. */
+  readonly classes: readonly string[];
+  /** Probability per class (multi-label: they need not sum to 1), computed on the whole image. */
+  estimate(image: RGBImage): Promise<Float32Array>;
+  /** Prepare the network for one image with these adapter weights (e.g. merge LoRA). */
+  prepare(adapterWeights: Float32Array): Promise<void>;
+  /** Restore one tile [1,h,w,3] in [0,1] (any h,w ≥ 1) → same shape; synchronous tfjs work inside tf.tidy. */
+  restoreTile(tile: tf.Tensor4D): tf.Tensor4D;
+  /**
+   * Optional per-pixel degradation logits for --explain: [1,h,w,1+K], channel 0 = clean, then one
+   * per class in `classes` order (the Phase-I segmentation head). The explain map applies softmax.
+   */
+  segmentTile?(tile: tf.Tensor4D): tf.Tensor4D;
+  /** Spatial multiple the network works on, e.g. 8 (the engine pads internally anyway). */
+  readonly tileMultiple: number;
+  dispose(): void;
+}

@@ -1,0 +1,132 @@
+/**
+ * The --explain sheet: input | output | per-pixel degradation map, side by side, with a legend
+ * of class colours and the estimator's probabilities. Panels are scaled so the long side is at
+ * most `maxPanelSide` (a 50 MP input gives a sheet of a few hundred kB, not another 50 MP file).
+ *
+ * The map colours each pixel by the mixture of class colours weighted by the softmax of the
+ * engine's per-pixel logits (clean = dark grey). Engines without a segmentation head get a
+ * uniform map: the mixture weighted by the estimator's probabilities normalised to sum 1.
+ */
+import sharp from 'sharp';
+import { tf } from '../engine/backend.js';
+import { matMul } from '../engine/ops.js';
+import type { RGBImage } from '../image/types.js';
+
+type Colour = readonly [number, number, number];
+
+export const CLEAN_COLOUR: Colour = [0.16, 0.16, 0.16];
+// Well-separated hues (Tableau-10 minus grey); classes beyond ten reuse them.
+const PALETTE: Colour[] = [
+  [0.12, 0.47, 0.71], [1.0, 0.5, 0.05], [0.17, 0.63, 0.17], [0.84, 0.15, 0.16], [0.58, 0.4, 0.74],
+  [0.55, 0.34, 0.29], [0.89, 0.47, 0.76], [0.74, 0.74, 0.13], [0.09, 0.75, 0.81], [0.68, 0.78, 0.91],
+];
+
+export function classColour(index: number): Colour {
+  return PALETTE[index % PALETTE.length]!;
+}
+
+/** Wraps an engine's segmentTile ([1,h,w,1+K] logits) into a tile function giving the map colour [1,h,w,3]. */
+export function segmentationColourFn(segmentTile: (tile: tf.Tensor4D) => tf.Tensor4D, numClasses: number): (tile: tf.Tensor4D) => tf.Tensor4D {
+  const palette = [...CLEAN_COLOUR, ...Array.from({ length: numClasses }, (_, k) => classColour(k)).flat()];
+  return (tile) => {
+    const logits = segmentTile(tile);
+    const [, h, w, c] = logits.shape;
+    if (c !== numClasses + 1) throw new Error(`segmentTile returned ${c} channels, expected 1 + ${numClasses}`);
+    const probabilities = tf.softmax(tf.reshape(logits, [h * w, c])) as tf.Tensor2D;
+    return tf.reshape(matMul(probabilities, tf.tensor2d(palette, [c, 3])), [1, h, w, 3]);
+  };
+}
+
+/** Colour of the uniform map: class colours mixed by the probabilities normalised to sum 1. */
+export function uniformMapColour(probabilities: ArrayLike<number>): Colour {
+  let sum = 0;
+  for (let k = 0; k < probabilities.length; k++) sum += Math.max(0, probabilities[k]!);
+  if (!(sum > 0)) return CLEAN_COLOUR;
+  const mix = [0, 0, 0];
+  for (let k = 0; k < probabilities.length; k++) {
+    const p = Math.max(0, probabilities[k]!) / sum;
+    const colour = classColour(k);
+    for (let c = 0; c < 3; c++) mix[c]! += p * colour[c]!;
+  }
+  return [mix[0]!, mix[1]!, mix[2]!];
+}
+
+export interface ExplainSheetInput {
+  input: RGBImage;
+  output: RGBImage;
+  /** the colour map from segmentationColourFn (same size as the input), or null for a uniform map */
+  map: RGBImage | null;
+  /** estimator probabilities, in `classes` order */
+  probabilities: ArrayLike<number>;
+  classes: readonly string[];
+  /** long side of each panel in pixels (default 512; small images are enlarged to it too) */
+  maxPanelSide?: number;
+}
+
+const GAP = 8;
+const TITLE_HEIGHT = 24;
+const LEGEND_ROW = 20;
+
+function toBytes(image: RGBImage): Buffer {
+  const bytes = Buffer.allocUnsafe(image.data.length);
+  for (let i = 0; i < bytes.length; i++) {
+    const v = image.data[i]!;
+    bytes[i] = v > 0 ? (v < 1 ? Math.round(v * 255) : 255) : 0; // NaN → 0
+  }
+  return bytes;
+}
+
+async function panel(image: RGBImage, width: number, height: number): Promise<Buffer> {
+  const enlarging = width > image.width;
+  return sharp(toBytes(image), { raw: { width: image.width, height: image.height, channels: 3 } })
+    .resize(width, height, { fit: 'fill', kernel: enlarging ? 'nearest' : 'lanczos3' })
+    .png()
+    .toBuffer();
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function rgbCss(colour: Colour): string {
+  return `rgb(${colour.map((v) => Math.round(v * 255)).join(',')})`;
+}
+
+/** Composes the sheet; returns it as an RGBImage (write it with writeImage). */
+export async function buildExplainSheet(sheet: ExplainSheetInput): Promise<RGBImage> {
+  const { input, output, classes } = sheet;
+  const maxSide = sheet.maxPanelSide ?? 512;
+  const scale = maxSide / Math.max(input.width, input.height);
+  const pw = Math.max(1, Math.round(input.width * scale));
+  const ph = Math.max(1, Math.round(input.height * scale));
+  const map = sheet.map ?? { width: 1, height: 1, data: Float32Array.from(uniformMapColour(sheet.probabilities)) };
+
+  const order = classes.map((name, k) => ({ name, p: sheet.probabilities[k]!, colour: classColour(k) })).sort((a, b) => b.p - a.p);
+  const legendRows = [...order.map((e) => ({ text: `${e.name} ${e.p.toFixed(2)}`, colour: e.colour })), { text: 'clean', colour: CLEAN_COLOUR }];
+  const sheetWidth = 3 * pw + 4 * GAP;
+  const legendTop = TITLE_HEIGHT + ph + GAP;
+  const sheetHeight = legendTop + legendRows.length * LEGEND_ROW + GAP;
+
+  const titles = ['input', 'output', sheet.map ? 'degradation map' : 'degradation map (estimator, uniform)'];
+  const svgParts = titles.map((title, i) => `<text x="${GAP + i * (pw + GAP)}" y="17" font-size="14">${escapeXml(title)}</text>`);
+  legendRows.forEach((row, i) => {
+    const y = legendTop + i * LEGEND_ROW;
+    svgParts.push(`<rect x="${GAP}" y="${y + 3}" width="14" height="14" fill="${rgbCss(row.colour)}" stroke="#888"/>`);
+    svgParts.push(`<text x="${GAP + 22}" y="${y + 15}" font-size="13">${escapeXml(row.text)}</text>`);
+  });
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${sheetWidth}" height="${sheetHeight}"><g font-family="sans-serif" fill="#222">${svgParts.join('')}</g></svg>`;
+
+  const panels = await Promise.all([panel(input, pw, ph), panel(output, pw, ph), panel(map, pw, ph)]);
+  const { data, info } = await sharp({ create: { width: sheetWidth, height: sheetHeight, channels: 3, background: '#ffffff' } })
+    .composite([
+      ...panels.map((buffer, i) => ({ input: buffer, left: GAP + i * (pw + GAP), top: TITLE_HEIGHT })),
+      { input: Buffer.from(svg), left: 0, top: 0 },
+    ])
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`explain sheet has ${info.channels} channels (internal error)`);
+  const result = new Float32Array(data.length);
+  for (let i = 0; i < data.length; i++) result[i] = data[i]! / 255;
+  return { width: info.width, height: info.height, data: result };
+}

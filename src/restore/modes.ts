@@ -1,0 +1,99 @@
+/**
+ * Inference modes: how the estimator's per-class probabilities become the adapter weights that
+ * the engine merges for one image.
+ *
+ *   sw                      soft weights: the probabilities normalised to sum 1. The estimator is
+ *                           multi-label (independent sigmoids), so raw probabilities can sum to
+ *                           more than 1 (over-applying adapters) or to almost 0 (no restoration);
+ *                           normalising keeps the merged update a convex blend of trained adapters.
+ *                           All-zero probabilities fall back to uniform weights.
+ *   oh                      one-hot on the most likely class (first one on ties).
+ *   adapter:<name>          one-hot on a named class, ignoring the estimator (oracle / debugging).
+ *   weights:rain=0.7,...    explicit weights, used as given; unnamed classes get 0.
+ */
+import { UsageError } from '../cli/errors.js';
+
+export type RestoreMode =
+  | { kind: 'sw' }
+  | { kind: 'oh' }
+  | { kind: 'adapter'; name: string }
+  | { kind: 'weights'; weights: Record<string, number> };
+
+export const MODE_SYNTAX = "sw | oh | adapter:<name> | weights:<name>=<w>,<name>=<w>…";
+
+/** Parse the textual mode (CLI --mode / library option). Names are checked later against the engine's classes. */
+export function parseMode(text: string): RestoreMode {
+  const value = text.trim();
+  const lower = value.toLowerCase();
+  if (lower === 'sw') return { kind: 'sw' };
+  if (lower === 'oh') return { kind: 'oh' };
+  if (lower.startsWith('adapter:')) {
+    const name = value.slice('adapter:'.length).trim();
+    if (!name) throw new UsageError(`mode '${text}' names no adapter (expected ${MODE_SYNTAX})`);
+    return { kind: 'adapter', name };
+  }
+  if (lower.startsWith('weights:')) {
+    const weights: Record<string, number> = {};
+    const body = value.slice('weights:'.length);
+    for (const part of body.split(',')) {
+      const [rawName, rawWeight, extra] = part.split('=');
+      const name = rawName?.trim() ?? '';
+      const weight = Number(rawWeight?.trim());
+      if (!name || rawWeight === undefined || extra !== undefined || rawWeight.trim() === '' || !Number.isFinite(weight) || weight < 0) {
+        throw new UsageError(`bad adapter weight '${part.trim()}' in mode '${text}' (expected name=<number ≥ 0>)`);
+      }
+      if (name in weights) throw new UsageError(`adapter '${name}' is given twice in mode '${text}'`);
+      weights[name] = weight;
+    }
+    return { kind: 'weights', weights };
+  }
+  throw new UsageError(`unknown mode '${text}' (expected ${MODE_SYNTAX})`);
+}
+
+function classIndex(name: string, classes: readonly string[]): number {
+  const index = classes.indexOf(name);
+  if (index < 0) throw new UsageError(`unknown adapter '${name}' (this model has: ${classes.join(', ')})`);
+  return index;
+}
+
+/** The adapter weight vector (one entry per class) for a mode and the estimator's probabilities. */
+export function adapterWeightsFor(mode: RestoreMode, probabilities: ArrayLike<number>, classes: readonly string[]): Float32Array {
+  const k = classes.length;
+  if (probabilities.length !== k) throw new Error(`estimator returned ${probabilities.length} probabilities for ${k} classes`);
+  const weights = new Float32Array(k);
+  switch (mode.kind) {
+    case 'sw': {
+      let sum = 0;
+      for (let i = 0; i < k; i++) sum += Math.max(0, probabilities[i]!);
+      for (let i = 0; i < k; i++) weights[i] = sum > 0 ? Math.max(0, probabilities[i]!) / sum : 1 / k;
+      return weights;
+    }
+    case 'oh': {
+      let best = 0;
+      for (let i = 1; i < k; i++) if (probabilities[i]! > probabilities[best]!) best = i;
+      if (k > 0) weights[best] = 1;
+      return weights;
+    }
+    case 'adapter':
+      weights[classIndex(mode.name, classes)] = 1;
+      return weights;
+    case 'weights':
+      for (const [name, weight] of Object.entries(mode.weights)) weights[classIndex(name, classes)] = weight;
+      return weights;
+  }
+}
+
+/** A per-class vector as a name → value record (for results and printing). */
+export function byClass(values: ArrayLike<number>, classes: readonly string[]): Record<string, number> {
+  const record: Record<string, number> = {};
+  classes.forEach((name, i) => (record[name] = values[i]!));
+  return record;
+}
+
+/** "rain 0.81, haze 0.12, …" sorted by decreasing value. */
+export function formatProbabilities(record: Record<string, number>, digits = 2): string {
+  return Object.entries(record)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, p]) => `${name} ${p.toFixed(digits)}`)
+    .join(', ');
+}

@@ -1,0 +1,125 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import sharp from 'sharp';
+import { initEngine, tf } from '../engine/backend.js';
+import { readImage } from '../io/image-io.js';
+import { UsageError, UserError } from '../cli/errors.js';
+import { Rng } from '../util/rng.js';
+import { createRestorer } from './restorer.js';
+import { createFakeEngine, fakeRestore } from './fake-engine.js';
+
+await initEngine({ backend: 'wasm' });
+
+function randomBytes(n: number, seed: number): Uint8Array {
+  const rng = new Rng(seed);
+  return Uint8Array.from({ length: n }, () => rng.int(256));
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+/** The fake engine applied to the whole image at once (no tiling). */
+function wholeImageReference(data: Float32Array, width: number, height: number, strength: number): Float32Array {
+  return tf.tidy(() => fakeRestore(tf.tensor4d(data, [1, height, width, 3]), strength).dataSync() as Float32Array);
+}
+
+test('raw RGBA: tiled result equals the whole-image result, alpha carried through untouched', async () => {
+  const width = 70, height = 45;
+  const rgba = randomBytes(width * height * 4, 1);
+  const engine = createFakeEngine();
+  const restorer = createRestorer({ engine });
+  const progress: number[] = [];
+  const result = await restorer.restore({ data: rgba, width, height, channels: 4 }, { tileSize: 24, overlap: 8, onProgress: (d) => progress.push(d) });
+  assert.equal(result.image.width, width);
+  assert.equal(result.image.height, height);
+  assert.ok(result.alpha);
+  for (let p = 0; p < width * height; p++) assert.equal(result.alpha[p], Math.fround(rgba[p * 4 + 3]! / 255));
+  // SW default: weights are the probabilities normalised to sum 1; the fake's strength is their sum = 1
+  const w = result.adapterWeights;
+  assert.ok(Math.abs(w.rain! - 0.8 / 1.3) < 1e-6 && Math.abs(w.rain! + w.haze! + w.noise! - 1) < 1e-6);
+  assert.equal(result.probabilities.rain, Math.fround(0.8));
+  const reference = wholeImageReference(result.input.data, width, height, 1);
+  assert.ok(maxAbsDiff(result.image.data, reference) < 1e-5);
+  assert.equal(progress.length, engine.tilesRestored);
+  assert.ok(engine.tilesRestored > 4); // it really was tiled
+  restorer.dispose();
+  assert.equal(engine.disposed, false); // an injected engine stays the caller's
+});
+
+test('encoded PNG with odd size and a grayscale PNG; toBuffer round-trips with alpha', async () => {
+  const restorer = createRestorer({ engine: createFakeEngine() });
+  const png = await sharp(Buffer.from(randomBytes(37 * 23 * 4, 2)), { raw: { width: 37, height: 23, channels: 4 } }).png().toBuffer();
+  const result = await restorer.restore(png, { tileSize: 16, overlap: 4 });
+  assert.deepEqual([result.image.width, result.image.height], [37, 23]);
+  const reference = wholeImageReference(result.input.data, 37, 23, 1);
+  assert.ok(maxAbsDiff(result.image.data, reference) < 1e-5);
+  const back = await readImage(await result.toBuffer('png'));
+  assert.ok(back.alpha && maxAbsDiff(back.alpha, result.alpha!) < 1e-6);
+  assert.ok(maxAbsDiff(back.image.data, result.image.data) <= 0.5 / 255 + 1e-6);
+
+  const gray = await sharp(Buffer.from(randomBytes(19 * 11, 3)), { raw: { width: 19, height: 11, channels: 1 } }).png().toBuffer();
+  const g = await restorer.restore(gray);
+  assert.equal(g.alpha, null);
+  for (let p = 0; p < 19 * 11; p++) {
+    assert.ok(Math.abs(g.image.data[p * 3]! - g.image.data[p * 3 + 1]!) < 1e-6 && Math.abs(g.image.data[p * 3]! - g.image.data[p * 3 + 2]!) < 1e-6);
+  }
+});
+
+test('modes reach engine.prepare; unknown adapters are usage errors listing the classes', async () => {
+  const engine = createFakeEngine({ strengths: [1, 0, 0.5] });
+  const restorer = createRestorer({ engine });
+  const raw = { data: randomBytes(8 * 8 * 3, 4), width: 8, height: 8, channels: 3 as const };
+  assert.deepEqual((await restorer.restore(raw, { mode: 'oh' })).adapterWeights, { rain: 1, haze: 0, noise: 0 });
+  assert.deepEqual((await restorer.restore(raw, { mode: 'adapter:haze' })).adapterWeights, { rain: 0, haze: 1, noise: 0 });
+  const explicit = await restorer.restore(raw, { mode: 'weights:rain=0.25,noise=0.5' });
+  assert.deepEqual(explicit.adapterWeights, { rain: 0.25, haze: 0, noise: 0.5 });
+  // strength 0.25·1 + 0.5·0.5 = 0.5
+  assert.ok(maxAbsDiff(explicit.image.data, wholeImageReference(explicit.input.data, 8, 8, 0.5)) < 1e-5);
+  // adapter:haze has strength 0: identity
+  const identity = await restorer.restore(raw, { mode: 'adapter:haze' });
+  assert.ok(maxAbsDiff(identity.image.data, identity.input.data) < 1e-6);
+  await assert.rejects(restorer.restore(raw, { mode: 'adapter:snow' }), (err: Error) => err instanceof UsageError && /rain, haze, noise/.test(err.message));
+  await assert.rejects(restorer.restore(raw, { mode: 'fast' }), UsageError);
+});
+
+test('explain computes a colour map when the engine can segment', async () => {
+  const restorer = createRestorer({ engine: createFakeEngine() });
+  const calls: Array<[number, number]> = [];
+  const result = await restorer.restore({ data: randomBytes(30 * 20 * 3, 5), width: 30, height: 20, channels: 3 }, {
+    explain: true, tileSize: 16, overlap: 4, onProgress: (d, n) => calls.push([d, n]),
+  });
+  assert.ok(result.degradationMap);
+  assert.equal(result.degradationMap.data.length, 30 * 20 * 3);
+  assert.deepEqual(calls.at(-1), [12, 12]); // 3×2 restore tiles + 3×2 map tiles
+  const noSeg = createRestorer({ engine: createFakeEngine({ segment: false }) });
+  assert.equal((await noSeg.restore({ data: randomBytes(12, 6), width: 2, height: 2, channels: 3 }, { explain: true })).degradationMap, null);
+});
+
+test('abort via signal rejects with AbortError', async () => {
+  const restorer = createRestorer({ engine: createFakeEngine() });
+  const controller = new AbortController();
+  await assert.rejects(
+    restorer.restore({ data: randomBytes(64 * 64 * 3, 7), width: 64, height: 64, channels: 3 }, {
+      tileSize: 16, overlap: 4, signal: controller.signal, onProgress: (d) => d === 3 && controller.abort(),
+    }),
+    (err: Error) => err.name === 'AbortError',
+  );
+  // the restorer is still usable afterwards
+  await restorer.restore({ data: randomBytes(12, 8), width: 2, height: 2, channels: 3 });
+});
+
+test('without an engine: a clear "no trained default model" error, not random weights', async () => {
+  const restorer = createRestorer({ backend: 'wasm' });
+  await assert.rejects(restorer.restore({ data: new Uint8Array(12), width: 2, height: 2, channels: 3 }),
+    (err: Error) => err instanceof UserError && /no trained default model is shipped yet/.test(err.message));
+  await assert.rejects(createRestorer({ weights: 'x.abair' }).load(), UserError);
+});
+
+test('bad raw input is refused', async () => {
+  const restorer = createRestorer({ engine: createFakeEngine() });
+  await assert.rejects(restorer.restore({ data: new Uint8Array(5), width: 2, height: 2, channels: 3 }), /expected 2×2×3/);
+});
