@@ -94,9 +94,74 @@ export function kernelTaps(kernel: Kernel): Tap[] {
   return taps;
 }
 
-/** Direct convolution with a 2-D kernel, skipping zero taps. */
+/** Consecutive equal weights in one kernel row: taps dx0..dx1 (inclusive) at row dy, weight w. */
+interface Run {
+  dx0: number;
+  dx1: number;
+  dy: number;
+  w: number;
+}
+
+/** Runs shorter than this are cheaper as single taps than as a prefix-sum difference. */
+const MIN_RUN = 4;
+
+/** Split a kernel into runs of equal weights along its rows (flat kernels: disks, boxes) and single taps. */
+function splitRuns(kernel: Kernel): { runs: Run[]; singles: Tap[] } {
+  const r = (kernel.size - 1) / 2;
+  const runs: Run[] = [];
+  const singles: Tap[] = [];
+  for (let v = 0; v < kernel.size; v++) {
+    let u = 0;
+    while (u < kernel.size) {
+      const w = kernel.weights[v * kernel.size + u]!;
+      let end = u;
+      while (end + 1 < kernel.size && kernel.weights[v * kernel.size + end + 1] === w) end++;
+      if (w !== 0) {
+        if (end - u + 1 >= MIN_RUN) runs.push({ dx0: u - r, dx1: end - r, dy: v - r, w });
+        else for (let k = u; k <= end; k++) singles.push({ dx: k - r, dy: v - r, w });
+      }
+      u = end + 1;
+    }
+  }
+  return { runs, singles };
+}
+
+/**
+ * Direct convolution with a 2-D kernel, skipping zero taps. Runs of equal weights along a kernel
+ * row (a defocus disk is almost all runs) cost two reads each, via per-row prefix sums, instead of
+ * one read per tap: a radius-8 disk drops from ~220 taps to ~17 runs plus its anti-aliased rim.
+ */
 export function convolve2d(img: RGBImage, kernel: Kernel): RGBImage {
-  return convolveTaps(img, kernelTaps(kernel));
+  const { runs, singles } = splitRuns(kernel);
+  const out = convolveTaps(img, singles);
+  if (runs.length === 0) return out;
+
+  const { width: w, height: h } = img;
+  const r = (kernel.size - 1) / 2;
+  const padded = padReflect(img, r, r);
+  const pw3 = padded.width * 3;
+  const ph = h + 2 * r;
+  // prefix[row][k] = sum of padded[row][j] over j < k with j ≡ k (mod 3), i.e. per channel
+  const stride = pw3 + 3;
+  const prefix = new Float64Array(ph * stride);
+  for (let y = 0; y < ph; y++) {
+    const p = y * stride;
+    const s = y * pw3;
+    for (let k = 0; k < pw3; k++) prefix[p + k + 3] = prefix[p + k]! + padded.data[s + k]!;
+  }
+  const row = w * 3;
+  const data = out.data;
+  for (const { dx0, dx1, dy, w: wt } of runs) {
+    for (let y = 0; y < h; y++) {
+      const o = y * row;
+      const p = (y - dy + r) * stride;
+      // sources x - dx1 .. x - dx0 (padded: + r); channel offset rides along in i
+      const hi = p + (r - dx0 + 1) * 3;
+      const lo = p + (r - dx1) * 3;
+      for (let i = 0; i < row; i++) data[o + i] += wt * (prefix[hi + i]! - prefix[lo + i]!);
+    }
+  }
+  return out;
 }
 
 /** Separable convolution: `k1d` (odd length, centred) along x, then along y. */

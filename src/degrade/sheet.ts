@@ -21,6 +21,13 @@ export interface SheetOptions {
 export const DEFAULT_SHEET_SEVERITIES = [0.25, 0.6, 1.0] as const;
 
 const CAPTION_HEIGHT = 18;
+
+interface Caption {
+  x: number;
+  y: number;
+  width: number;
+  text: string;
+}
 const GAP = 4;
 
 /** Resize with sharp (Lanczos), through 8-bit. */
@@ -42,9 +49,13 @@ function escapeXml(s: string): string {
 }
 
 /** Render captions as SVG text (sharp/librsvg) and blend them over the canvas. */
-async function drawCaptions(canvas: RGBImage, captions: { x: number; y: number; text: string }[]): Promise<void> {
+async function drawCaptions(canvas: RGBImage, captions: Caption[]): Promise<void> {
+  // each caption sits in its own nested <svg>, which clips text that would run into the next cell
   const texts = captions
-    .map((c) => `<text x="${c.x + 4}" y="${c.y + CAPTION_HEIGHT - 5}" font-family="DejaVu Sans, sans-serif" font-size="13" fill="#ffffff">${escapeXml(c.text)}</text>`)
+    .map(
+      (c) =>
+        `<svg x="${c.x}" y="${c.y}" width="${c.width}" height="${CAPTION_HEIGHT}"><text x="3" y="${CAPTION_HEIGHT - 5}" font-family="DejaVu Sans, sans-serif" font-size="12" fill="#ffffff">${escapeXml(c.text)}</text></svg>`,
+    )
     .join('');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${canvas.width}" height="${canvas.height}">${texts}</svg>`;
   const { data, info } = await sharp(Buffer.from(svg)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -72,24 +83,24 @@ export async function buildContactSheet(input: RGBImage, options: SheetOptions =
   const cols = severities.length + 1;
   const rowHeight = CAPTION_HEIGHT + cellHeight + GAP;
   const sheet = createImage(cols * (cellWidth + GAP) - GAP, types.length * rowHeight - GAP, 0.12);
-  const captions: { x: number; y: number; text: string }[] = [];
+  const captions: Caption[] = [];
   const failures: string[] = [];
   for (let r = 0; r < types.length; r++) {
     const name = types[r]!;
     const y0 = r * rowHeight;
     paste(sheet, clean, 0, y0 + CAPTION_HEIGHT);
-    captions.push({ x: 0, y: y0, text: `${name}: clean` });
+    captions.push({ x: 0, y: y0, width: cellWidth, text: `${name} · clean` });
     for (let c = 0; c < severities.length; c++) {
       const s = severities[c]!;
       const x0 = (c + 1) * (cellWidth + GAP);
       try {
         const { image, params } = await applyDegradation(clean, name, new Rng(hashString(`${seed}:${name}`)), s);
         paste(sheet, image, x0, y0 + CAPTION_HEIGHT);
-        captions.push({ x: x0, y: y0, text: `${name} s=${s.toFixed(2)}${describe(params)}` });
+        captions.push({ x: x0, y: y0, width: cellWidth, text: `s=${s.toFixed(2)}${describe(params)}` });
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         if (!failures.includes(`${name}: ${message}`)) failures.push(`${name}: ${message}`);
-        captions.push({ x: x0, y: y0, text: `${name} s=${s.toFixed(2)}: failed` });
+        captions.push({ x: x0, y: y0, width: cellWidth, text: `s=${s.toFixed(2)}: failed` });
       }
     }
   }
@@ -99,8 +110,8 @@ export async function buildContactSheet(input: RGBImage, options: SheetOptions =
 
 /** A few words on the variant drawn, where a type has several. */
 function describe(params: Record<string, unknown>): string {
-  if (typeof params.kind === 'string') return ` (${params.kind})`;
-  if (typeof params.quality === 'number') return ` (Q${params.quality})`;
-  if (typeof params.bits === 'number') return ` (${params.bits} bits)`;
+  if (typeof params.kind === 'string') return ` · ${params.kind}`;
+  if (typeof params.quality === 'number') return ` · Q${params.quality}`;
+  if (typeof params.bits === 'number') return ` · ${params.bits} bits`;
   return '';
 }

@@ -8,6 +8,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+// Registers abair's kernel gradients: tfjs-core's Node bundle ships none (see engine/grad/kernel-gradients.ts).
+import './grad/kernel-gradients.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'webgl';
 

@@ -14,7 +14,7 @@
 import { tf } from '../engine/backend.js';
 import * as ops from '../engine/ops.js';
 import { type BackboneConfig, ffnHidden, levelChannels, SIZE_MULTIPLE, validateConfig } from './config.js';
-import { conv1x1OfConcat, conv1x1Spec, conv3x3, conv3x3Specs, type LinearDelta } from './layers/conv.js';
+import { concatChannels, conv1x1OfConcat, conv1x1Spec, conv3x3, conv3x3Specs, type LinearDelta } from './layers/conv.js';
 import { type BlockShape, transformerBlock, transformerBlockLinears, transformerBlockSpecs } from './layers/transformer-block.js';
 import { loraDelta, type LoraAdapter, type LoraTarget } from './lora.js';
 import { cropTo, reflectPadToMultiple } from './padding.js';
@@ -133,7 +133,6 @@ export function forwardBackbone(params: Params, config: BackboneConfig, input: t
   };
   const down = (name: string, x: tf.Tensor4D) => ops.pixelUnshuffle(conv3x3(params, name, x), 2);
   const up = (name: string, x: tf.Tensor4D) => ops.pixelShuffle(conv3x3(params, name, x), 2);
-  const concat = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.concat([a, b], 3) as tf.Tensor4D;
 
   const enc1 = run('enc1', conv3x3(params, 'embed', input));
   const enc2 = run('enc2', down('down1', enc1));
@@ -142,7 +141,7 @@ export function forwardBackbone(params: Params, config: BackboneConfig, input: t
   // Skip connections: concatenate with the encoder features, then a 1×1 conv halves the channels.
   const dec3 = run('dec3', conv1x1OfConcat(params, 'reduce3', [up('up4', latent), enc3]));
   const dec2 = run('dec2', conv1x1OfConcat(params, 'reduce2', [up('up3', dec3), enc2]));
-  const dec1 = run('dec1', concat(up('up2', dec2), enc1));
+  const dec1 = run('dec1', concatChannels(up('up2', dec2), enc1));
   const features = run('refine', dec1);
   const restored = tf.add(input, conv3x3(params, 'out', features)) as tf.Tensor4D;
   const result: ForwardResult = { restored };

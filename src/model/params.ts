@@ -69,7 +69,8 @@ export function createParams(specs: readonly ParamSpec[], seed: number | string 
   for (const spec of specs) {
     if (spec.name in store) throw new Error(`duplicate parameter name ${spec.name}`);
     const values = initialValues(spec, root.fork(spec.name));
-    store[spec.name] = tf.variable(tf.tensor(values, spec.shape, 'float32'), true, uniqueVariableName(spec.name));
+    // tidy releases the temporary tensor; the variable keeps its own reference to the data.
+    store[spec.name] = tf.tidy(() => tf.variable(tf.tensor(values, spec.shape, 'float32'), true, uniqueVariableName(spec.name)));
   }
   return store;
 }

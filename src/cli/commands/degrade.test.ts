@@ -22,18 +22,15 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 async function abair(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const saved = { log: console.log, error: console.error, write: process.stdout.write, ewrite: process.stderr.write };
+  // console only: patching process.stdout.write would also swallow the test runner's own report
+  const saved = { log: console.log, error: console.error };
   console.log = (...a: unknown[]) => void out.push(a.join(' ') + '\n');
   console.error = (...a: unknown[]) => void err.push(a.join(' ') + '\n');
-  process.stdout.write = ((chunk: string) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
   process.exitCode = undefined;
   try {
     await main(['node', 'abair', 'degrade', ...args]);
   } finally {
     Object.assign(console, { log: saved.log, error: saved.error });
-    process.stdout.write = saved.write;
-    process.stderr.write = saved.ewrite;
   }
   const code = Number(process.exitCode ?? 0);
   process.exitCode = undefined;

@@ -63,6 +63,14 @@ test('convolution matches a naive reference (asymmetric kernel, reflect borders,
   const fast = convolve2d(img, k).data;
   const ref = naive(img, k);
   for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(fast[i]! - ref[i]!) < 1e-5, `at ${i}`);
+  // flat rows (runs of equal weights take the prefix-sum path), asymmetric, plus a disk
+  const runs: Kernel = { size: 7, weights: new Float32Array(49) };
+  for (let i = 0; i < 49; i++) runs.weights[i] = i % 7 < 5 ? 0.01 * (1 + Math.floor(i / 7)) : rng.next() * 0.02;
+  for (const k2 of [runs, diskKernel(2.6), diskKernel(4.2)]) {
+    const f2 = convolve2d(img, k2).data;
+    const r2 = naive(img, k2);
+    for (let i = 0; i < r2.length; i++) assert.ok(Math.abs(f2[i]! - r2[i]!) < 1e-5, `runs kernel size ${k2.size} at ${i}`);
+  }
   const sep = convolveSeparable(img, gaussian1d(1.3)).data;
   const ref2 = naive(img, gaussianKernel(1.3));
   for (let i = 0; i < ref2.length; i++) assert.ok(Math.abs(sep[i]! - ref2[i]!) < 1e-5, `separable at ${i}`);

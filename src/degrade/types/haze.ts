@@ -12,6 +12,7 @@ import type { RGBImage } from '../../image/types.js';
 import type { Rng } from '../../util/rng.js';
 import { smoothField, normalise01 } from '../util/fields.js';
 import { gaussianBlur } from '../util/blur.js';
+import { scratch } from '../util/scratch.js';
 import { clamp01, lerp, resolveSeverity } from '../severity.js';
 import { jitter } from '../util/variation.js';
 
@@ -65,27 +66,31 @@ function sample(rng: Rng, severity?: number): HazeParams {
  */
 function contentCue(img: RGBImage): Float32Array {
   const { width: w, height: h, data } = img;
-  const dark = new Float32Array(w * h);
+  const dark = scratch('haze.dark', w * h);
   for (let i = 0, j = 0; i < dark.length; i++, j += 3) {
     const r = data[j]!;
     const g = data[j + 1]!;
     const b = data[j + 2]!;
     dark[i] = r < g ? (r < b ? r : b) : g < b ? g : b;
   }
-  const cue = gaussianBlur(dark, w, h, 0.03 * Math.max(w, h) + 1);
+  const cue = gaussianBlur(dark, w, h, 0.03 * Math.max(w, h) + 1, dark);
   normalise01(cue);
   return cue;
 }
 
-/** The depth proxy d ∈ [near, 1] (Float32Array w·h). */
-export function hazeDepth(img: RGBImage, p: HazeParams, rng: Rng): Float32Array {
+/** The depth proxy d ∈ [near, 1] (w·h values, into `depth`, by default a new array). */
+export function hazeDepth(
+  img: RGBImage,
+  p: HazeParams,
+  rng: Rng,
+  depth: Float32Array = new Float32Array(img.width * img.height),
+): Float32Array {
   const { width: w, height: h } = img;
-  const depth = new Float32Array(w * h);
   if (p.uniformDepth) {
     depth.fill(1);
     return depth;
   }
-  const field = smoothField(rng, w, h, { cellSize: p.fieldScale * Math.max(w, h), octaves: 3 });
+  const field = smoothField(rng, w, h, { cellSize: p.fieldScale * Math.max(w, h), octaves: 3 }, scratch('haze.field', w * h));
   const cue = p.contentWeight > 0 ? contentCue(img) : null;
   const wSum = p.horizonWeight + p.fieldWeight + (cue ? p.contentWeight : 0);
   const norm = wSum > 0 ? 1 / wSum : 0;
@@ -111,7 +116,7 @@ export function hazeDepth(img: RGBImage, p: HazeParams, rng: Rng): Float32Array 
 
 function apply(img: RGBImage, p: HazeParams, rng: Rng): RGBImage {
   const { width: w, height: h, data: src } = img;
-  const depth = hazeDepth(img, p, rng);
+  const depth = hazeDepth(img, p, rng, scratch('haze.depth', w * h));
   const out = new Float32Array(src.length);
   const a0 = p.airlight[0] ?? 1;
   const a1 = p.airlight[1] ?? 1;

@@ -9,7 +9,8 @@ import type { Degradation } from '../types.js';
 import type { RGBImage } from '../../image/types.js';
 import type { Rng } from '../../util/rng.js';
 import { gaussianBlur, gaussianKernel } from '../util/blur.js';
-import { normalArray } from '../util/gaussianNoise.js';
+import { fillNormal } from '../util/gaussianNoise.js';
+import { scratch } from '../util/scratch.js';
 import { PowerTable } from '../util/powerTable.js';
 import { lerp, resolveSeverity } from '../severity.js';
 import { jitter, logLerp } from '../util/variation.js';
@@ -62,7 +63,7 @@ function apply(img: RGBImage, p: LowlightParams, rng: Rng): RGBImage {
   const invPhotons = 1 / p.photons;
   const read2 = p.readNoise * p.readNoise;
   const chroma = p.chromaNoise > 0 ? chromaNoise(rng, w, h, p.chromaNoise) : null;
-  const noise = normalArray(rng, src.length);
+  const noise = fillNormal(rng, scratch('lowlight.noise', src.length));
   const quantize = p.quantize;
   for (let c = 0; c < 3; c++) {
     const gain = gains[c]!;
@@ -72,7 +73,8 @@ function apply(img: RGBImage, p: LowlightParams, rng: Rng): RGBImage {
       const sigma = Math.sqrt(lin * invPhotons + read2);
       const noisy = lin + sigma * (chroma ? noise[k]! + chroma[k]! : noise[k]!);
       const v = toDisplay.at(Math.sqrt(noisy > 0 ? noisy : 0));
-      out[k] = quantize ? Math.round(v * 255) / 255 : v;
+      // v ≥ 0, so truncating v·255 + 0.5 rounds (and is much faster than Math.round here)
+      out[k] = quantize ? ((v * 255 + 0.5) | 0) / 255 : v;
     }
   }
   return { width: w, height: h, data: out };
@@ -92,36 +94,47 @@ function chromaNoise(rng: Rng, w: number, h: number, strength: number): Float32A
   let k2 = 0;
   for (const v of k) k2 += v * v;
   const rescale = strength / k2;
-  const planes = [0, 1, 2].map(() => gaussianBlur(normalArray(rng, hw * hh), hw, hh, sigmaBlur));
+  const planes = [0, 1, 2].map((c) => {
+    const plane = fillNormal(rng, scratch(`lowlight.chroma${c}`, hw * hh));
+    return gaussianBlur(plane, hw, hh, sigmaBlur, plane);
+  });
   const [pr, pg, pb] = planes as [Float32Array, Float32Array, Float32Array];
-  const small = new Float32Array(hw * hh * 3);
+  const small = scratch('lowlight.chromaSmall', hw * hh * 3);
   for (let i = 0, j = 0; i < hw * hh; i++, j += 3) {
     const m = (pr[i]! + pg[i]! + pb[i]!) / 3;
     small[j] = (pr[i]! - m) * rescale;
     small[j + 1] = (pg[i]! - m) * rescale;
     small[j + 2] = (pb[i]! - m) * rescale;
   }
-  return upsample2x(small, hw, hh, w, h);
+  return upsample2x(small, hw, hh, w, h, scratch('lowlight.chromaFull', w * h * 3));
 }
 
-/** Bilinear 2× upsampling of an HWC RGB map of size sw×sh to w×h (w ≤ 2·sw, h ≤ 2·sh). */
-function upsample2x(small: Float32Array, sw: number, sh: number, w: number, h: number): Float32Array {
-  const out = new Float32Array(w * h * 3);
+/** Bilinear 2× upsampling of an HWC RGB map of size sw×sh into `out`, w×h (w ≤ 2·sw, h ≤ 2·sh). */
+function upsample2x(small: Float32Array, sw: number, sh: number, w: number, h: number, out: Float32Array): Float32Array {
+  // source offsets and weights depend only on the column: compute them once
+  const colA = new Int32Array(w);
+  const colB = new Int32Array(w);
+  const colT = new Float32Array(w);
+  for (let x = 0; x < w; x++) {
+    const fx = Math.max(0, (x + 0.5) / 2 - 0.5);
+    const x0 = Math.min(sw - 1, Math.floor(fx));
+    colA[x] = x0 * 3;
+    colB[x] = Math.min(sw - 1, x0 + 1) * 3;
+    colT[x] = fx - x0;
+  }
   for (let y = 0; y < h; y++) {
     const fy = Math.max(0, (y + 0.5) / 2 - 0.5);
     const y0 = Math.min(sh - 1, Math.floor(fy));
-    const y1 = Math.min(sh - 1, y0 + 1);
+    const r0 = y0 * sw * 3;
+    const r1 = Math.min(sh - 1, y0 + 1) * sw * 3;
     const ty = fy - y0;
-    for (let x = 0; x < w; x++) {
-      const fx = Math.max(0, (x + 0.5) / 2 - 0.5);
-      const x0 = Math.min(sw - 1, Math.floor(fx));
-      const x1 = Math.min(sw - 1, x0 + 1);
-      const tx = fx - x0;
-      const a = (y0 * sw + x0) * 3;
-      const b = (y0 * sw + x1) * 3;
-      const c = (y1 * sw + x0) * 3;
-      const d = (y1 * sw + x1) * 3;
-      const o = (y * w + x) * 3;
+    let o = y * w * 3;
+    for (let x = 0; x < w; x++, o += 3) {
+      const a = r0 + colA[x]!;
+      const b = r0 + colB[x]!;
+      const c = r1 + colA[x]!;
+      const d = r1 + colB[x]!;
+      const tx = colT[x]!;
       for (let ch = 0; ch < 3; ch++) {
         const top = small[a + ch]! + tx * (small[b + ch]! - small[a + ch]!);
         const bottom = small[c + ch]! + tx * (small[d + ch]! - small[c + ch]!);

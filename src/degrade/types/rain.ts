@@ -10,6 +10,7 @@ import type { Rng } from '../../util/rng.js';
 import { createLayer, drawStreak } from '../util/raster.js';
 import { directionalBlur } from '../util/blur.js';
 import { smoothField } from '../util/fields.js';
+import { scratch, zeroedScratch } from '../util/scratch.js';
 import { clamp01, lerp, resolveSeverity } from '../severity.js';
 import { jitter, logLerp } from '../util/variation.js';
 
@@ -62,7 +63,7 @@ function sample(rng: Rng, severity?: number): RainParams {
 
 /** The streak layer: a coverage map in [0,1] holding every depth layer, screen-combined. */
 function renderStreaks(w: number, h: number, p: RainParams, rng: Rng): Float32Array {
-  const total = new Float32Array(w * h);
+  const total = zeroedScratch('rain.total', w * h);
   const layerCount = Math.max(1, Math.round(p.layers));
   // far layers get more of the streaks: share ∝ 1 + 0.6·depth
   let shareSum = 0;
@@ -80,7 +81,7 @@ function renderStreaks(w: number, h: number, p: RainParams, rng: Rng): Float32Ar
     const areaW = w + 2 * marginX;
     const areaH = h + length;
     const count = Math.round(((p.density * (1 + 0.6 * i)) / shareSum) * ((areaW * areaH) / 10000));
-    const layer = createLayer(w, h);
+    const layer = createLayer(w, h, scratch('rain.layer', w * h));
     for (let k = 0; k < count; k++) {
       const x0 = rng.next() * areaW - marginX;
       const y0 = rng.next() * areaH - length;
@@ -91,7 +92,10 @@ function renderStreaks(w: number, h: number, p: RainParams, rng: Rng): Float32Ar
     }
     const blurLength = p.motionBlur * near;
     // image y points down, so the fall direction (sin a, cos a) has image angle π/2 − a
-    const blurred = blurLength >= 1 ? directionalBlur(layer.data, w, h, Math.PI / 2 - angle, blurLength) : layer.data;
+    const blurred =
+      blurLength >= 1
+        ? directionalBlur(layer.data, w, h, Math.PI / 2 - angle, blurLength, scratch('rain.blurred', w * h))
+        : layer.data;
     for (let j = 0; j < total.length; j++) {
       const m = total[j]!;
       const v = blurred[j]!;
@@ -108,13 +112,16 @@ function apply(img: RGBImage, p: RainParams, rng: Rng): RGBImage {
   const streaks = renderStreaks(w, h, p, rng);
   // the veil varies slowly over the image (rain is patchy), ±25 % around its mean
   const veilMap =
-    p.veil > 0.002 ? smoothField(rng, w, h, { cellSize: Math.max(w, h) / 2, octaves: 2 }) : null;
+    p.veil > 0.002
+      ? smoothField(rng, w, h, { cellSize: Math.max(w, h) / 2, octaves: 2 }, scratch('rain.veil', w * h))
+      : null;
   const t0 = p.tint[0] ?? 1;
   const t1 = p.tint[1] ?? 1;
   const t2 = p.tint[2] ?? 1;
   const level = p.veilLevel;
+  const veil = p.veil;
   for (let i = 0, j = 0; i < streaks.length; i++, j += 3) {
-    const v = veilMap ? p.veil * (0.75 + 0.5 * veilMap[i]!) : 0;
+    const v = veilMap ? veil * (0.75 + 0.5 * veilMap[i]!) : 0;
     const keep = 1 - v;
     const lift = level * v;
     const s = streaks[i]!;

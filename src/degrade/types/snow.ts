@@ -9,6 +9,7 @@ import type { RGBImage } from '../../image/types.js';
 import type { Rng } from '../../util/rng.js';
 import { createLayer, drawSoftParticle } from '../util/raster.js';
 import { smoothField } from '../util/fields.js';
+import { scratch } from '../util/scratch.js';
 import { clamp01, lerp, resolveSeverity } from '../severity.js';
 import { jitter, logLerp } from '../util/variation.js';
 
@@ -63,7 +64,7 @@ function sample(rng: Rng, severity?: number): SnowParams {
 
 /** Opacity map of all flakes (screen-combined), in [0,1]. */
 function renderFlakes(w: number, h: number, p: SnowParams, rng: Rng): Float32Array {
-  const layer = createLayer(w, h);
+  const layer = createLayer(w, h, scratch('snow.flakes', w * h));
   const wind = p.windAngle * DEG;
   const total = (p.density * w * h) / 10000;
   for (const L of LAYERS) {
@@ -98,14 +99,18 @@ function apply(img: RGBImage, p: SnowParams, rng: Rng): RGBImage {
   const { width: w, height: h, data: src } = img;
   const alpha = renderFlakes(w, h, p, rng);
   // the veil thickens and thins slowly over the frame, ±30 % around its mean
-  const veilMap = p.veil > 0.002 ? smoothField(rng, w, h, { cellSize: Math.max(w, h) / 2, octaves: 2 }) : null;
+  const veilMap =
+    p.veil > 0.002
+      ? smoothField(rng, w, h, { cellSize: Math.max(w, h) / 2, octaves: 2 }, scratch('snow.veil', w * h))
+      : null;
   const c0 = p.flakeColor[0] ?? 1;
   const c1 = p.flakeColor[1] ?? 1;
   const c2 = p.flakeColor[2] ?? 1;
   const level = p.veilLevel;
+  const veil = p.veil;
   const out = new Float32Array(src.length);
   for (let i = 0, j = 0; i < alpha.length; i++, j += 3) {
-    const v = veilMap ? p.veil * (0.7 + 0.6 * veilMap[i]!) : 0;
+    const v = veilMap ? veil * (0.7 + 0.6 * veilMap[i]!) : 0;
     const keep = 1 - v;
     const lift = level * v;
     const a = alpha[i]!;

@@ -2,6 +2,7 @@
  * Blurs of single-channel float maps (streak layers, depth maps, veils). Borders replicate the
  * edge pixel. Buffers are allocated once per call, never per pixel.
  */
+import { scratch } from './scratch.js';
 
 /** Normalised 1-D Gaussian taps for radius ceil(3σ). */
 export function gaussianKernel(sigma: number): Float32Array {
@@ -99,13 +100,20 @@ function boxColumns(src: Float32Array, dst: Float32Array, w: number, h: number, 
 }
 
 /**
- * Gaussian blur of a w×h map (new array). Small σ uses exact separable taps; large σ uses three
+ * Gaussian blur of a w×h map into `out` (default: a new array; may be `map` itself, for in-place
+ * blurring). Small σ uses exact separable taps; large σ uses three
  * box passes (cost independent of σ), which approximate the Gaussian to a few per cent.
  */
-export function gaussianBlur(map: Float32Array, w: number, h: number, sigma: number): Float32Array {
-  const out = new Float32Array(map);
+export function gaussianBlur(
+  map: Float32Array,
+  w: number,
+  h: number,
+  sigma: number,
+  out: Float32Array = new Float32Array(map.length),
+): Float32Array {
+  out.set(map);
   if (sigma <= 0.05) return out;
-  const tmp = new Float32Array(map.length);
+  const tmp = scratch('blur.tmp', map.length);
   if (sigma <= 4) {
     const k = gaussianKernel(sigma);
     convolveRows(out, tmp, w, h, k);
@@ -123,10 +131,21 @@ export function gaussianBlur(map: Float32Array, w: number, h: number, sigma: num
 
 /**
  * Linear motion blur of a w×h map along `angle` (radians, 0 = +x, π/2 = +y i.e. downwards),
- * averaging `length` pixels centred on each pixel with bilinear taps. Returns a new array.
+ * averaging `length` pixels centred on each pixel with bilinear taps, into `out` (default: a new
+ * array; may not alias `map`).
  */
-export function directionalBlur(map: Float32Array, w: number, h: number, angle: number, length: number): Float32Array {
-  if (length < 1) return new Float32Array(map);
+export function directionalBlur(
+  map: Float32Array,
+  w: number,
+  h: number,
+  angle: number,
+  length: number,
+  out: Float32Array = new Float32Array(map.length),
+): Float32Array {
+  if (length < 1) {
+    out.set(map);
+    return out;
+  }
   const taps = Math.max(2, Math.ceil(length) + 1);
   const cos = Math.cos(angle);
   const sin = Math.sin(angle);
@@ -149,7 +168,7 @@ export function directionalBlur(map: Float32Array, w: number, h: number, angle: 
     wts[4 * t + 2] = ((1 - ax) * ay) / taps;
     wts[4 * t + 3] = (ax * ay) / taps;
   }
-  const out = new Float32Array(map.length);
+  out.fill(0);
   const maxX = w - 1;
   const maxY = h - 1;
   for (let t = 0; t < taps; t++) {

@@ -53,13 +53,19 @@ function addOctave(out: Float32Array, w: number, h: number, cell: number, amp: n
 }
 
 /**
- * A w×h smooth random field rescaled to span exactly [0,1] (a constant field becomes 0.5).
+ * A w×h smooth random field (into `out`, default a new array) rescaled to span exactly [0,1] (a constant field becomes 0.5).
  * Rescaling makes its strength independent of how many octaves happened to align.
  */
-export function smoothField(rng: Rng, w: number, h: number, options: SmoothFieldOptions): Float32Array {
+export function smoothField(
+  rng: Rng,
+  w: number,
+  h: number,
+  options: SmoothFieldOptions,
+  out: Float32Array = new Float32Array(w * h),
+): Float32Array {
   const octaves = options.octaves ?? 3;
   const persistence = options.persistence ?? 0.5;
-  const out = new Float32Array(w * h);
+  out.fill(0);
   let cell = Math.max(1, options.cellSize);
   let amp = 1;
   for (let o = 0; o < octaves; o++) {

@@ -10,8 +10,10 @@ export interface Layer {
   data: Float32Array;
 }
 
-export function createLayer(width: number, height: number): Layer {
-  return { width, height, data: new Float32Array(width * height) };
+/** An empty layer; `data` (length width·height), when given, is cleared and used as storage. */
+export function createLayer(width: number, height: number, data?: Float32Array): Layer {
+  if (data) data.fill(0);
+  return { width, height, data: data ?? new Float32Array(width * height) };
 }
 
 function screenInto(data: Float32Array, i: number, v: number): void {

@@ -127,6 +127,10 @@ unary('Sin', (dy, x) => tf.mul(dy, tf.cos(x)));
 unary('Cos', (dy, x) => tf.neg(tf.mul(dy, tf.sin(x))));
 unary('Elu', (dy, _x, y) => tf.engine().runKernel('EluGrad', { dy, y }) as T, false, true);
 for (const k of ['Floor', 'Ceil', 'Round', 'Sign', 'Step', 'ZerosLike', 'OnesLike']) unary(k, (dy) => tf.zerosLike(dy), false);
+// Comparisons feed masks (e.g. tf.where conditions): no gradient flows through them.
+for (const k of ['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'LogicalAnd', 'LogicalOr']) {
+  grad(k, (_dy, [a, b]) => ({ a: () => tf.zeros(a.shape), b: () => tf.zeros(b.shape) }), ['a', 'b']);
+}
 grad('LeakyRelu', (dy, [x], attrs) => ({ x: () => tf.where(tf.greater(x, 0), one(dy), tf.mul(one(dy), num(attrs.alpha))) }), ['x']);
 grad('ClipByValue', (dy, [x], attrs) => ({
   x: () => tf.where(tf.logicalAnd(tf.greaterEqual(x, num(attrs.clipValueMin)), tf.lessEqual(x, num(attrs.clipValueMax))), one(dy), tf.zerosLike(one(dy))),

@@ -1,0 +1,55 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { initEngine } from '../engine/backend.js';
+import { packageRoot } from '../util/paths.js';
+import { createBackbone, loraTargets } from './backbone.js';
+import { presetConfig } from './config.js';
+import { createEstimator, estimatorConfig } from './estimator.js';
+import { createAdapter } from './lora.js';
+import { disposeParams } from './params.js';
+import { formatSummary, summarizePreset, summarizeWeights } from './summary.js';
+import { saveAdapter, saveBackbone, saveEstimator } from './weights.js';
+
+const run = promisify(execFile);
+
+test('preset summary counts every part', () => {
+  const s = summarizePreset('restormer');
+  assert.ok(Math.abs(s.params.backbone! - 26.13e6) < 0.05e6);
+  assert.ok(s.estimator!.ratioAt256! < 0.05);
+  assert.match(formatSummary(s), /backbone\s+26,126,644/);
+});
+
+test('weights-folder summary lists the adapters, classes and provenance', async () => {
+  await initEngine({ backend: 'wasm' });
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'abair-info-'));
+  const config = presetConfig('tiny');
+  const base = createBackbone(config);
+  const rain = createAdapter('rain', loraTargets(config), { rank: 2 });
+  const estConfig = estimatorConfig(['rain', 'haze'], { inputSize: 32, widths: [4, 8] });
+  const est = createEstimator(estConfig);
+  await saveBackbone(dir, config, base, { preset: 'tiny', provenance: { steps: 10 } });
+  await saveAdapter(dir, rain, config);
+  await saveEstimator(dir, estConfig, est);
+  const s = await summarizeWeights(dir);
+  assert.equal(s.preset, 'tiny');
+  assert.deepEqual(s.adapters.map((a) => [a.name, a.rank]), [['rain', 2]]);
+  assert.deepEqual(s.estimator!.classes, ['rain', 'haze']);
+  assert.equal(s.params.backbone, summarizePreset('tiny').params.backbone);
+  assert.ok(Object.values(s.provenance).some((p) => p['steps'] === 10));
+
+  const cli = path.join(packageRoot, 'bin', 'abair.js');
+  const { stdout } = await run(process.execPath, [cli, 'model', 'info', dir, '--json']);
+  assert.deepEqual(JSON.parse(stdout).adapters.map((a: { name: string }) => a.name), ['rain']);
+  await assert.rejects(run(process.execPath, [cli, 'model', 'info', path.join(dir, 'nothing')]), (err: { code: number; stderr: string }) => {
+    assert.equal(err.code, 1);
+    assert.match(err.stderr, /^abair: .*nothing: not found\n$/);
+    return true;
+  });
+  [base, rain.params, est].forEach(disposeParams);
+  await fs.rm(dir, { recursive: true });
+});
