@@ -8,6 +8,7 @@ import { createImage, type RGBImage } from '../image/types.js';
 import { hashString, Rng } from '../util/rng.js';
 import { fromUint8, toUint8 } from './quantize.js';
 import { applyDegradation, DEGRADATION_NAMES } from './registry.js';
+import { centerCrop } from '../metrics/crop.js';
 import type { DegradationName } from './types.js';
 
 export interface SheetOptions {
@@ -77,8 +78,14 @@ export async function buildContactSheet(input: RGBImage, options: SheetOptions =
   const severities = options.severities ?? DEFAULT_SHEET_SEVERITIES;
   const types = options.types ?? DEGRADATION_NAMES;
   const seed = options.seed ?? 1;
-  const cellHeight = Math.max(1, Math.round((input.height * cellWidth) / input.width));
-  const clean = await resizeImage(input, cellWidth, cellHeight);
+  // Cells show the centre of the image at its own resolution (1:1), because degradation strengths
+  // are in pixels: degrading a downscaled copy would exaggerate blur and shrink rain/snow. Only an
+  // image smaller than a cell is resized.
+  const cellHeight = Math.round((cellWidth * 2) / 3);
+  const clean =
+    input.width >= cellWidth && input.height >= cellHeight
+      ? centerCrop(input, cellWidth, cellHeight)
+      : await resizeImage(input, cellWidth, cellHeight);
 
   const cols = severities.length + 1;
   const rowHeight = CAPTION_HEIGHT + cellHeight + GAP;

@@ -1,0 +1,178 @@
+/**
+ * `abair eval`: measure the model (or the identity baseline) on the benchmark suites under the
+ * paper's protocol, print markdown tables, optionally write everything as JSON; and
+ * `abair eval --results-md <file> --json-in <json…>`: generate the results document from such JSON.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import path from 'node:path';
+import type { BackendName } from '../../engine/backend.js';
+import { runEvaluation, type EvalProgress } from '../../eval/runner.js';
+import { describeWeightsDir, IDENTITY_MODEL } from '../../eval/model-info.js';
+import type { EvalMode, EvalReport, ModelInfo } from '../../eval/report.js';
+import { writeResultsMarkdown } from '../../eval/results-md.js';
+import { resolveSuites, SUITE_NAMES } from '../../eval/suites.js';
+import { renderReport } from '../../eval/table.js';
+import type { RestorationEngine } from '../../restore/engine.js';
+import { createRestorer } from '../../restore/restorer.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { sharedDataDir } from '../../util/paths.js';
+import { createProgress, type Progress, type ProgressMode, type ProgressStream } from '../progress.js';
+import { UsageError } from '../errors.js';
+
+export interface EvalCommandOptions {
+  suite?: string;
+  weights?: string;
+  mode?: string;
+  limit?: number;
+  quick?: boolean;
+  json?: string;
+  y?: boolean;
+  identity?: boolean;
+  data?: string;
+  backend?: BackendName;
+  tile?: number;
+  resultsMd?: string;
+  jsonIn?: string[];
+  progress?: boolean;
+}
+
+export interface EvalCommandDeps {
+  /** restore with this engine instead of loading weights (tests) */
+  engine?: RestorationEngine;
+  stdout?: { write(text: string): unknown };
+  stderr?: ProgressStream;
+  progressMode?: ProgressMode;
+}
+
+const MODES = ['oh', 'sw', 'oracle'] as const;
+
+function positiveInteger(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer.`);
+    return n;
+  };
+}
+
+function commandLine(options: EvalCommandOptions): string {
+  const inputs = (options.jsonIn ?? []).concat(options.suite && options.json ? [options.json] : []);
+  return `abair eval --results-md ${options.resultsMd} --json-in ${inputs.join(' ')}`;
+}
+
+/** Runs the command; returns the report when suites were evaluated. */
+export async function runEvalCommand(options: EvalCommandOptions, deps: EvalCommandDeps = {}): Promise<EvalReport | null> {
+  const stdout = deps.stdout ?? process.stdout;
+  const stderr = deps.stderr ?? process.stderr;
+  // usage checks before any work
+  if (!options.suite && !options.resultsMd) throw new UsageError(`give --suite <${['all', ...SUITE_NAMES].join('|')}> to evaluate, or --results-md <file> --json-in <json…> to write the results document`);
+  if (options.jsonIn?.length && !options.resultsMd) throw new UsageError('--json-in is only used with --results-md');
+  if (options.resultsMd && !options.suite && !options.jsonIn?.length) throw new UsageError('--results-md needs eval results: give them with --json-in <file...>');
+  if (options.resultsMd && options.suite && !options.json) throw new UsageError('--results-md with --suite also needs --json <file>, so the document cites a recorded result');
+  if (options.identity && options.weights) throw new UsageError('--identity measures the unrestored input: it takes no --weights');
+  if (options.identity && options.mode && options.mode !== 'sw') throw new UsageError('--identity measures the unrestored input: it takes no --mode');
+  const mode = (options.mode ?? 'sw').toLowerCase();
+  if (!(MODES as readonly string[]).includes(mode)) throw new UsageError(`unknown --mode '${options.mode}' (expected ${MODES.join(', ')})`);
+
+  let report: EvalReport | null = null;
+  if (options.suite) {
+    const suites = resolveSuites(options.suite);
+    const evalMode: EvalMode = options.identity ? 'identity' : (mode as EvalMode);
+    let model: ModelInfo = IDENTITY_MODEL;
+    if (!options.identity) {
+      model = deps.engine
+        ? { kind: 'injected', label: 'injected engine' }
+        : options.weights
+          ? await describeWeightsDir(options.weights)
+          : { kind: 'default', label: 'default model shipped with abair' };
+    }
+    const restorer = options.identity ? undefined : createRestorer({ engine: deps.engine, weights: options.weights, backend: options.backend });
+    const dataRoot = options.data ?? path.join(sharedDataDir(), 'bench');
+    const progressMode: ProgressMode = options.progress === false ? 'silent' : deps.progressMode ?? 'auto';
+    let bar: Progress | null = null;
+    const onImage = (p: EvalProgress) => {
+      if (p.index === 1) {
+        bar?.finish();
+        bar = createProgress({ label: `${p.suite}/${p.dataset}`, total: p.total, unit: 'img', stream: stderr, mode: progressMode });
+      }
+      bar!.update(p.index - 1);
+    };
+    try {
+      report = await runEvaluation({
+        suites,
+        dataRoot,
+        mode: evalMode,
+        restorer,
+        model,
+        space: options.y ? 'y' : 'rgb',
+        limit: options.limit,
+        quick: options.quick,
+        restoreOptions: options.tile ? { tileSize: options.tile } : undefined,
+        onImage,
+      });
+    } finally {
+      (bar as Progress | null)?.finish();
+      restorer?.dispose();
+    }
+    stdout.write(renderReport(report));
+    if (options.json) {
+      await writeFileAtomic(options.json, JSON.stringify(report, null, 1) + '\n');
+      stderr.write(`abair: wrote ${options.json}\n`);
+    }
+  }
+  if (options.resultsMd) {
+    const files = [...(options.jsonIn ?? []), ...(options.suite && options.json ? [options.json] : [])];
+    await writeResultsMarkdown(options.resultsMd, files, commandLine(options));
+    stderr.write(`abair: wrote ${options.resultsMd}\n`);
+  }
+  return report;
+}
+
+const HELP = `
+Suites (dataset root: <shared data>/bench, or --data):
+  denoise    CBSD68 with Gaussian noise σ = 15, 25, 50 (seeded)
+  derain     Rain100H (100 real pairs), Rain100L (5-pair sample)
+  dehaze     SOTS-outdoor (2-pair sample), Kodak24 with our haze (synthetic)
+  unseen     LIVE1 JPEG Q20, Kodak24 4→8 bit, Kodak24 with our snow (synthetic)
+  synthetic  Kodak24 with each of our 8 degradations at severity 0.5
+  mixed      Kodak24 with blur+noise, blur+jpeg, haze+snow (the paper's Table 5 pairs)
+  all        every suite; several may be given comma-separated
+
+Protocol: PSNR/SSIM on RGB (or Y with --y) of 8-bit images: degraded inputs and restored outputs
+are quantised to 8 bits (round(x·255)/255) before measuring; both images are centre-cropped to a
+multiple of 16; SSIM uses an 11×11 Gaussian window (the JSON also has scikit-image's default 7×7
+uniform SSIM). The degradation of each image is seeded from "<suite>:<dataset>:<image>", so every
+run on every machine measures the same inputs.
+
+Modes: sw (default) and oh as in abair restore; oracle forces the true adapter (mixed: equal weights
+on the true ones; datasets whose adapter the model lacks are skipped). --identity measures the
+degraded inputs themselves (output = input), the baseline every table compares against.
+
+Examples:
+  $ abair eval --suite all --quick --identity
+  $ abair eval --suite denoise,derain --weights weights/ --mode oh --json oh.json
+  $ abair eval --results-md docs/results.md --json-in identity.json oh.json sw.json
+`;
+
+export function register(program: Command): void {
+  program
+    .command('eval')
+    .description('evaluate restoration on the benchmark suites (PSNR/SSIM tables, estimator accuracy) or write docs/results.md')
+    .option('--suite <name>', `suite(s) to run: all, ${SUITE_NAMES.join(', ')} (comma-separated)`)
+    .option('--weights <dir>', 'model weights folder (default: the model shipped with abair)')
+    .addOption(new Option('--mode <mode>', 'adapter choice: sw, oh, or oracle (the true adapter)').choices([...MODES]))
+    .option('--limit <n>', 'at most n images per dataset (the first ones, natural order)', positiveInteger('--limit'))
+    .option('--quick', 'a fixed small subset: the first 3 images of each dataset (2 of the large Kodak24 ones)')
+    .option('--json <file>', 'write the full results (per-image numbers, probabilities, confusion matrix) as JSON')
+    .option('--y', 'measure on the Y channel (BT.601) instead of RGB')
+    .option('--identity', 'no model: output = input, i.e. the degraded-input baseline')
+    .option('--data <dir>', 'folder holding the bench datasets (default: <shared data>/bench)')
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['wasm', 'cpu']).default('wasm'))
+    .option('--tile <pixels>', 'restoration tile size (default: abair restore\'s)', positiveInteger('--tile'))
+    .option('--results-md <file>', 'write the results document (e.g. docs/results.md) from --json-in files (and this run\'s --json)')
+    .option('--json-in <files...>', 'eval JSON files for --results-md')
+    .option('--no-progress', 'do not show progress on stderr')
+    .addHelpText('after', HELP)
+    .action(async (options: EvalCommandOptions) => {
+      await runEvalCommand(options);
+    });
+}

@@ -1,0 +1,79 @@
+/** Markdown tables of an evaluation report: one per suite, plus estimator accuracy/confusion. */
+import type { Confusion, DatasetResult, EvalReport, SuiteResult } from './report.js';
+import type { Scores } from './protocol.js';
+import { formatProvenance } from './model-info.js';
+
+const MODE_NAMES: Record<EvalReport['mode'], string> = {
+  oh: 'OH (one-hot: the most likely adapter)',
+  sw: 'SW (soft weights: adapters blended by the estimated probabilities)',
+  oracle: 'oracle (the true adapter; mixed: equal weights on the true ones)',
+  identity: 'identity (no restoration)',
+};
+
+const pair = (s: Scores) => `${s.psnr.toFixed(2)} / ${s.ssim.toFixed(4)}`;
+const signed = (v: number, digits: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(digits)}`;
+const delta = (a: Scores, b: Scores) => `${signed(b.psnr - a.psnr, 2)} / ${signed(b.ssim - a.ssim, 4)}`;
+
+function dataKind(d: DatasetResult): string {
+  const kind = d.source === 'real' ? 'real pairs' : d.source === 'standard' ? 'standard synthesis' : 'synthetic (ours)';
+  return d.sample ? `${kind}, sample` : kind;
+}
+
+function datasetRow(d: DatasetResult): string {
+  const images = d.images === d.available ? `${d.images}` : `${d.images} of ${d.available}`;
+  if (!d.mean) return `| ${d.label} | ${dataKind(d)} | ${images} | — | — | ${d.skipped ?? 'not measured'} |`;
+  return `| ${d.label} | ${dataKind(d)} | ${images} | ${pair(d.mean.input)} | ${pair(d.mean.output)} | ${delta(d.mean.input, d.mean.output)} |`;
+}
+
+export function modelLine(report: EvalReport): string {
+  const m = report.model;
+  const provenance = m.provenance && Object.keys(m.provenance).length ? `; provenance: ${Object.entries(m.provenance).map(([file, p]) => `${file}: ${formatProvenance(p)}`).join('; ')}` : '';
+  return `${m.label}${provenance}`;
+}
+
+export function renderSuiteTable(suite: SuiteResult, report: EvalReport): string {
+  const space = report.protocol.space === 'y' ? 'Y' : 'RGB';
+  const subset = report.quick ? ' — quick subset' : report.limit !== null ? ` — at most ${report.limit} images per dataset` : '';
+  const lines = [
+    `### Suite \`${suite.name}\`${subset}`,
+    '',
+    `Mode: ${MODE_NAMES[report.mode]}. Model: ${modelLine(report)}.`,
+    `Protocol: ${report.protocol.description}. "sample" = only a few pairs of the real test set exist here (indicative only); "synthetic (ours)" = our generators at severity ${report.protocol.severity}, not a published benchmark.`,
+    '',
+    `| dataset | data | images | input ${space} PSNR / SSIM | ours PSNR / SSIM | Δ PSNR / SSIM |`,
+    '|---|---|---|---|---|---|',
+    ...suite.datasets.map(datasetRow),
+  ];
+  if (suite.mean) {
+    const n = suite.datasets.reduce((s, d) => s + d.images, 0);
+    lines.push(`| **mean** (of dataset means) | | ${n} | ${pair(suite.mean.input)} | ${pair(suite.mean.output)} | ${delta(suite.mean.input, suite.mean.output)} |`);
+  }
+  if (suite.accuracy) {
+    lines.push('', `Estimator top-1 accuracy (argmax is a true class): ${(100 * suite.accuracy.top1).toFixed(1)} % (${suite.accuracy.correct}/${suite.accuracy.total}).`);
+  }
+  return lines.join('\n');
+}
+
+export function renderConfusion(confusion: Confusion): string {
+  const predicted = [...new Set(Object.values(confusion).flatMap((row) => Object.keys(row)))].sort();
+  const lines = [`| true ↓ / predicted → | ${predicted.join(' | ')} |`, `|---|${predicted.map(() => '---|').join('')}`];
+  for (const [truth, row] of Object.entries(confusion)) lines.push(`| ${truth} | ${predicted.map((p) => row[p] ?? 0).join(' | ')} |`);
+  return lines.join('\n');
+}
+
+/** Every suite's table, then the overall estimator accuracy and confusion matrix when known. */
+export function renderReport(report: EvalReport): string {
+  const parts = report.suites.map((s) => renderSuiteTable(s, report));
+  if (report.accuracy && report.confusion) {
+    parts.push(
+      [
+        '### Degradation estimator',
+        '',
+        `Top-1 accuracy over all suites: ${(100 * report.accuracy.top1).toFixed(1)} % (${report.accuracy.correct}/${report.accuracy.total}).`,
+        '',
+        renderConfusion(report.confusion),
+      ].join('\n'),
+    );
+  }
+  return parts.join('\n\n') + '\n';
+}
