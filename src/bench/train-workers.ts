@@ -1,7 +1,7 @@
 /**
  * Benchmark of data-parallel training: the small U-Net of train-workers-unet.ts trained with
- * 1 worker and with 2 workers (or --workers …) in the same run, on identical seeded batches;
- * prints the median steps/s, patches/s and the speed-up over 1 worker.
+ * 1 worker and with 2 workers (or --workers …) in the same run, on identical seeded batches,
+ * interleaved step by step; prints the median steps/s, patches/s and the speed-up over 1 worker.
  *
  *   node dist/bench/train-workers.js [--steps 12] [--warmup 2] [--batch 8] [--size 64] [--workers 1,2]
  */
@@ -58,7 +58,9 @@ const batches = Array.from({ length: warmup + steps }, (_, i) => makeBatch(i));
 console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores, node ${process.version}, backend ${backend}`);
 console.log(`U-Net width ${values.width}, batch ${batchSize}×${size}×${size}×3, L1, AdamW; ${warmup} warm-up + ${steps} timed steps`);
 
-const results: Array<{ workers: number; stepsPerSec: number }> = [];
+// All trainers live at once and take turns step by step (idle workers sleep), so a load change
+// on the shared machine hits every worker count alike instead of whichever happened to run then.
+const runs = [];
 for (const workers of workerCounts) {
   const trainer = await DataParallelTrainer.create({
     module: new URL('./train-workers-unet.js', import.meta.url),
@@ -67,31 +69,37 @@ for (const workers of workerCounts) {
     backend,
     optimizer: { lr: 1e-3, weightDecay: 1e-4, clipNorm: 1 },
   });
-  try {
-    const times: number[] = [];
-    const phases = { grad: [] as number[], reduce: [] as number[], update: [] as number[] };
-    const losses: number[] = [];
-    for (let i = 0; i < batches.length; i++) {
-      // step() takes ownership of nothing: shards are copies, so the batch can be reused
+  runs.push({ workers, trainer, times: [] as number[], grad: [] as number[], reduce: [] as number[], update: [] as number[], losses: [] as number[] });
+}
+console.log(`load average before: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+try {
+  for (let i = 0; i < batches.length; i++) {
+    // rotate who goes first, so no worker count always follows the same neighbour
+    for (let j = 0; j < runs.length; j++) {
+      const run = runs[(i + j) % runs.length];
       const t0 = performance.now();
-      const r = await trainer.step(batches[i]);
+      const r = await run.trainer.step(batches[i]);
       const dt = performance.now() - t0;
-      losses.push(r.loss);
+      run.losses.push(r.loss);
       if (i >= warmup) {
-        times.push(dt);
-        phases.grad.push(r.ms.grad); phases.reduce.push(r.ms.reduce); phases.update.push(r.ms.update);
+        run.times.push(dt);
+        run.grad.push(r.ms.grad); run.reduce.push(r.ms.reduce); run.update.push(r.ms.update);
       }
     }
-    const stepsPerSec = 1000 / median(times);
-    results.push({ workers, stepsPerSec });
-    console.log(
-      `workers ${workers}: ${stepsPerSec.toFixed(2)} steps/s, ${(stepsPerSec * batchSize).toFixed(1)} patches/s ` +
-      `(median step ${median(times).toFixed(0)} ms: grad ${median(phases.grad).toFixed(0)}, reduce ${median(phases.reduce).toFixed(1)}, ` +
-      `update ${median(phases.update).toFixed(1)}; ${trainer.paramCount} params; loss ${losses[0].toFixed(4)} → ${losses[losses.length - 1].toFixed(4)})`,
-    );
-  } finally {
-    await trainer.dispose();
   }
+} finally {
+  await Promise.all(runs.map((r) => r.trainer.dispose()));
 }
-const base = results.find((r) => r.workers === 1);
-if (base) for (const r of results) if (r.workers !== 1) console.log(`speed-up ${r.workers} vs 1 worker: ${(r.stepsPerSec / base.stepsPerSec).toFixed(2)}x`);
+console.log(`load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+for (const run of runs) {
+  const stepsPerSec = 1000 / median(run.times);
+  console.log(
+    `workers ${run.workers}: ${stepsPerSec.toFixed(2)} steps/s, ${(stepsPerSec * batchSize).toFixed(1)} patches/s ` +
+    `(median step ${median(run.times).toFixed(0)} ms: grad ${median(run.grad).toFixed(0)}, reduce ${median(run.reduce).toFixed(1)}, ` +
+    `update ${median(run.update).toFixed(1)}; ${run.trainer.paramCount} params; loss ${run.losses[0].toFixed(4)} → ${run.losses[run.losses.length - 1].toFixed(4)})`,
+  );
+}
+const base = runs.find((r) => r.workers === 1);
+if (base) {
+  for (const r of runs) if (r !== base) console.log(`speed-up ${r.workers} vs 1 worker: ${(median(base.times) / median(r.times)).toFixed(2)}x`);
+}

@@ -21,7 +21,7 @@ export const CROP_MULTIPLE = 16;
 export const PSNR_CAP_DB = 100;
 
 export const QUANTISATION_NOTE = 'inputs and restored outputs quantised to 8 bits (round(x·255)/255) before measuring';
-export const SEED_RULE = 'degradation of each image seeded by Rng(`${suite}:${dataset}:${image}`)';
+export const SEED_RULE = 'degradation of each image seeded by Rng("<suite>:<dataset>:<image>")';
 
 export interface Scores {
   /** dB, capped at PSNR_CAP_DB */

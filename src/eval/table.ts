@@ -40,7 +40,7 @@ export function renderSuiteTable(suite: SuiteResult, report: EvalReport): string
     `Mode: ${MODE_NAMES[report.mode]}. Model: ${modelLine(report)}.`,
     `Protocol: ${report.protocol.description}. "sample" = only a few pairs of the real test set exist here (indicative only); "synthetic (ours)" = our generators at severity ${report.protocol.severity}, not a published benchmark.`,
     '',
-    `| dataset | data | images | input ${space} PSNR / SSIM | ours PSNR / SSIM | Δ PSNR / SSIM |`,
+    `| dataset | data | images | input ${space} PSNR / SSIM | ${report.mode === 'identity' ? 'identity' : 'ours'} PSNR / SSIM | Δ PSNR / SSIM |`,
     '|---|---|---|---|---|---|',
     ...suite.datasets.map(datasetRow),
   ];

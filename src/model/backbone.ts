@@ -105,6 +105,13 @@ export interface ForwardOptions {
   blend?: AdapterBlend;
   /** Also return the segmentation head's logits (Phase I). */
   segmentation?: boolean;
+  /**
+   * Inference only (not under a gradient tape, not with `blend`): run each transformer block in
+   * its own tf.tidy and free each block's input once the next block has run, so peak memory is
+   * about one block's intermediates plus the skip features instead of every intermediate of the
+   * network (a 256² small-preset tile kept ≈2 GB alive; 512² exhausted the wasm heap).
+   */
+  releaseIntermediates?: boolean;
 }
 
 export interface ForwardResult {
@@ -123,12 +130,23 @@ export function forwardBackbone(params: Params, config: BackboneConfig, input: t
   if (h % SIZE_MULTIPLE !== 0 || w % SIZE_MULTIPLE !== 0) {
     throw new Error(`backbone input ${h}×${w} is not a multiple of ${SIZE_MULTIPLE} (use restoreBatch for any size)`);
   }
+  const release = options.releaseIntermediates === true;
+  // The LoRA delta caches per-image scale tensors across blocks; a per-block tidy would free them.
+  if (release && options.blend) throw new Error('releaseIntermediates cannot be combined with an adapter blend (merge the adapters instead)');
   const lora: LinearDelta | undefined = options.blend ? loraDelta(options.blend.adapters, options.blend.weights) : undefined;
   const stageList = new Map(stages(config).map((s) => [s.name, s]));
   const run = (name: string, x: tf.Tensor4D) => {
     const s = stageList.get(name)!;
     let y = x;
-    for (let i = 0; i < s.count; i++) y = transformerBlock(params, `${name}.${i}`, y, s.shape.heads, lora);
+    for (let i = 0; i < s.count; i++) {
+      if (!release) {
+        y = transformerBlock(params, `${name}.${i}`, y, s.shape.heads, lora);
+        continue;
+      }
+      const input = y;
+      y = tf.tidy(() => transformerBlock(params, `${name}.${i}`, input, s.shape.heads, lora));
+      if (input !== x) input.dispose(); // the stage input may be a skip feature: keep it
+    }
     return y;
   };
   const down = (name: string, x: tf.Tensor4D) => ops.pixelUnshuffle(conv3x3(params, name, x), 2);

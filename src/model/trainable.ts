@@ -8,16 +8,27 @@
  *
  *   phase 'backbone' (Phase I): loss = mean|restored − target| + segWeight · CE(seg logits, seg)
  *   phase 'adapter'  (Phase II): backbone frozen, only the named adapter is trained, same L1 loss
+ *   phase 'estimator' (Phase III): only the estimator trains; batch {input, labels [N,K] multi-hot};
+ *                     loss = mean binary cross-entropy of estimatorLogits vs labels (no backbone)
+ *
+ * `loss: 'charbonnier'` replaces L1 by sqrt((x−y)² + ε²) (ε = 1e-3), smooth at 0 like Restormer's.
  */
 import { tf } from '../engine/backend.js';
 import { createBackbone, forwardBackbone, loraTargets } from './backbone.js';
 import { type BackboneConfig, presetConfig } from './config.js';
-import { createAdapter } from './lora.js';
+import { createEstimator, type EstimatorConfig, estimatorLogits } from './estimator.js';
+import { createAdapter, type TrainableLoraAdapter } from './lora.js';
 import { disposeParams, type ParamStore, type Params } from './params.js';
 import { loadBackbone } from './weights.js';
 
+export type RestorationLoss = 'l1' | 'charbonnier';
+
 export interface ModelTrainableConfig {
-  phase: 'backbone' | 'adapter';
+  phase: 'backbone' | 'adapter' | 'estimator';
+  /** Restoration loss of phases 'backbone' and 'adapter' (default 'l1'). */
+  loss?: RestorationLoss;
+  /** Phase III: the estimator's architecture and classes. */
+  estimator?: EstimatorConfig;
   /** Architecture: a preset name or a full config (ignored when `backboneFile` is given). */
   preset?: string;
   config?: BackboneConfig;
@@ -36,7 +47,48 @@ export interface ModelTrainable {
   frozen: Params;
   config: BackboneConfig;
   loss(batch: Record<string, tf.Tensor>): tf.Scalar;
+  /** Phases 'backbone'/'adapter': the restored images (adapter fully on), for validation. */
+  restore?(input: tf.Tensor4D): tf.Tensor4D;
+  /** Phase 'adapter': the adapter being trained (its config names the file it is saved to). */
+  adapter?: TrainableLoraAdapter;
+  /** Phase 'estimator': the estimator's architecture and classes. */
+  estimator?: EstimatorConfig;
+  /** Phase 'estimator': logits [N,K], for validation. */
+  logits?(input: tf.Tensor4D): tf.Tensor2D;
   dispose(): void;
+}
+
+const CHARBONNIER_EPS = 1e-3;
+
+function restorationLoss(kind: RestorationLoss): (restored: tf.Tensor, target: tf.Tensor) => tf.Tensor {
+  if (kind === 'charbonnier') {
+    return (restored, target) => tf.mean(tf.sqrt(tf.add(tf.square(tf.sub(restored, target)), CHARBONNIER_EPS * CHARBONNIER_EPS)));
+  }
+  if (kind !== 'l1') throw new Error(`unknown restoration loss '${String(kind)}' (known: l1, charbonnier)`);
+  return (restored, target) => tf.mean(tf.abs(tf.sub(restored, target)));
+}
+
+/** Phase III replica: the estimator alone, trained with multi-label binary cross-entropy. */
+function estimatorTrainable(options: ModelTrainableConfig): ModelTrainable {
+  if (!options.estimator) throw new Error("phase 'estimator' needs estimator: EstimatorConfig");
+  const config = options.estimator;
+  const params = createEstimator(config, `estimator:${options.seed ?? 0}`);
+  return {
+    params,
+    frozen: {},
+    // no backbone in this phase; the field is kept for the interface's sake
+    config: presetConfig('tiny'),
+    loss(batch) {
+      const logits = estimatorLogits(params, config, batchEntry<tf.Tensor4D>(batch, 'input'));
+      const labels = batchEntry(batch, 'labels');
+      // Numerically stable BCE with logits: max(z,0) − z·y + log(1 + e^(−|z|)).
+      const perEntry = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, labels)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
+      return tf.mean(perEntry) as tf.Scalar;
+    },
+    estimator: config,
+    logits: (input) => estimatorLogits(params, config, input),
+    dispose: () => undefined,
+  };
 }
 
 function batchEntry<T extends tf.Tensor>(batch: Record<string, tf.Tensor>, name: string): T {
@@ -46,6 +98,7 @@ function batchEntry<T extends tf.Tensor>(batch: Record<string, tf.Tensor>, name:
 }
 
 export async function createTrainable(options: ModelTrainableConfig): Promise<ModelTrainable> {
+  if (options.phase === 'estimator') return estimatorTrainable(options);
   const seed = options.seed ?? 0;
   let config: BackboneConfig;
   let backbone: ParamStore;
@@ -58,7 +111,7 @@ export async function createTrainable(options: ModelTrainableConfig): Promise<Mo
     backbone = createBackbone(config, seed);
   }
 
-  const l1 = (restored: tf.Tensor, target: tf.Tensor) => tf.mean(tf.abs(tf.sub(restored, target)));
+  const l1 = restorationLoss(options.loss ?? 'l1');
 
   if (options.phase === 'backbone') {
     const segWeight = options.segWeight ?? 0.1;
@@ -79,6 +132,7 @@ export async function createTrainable(options: ModelTrainableConfig): Promise<Mo
         }
         return loss as tf.Scalar;
       },
+      restore: (input) => forwardBackbone(backbone, config, input).restored,
       dispose: () => undefined,
     };
   }
@@ -91,12 +145,17 @@ export async function createTrainable(options: ModelTrainableConfig): Promise<Mo
   return {
     params: adapter.params,
     frozen: backbone,
+    adapter,
     config,
     loss(batch) {
       const input = batchEntry<tf.Tensor4D>(batch, 'input');
       const weights = tf.ones([input.shape[0], 1]) as tf.Tensor2D;
       const out = forwardBackbone(backbone, config, input, { blend: { adapters: [adapter], weights } });
       return l1(out.restored, batchEntry(batch, 'target')) as tf.Scalar;
+    },
+    restore(input) {
+      const weights = tf.ones([input.shape[0], 1]) as tf.Tensor2D;
+      return forwardBackbone(backbone, config, input, { blend: { adapters: [adapter], weights } }).restored;
     },
     dispose: () => disposeParams(backbone),
   };

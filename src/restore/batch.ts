@@ -135,7 +135,8 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
   const restorer = createRestorer({ engine: deps.engine, weights: options.weights, backend: options.backend });
   const written: string[] = [];
   try {
-    await restorer.load(); // no model → one clear error before any file is touched
+    const engine = await restorer.load(); // no model → one clear error before any file is touched
+    if (engine.classes.length === 0) stderr.write('abair: note: this model has no adapters: restoring with the base model, --mode is ignored\n');
     const inputPaths = new Set(await Promise.all(files.map(realOrResolved)));
     const writtenThisRun = new Set<string>();
 

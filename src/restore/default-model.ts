@@ -1,25 +1,48 @@
 /**
- * Where the restorer gets a model when the caller does not inject one. There are no trained
- * weights yet, so both loaders refuse with a clear message instead of restoring with random
- * weights (which would silently produce garbage). The lead wires the ABAIR model in here.
+ * Where the restorer gets a model when the caller does not inject one: the model folder shipped
+ * in `<package>/weights/default/`, or a folder the user names with --weights. Without a shipped
+ * backbone the default loader refuses with a clear message instead of restoring with random
+ * weights (which would silently produce garbage).
  */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { UserError } from '../cli/errors.js';
 import type { BackendName } from '../engine/backend.js';
+import { BACKBONE_FILE } from '../model/weights.js';
+import { packageRoot } from '../util/paths.js';
 import type { RestorationEngine } from './engine.js';
+import { createModelEngine } from './model-engine.js';
 
 export interface EngineLoadOptions {
   backend?: BackendName;
 }
 
-/** The model shipped with the package (weights/). */
-export async function loadDefaultEngine(_options: EngineLoadOptions = {}): Promise<RestorationEngine> {
-  throw new UserError(
-    'no trained default model is shipped yet: restoration needs trained ABAIR weights (backbone, adapters and estimator), ' +
-      'which this version of abair does not include',
-  );
+/** The folder the shipped model lives in (backbone.safetensors, lora-<name>.safetensors, estimator.safetensors). */
+export function defaultModelDir(): string {
+  return path.join(packageRoot, 'weights', 'default');
 }
 
-/** A model from a weights file given by the user (--weights). */
-export async function loadEngineFromFile(file: string, _options: EngineLoadOptions = {}): Promise<RestorationEngine> {
-  throw new UserError(`cannot load model weights from ${file}: loading ABAIR weight files is not implemented yet`);
+/** The model shipped with the package (weights/default/). */
+export async function loadDefaultEngine(options: EngineLoadOptions = {}): Promise<RestorationEngine> {
+  const dir = defaultModelDir();
+  const shipped = await fs.stat(path.join(dir, BACKBONE_FILE)).then(() => true, () => false);
+  if (!shipped) {
+    throw new UserError(
+      'no trained default model is shipped yet: restoration needs trained ABAIR weights (backbone, adapters and estimator), ' +
+        'which this version of abair does not include; use --weights <dir> with a model folder',
+    );
+  }
+  return createModelEngine(dir, options);
+}
+
+/**
+ * A model from --weights: a model folder, or any weights file inside one (e.g. its
+ * backbone.safetensors), which stands for its folder since the parts are only usable together.
+ */
+export async function loadEngineFromFile(file: string, options: EngineLoadOptions = {}): Promise<RestorationEngine> {
+  const stat = await fs.stat(file).catch(() => null);
+  if (!stat) throw new UserError(`${file}: not found (--weights takes a model folder or its backbone.safetensors)`);
+  if (stat.isDirectory()) return createModelEngine(file, options);
+  if (!file.endsWith('.safetensors')) throw new UserError(`${file}: not a model folder or a .safetensors weights file`);
+  return createModelEngine(path.dirname(file), options);
 }

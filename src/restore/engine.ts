@@ -9,6 +9,11 @@ import type { RGBImage } from '../image/types.js';
 export interface RestorationEngine {
   /** Degradation names, one adapter each, in the order of every per-class vector below. */
   readonly classes: readonly string[];
+  /**
+   * false when the engine cannot estimate (e.g. a model folder without an estimator): the
+   * restorer then calls `estimate` only for modes that need it (sw, oh). Absent means true.
+   */
+  readonly hasEstimator?: boolean;
   /** Probability per class (multi-label: they need not sum to 1), computed on the whole image. */
   estimate(image: RGBImage): Promise<Float32Array>;
   /** Prepare the network for one image with these adapter weights (e.g. merge LoRA). */

@@ -69,7 +69,7 @@ export async function runEvalCommand(options: EvalCommandOptions, deps: EvalComm
   if (options.resultsMd && !options.suite && !options.jsonIn?.length) throw new UsageError('--results-md needs eval results: give them with --json-in <file...>');
   if (options.resultsMd && options.suite && !options.json) throw new UsageError('--results-md with --suite also needs --json <file>, so the document cites a recorded result');
   if (options.identity && options.weights) throw new UsageError('--identity measures the unrestored input: it takes no --weights');
-  if (options.identity && options.mode && options.mode !== 'sw') throw new UsageError('--identity measures the unrestored input: it takes no --mode');
+  if (options.identity && options.mode !== undefined) throw new UsageError('--identity measures the unrestored input: it takes no --mode');
   const mode = (options.mode ?? 'sw').toLowerCase();
   if (!(MODES as readonly string[]).includes(mode)) throw new UsageError(`unknown --mode '${options.mode}' (expected ${MODES.join(', ')})`);
 

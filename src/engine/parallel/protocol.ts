@@ -22,7 +22,7 @@ export type Request =
   | { type: 'init'; module: string; exportName: string; config: unknown; backend: BackendName }
   | { type: 'attach'; shared: SharedBuffers; layout: ParamLayout; workers: number; exportParams: boolean }
   /** Loss (and, unless lossOnly, gradients into this worker's slot) on one shard. */
-  | { type: 'grad'; paramsVersion: number; shard: HostBatch; lossOnly: boolean }
+  | { type: 'grad'; paramsVersion: number; shard: HostBatch; lossOnly: boolean; microBatch: number | null }
   | { type: 'reduce'; weights: number[]; range: [number, number] }
   | { type: 'update'; range: [number, number]; opt: ResolvedAdamW; step: number; scale: number };
 

@@ -33,10 +33,9 @@ describe('DataParallelTrainer on a tiny MLP (wasm workers)', () => {
   let one: DataParallelTrainer;
   let two: DataParallelTrainer;
   before(async () => {
-    [one, two] = await Promise.all([
-      DataParallelTrainer.create({ module: MODEL, config: CONFIG, workers: 1, optimizer: OPTIMIZER }),
-      DataParallelTrainer.create({ module: MODEL, config: CONFIG, workers: 2, optimizer: OPTIMIZER }),
-    ]);
+    // one after the other, so that if the second fails the first is already there to dispose
+    one = await DataParallelTrainer.create({ module: MODEL, config: CONFIG, workers: 1, optimizer: OPTIMIZER });
+    two = await DataParallelTrainer.create({ module: MODEL, config: CONFIG, workers: 2, optimizer: OPTIMIZER });
   });
   after(async () => {
     await Promise.all([one?.dispose(), two?.dispose()]);
@@ -98,6 +97,21 @@ describe('DataParallelTrainer on a tiny MLP (wasm workers)', () => {
     assert.ok(Number.isFinite(r.loss));
   });
 
+  it('micro-batches accumulate to the same step as whole shards', async () => {
+    const micro = await DataParallelTrainer.create({ module: MODEL, config: CONFIG, workers: 2, optimizer: OPTIMIZER, microBatch: 2 });
+    try {
+      micro.setParams(two.getParams());
+      micro.setOptimizerState(two.getOptimizerState());
+      const batch = makeBatch(7, 400); // shards of 4 and 3 rows → micro-batches 2+2 and 2+1
+      const [a, b] = [await micro.step(batch), await two.step(batch)];
+      relClose(a.loss, b.loss, 1e-5);
+      relClose(a.gradNorm, b.gradNorm, 1e-4);
+      assert.ok(maxAbsDiff(micro.getParams(), two.getParams()) < 1e-5);
+    } finally {
+      await micro.dispose();
+    }
+  });
+
   it('refuses overlapping calls and bad input', async () => {
     const running = two.step(makeBatch(4));
     await assert.rejects(two.step(makeBatch(4)), /busy/);
@@ -131,12 +145,14 @@ describe('DataParallelTrainer failures', () => {
     }
   });
 
-  it('dispose() lets the process exit', async () => {
-    const script = fileURLToPath(new URL('./fixtures/dispose-exit.js', import.meta.url));
-    const out = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, [script], { timeout: 30_000 }, (err, stdout, stderr) =>
-        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout));
+  for (const mode of ['dispose', 'forget']) {
+    it(`the process exits after a step when the trainer is ${mode === 'dispose' ? 'disposed' : 'never disposed'}`, async () => {
+      const script = fileURLToPath(new URL('./fixtures/dispose-exit.js', import.meta.url));
+      const out = await new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, [script, mode], { timeout: 30_000 }, (err, stdout, stderr) =>
+          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout));
+      });
+      assert.match(out, /stepped loss=\d/);
     });
-    assert.match(out, /stepped loss=\d/);
-  });
+  }
 });

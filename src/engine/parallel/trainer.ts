@@ -29,6 +29,11 @@ export interface DataParallelOptions<C = unknown> {
   /** Engine inside the workers (default 'wasm'; 'cpu' is the slow JS reference). */
   backend?: Exclude<BackendName, 'webgl'>;
   optimizer: AdamWOptions;
+  /**
+   * Most rows one forward/backward pass takes; a larger shard is processed in micro-batches whose
+   * gradients are accumulated (bounds activation memory; default: the whole shard at once).
+   */
+  microBatch?: number;
   /** Skip the update (and count no step) when the loss or gradient norm is NaN/Inf (default true). */
   skipNonFinite?: boolean;
 }
@@ -53,6 +58,7 @@ export class DataParallelTrainer {
     shared: SharedBuffers,
     opt: ResolvedAdamW,
     private readonly skipNonFinite: boolean,
+    private readonly microBatch: number | null,
   ) {
     this.opt = opt;
     this.params = new Float32Array(shared.params);
@@ -64,6 +70,8 @@ export class DataParallelTrainer {
   /** Starts the workers, builds a replica in each and copies worker 0's initial parameters to all. */
   static async create<C>(options: DataParallelOptions<C>): Promise<DataParallelTrainer> {
     const n = options.workers ?? availableParallelism();
+    const micro = options.microBatch ?? null;
+    if (micro !== null && !(Number.isInteger(micro) && micro >= 1)) throw new Error(`microBatch must be a positive integer, got ${micro}`);
     if (!Number.isInteger(n) || n < 1) throw new Error(`workers must be a positive integer, got ${n}`);
     const opt = resolveAdamW(options.optimizer);
     const module = options.module instanceof URL ? options.module.href : pathToFileURL(String(options.module)).href;
@@ -87,7 +95,7 @@ export class DataParallelTrainer {
         slots: new SharedArrayBuffer(bytes * n),
       };
       await settleAll(handles.map((h, k) => h.request({ type: 'attach', shared, layout, workers: n, exportParams: k === 0 })));
-      return new DataParallelTrainer(handles, layout, shared, opt, options.skipNonFinite ?? true);
+      return new DataParallelTrainer(handles, layout, shared, opt, options.skipNonFinite ?? true, micro);
     } catch (err) {
       await Promise.all(handles.map((h) => h.terminate()));
       throw err;
@@ -206,7 +214,7 @@ export class DataParallelTrainer {
       if (count === 0) return Promise.resolve({ loss: 0 });
       const shard = sliceRows(batch, begin, count);
       const transfer = Object.values(shard).map((t) => t.data.buffer as ArrayBuffer);
-      return h.request<GradResult>({ type: 'grad', paramsVersion: this.paramsVersion, shard, lossOnly }, transfer);
+      return h.request<GradResult>({ type: 'grad', paramsVersion: this.paramsVersion, shard, lossOnly, microBatch: this.microBatch }, transfer);
     });
     const results = await settleAll(requests);
     return { rows, sizes, losses: results.map((r) => r.loss) };

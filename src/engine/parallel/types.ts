@@ -17,8 +17,6 @@ export interface Trainable {
   loss(batch: Record<string, tf.Tensor>): tf.Scalar;
   /** Which params get AdamW weight decay; default: rank >= 2 (weights, not biases or norm scales). */
   decays?(name: string, shape: readonly number[]): boolean;
-  /** Frees anything the replica owns besides `params` (called on dispose). */
-  dispose?(): void;
 }
 
 /** What a model module exports (by default under the name `createTrainable`). */

@@ -15,6 +15,9 @@ export class WorkerHandle {
 
   constructor(script: URL, readonly index: number) {
     this.worker = new Worker(script, { workerData: { index } });
+    // An idle worker must not keep the process alive (a trainer that was never disposed would
+    // otherwise hang the program at its end); it is ref'd only while a request is in flight.
+    this.worker.unref();
     this.worker.on('message', (reply: Reply) => this.onReply(reply));
     this.worker.on('error', (err: Error) => this.fail(new Error(`worker ${index} crashed: ${err.message}`)));
     this.worker.on('exit', (code: number) => {
@@ -26,6 +29,7 @@ export class WorkerHandle {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.worker.postMessage({ id, req }, transfer);
     });
@@ -40,6 +44,7 @@ export class WorkerHandle {
     const p = this.pending.get(reply.id);
     if (!p) return;
     this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.worker.unref();
     if (reply.ok) p.resolve(reply.result);
     else {
       const err = new Error(`worker ${this.index}: ${reply.error.message}`);

@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { initEngine, tf } from '../backend.js';
 import { adamwUpdate, averageSlots } from './adamw.js';
+import { batchRows, sliceRows } from './shards.js';
 import type { ParamLayout, ParamSpec } from './layout.js';
 import type { GradResult, InitResult, ReduceResult, Reply, Request, SharedBuffers } from './protocol.js';
 import type { HostBatch, Trainable, TrainableFactory } from './types.js';
@@ -95,24 +96,50 @@ function grad(req: Extract<Request, { type: 'grad' }>): GradResult {
   const a = need(attached, 'attach');
   const m = need(model, 'init');
   syncParams(req.paramsVersion);
-  const batch = toTensors(req.shard);
+  const rows = batchRows(req.shard);
+  // micro-batches bound the activation memory (the wasm heap stops at 4 GB); their row-weighted
+  // mean is the shard mean, like the shards' is the batch mean
+  const chunk = Math.min(rows, req.microBatch ?? rows);
+  let loss = 0;
+  for (let start = 0; start < rows; start += chunk) {
+    const count = Math.min(chunk, rows - start);
+    const part = count === rows ? req.shard : sliceRows(req.shard, start, count);
+    const r = lossAndGrad(a, m, part, req.lossOnly, start === 0, count / rows);
+    loss += (count / rows) * r;
+  }
+  return { loss };
+}
+
+/**
+ * Loss of one micro-batch; unless lossOnly, adds weight·gradient into this worker's slot
+ * (overwriting it when `first`). Returns the micro-batch loss.
+ */
+function lossAndGrad(a: NonNullable<typeof attached>, m: Trainable, part: HostBatch, lossOnly: boolean, first: boolean, weight: number): number {
+  const batch = toTensors(part);
   try {
-    if (req.lossOnly) {
+    if (lossOnly) {
       const value = tf.tidy(() => m.loss(batch));
       const loss = value.dataSync()[0];
       value.dispose();
-      return { loss };
+      return loss;
     }
     const vars = a.layout.entries.map((e) => m.params[e.name]);
     const { value, grads } = tf.variableGrads(() => m.loss(batch), vars);
     try {
       for (const e of a.layout.entries) {
         const g = grads[m.params[e.name].name];
+        const slot = a.mySlot.subarray(e.offset, e.offset + e.size);
         // a parameter the loss does not reach has no gradient: it is zero
-        if (g) a.mySlot.set(g.dataSync() as Float32Array, e.offset);
-        else a.mySlot.fill(0, e.offset, e.offset + e.size);
+        if (!g) {
+          if (first) slot.fill(0);
+          continue;
+        }
+        const values = g.dataSync() as Float32Array;
+        if (first && weight === 1) slot.set(values);
+        else if (first) for (let i = 0; i < values.length; i++) slot[i] = weight * values[i];
+        else for (let i = 0; i < values.length; i++) slot[i] += weight * values[i];
       }
-      return { loss: value.dataSync()[0] };
+      return value.dataSync()[0];
     } finally {
       value.dispose();
       tf.dispose(grads);

@@ -1,0 +1,182 @@
+#!/usr/bin/env node
+/**
+ * Peer comparison: MAXIM (Tu et al., CVPR 2022) deraining, as packaged for TensorFlow.js by
+ * UpscalerJS (@upscalerjs/maxim-deraining, trained on Rain13k), on a few Rain100H pairs.
+ *
+ * Not part of the abair package and not a dependency: on first run this installs the model and
+ * its TensorFlow.js pieces with `npm install --no-save` into a scratch folder (default
+ * /tmp/abair-peers, or $ABAIR_PEERS_DIR), and loads everything from there. It reads images and
+ * computes metrics with abair's own dist/ (run `npm run build` first), under abair's protocol:
+ * 8-bit input and output, RGB PSNR / Gaussian SSIM (and skimage-default uniform-7 SSIM).
+ *
+ * MAXIM's graph uses 464 Einsum ops in three patterns ('abcg,gf->abcf', 'abgd,gf->abdf',
+ * 'gb,cgef->bcef'). The wasm backend has no Einsum kernel, so --backend wasm (default) registers
+ * one that does any two-operand einsum with contracted labels and no batch labels as
+ * transpose → reshape → matMul → reshape → transpose; --backend cpu uses tfjs's own Einsum kernel.
+ * The package also needs 'ScaleAndTranslate' (a resize); it is registered as nearest-neighbour
+ * resizing, as UpscalerJS itself does.
+ *
+ * Usage: nice -n 19 node bench/peers/maxim.mjs [--images 2] [--crop 256] [--backend wasm|cpu] [--data <bench dir>]
+ * CPU-heavy (minutes per 256² image): run it by hand, never from tests.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..', '..');
+const { values: args } = parseArgs({
+  options: {
+    images: { type: 'string', default: '2' },
+    crop: { type: 'string', default: '256' },
+    backend: { type: 'string', default: 'wasm' },
+    data: { type: 'string' },
+    threads: { type: 'string' },
+  },
+});
+const VERSIONS = {
+  '@upscalerjs/maxim-deraining': '0.1.0',
+  '@tensorflow/tfjs-core': '4.22.0',
+  '@tensorflow/tfjs-converter': '4.22.0',
+  '@tensorflow/tfjs-backend-cpu': '4.22.0',
+  '@tensorflow/tfjs-backend-wasm': '4.22.0',
+};
+const scratch = process.env.ABAIR_PEERS_DIR ?? path.join(os.tmpdir(), 'abair-peers');
+
+function ensureInstalled() {
+  if (Object.keys(VERSIONS).every((name) => existsSync(path.join(scratch, 'node_modules', name, 'package.json')))) return;
+  mkdirSync(scratch, { recursive: true });
+  if (!existsSync(path.join(scratch, 'package.json'))) writeFileSync(path.join(scratch, 'package.json'), '{"name":"abair-peers","private":true}\n');
+  const specs = Object.entries(VERSIONS).map(([name, version]) => `${name}@${version}`);
+  console.error(`installing into ${scratch}: ${specs.join(' ')}`);
+  // --legacy-peer-deps: the model declares @tensorflow/tfjs ~4.11 as a peer; we bring the parts we use
+  execFileSync('npm', ['install', '--no-save', '--legacy-peer-deps', '--no-audit', '--no-fund', ...specs], { cwd: scratch, stdio: 'inherit' });
+}
+
+ensureInstalled();
+// everything TensorFlow.js from the scratch folder, so the converter and the backends share one core
+const requirePeer = createRequire(path.join(scratch, 'package.json'));
+const tf = requirePeer('@tensorflow/tfjs-core');
+const tfconv = requirePeer('@tensorflow/tfjs-converter');
+requirePeer('@tensorflow/tfjs-backend-cpu');
+const wasm = requirePeer('@tensorflow/tfjs-backend-wasm');
+// sharp (an abair dependency) reads the PNGs; abair's image-io would load abair's own tfjs copy too
+const sharp = createRequire(path.join(repo, 'package.json'))('sharp');
+const { psnr, ssim, centerCrop } = await import(path.join(repo, 'dist', 'metrics', 'index.js'));
+
+/** Two-operand einsum without batch labels: contract the shared labels with one matMul. */
+function einsumByMatMul(equation, a, b) {
+  const [lhs, out] = equation.split('->');
+  const [la, lb] = lhs.split(',');
+  const contracted = [...la].filter((l) => lb.includes(l) && !out.includes(l));
+  const batch = [...la].filter((l) => lb.includes(l) && out.includes(l));
+  if (batch.length > 0 || contracted.length === 0) throw new Error(`einsum '${equation}' has batch labels or no contraction: not supported here`);
+  const size = {};
+  [...la].forEach((l, i) => (size[l] = a.shape[i]));
+  [...lb].forEach((l, i) => (size[l] = b.shape[i]));
+  const freeA = [...la].filter((l) => !contracted.includes(l));
+  const freeB = [...lb].filter((l) => !contracted.includes(l));
+  const prod = (labels) => labels.reduce((p, l) => p * size[l], 1);
+  return tf.tidy(() => {
+    const at = tf.reshape(tf.transpose(a, [...freeA, ...contracted].map((l) => la.indexOf(l))), [prod(freeA), prod(contracted)]);
+    const bt = tf.reshape(tf.transpose(b, [...contracted, ...freeB].map((l) => lb.indexOf(l))), [prod(contracted), prod(freeB)]);
+    const product = tf.reshape(tf.matMul(at, bt), [...freeA, ...freeB].map((l) => size[l]));
+    const order = [...freeA, ...freeB];
+    return tf.transpose(product, [...out].map((l) => order.indexOf(l)));
+  });
+}
+
+function registerMissingOps(backend) {
+  tfconv.registerOp('ScaleAndTranslate', ({ inputs }) => {
+    const [input, sizeTensor] = inputs;
+    const [height, width] = Array.from(sizeTensor.dataSync());
+    return tf.image.resizeNearestNeighbor(input, [height, width]);
+  });
+  if (backend === 'wasm') {
+    tf.registerKernel({
+      kernelName: 'Einsum',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, attrs }) => {
+        if (inputs.length !== 2) throw new Error(`einsum with ${inputs.length} operands is not supported here`);
+        const [a, b] = inputs.map((info) => tf.engine().makeTensorFromTensorInfo(info));
+        return einsumByMatMul(attrs.equation, a, b);
+      },
+    });
+  }
+}
+
+/** A tfjs IOHandler over the package's model.json and weight shards (loadGraphModel needs no fetch). */
+function packageModel() {
+  const dir = path.join(scratch, 'node_modules', '@upscalerjs', 'maxim-deraining', 'models');
+  return {
+    async load() {
+      const json = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8'));
+      const weightSpecs = json.weightsManifest.flatMap((group) => group.weights);
+      const buffers = json.weightsManifest.flatMap((group) => group.paths.map((p) => readFileSync(path.join(dir, p))));
+      const weightData = new Uint8Array(Buffer.concat(buffers)).buffer;
+      return { modelTopology: json.modelTopology, format: json.format, generatedBy: json.generatedBy, convertedBy: json.convertedBy, signature: json.signature, weightSpecs, weightData };
+    },
+  };
+}
+
+async function readPng(file) {
+  const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data: Float32Array.from(data, (v) => v / 255) };
+}
+
+function quantise8(img) {
+  const data = Float32Array.from(img.data, (v) => (v > 0 ? (v >= 1 ? 1 : Math.round(v * 255) / 255) : 0));
+  return { width: img.width, height: img.height, data };
+}
+
+async function main() {
+  const backend = args.backend;
+  if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got ${backend}`);
+  if (backend === 'wasm' && args.threads) wasm.setThreadsCount(Number(args.threads));
+  await tf.setBackend(backend);
+  await tf.ready();
+  registerMissingOps(backend);
+  const loadStart = performance.now();
+  const model = await tfconv.loadGraphModel(packageModel());
+  console.log(`MAXIM deraining ${VERSIONS['@upscalerjs/maxim-deraining']} loaded on ${tf.getBackend()} in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`);
+
+  const bench = args.data ?? path.join(process.env.ABAIR_DATA ?? path.resolve(repo, '..', 'shared', 'data'), 'bench');
+  const crop = Number(args.crop);
+  const count = Number(args.images);
+  const rows = [];
+  for (let i = 1; i <= count; i++) {
+    const input = quantise8(centerCrop(await readPng(path.join(bench, 'Rain100H', 'input', `${i}.png`)), crop, crop));
+    const target = quantise8(centerCrop(await readPng(path.join(bench, 'Rain100H', 'target', `${i}.png`)), crop, crop));
+    const x = tf.tensor4d(input.data, [1, crop, crop, 3]);
+    const started = performance.now();
+    const y = await model.executeAsync(x);
+    const output = Array.isArray(y) ? y[0] : y;
+    const data = await output.data();
+    const seconds = (performance.now() - started) / 1000;
+    tf.dispose([x, y]);
+    const restored = quantise8({ width: crop, height: crop, data: Float32Array.from(data) });
+    const row = {
+      image: `Rain100H/${i}.png (centre ${crop}²)`,
+      inputPsnr: psnr(input, target),
+      inputSsim: ssim(input, target),
+      psnr: psnr(restored, target),
+      ssim: ssim(restored, target),
+      ssimUniform7: ssim(restored, target, { ssimWindow: 'uniform7' }),
+      seconds,
+      secondsPerMegapixel: seconds / ((crop * crop) / 1e6),
+    };
+    rows.push(row);
+    console.log(`${row.image}: input ${row.inputPsnr.toFixed(2)} dB / ${row.inputSsim.toFixed(4)} → MAXIM ${row.psnr.toFixed(2)} dB / ${row.ssim.toFixed(4)} (uniform7 ${row.ssimUniform7.toFixed(4)}), ${seconds.toFixed(1)} s = ${row.secondsPerMegapixel.toFixed(1)} s/MP`);
+  }
+  const mean = (key) => rows.reduce((s, r) => s + r[key], 0) / rows.length;
+  console.log(`mean over ${rows.length}: input ${mean('inputPsnr').toFixed(2)} dB → MAXIM ${mean('psnr').toFixed(2)} dB / SSIM ${mean('ssim').toFixed(4)}, ${mean('secondsPerMegapixel').toFixed(1)} s/MP (${backend})`);
+}
+
+main().catch((err) => {
+  console.error(`maxim peer: ${err?.stack ?? err}`);
+  process.exit(1);
+});

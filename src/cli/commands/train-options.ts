@@ -1,0 +1,71 @@
+/** Option parsing shared by `abair train …` and `abair add-degradation`. */
+import path from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { sharedDataDir } from '../../util/paths.js';
+import { UsageError } from '../errors.js';
+import { DEFAULT_WORKERS, type PhaseDefaults } from '../../train/defaults.js';
+import type { CommonTrainOptions } from '../../train/phases/common.js';
+
+export function integer(name: string, min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}.`);
+    return n;
+  };
+}
+
+export function positive(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a number > 0.`);
+    return n;
+  };
+}
+
+export function fraction(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`${name} must be in [0, 1].`);
+    return n;
+  };
+}
+
+export function defaultImagesDir(): string {
+  return path.join(sharedDataDir(), 'train', 'clean');
+}
+
+/** Adds the options every phase shares, with the phase's defaults. */
+export function addCommonOptions(cmd: Command, d: PhaseDefaults, prefix = ''): Command {
+  return cmd
+    .option(`--${prefix}steps <n>`, 'optimisation steps', integer('--steps', 1), d.steps)
+    .option(`--${prefix}batch <n>`, 'patches per step (split across the workers)', integer('--batch', 1), d.batch)
+    .option(`--${prefix}patch <px>`, 'patch side in pixels (a multiple of 8)', integer('--patch', 8), d.patch)
+    .option(`--${prefix}lr <rate>`, 'peak learning rate (AdamW; linear warm-up, cosine decay to 5%)', positive('--lr'), d.lr)
+    .option(`--${prefix}warmup <steps>`, 'warm-up steps', integer('--warmup', 0), d.warmup);
+}
+
+export function addRunOptions(cmd: Command, d: PhaseDefaults): Command {
+  return cmd
+    .option('--workers <n>', 'worker threads (one model replica each; 2 = both cores)', integer('--workers', 1), DEFAULT_WORKERS)
+    .option('--resume', 'continue the run in --out from its checkpoint (same settings required)')
+    .option('--checkpoint-every <n>', 'write the checkpoint every n steps (also on Ctrl-C and at the end)', integer('--checkpoint-every', 1), d.checkpointEvery)
+    .option('--val-every <n>', 'validate every n steps', integer('--val-every', 1), d.valEvery)
+    .option('--val-count <n>', 'patches in the fixed validation batch', integer('--val-count', 1), d.valCount)
+    .option('--seed <n>', 'seed of the data stream and the initial weights', integer('--seed', 0), 1)
+    .addOption(new Option('--progress <mode>', 'progress display on stderr').choices(['auto', 'lines', 'silent']).default('auto'));
+}
+
+export interface ParsedCommon {
+  steps: number; batch: number; patch: number; lr: number; warmup: number;
+  workers: number; resume?: boolean; checkpointEvery: number; valEvery: number; valCount: number; seed: number;
+  progress: 'auto' | 'lines' | 'silent';
+}
+
+export function commonFrom(p: ParsedCommon, out: string): CommonTrainOptions {
+  if (p.patch % 8 !== 0) throw new UsageError(`--patch must be a multiple of 8, got ${p.patch}`);
+  return {
+    steps: p.steps, batch: p.batch, patch: p.patch, lr: p.lr, warmup: p.warmup, workers: p.workers,
+    out, resume: Boolean(p.resume), checkpointEvery: p.checkpointEvery, valEvery: p.valEvery, valCount: p.valCount,
+    seed: p.seed, command: ['abair', ...process.argv.slice(2)].join(' '), progress: p.progress,
+  };
+}

@@ -1,0 +1,135 @@
+/** `abair train pretrain|adapter|estimator|plot`: the three training phases (src/train) and the log plot. */
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { ADAPTER_DEFAULTS, ESTIMATOR_DEFAULTS, PRETRAIN_DEFAULTS } from '../../train/defaults.js';
+import { trainAdapter } from '../../train/phases/adapter.js';
+import { trainEstimator } from '../../train/phases/estimator.js';
+import { trainPretrain } from '../../train/phases/pretrain.js';
+import type { RunResult } from '../../train/runner.js';
+import { PRESET_NAMES } from '../../model/config.js';
+import { UsageError } from '../errors.js';
+import { addCommonOptions, addRunOptions, commonFrom, defaultImagesDir, fraction, integer, type ParsedCommon } from './train-options.js';
+
+const LOG_NOTE = `
+Every phase writes into --out: checkpoint.safetensors (params + AdamW state, replaced atomically),
+train-log.jsonl (one JSON object per step / validation) and, when done, its weight files.
+Ctrl-C (SIGINT) or SIGTERM finishes the current step, saves the checkpoint and exits 0; run the
+same command with --resume to continue (the data stream is seeded per step, so the losses are
+the same as without the interruption). Plot a log with: abair train plot <out>/train-log.jsonl -o curve.png`;
+
+function report(result: RunResult): void {
+  if (result.interrupted) return;
+  for (const file of result.outputs) process.stdout.write(`${file}\n`);
+  const v = result.lastValidation;
+  if (v?.psnr !== undefined) process.stderr.write(`validation: ${v.psnr.toFixed(2)} dB (input ${v.inputPsnr!.toFixed(2)} dB)\n`);
+  if (v?.accuracy !== undefined) process.stderr.write(`validation: accuracy ${(v.accuracy * 100).toFixed(1)}%, BCE ${v.bce!.toFixed(4)}\n`);
+}
+
+function imagesOrDefault(images: string[] | undefined): string[] {
+  if (images && images.length) return images;
+  const dir = defaultImagesDir();
+  process.stderr.write(`--images not given: using the development default ${dir}\n`);
+  return [dir];
+}
+
+function registerPretrain(train: Command): void {
+  const d = PRETRAIN_DEFAULTS;
+  const cmd = train
+    .command('pretrain')
+    .description('Phase I: pre-train the backbone (+ segmentation head) on clean photos with Degradation CutMix')
+    .option('--images <dir...>', `folders of clean photos (default: ${defaultImagesDir()}, development only)`)
+    .addOption(new Option('--preset <name>', 'model size').choices(PRESET_NAMES).default(d.preset))
+    .option('--seg-weight <w>', 'weight of the segmentation cross-entropy (0 = off)', Number, d.segWeight)
+    .addOption(new Option('--loss <kind>', 'restoration loss').choices(['l1', 'charbonnier']).default('l1'))
+    .option('--out <dir>', 'run folder (checkpoint, log, backbone.safetensors)', 'runs/pretrain');
+  addRunOptions(addCommonOptions(cmd, d), d)
+    .addHelpText('after', `${LOG_NOTE}\n\nExample:\n  $ abair train pretrain --images photos/ --steps 2000 --out runs/pretrain`)
+    .action(async (opts: ParsedCommon & { images?: string[]; preset: string; segWeight: number; loss: 'l1' | 'charbonnier'; out: string }) => {
+      if (!(opts.segWeight >= 0)) throw new UsageError('--seg-weight must be a number >= 0');
+      report(await trainPretrain({ ...commonFrom(opts, opts.out), images: imagesOrDefault(opts.images), preset: opts.preset, segWeight: opts.segWeight, loss: opts.loss }));
+    });
+}
+
+function registerAdapter(train: Command): void {
+  const d = ADAPTER_DEFAULTS;
+  const cmd = train
+    .command('adapter')
+    .description('Phase II: train one LoRA adapter on the frozen backbone')
+    .requiredOption('--name <name>', 'adapter name (file lora-<name>.safetensors)')
+    .requiredOption('--backbone <dir-or-file>', 'backbone weights: a model folder or backbone.safetensors')
+    .option('--synthetic <spec>', "degradation(s) to synthesise on clean photos: 'rain', or stacked 'rain+noise'")
+    .option('--pairs <dirs...>', 'aligned pairs instead: <inputDir> <targetDir> (files matched by name)')
+    .option('--images <dir...>', `clean photos for --synthetic (default: ${defaultImagesDir()}, development only)`)
+    .option('--rank <r>', 'LoRA rank (the paper: 4 is best)', integer('--rank', 1), d.rank)
+    .addOption(new Option('--loss <kind>', 'restoration loss').choices(['l1', 'charbonnier']).default('l1'))
+    .option('--out <dir>', 'run folder (default runs/adapter-<name>)')
+    .option('--into <modelDir>', 'write lora-<name>.safetensors into this model folder instead of --out');
+  addRunOptions(addCommonOptions(cmd, d), d)
+    .addHelpText('after', `${LOG_NOTE}\n\nExamples:\n  $ abair train adapter --name rain --synthetic rain --backbone runs/pretrain --into models/mine\n  $ abair train adapter --name derain --pairs rainy/ clean/ --backbone models/mine`)
+    .action(async (opts: ParsedCommon & { name: string; backbone: string; synthetic?: string; pairs?: string[]; images?: string[]; rank: number; loss: 'l1' | 'charbonnier'; out?: string; into?: string }) => {
+      if (opts.pairs && opts.pairs.length !== 2) throw new UsageError('--pairs needs exactly two folders: <inputDir> <targetDir>');
+      if (!opts.synthetic === !opts.pairs) throw new UsageError('give exactly one of --synthetic <spec> and --pairs <inputDir> <targetDir>');
+      const out = opts.out ?? path.join('runs', `adapter-${opts.name}`);
+      report(await trainAdapter({
+        ...commonFrom(opts, out),
+        name: opts.name,
+        backbone: opts.backbone,
+        ...(opts.synthetic ? { synthetic: opts.synthetic } : {}),
+        ...(opts.pairs ? { pairs: [opts.pairs[0]!, opts.pairs[1]!] as [string, string] } : {}),
+        images: opts.synthetic ? imagesOrDefault(opts.images) : [],
+        rank: opts.rank,
+        loss: opts.loss,
+        ...(opts.into ? { into: opts.into } : {}),
+      }));
+    });
+}
+
+function registerEstimator(train: Command): void {
+  const d = ESTIMATOR_DEFAULTS;
+  const cmd = train
+    .command('estimator')
+    .description('Phase III: train the degradation estimator (one sigmoid output per adapter)')
+    .requiredOption('--model <dir>', 'model folder: its lora-*.safetensors give the classes; estimator.safetensors is written there')
+    .option('--classes <names>', 'comma-separated classes instead of the adapters present', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .option('--images <dir...>', `clean photos to synthesise from (default: ${defaultImagesDir()}, development only)`)
+    .option('--mixed-fraction <f>', 'fraction of samples with two stacked degradations', fraction('--mixed-fraction'), d.mixedFraction)
+    .option('--out <dir>', 'run folder (checkpoint, log)', 'runs/estimator')
+    .option('--into <dir>', 'write estimator.safetensors here instead of --model');
+  addRunOptions(addCommonOptions(cmd, d), d)
+    .addHelpText('after', `${LOG_NOTE}\n\nExample:\n  $ abair train estimator --model models/mine`)
+    .action(async (opts: ParsedCommon & { model: string; classes?: string[]; images?: string[]; mixedFraction: number; out: string; into?: string }) => {
+      report(await trainEstimator({
+        ...commonFrom(opts, opts.out),
+        model: opts.model,
+        ...(opts.classes ? { classes: opts.classes } : {}),
+        images: imagesOrDefault(opts.images),
+        mixedFraction: opts.mixedFraction,
+        ...(opts.into ? { into: opts.into } : {}),
+      }));
+    });
+}
+
+function registerPlot(train: Command): void {
+  train
+    .command('plot')
+    .description('plot a training log (loss, learning rate, validation PSNR) as a PNG')
+    .argument('<log>', 'train-log.jsonl written by a training run')
+    .requiredOption('-o, --output <png>', 'output PNG file')
+    .action(async (log: string, opts: { output: string }) => {
+      // T2's module; loaded lazily so training does not depend on the plotting code
+      const { plotLog } = (await import(new URL('../../train/plot.js', import.meta.url).href)) as { plotLog: (logPath: string, outPng: string) => Promise<unknown> };
+      await plotLog(log, opts.output);
+      process.stdout.write(`${opts.output}\n`);
+    });
+}
+
+export function register(program: Command): void {
+  const train = program
+    .command('train')
+    .description('train the model: pretrain (Phase I), adapter (Phase II), estimator (Phase III); plot a log')
+    .addHelpText('after', `\nOrder: pretrain → one adapter per degradation → estimator. See docs/training.md.\nTo add a degradation to a finished model later: abair add-degradation --help`);
+  registerPretrain(train);
+  registerAdapter(train);
+  registerEstimator(train);
+  registerPlot(train);
+}

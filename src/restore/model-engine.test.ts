@@ -1,0 +1,270 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { initEngine, tf } from '../engine/backend.js';
+import { UserError } from '../cli/errors.js';
+import {
+  createAdapter,
+  createBackbone,
+  createEstimator,
+  disposeMerged,
+  disposeParams,
+  estimateProbabilities,
+  estimatorConfig,
+  loadEstimator,
+  loraTargets,
+  mergeAdapters,
+  presetConfig,
+  restoreBatch,
+  saveAdapter,
+  saveBackbone,
+  saveEstimator,
+  type Params,
+} from '../model/index.js';
+import { randomize } from '../model/test-helpers.js';
+import { Rng } from '../util/rng.js';
+import { createModelEngine, estimatorInput } from './model-engine.js';
+import { fromRawPixels, createRestorer, type RawPixels } from './restorer.js';
+import { defaultModelDir, loadDefaultEngine, loadEngineFromFile } from './default-model.js';
+
+const config = presetConfig('tiny');
+// Seg head channel names deliberately differ from the engine's classes (a, b) in order and content.
+const SEG_NAMES = ['x', 'b', 'a', 'y', 'z'];
+
+interface Fixture {
+  dir: string;
+  base: Params;
+  adapters: ReturnType<typeof createAdapter>[];
+}
+
+/** A tiny random model folder: backbone, adapters a and b with non-zero B, estimator over [a, b]. */
+async function writeModel(options: { estimator?: boolean; adapters?: boolean } = {}): Promise<Fixture> {
+  await initEngine({ backend: 'wasm' });
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'abair-model-engine-'));
+  const base = createBackbone(config, 11);
+  await saveBackbone(dir, config, base, { preset: 'tiny', provenance: { segClasses: SEG_NAMES } });
+  const adapters = options.adapters === false ? [] : ['a', 'b'].map((name, i) => {
+    const adapter = createAdapter(name, loraTargets(config), { rank: 2, alpha: 4 });
+    randomize(adapter.params, '.B', 0.3, 100 + i);
+    return adapter;
+  });
+  for (const adapter of adapters) await saveAdapter(dir, adapter, config);
+  if (options.estimator !== false && adapters.length > 0) {
+    const estConfig = estimatorConfig(['b', 'a'], { inputSize: 32, widths: [4, 8] }); // order ≠ file order
+    const est = createEstimator(estConfig, 5);
+    randomize(est, '.b', 1.5, 9); // non-trivial probabilities
+    await saveEstimator(dir, estConfig, est);
+    disposeParams(est);
+  }
+  return { dir, base, adapters };
+}
+
+async function cleanup(f: Fixture): Promise<void> {
+  disposeParams(f.base);
+  for (const a of f.adapters) disposeParams(a.params);
+  await fs.rm(f.dir, { recursive: true, force: true });
+}
+
+/** A smooth pattern plus noise, as RGBA bytes. */
+function rawImage(width: number, height: number, seed = 3): RawPixels {
+  const rng = new Rng(seed);
+  const data = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      for (let c = 0; c < 3; c++) {
+        const v = 0.5 + 0.3 * Math.sin(x / (7 + c) + y / 11) + 0.1 * rng.normal();
+        data[i + c] = Math.round(255 * Math.min(1, Math.max(0, v)));
+      }
+      data[i + 3] = (x * 7 + y * 3) % 256;
+    }
+  }
+  return { data, width, height, channels: 4 };
+}
+
+/** Whole-image reference: restoreBatch with `weights` merged, clipped to [0,1]. */
+function reference(f: Fixture, raw: RawPixels, weights: number[]): Float32Array {
+  const { image } = fromRawPixels(raw);
+  const merged = mergeAdapters(f.base, f.adapters, weights);
+  const out = tf.tidy(() => tf.clipByValue(restoreBatch(merged, config, tf.tensor4d(image.data, [1, image.height, image.width, 3])).restored, 0, 1));
+  const data = out.dataSync() as Float32Array;
+  out.dispose();
+  disposeMerged(merged, f.base);
+  return data;
+}
+
+function maxAbs(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+test('estimatorInput samples exactly like resizeBilinear(alignCorners)', async () => {
+  await initEngine({ backend: 'wasm' });
+  const raw = rawImage(45, 31);
+  const { image } = fromRawPixels(raw);
+  const mine = estimatorInput(image, 16);
+  const theirs = tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(image.data, [1, 31, 45, 3]), [16, 16], true).dataSync() as Float32Array);
+  assert.ok(maxAbs(mine, theirs) < 1e-5, `diff ${maxAbs(mine, theirs)}`);
+});
+
+test('model engine: classes in estimator order, odd sizes, adapter:a and SW equal merged whole-image restoreBatch, alpha kept', async () => {
+  const f = await writeModel();
+  const engine = await createModelEngine(f.dir);
+  try {
+    assert.deepEqual(engine.classes, ['b', 'a']);
+    assert.equal(engine.hasEstimator, true);
+    const restorer = createRestorer({ engine });
+
+    // odd size, base model (all-zero weights)
+    const odd = rawImage(37, 29);
+    const baseResult = await restorer.restore(odd, { mode: 'weights:a=0' });
+    assert.equal(baseResult.image.width, 37);
+    assert.equal(baseResult.image.height, 29);
+    assert.ok(maxAbs(baseResult.image.data, reference(f, odd, [0, 0])) < 1e-6);
+    assert.ok(baseResult.image.data.every((v) => v >= 0 && v <= 1));
+
+    // adapter:a (f.adapters order is [a, b]) — and the adapter really changes the output
+    const raw = rawImage(61, 43);
+    const forced = await restorer.restore(raw, { mode: 'adapter:a' });
+    assert.deepEqual(forced.adapterWeights, { b: 0, a: 1 });
+    const refA = reference(f, raw, [1, 0]);
+    assert.ok(maxAbs(forced.image.data, refA) < 1e-6, `adapter:a vs reference ${maxAbs(forced.image.data, refA)}`);
+    assert.ok(maxAbs(refA, reference(f, raw, [0, 0])) > 1e-3, 'adapter a has no effect: the test would prove nothing');
+    assert.ok(maxAbs(refA, reference(f, raw, [0, 1])) > 1e-3, 'adapters a and b give the same output');
+
+    // SW: the estimator's probabilities, normalised, merged
+    const sw = await restorer.restore(raw, { mode: 'sw' });
+    const p = sw.probabilities;
+    assert.ok(p.a! > 0 && p.a! < 1 && p.b! > 0 && p.b! < 1 && Math.abs(p.a! - p.b!) > 1e-3, JSON.stringify(p));
+    const wa = p.a! / (p.a! + p.b!);
+    assert.ok(Math.abs(sw.adapterWeights.a! - wa) < 1e-6);
+    assert.ok(maxAbs(sw.image.data, reference(f, raw, [wa, 1 - wa])) < 1e-5);
+    // estimate on the whole image equals the estimator run by tfjs on the full-size tensor
+    const est = await loadEstimator(f.dir);
+    const full = tf.tensor4d(fromRawPixels(raw).image.data, [1, 43, 61, 3]);
+    const [pb, pa] = estimateProbabilities(est.params, est.config, full)[0]!;
+    assert.ok(Math.abs(pa! - p.a!) < 1e-5 && Math.abs(pb! - p.b!) < 1e-5, `${pa},${pb} vs ${JSON.stringify(p)}`);
+    full.dispose();
+    disposeParams(est.params);
+
+    // alpha carried through untouched
+    assert.ok(sw.alpha);
+    for (let i = 0; i < raw.width * raw.height; i++) assert.equal(sw.alpha[i], Math.fround(raw.data[i * 4 + 3]! / 255));
+
+    // segmentation logits mapped by name: engine channel 1 (b) = head channel 2, channel 2 (a) = head channel 3
+    const tile = tf.tensor4d(fromRawPixels(raw).image.data, [1, 43, 61, 3]);
+    await engine.prepare(new Float32Array([0, 0]));
+    const seg = engine.segmentTile!(tile);
+    const head = restoreBatch(f.base, config, tile, { segmentation: true }).segLogits!;
+    const expected = tf.tidy(() => tf.gather(head, [0, 2, 3], 3));
+    assert.deepEqual(seg.shape, [1, 43, 61, 3]);
+    assert.ok(maxAbs(seg.dataSync() as Float32Array, expected.dataSync() as Float32Array) < 1e-5);
+    [tile, seg, head, expected].forEach((t) => t.dispose());
+    restorer.dispose();
+  } finally {
+    engine.dispose();
+    await cleanup(f);
+  }
+});
+
+test('tiled (64/16) equals whole-image restoration within the measured tolerance', async () => {
+  const f = await writeModel();
+  const engine = await createModelEngine(f.dir);
+  try {
+    const raw = rawImage(150, 110, 8);
+    const restorer = createRestorer({ engine });
+    const whole = await restorer.restore(raw, { mode: 'weights:a=0.6,b=0.4', tileSize: 256 });
+    const tiled = await restorer.restore(raw, { mode: 'weights:a=0.6,b=0.4', tileSize: 64, overlap: 16 });
+    const diff = maxAbs(whole.image.data, tiled.image.data);
+    let sum = 0;
+    for (let i = 0; i < whole.image.data.length; i++) sum += Math.abs(whole.image.data[i]! - tiled.image.data[i]!);
+    const mean = sum / whole.image.data.length;
+    if (process.env.ABAIR_TILE_DEBUG) {
+      const d = Array.from(whole.image.data, (v, i) => Math.abs(v - tiled.image.data[i]!));
+      const sorted = [...d].sort((x, y) => x - y);
+      const q = (f: number) => sorted[Math.floor(f * (sorted.length - 1))]!.toExponential(2);
+      const at = d.indexOf(Math.max(...d));
+      const px = Math.floor(at / 3);
+      console.log(`p50 ${q(0.5)} p90 ${q(0.9)} p99 ${q(0.99)} p99.9 ${q(0.999)}; max at x=${px % 150}, y=${Math.floor(px / 150)}`);
+      for (const margin of [0, 2, 6]) {
+        const t2 = await restorer.restore(raw, { mode: 'weights:a=0.6,b=0.4', tileSize: 64, overlap: 16, margin });
+        console.log(`margin ${margin}: max ${maxAbs(whole.image.data, t2.image.data).toExponential(2)}`);
+      }
+      for (const overlap of [24, 32]) {
+        const t2 = await restorer.restore(raw, { mode: 'weights:a=0.6,b=0.4', tileSize: 64, overlap });
+        console.log(`overlap ${overlap}: max ${maxAbs(whole.image.data, t2.image.data).toExponential(2)}`);
+      }
+    }
+    console.log(`tiled vs whole (random tiny model, 150×110, tile 64/16): max |diff| ${diff.toExponential(3)}, mean ${mean.toExponential(3)}`);
+    // Channel attention normalises over every pixel of its input, so a tile sees different
+    // statistics than the whole image: the difference is not rounding. Measured max 4.8e-2 and
+    // mean 2.8e-3 with this random model; the bounds leave ~2× headroom and still catch a tiler
+    // that misplaces or mis-weights tiles (that gives differences of order 0.1–0.5 everywhere).
+    assert.ok(diff < 0.1, `max diff ${diff}`);
+    assert.ok(mean < 6e-3, `mean diff ${mean}`);
+    assert.ok(diff > 0, 'identical: the tiles were not actually used');
+    restorer.dispose();
+  } finally {
+    engine.dispose();
+    await cleanup(f);
+  }
+});
+
+test('folders: inconsistent parts are refused naming the file; no estimator → explicit modes only; backbone only → base model', async () => {
+  const f = await writeModel();
+  try {
+    // estimator class without an adapter
+    await fs.rm(path.join(f.dir, 'lora-a.safetensors'));
+    await assert.rejects(createModelEngine(f.dir), (err: Error) => {
+      assert.ok(err instanceof UserError);
+      assert.match(err.message, /estimator\.safetensors: estimator class a has no adapter .*lora-a\.safetensors/);
+      assert.ok(!err.message.includes('\n'));
+      return true;
+    });
+    // an adapter made for another backbone
+    const other = presetConfig('small');
+    const stranger = createAdapter('a', loraTargets(other));
+    await saveAdapter(f.dir, stranger, other);
+    disposeParams(stranger.params);
+    await assert.rejects(createModelEngine(f.dir), /lora-a\.safetensors: adapter 'a' was made for a different backbone/);
+    await saveAdapter(f.dir, f.adapters[0]!, config);
+
+    // no estimator: adapter:<name> works, sw is refused clearly
+    await fs.rm(path.join(f.dir, 'estimator.safetensors'));
+    const noEst = await createModelEngine(f.dir);
+    assert.equal(noEst.hasEstimator, false);
+    assert.deepEqual(noEst.classes, ['a', 'b']);
+    const restorer = createRestorer({ engine: noEst });
+    const raw = rawImage(20, 17);
+    const forced = await restorer.restore(raw, { mode: 'adapter:b' });
+    assert.ok(maxAbs(forced.image.data, reference(f, raw, [0, 1])) < 1e-6);
+    await assert.rejects(restorer.restore(raw, { mode: 'sw' }), /has no estimator\.safetensors, so modes sw and oh are not available/);
+    noEst.dispose();
+
+    // backbone only (loaded through its backbone file, as --weights allows)
+    for (const name of ['lora-a', 'lora-b']) await fs.rm(path.join(f.dir, `${name}.safetensors`));
+    const bare = await loadEngineFromFile(path.join(f.dir, 'backbone.safetensors'));
+    assert.deepEqual(bare.classes, []);
+    const bareRestorer = createRestorer({ engine: bare });
+    const plain = await bareRestorer.restore(raw, { mode: 'adapter:whatever' });
+    assert.ok(maxAbs(plain.image.data, reference(f, raw, [0, 0])) < 1e-6);
+    bare.dispose();
+    await assert.rejects(loadEngineFromFile(path.join(f.dir, 'nope')), /nope: not found/);
+    await assert.rejects(createModelEngine(os.tmpdir()), /no backbone\.safetensors/);
+  } finally {
+    await cleanup(f);
+  }
+});
+
+const shipped = existsSync(path.join(defaultModelDir(), 'backbone.safetensors'));
+test('the default loader without shipped weights gives the clear error', { skip: shipped && 'a default model is shipped' }, async () => {
+  await assert.rejects(loadDefaultEngine(), (err: Error) => {
+    assert.ok(err instanceof UserError);
+    assert.match(err.message, /^no trained default model is shipped yet: .*use --weights <dir>/);
+    return true;
+  });
+});

@@ -1,0 +1,278 @@
+/**
+ * The RestorationEngine over ABAIR weight files: backbone (+ segmentation head), one LoRA adapter
+ * per degradation and the estimator, as written by src/model/weights.ts into one folder.
+ *
+ * Per image, `prepare` folds the blend into the base weights once (W + Σ wₖ·(α/r)·Aₖ·Bₖ, see
+ * mergeAdapters), so every tile then costs exactly one plain backbone forward whatever the number
+ * of adapters. All-zero weights use the base weights as they are.
+ *
+ * Degraded folders are still usable:
+ *   - adapters but no estimator: explicit modes (adapter:<name>, weights:…) work; `estimate`
+ *     throws a UserError saying sw/oh need the estimator (`hasEstimator` is false, and the restorer
+ *     does not call `estimate` for explicit modes on such an engine);
+ *   - backbone only: `classes` is empty and every image gets the base model.
+ * Adapters the estimator has no class for are not loaded (they could never be weighted by sw/oh,
+ * and explicit modes name engine classes); they are listed in `ignoredAdapters`.
+ *
+ * Segmentation (--explain): the head's channels are named by the backbone sidecar's
+ * `provenance.segClasses` (a list of names) when present, else — when the head has as many
+ * classes as the CutMix default — by DEFAULT_CLASSES (rain, haze, noise, blur, lowlight), which
+ * is what Phase I trains with; otherwise the engine offers no segmentTile. The logits are
+ * reordered to the engine's classes by name; an engine class the head does not know gets a
+ * constant logit of −30 (probability ≈ 0) and head classes the engine lacks are dropped, so the
+ * explain map's softmax is over clean + the engine's classes only.
+ */
+import path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { initEngine, tf, type BackendName } from '../engine/backend.js';
+import { matMul } from '../engine/ops.js';
+import type { RGBImage } from '../image/types.js';
+import { UserError } from '../cli/errors.js';
+import { DEFAULT_CLASSES } from '../degrade/cutmix.js';
+import {
+  disposeMerged,
+  disposeParams,
+  estimateProbabilities,
+  listWeights,
+  loadAdapter,
+  loadBackbone,
+  loadEstimator,
+  mergeAdapters,
+  restoreBatch,
+  SIZE_MULTIPLE,
+  type BackboneConfig,
+  type LoadedAdapter,
+  type LoadedBackbone,
+  type LoadedEstimator,
+  type Params,
+} from '../model/index.js';
+import type { RestorationEngine } from './engine.js';
+
+export interface ModelEngineOptions {
+  /** initialise this backend first (default: keep the current one, or wasm if none is set up) */
+  backend?: BackendName;
+}
+
+export interface ModelEngine extends RestorationEngine {
+  /** the folder the weights came from */
+  readonly dir: string;
+  readonly config: BackboneConfig;
+  /** false when the folder has no estimator.safetensors: only explicit modes can be used */
+  readonly hasEstimator: boolean;
+  /** adapter names found in the folder but not used because the estimator has no class for them */
+  readonly ignoredAdapters: readonly string[];
+  /** names of the segmentation head's classes (index 1 + k), or null when segmentTile is not offered */
+  readonly segmentationClasses: readonly string[] | null;
+}
+
+/** Logit given to an engine class the segmentation head does not predict: softmax weight ≈ e^-30. */
+const ABSENT_CLASS_LOGIT = -30;
+
+/**
+ * The [1, size, size, 3] input the estimator would see, sampled on the JS side exactly as
+ * tf.image.resizeBilinear(…, alignCorners = true) samples it. The estimator resizes to its input
+ * size first anyway, so this gives the same probabilities without ever putting the full image
+ * (600 MB for 50 MP) into the backend's memory.
+ */
+export function estimatorInput(image: RGBImage, size: number): Float32Array {
+  const { width, height, data } = image;
+  const out = new Float32Array(size * size * 3);
+  const scaleY = size > 1 ? (height - 1) / (size - 1) : 0;
+  const scaleX = size > 1 ? (width - 1) / (size - 1) : 0;
+  for (let oy = 0; oy < size; oy++) {
+    const sy = oy * scaleY;
+    const y0 = Math.floor(sy);
+    const y1 = Math.min(y0 + 1, height - 1);
+    const fy = sy - y0;
+    for (let ox = 0; ox < size; ox++) {
+      const sx = ox * scaleX;
+      const x0 = Math.floor(sx);
+      const x1 = Math.min(x0 + 1, width - 1);
+      const fx = sx - x0;
+      for (let c = 0; c < 3; c++) {
+        const tl = data[(y0 * width + x0) * 3 + c]!;
+        const tr = data[(y0 * width + x1) * 3 + c]!;
+        const bl = data[(y1 * width + x0) * 3 + c]!;
+        const br = data[(y1 * width + x1) * 3 + c]!;
+        const top = tl + (tr - tl) * fx;
+        const bottom = bl + (br - bl) * fx;
+        out[(oy * size + ox) * 3 + c] = top + (bottom - top) * fy;
+      }
+    }
+  }
+  return out;
+}
+
+/** Names of the seg head's classes (see the file comment), or null when they cannot be known. */
+export function segmentationClassNames(config: BackboneConfig, provenance: Record<string, unknown>): string[] | null {
+  if (config.segClasses === 0) return null;
+  const recorded = provenance['segClasses'];
+  if (Array.isArray(recorded) && recorded.length === config.segClasses && recorded.every((n) => typeof n === 'string')) return [...(recorded as string[])];
+  if (config.segClasses === DEFAULT_CLASSES.length) return [...DEFAULT_CLASSES];
+  return null;
+}
+
+/**
+ * [1+S, 1+K] 0/1 matrix taking seg-head channels to engine-class channels (clean → clean) plus a
+ * per-output bias, or null when the mapping is the identity.
+ */
+function segmentationMapping(segNames: readonly string[], classes: readonly string[]): { select: Float32Array; bias: Float32Array } | null {
+  const identity = segNames.length === classes.length && segNames.every((n, i) => n === classes[i]);
+  if (identity) return null;
+  const rows = 1 + segNames.length;
+  const cols = 1 + classes.length;
+  const select = new Float32Array(rows * cols);
+  const bias = new Float32Array(cols);
+  select[0] = 1; // clean
+  classes.forEach((name, k) => {
+    const j = segNames.indexOf(name);
+    if (j < 0) bias[1 + k] = ABSENT_CLASS_LOGIT;
+    else select[(1 + j) * cols + 1 + k] = 1;
+  });
+  return { select, bias };
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.stat(file).then(() => true, () => false);
+}
+
+async function ensureBackend(backend: BackendName | undefined): Promise<void> {
+  if (backend) {
+    await initEngine({ backend });
+    return;
+  }
+  const current = tf.engine().backendName as BackendName | null;
+  await initEngine({ backend: current ?? 'wasm' });
+}
+
+/** Loads every part of a model folder and checks that they belong together. */
+async function loadParts(dir: string): Promise<{
+  backbone: LoadedBackbone;
+  estimator: LoadedEstimator | null;
+  adapters: LoadedAdapter[];
+  classes: string[];
+  ignored: string[];
+}> {
+  const files = await listWeights(dir);
+  if (!files.backbone) {
+    throw new UserError(`${dir}: no backbone.safetensors (a model folder holds backbone.safetensors, lora-<name>.safetensors per degradation and estimator.safetensors)`);
+  }
+  const loaded: { params: Params }[] = [];
+  try {
+    const backbone = await loadBackbone(files.backbone);
+    loaded.push(backbone);
+    const estimator = files.estimator ? await loadEstimator(files.estimator) : null;
+    if (estimator) loaded.push(estimator);
+
+    const nameOf = (file: string) => path.basename(file).replace(/^lora-/, '').replace(/\.safetensors$/, '');
+    const available = new Map(files.adapters.map((file) => [nameOf(file), file]));
+    let classes: string[];
+    if (estimator) {
+      classes = [...estimator.config.classes];
+      const missing = classes.filter((c) => !available.has(c));
+      if (missing.length > 0) {
+        throw new UserError(`${estimator.file}: estimator class${missing.length > 1 ? 'es' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no adapter in ${dir} (expected ${missing.map((m) => `lora-${m}.safetensors`).join(', ')})`);
+      }
+    } else {
+      classes = [...available.keys()];
+    }
+    const ignored = [...available.keys()].filter((name) => !classes.includes(name));
+    const adapters: LoadedAdapter[] = [];
+    for (const name of classes) {
+      const file = available.get(name)!;
+      const adapter = await loadAdapter(file, backbone.config); // refuses a different backbone, naming the file
+      loaded.push(adapter);
+      if (adapter.config.name !== name) throw new UserError(`${file}: holds adapter '${adapter.config.name}', but its file name says '${name}'`);
+      adapters.push(adapter);
+    }
+    return { backbone, estimator, adapters, classes, ignored };
+  } catch (err) {
+    for (const part of loaded) disposeParams(part.params);
+    throw err;
+  }
+}
+
+/** A RestorationEngine over the ABAIR weights in `modelDir` (see the file comment for the folder layout). */
+export async function createModelEngine(modelDir: string, options: ModelEngineOptions = {}): Promise<ModelEngine> {
+  if (!(await exists(modelDir))) throw new UserError(`${modelDir}: model folder not found`);
+  await ensureBackend(options.backend);
+  const { backbone, estimator, adapters, classes, ignored } = await loadParts(modelDir);
+  const config = backbone.config;
+  const base: Params = backbone.params;
+  let merged: Record<string, tf.Tensor> | null = null;
+  let disposed = false;
+
+  const segNames = classes.length > 0 ? segmentationClassNames(config, backbone.provenance) : null;
+  const mapping = segNames ? segmentationMapping(segNames, classes) : null;
+  const current = (): Params => merged ?? base;
+  const assertLive = () => {
+    if (disposed) throw new Error('this model engine has been disposed');
+  };
+
+  const engine: ModelEngine = {
+    dir: modelDir,
+    config,
+    classes,
+    hasEstimator: estimator !== null,
+    ignoredAdapters: ignored,
+    segmentationClasses: segNames,
+    tileMultiple: SIZE_MULTIPLE,
+
+    async estimate(image: RGBImage): Promise<Float32Array> {
+      assertLive();
+      if (classes.length === 0) return new Float32Array(0);
+      if (!estimator) {
+        throw new UserError(`${modelDir} has no estimator.safetensors, so modes sw and oh are not available: use --mode adapter:<name> or weights:<name>=<w>,… (adapters: ${classes.join(', ')})`);
+      }
+      const size = estimator.config.inputSize;
+      const input = tf.tensor4d(estimatorInput(image, size), [1, size, size, 3]);
+      try {
+        return Float32Array.from(estimateProbabilities(estimator.params, estimator.config, input)[0]!);
+      } finally {
+        input.dispose();
+      }
+    },
+
+    async prepare(weights: Float32Array): Promise<void> {
+      assertLive();
+      if (weights.length !== classes.length) throw new Error(`prepare: ${weights.length} adapter weights for ${classes.length} classes`);
+      if (merged) disposeMerged(merged, base);
+      merged = null;
+      if (weights.some((w) => w !== 0)) merged = mergeAdapters(base, adapters, Array.from(weights));
+    },
+
+    restoreTile(tile: tf.Tensor4D): tf.Tensor4D {
+      assertLive();
+      return tf.tidy(() => {
+        const { restored } = restoreBatch(current(), config, tile, { releaseIntermediates: true });
+        return tf.clipByValue(restored, 0, 1) as tf.Tensor4D;
+      });
+    },
+
+    dispose(): void {
+      if (disposed) return;
+      disposed = true;
+      if (merged) disposeMerged(merged, base);
+      merged = null;
+      disposeParams(base);
+      for (const adapter of adapters) disposeParams(adapter.params);
+      if (estimator) disposeParams(estimator.params);
+    },
+  };
+
+  if (segNames) {
+    engine.segmentTile = (tile: tf.Tensor4D): tf.Tensor4D => {
+      assertLive();
+      return tf.tidy(() => {
+        const logits = restoreBatch(current(), config, tile, { segmentation: true, releaseIntermediates: true }).segLogits!;
+        if (!mapping) return logits;
+        const [, h, w, c] = logits.shape;
+        const cols = 1 + classes.length;
+        const flat = tf.reshape(logits, [h * w, c]) as tf.Tensor2D;
+        const picked = tf.add(matMul(flat, tf.tensor2d(mapping.select, [c, cols])), tf.tensor1d(mapping.bias));
+        return tf.reshape(picked, [1, h, w, cols]) as tf.Tensor4D;
+      });
+    };
+  }
+  return engine;
+}

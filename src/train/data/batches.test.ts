@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { applyDegradations } from '../../degrade/registry.js';
+import type { DegradationName } from '../../degrade/types.js';
+import type { HostBatch, HostTensor } from '../../engine/parallel/types.js';
+import { Rng } from '../../util/rng.js';
+import { adapterBatch, DEGRADE_STREAM, estimatorBatch, pairsBatch, pretrainBatch } from './batches.js';
+import { imageSourceFromImages } from './image-source.js';
+import { pairSourceFromImages } from './pairs.js';
+import { extractPatch, planCrop } from './patch.js';
+import type { Uint8Image } from './raw-image.js';
+
+/** Textured 8-bit test image: smooth colour waves plus fine detail, so blur and JPEG change it. */
+function texture(width: number, height: number, seed: number): Uint8Image {
+  const rng = new Rng(seed);
+  const f = Array.from({ length: 6 }, () => rng.uniform(0.03, 0.4));
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < 3; c++) {
+        const v = 0.5 + 0.3 * Math.sin(f[c]! * x + c) * Math.cos(f[c + 3]! * y) + 0.1 * Math.sin(1.7 * x + 2.3 * y);
+        data[(y * width + x) * 3 + c] = Math.round(255 * Math.min(1, Math.max(0, v)));
+      }
+    }
+  }
+  return { width, height, data };
+}
+
+// one "large photo" so the rescale path is exercised too
+const source = imageSourceFromImages([texture(96, 80, 1), texture(120, 72, 2), texture(1100, 700, 3)]);
+const CLASSES: DegradationName[] = ['rain', 'haze', 'noise', 'blur', 'lowlight'];
+
+function assertUnitRange(t: HostTensor, what: string): void {
+  assert.ok(t.data instanceof Float32Array, `${what} is float32`);
+  for (const v of t.data) assert.ok(v >= 0 && v <= 1, `${what} value ${v} outside [0,1]`);
+}
+
+function bytesOf(batch: HostBatch): Record<string, Buffer> {
+  return Object.fromEntries(Object.entries(batch).map(([k, t]) => [k, Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)]));
+}
+
+test('pretrainBatch: shapes, dtypes, ranges, seg consistent with where input differs', async () => {
+  const B = 12, P = 32;
+  const batch = await pretrainBatch(source, new Rng('pre:1'), { batch: B, patch: P, classes: CLASSES });
+  assert.deepEqual(Object.keys(batch).sort(), ['input', 'seg', 'target']);
+  assert.deepEqual(batch.input!.shape, [B, P, P, 3]);
+  assert.deepEqual(batch.target!.shape, [B, P, P, 3]);
+  assert.deepEqual(batch.seg!.shape, [B, P, P]);
+  assert.ok(batch.seg!.data instanceof Int32Array);
+  assertUnitRange(batch.input!, 'input');
+  assertUnitRange(batch.target!, 'target');
+  const { input, target, seg } = { input: batch.input!.data, target: batch.target!.data, seg: batch.seg!.data };
+  let labelled = 0;
+  for (let n = 0; n < B; n++) {
+    let degradedPixels = 0, changedDegraded = 0;
+    for (let p = 0; p < P * P; p++) {
+      const label = seg[n * P * P + p]!;
+      assert.ok(Number.isInteger(label) && label >= 0 && label <= CLASSES.length, `seg label ${label} out of range`);
+      const i = (n * P * P + p) * 3;
+      const differs = input[i] !== target[i] || input[i + 1] !== target[i + 1] || input[i + 2] !== target[i + 2];
+      if (label === 0) assert.ok(!differs, `sample ${n} pixel ${p} is labelled clean but input ≠ target`);
+      else {
+        degradedPixels++;
+        if (differs) changedDegraded++;
+      }
+    }
+    if (degradedPixels > 0) {
+      labelled++;
+      assert.ok(changedDegraded > 0, `sample ${n}: ${degradedPixels} pixels labelled degraded, none changed`);
+    }
+  }
+  assert.ok(labelled >= B / 2, `only ${labelled} of ${B} samples carry degradations`);
+});
+
+test('pretrainBatch: the same rng seed gives identical bytes, another seed differs', async () => {
+  const o = { batch: 4, patch: 24 };
+  const a = bytesOf(await pretrainBatch(source, new Rng('same'), o));
+  const b = bytesOf(await pretrainBatch(source, new Rng('same'), o));
+  const c = bytesOf(await pretrainBatch(source, new Rng('other'), o));
+  for (const k of Object.keys(a)) assert.ok(a[k]!.equals(b[k]!), `${k} differs between identical seeds`);
+  assert.ok(!a.input!.equals(c.input!));
+});
+
+test('adapterBatch: whole-patch stacked degradations, reproducible from the documented stream', async () => {
+  const degradations: DegradationName[] = ['rain', 'noise'];
+  const rng = new Rng('adapter');
+  const batch = await adapterBatch(source, rng, { batch: 3, patch: 32, degradations });
+  assert.deepEqual(Object.keys(batch).sort(), ['input', 'target']);
+  assertUnitRange(batch.input!, 'input');
+  const n = 32 * 32 * 3;
+  for (let i = 0; i < 3; i++) {
+    const target = { width: 32, height: 32, data: batch.target!.data.slice(i * n, (i + 1) * n) as Float32Array };
+    const again = await applyDegradations(target, degradations, rng.fork(i).fork(DEGRADE_STREAM));
+    assert.deepEqual(again.image.data, batch.input!.data.slice(i * n, (i + 1) * n));
+  }
+  const same = await adapterBatch(source, new Rng('adapter'), { batch: 3, patch: 32, degradations });
+  assert.ok(bytesOf(same).input!.equals(bytesOf(batch).input!));
+});
+
+test('estimatorBatch: multi-hot labels that match the degradations applied', async () => {
+  const B = 16, P = 24, K = CLASSES.length;
+  const rng = new Rng('est');
+  const batch = await estimatorBatch(source, rng, { batch: B, patch: P, classes: CLASSES, mixedFraction: 0.4, cleanFraction: 0.15, withTarget: true });
+  assert.deepEqual(batch.labels!.shape, [B, K]);
+  assert.ok(batch.labels!.data instanceof Float32Array);
+  const counts = new Set<number>();
+  const n = P * P * 3;
+  for (let i = 0; i < B; i++) {
+    const row: number[] = [...batch.labels!.data.slice(i * K, (i + 1) * K)];
+    for (const v of row) assert.ok(v === 0 || v === 1, 'labels are 0/1');
+    const names: DegradationName[] = CLASSES.filter((_, k) => row[k] === 1);
+    assert.ok(names.length <= 2);
+    counts.add(names.length);
+    // re-applying the labelled degradations to the clean patch must give the input exactly
+    const target = { width: P, height: P, data: batch.target!.data.slice(i * n, (i + 1) * n) as Float32Array };
+    const again = await applyDegradations(target, names, rng.fork(i).fork(DEGRADE_STREAM));
+    assert.deepEqual(again.image.data, batch.input!.data.slice(i * n, (i + 1) * n), `sample ${i} (${names.join('+') || 'clean'})`);
+  }
+  assert.deepEqual([...counts].sort(), [0, 1, 2], 'clean, single and mixed samples all occur');
+  const plain = await estimatorBatch(source, new Rng('est'), { batch: B, patch: P, classes: CLASSES, mixedFraction: 0.4, cleanFraction: 0.15 });
+  assert.deepEqual(Object.keys(plain).sort(), ['input', 'labels']);
+  assert.ok(bytesOf(plain).input!.equals(bytesOf(batch).input!));
+});
+
+test('pairsBatch: input and target crops stay aligned through crop, flips and rotations', async () => {
+  // target = input + 20 (8-bit) everywhere, so aligned crops differ by exactly 20/255
+  const pairs = [texture(70, 50, 7), texture(64, 90, 8)].map((img) => {
+    const input = { ...img, data: img.data.map((v) => Math.min(200, v)) };
+    return { input, target: { ...input, data: input.data.map((v) => v + 20) } };
+  });
+  const batch = await pairsBatch(pairSourceFromImages(pairs), new Rng('pairs'), { batch: 8, patch: 32 });
+  const { input, target } = { input: batch.input!.data, target: batch.target!.data };
+  for (let i = 0; i < input.length; i++) assert.ok(Math.abs(target[i]! - input[i]! - 20 / 255) < 1e-6, `value ${i} misaligned`);
+  // and the crops really vary (not all the same window)
+  assert.ok(!input.subarray(0, 32 * 32 * 3).every((v, i) => v === input[32 * 32 * 3 + i]));
+});
+
+test('planCrop/extractPatch: the 8 transforms are distinct rotations/flips; large photos get rescaled', () => {
+  const img = texture(40, 40, 5);
+  const seen = new Set<string>();
+  for (let t = 0; t < 8; t++) seen.add(Buffer.from(extractPatch(img, { x0: 4, y0: 6, scale: 1, transform: t }, 16).data.buffer).toString('hex'));
+  assert.equal(seen.size, 8);
+  const rng = new Rng('plan');
+  const scales = Array.from({ length: 200 }, () => planCrop(1600, 1000, 64, rng).scale);
+  assert.ok(scales.every((s) => s >= 0.5 && s <= 1));
+  assert.ok(scales.some((s) => s < 0.9) && scales.some((s) => s === 1), 'sometimes downscaled, sometimes not');
+  assert.ok(Array.from({ length: 50 }, () => planCrop(481, 321, 64, rng).scale).every((s) => s === 1), 'BSDS-sized images are used as they are');
+  // a window never leaves the image
+  for (let k = 0; k < 200; k++) {
+    const p = planCrop(100, 70, 64, rng, false);
+    assert.ok(p.x0 >= 0 && p.y0 >= 0 && p.x0 + 64 <= 100 && p.y0 + 64 <= 70);
+  }
+});

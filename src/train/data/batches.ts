@@ -1,0 +1,208 @@
+/**
+ * Batch builders for the three training phases. Each is a pure function of the source and the rng
+ * it is given: sample i draws from `rng.fork(i)` only, so the samples can be built concurrently
+ * (JPEG round trips run in sharp's thread pool) and a batch is identical whatever the timing.
+ *
+ * Target patches are cut straight into the batch buffer; only the patch is ever degraded.
+ */
+import { UsageError } from '../../cli/errors.js';
+import { degradationCutMix, DEFAULT_CLASSES, sampleMixed } from '../../degrade/cutmix.js';
+import { applyDegradations, getDegradation } from '../../degrade/registry.js';
+import type { DegradationName } from '../../degrade/types.js';
+import type { HostBatch } from '../../engine/parallel/types.js';
+import type { RGBImage } from '../../image/types.js';
+import type { Rng } from '../../util/rng.js';
+import type { ImageSource } from './image-source.js';
+import type { PairSource } from './pairs.js';
+import { extractPatch, planCrop, type RescalePolicy } from './patch.js';
+
+export interface PatchOptions {
+  batch: number;
+  /** patch side in pixels (the model needs a multiple of 8) */
+  patch: number;
+  /** how large photos are downscaled before cropping (default: see planCrop); false = never */
+  rescale?: RescalePolicy | false;
+}
+
+/**
+ * Phase I sample mix. CutMix dominates (the paper's best pre-training); whole-patch single and
+ * stacked samples keep the backbone good at images with one uniform degradation (what the
+ * benchmarks are), and a few clean patches teach it to leave clean content alone.
+ */
+export const PRETRAIN_MIX = { cutmix: 0.7, single: 0.15, mixed: 0.1, clean: 0.05 } as const;
+
+export interface PretrainOptions extends PatchOptions {
+  /** segmentation classes (label k+1 = classes[k]); default the paper's five */
+  classes?: readonly DegradationName[];
+}
+
+export interface EstimatorOptions extends PatchOptions {
+  classes?: readonly DegradationName[];
+  /** fraction of samples with two stacked degradations (default 0.3) */
+  mixedFraction?: number;
+  /** fraction of clean samples, labelled all zeros (default 0.05) */
+  cleanFraction?: number;
+  /** also return the clean `target` patches (diagnostics, tests); default false */
+  withTarget?: boolean;
+}
+
+export interface AdapterOptions extends PatchOptions {
+  /** applied together to every patch (stacked in physical order), e.g. ['rain', 'noise'] */
+  degradations: readonly DegradationName[];
+}
+
+/**
+ * Whole-patch degradations (adapter and estimator batches) draw from `rng.fork(i).fork(DEGRADE_STREAM)`,
+ * so a test can re-apply the labelled degradations to the target and must get the input back.
+ */
+export const DEGRADE_STREAM = 'degrade';
+
+function checkPatchOptions(o: PatchOptions): void {
+  if (!Number.isInteger(o.batch) || o.batch < 1) throw new UsageError(`batch must be a positive integer, got ${o.batch}`);
+  if (!Number.isInteger(o.patch) || o.patch < 8) throw new UsageError(`patch must be an integer ≥ 8, got ${o.patch}`);
+}
+
+function checkSource(source: { size: number }): void {
+  if (source.size === 0) throw new UsageError('the image source is empty');
+}
+
+/** Allocates [B,P,P,3] input and target buffers, the target views for extractPatch. */
+function imageBuffers(o: PatchOptions) {
+  const n = o.patch * o.patch * 3;
+  const input = new Float32Array(o.batch * n);
+  const target = new Float32Array(o.batch * n);
+  const shape = [o.batch, o.patch, o.patch, 3];
+  return {
+    shape,
+    input,
+    target,
+    inputView: (i: number) => input.subarray(i * n, (i + 1) * n),
+    targetView: (i: number) => target.subarray(i * n, (i + 1) * n),
+  };
+}
+
+/** Cuts a random augmented clean patch of a random source image into `out`. */
+async function cleanPatch(source: ImageSource, rng: Rng, o: PatchOptions, out: Float32Array): Promise<RGBImage> {
+  const img = await source.getRaw(rng.int(source.size));
+  return extractPatch(img, planCrop(img.width, img.height, o.patch, rng, o.rescale ?? {}), o.patch, out);
+}
+
+/** Two distinct classes (a random ordered pair; stacking sorts them into physical order). */
+function pickTwo(classes: readonly DegradationName[], rng: Rng): DegradationName[] {
+  const a = rng.int(classes.length);
+  const b = (a + 1 + rng.int(classes.length - 1)) % classes.length;
+  return [classes[a]!, classes[b]!];
+}
+
+function resolveClasses(classes: readonly DegradationName[] | undefined): readonly DegradationName[] {
+  const list = classes ?? DEFAULT_CLASSES;
+  if (list.length === 0) throw new UsageError('the class list is empty');
+  for (const c of list) getDegradation(c);
+  return list;
+}
+
+/**
+ * Phase I: `{input, target [B,P,P,3] float32, seg [B,P,P] int32}`, seg 0 = clean pixel, k+1 =
+ * classes[k] (where degradations stack, the last applied). Mix: PRETRAIN_MIX.
+ */
+export async function pretrainBatch(source: ImageSource, rng: Rng, o: PretrainOptions): Promise<HostBatch> {
+  checkPatchOptions(o);
+  checkSource(source);
+  const classes = resolveClasses(o.classes);
+  const buf = imageBuffers(o);
+  const px = o.patch * o.patch;
+  const seg = new Int32Array(o.batch * px);
+  await Promise.all(
+    Array.from({ length: o.batch }, async (_, i) => {
+      const r = rng.fork(i);
+      const clean = await cleanPatch(source, r, o, buf.targetView(i));
+      const u = r.next();
+      const { cutmix, single, mixed } = PRETRAIN_MIX;
+      if (u >= cutmix + single + mixed) {
+        buf.inputView(i).set(clean.data); // clean sample: seg stays 0
+        return;
+      }
+      const sample =
+        u < cutmix
+          ? await degradationCutMix(clean, r, { classes })
+          : await sampleMixed(clean, u < cutmix + single ? [r.pick(classes)] : pickTwo(classes, r), r, undefined, classes);
+      buf.inputView(i).set(sample.degraded.data);
+      const map = sample.classMap;
+      for (let p = 0; p < px; p++) seg[i * px + p] = map[p]!;
+    }),
+  );
+  return {
+    input: { shape: buf.shape, data: buf.input },
+    target: { shape: buf.shape, data: buf.target },
+    seg: { shape: [o.batch, o.patch, o.patch], data: seg },
+  };
+}
+
+/** Phase II: `{input, target}` with all of `degradations` over every whole patch. */
+export async function adapterBatch(source: ImageSource, rng: Rng, o: AdapterOptions): Promise<HostBatch> {
+  checkPatchOptions(o);
+  checkSource(source);
+  if (o.degradations.length === 0) throw new UsageError('adapterBatch needs at least one degradation');
+  for (const d of o.degradations) getDegradation(d);
+  const buf = imageBuffers(o);
+  await Promise.all(
+    Array.from({ length: o.batch }, async (_, i) => {
+      const r = rng.fork(i);
+      const degradeRng = r.fork(DEGRADE_STREAM); // forked before r advances (see DEGRADE_STREAM)
+      const clean = await cleanPatch(source, r, o, buf.targetView(i));
+      const { image } = await applyDegradations(clean, o.degradations, degradeRng);
+      buf.inputView(i).set(image.data);
+    }),
+  );
+  return { input: { shape: buf.shape, data: buf.input }, target: { shape: buf.shape, data: buf.target } };
+}
+
+/** User pairs: `{input, target}` aligned random crops (same window and flip/rotation on both). */
+export async function pairsBatch(source: PairSource, rng: Rng, o: PatchOptions): Promise<HostBatch> {
+  checkPatchOptions(o);
+  checkSource(source);
+  const buf = imageBuffers(o);
+  await Promise.all(
+    Array.from({ length: o.batch }, async (_, i) => {
+      const r = rng.fork(i);
+      const pair = await source.getRaw(r.int(source.size));
+      const plan = planCrop(pair.input.width, pair.input.height, o.patch, r, false);
+      extractPatch(pair.input, plan, o.patch, buf.inputView(i));
+      extractPatch(pair.target, plan, o.patch, buf.targetView(i));
+    }),
+  );
+  return { input: { shape: buf.shape, data: buf.input }, target: { shape: buf.shape, data: buf.target } };
+}
+
+/**
+ * Phase III: `{input [B,P,P,3], labels [B,K] float32 multi-hot}` over `classes`: one degradation
+ * per patch, two stacked for `mixedFraction` of them, none (all zeros) for `cleanFraction`.
+ */
+export async function estimatorBatch(source: ImageSource, rng: Rng, o: EstimatorOptions): Promise<HostBatch> {
+  checkPatchOptions(o);
+  checkSource(source);
+  const classes = resolveClasses(o.classes);
+  const mixedFraction = o.mixedFraction ?? 0.3;
+  const cleanFraction = o.cleanFraction ?? 0.05;
+  if (!(mixedFraction >= 0 && cleanFraction >= 0 && mixedFraction + cleanFraction <= 1)) {
+    throw new UsageError(`mixedFraction (${mixedFraction}) and cleanFraction (${cleanFraction}) must be ≥ 0 and sum to ≤ 1`);
+  }
+  const K = classes.length;
+  const buf = imageBuffers(o);
+  const labels = new Float32Array(o.batch * K);
+  await Promise.all(
+    Array.from({ length: o.batch }, async (_, i) => {
+      const r = rng.fork(i);
+      const degradeRng = r.fork(DEGRADE_STREAM);
+      const clean = await cleanPatch(source, r, o, buf.targetView(i));
+      const u = r.next();
+      const names = u < cleanFraction ? [] : u < cleanFraction + mixedFraction && K >= 2 ? pickTwo(classes, r) : [r.pick(classes)];
+      const { image } = await applyDegradations(clean, names, degradeRng);
+      buf.inputView(i).set(image.data);
+      for (const name of names) labels[i * K + classes.indexOf(name)] = 1;
+    }),
+  );
+  const out: HostBatch = { input: { shape: buf.shape, data: buf.input }, labels: { shape: [o.batch, K], data: labels } };
+  if (o.withTarget) out.target = { shape: buf.shape, data: buf.target };
+  return out;
+}

@@ -1,0 +1,53 @@
+/**
+ * Default hyper-parameters per phase, chosen for a 2-core CPU and the 4 GB wasm heap of each
+ * worker (reasons and measurements in docs/training.md). The CLI prints the values it uses.
+ */
+export interface PhaseDefaults {
+  steps: number;
+  batch: number;
+  patch: number;
+  lr: number;
+  warmup: number;
+  checkpointEvery: number;
+  valEvery: number;
+  valCount: number;
+}
+
+export const PRETRAIN_DEFAULTS: PhaseDefaults & { preset: string; segWeight: number } = {
+  preset: 'small',
+  steps: 4000,
+  batch: 8,
+  patch: 64,
+  lr: 1e-3,
+  warmup: 100,
+  checkpointEvery: 50,
+  valEvery: 200,
+  valCount: 16,
+  segWeight: 0.1,
+};
+
+export const ADAPTER_DEFAULTS: PhaseDefaults & { rank: number } = {
+  steps: 1500,
+  batch: 8,
+  patch: 64,
+  lr: 2e-3,
+  warmup: 50,
+  checkpointEvery: 50,
+  valEvery: 100,
+  valCount: 16,
+  rank: 4,
+};
+
+export const ESTIMATOR_DEFAULTS: PhaseDefaults & { mixedFraction: number } = {
+  steps: 1000,
+  batch: 16,
+  patch: 128,
+  lr: 1e-3,
+  warmup: 50,
+  checkpointEvery: 100,
+  valEvery: 100,
+  valCount: 32,
+  mixedFraction: 0.3,
+};
+
+export const DEFAULT_WORKERS = 2;

@@ -1,0 +1,86 @@
+/**
+ * Phase II: one LoRA adapter on the frozen backbone, from synthetic degradations of clean photos
+ * (`synthetic: 'rain'` or stacked 'rain+noise') or from the user's aligned pairs. Writes
+ * `lora-<name>.safetensors` (+ .json) into `into` (a model folder) or the run folder.
+ */
+import path from 'node:path';
+import { stat } from 'node:fs/promises';
+import { UsageError, UserError } from '../../cli/errors.js';
+import { parseDegradationSpec } from '../../degrade/registry.js';
+import type { RestorationLoss } from '../../model/trainable.js';
+import { BACKBONE_FILE, saveAdapter } from '../../model/weights.js';
+import { Rng } from '../../util/rng.js';
+import { adapterBatch, openPairFolders, pairsBatch, validationSet } from '../data/index.js';
+import { runTraining, type RunOptions, type RunResult } from '../runner.js';
+import { CLIP_NORM, commonIdentity, fileDigest, openTrainingImages, say, schedule, type CommonTrainOptions } from './common.js';
+import { passThrough } from './pretrain.js';
+
+export interface AdapterTrainOptions extends CommonTrainOptions {
+  name: string;
+  /** Backbone weights: a model folder or a backbone .safetensors file. */
+  backbone: string;
+  synthetic?: string;
+  pairs?: [string, string];
+  /** Clean photos for `synthetic`. */
+  images: string[];
+  rank: number;
+  loss: RestorationLoss;
+  /** Model folder that receives the adapter file (default: the run folder). */
+  into?: string;
+}
+
+export const ADAPTER_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+
+export async function resolveBackboneFile(target: string): Promise<string> {
+  const s = await stat(target).catch(() => null);
+  if (!s) throw new UserError(`${target}: backbone not found`);
+  return s.isDirectory() ? path.join(target, BACKBONE_FILE) : target;
+}
+
+export async function trainAdapter(o: AdapterTrainOptions): Promise<RunResult> {
+  if (!ADAPTER_NAME.test(o.name)) throw new UsageError(`adapter name '${o.name}' must be lower-case letters, digits, '-' or '_'`);
+  if (!o.synthetic === !o.pairs) throw new UsageError('give exactly one of --synthetic <spec> and --pairs <inputDir> <targetDir>');
+  const backboneFile = await resolveBackboneFile(o.backbone);
+  const backboneDigest = await fileDigest(backboneFile);
+  let data: Pick<RunOptions, 'batchFor' | 'validation'>;
+  let source: Record<string, unknown>;
+  if (o.synthetic) {
+    const degradations = parseDegradationSpec(o.synthetic);
+    const { train, holdout } = await openTrainingImages(o.images, o);
+    data = {
+      batchFor: (_step, rng) => adapterBatch(train, rng, { batch: o.batch, patch: o.patch, degradations }),
+      validation: { every: o.valEvery, batch: () => validationSet(holdout, { count: o.valCount, patch: o.patch, seed: o.seed, kind: 'adapter', degradations }) },
+    };
+    source = { synthetic: degradations, images: o.images };
+  } else {
+    const [inputDir, targetDir] = o.pairs!;
+    const pairs = await openPairFolders(inputDir, targetDir);
+    say(o, `pairs: ${pairs.size} (${inputDir} → ${targetDir}); validation uses fixed crops of the training pairs`);
+    data = {
+      batchFor: (_step, rng) => pairsBatch(pairs, rng, { batch: o.batch, patch: o.patch }),
+      validation: { every: o.valEvery, batch: () => pairsBatch(pairs, new Rng(`${o.seed}:adapter:val`), { batch: o.valCount, patch: o.patch }) },
+    };
+    source = { pairs: [inputDir, targetDir] };
+  }
+  const into = o.into ?? o.out;
+  say(o, `adapter '${o.name}': rank ${o.rank} on ${backboneFile} (frozen), ${o.steps} steps × ${o.batch} patches of ${o.patch}², lr ${o.lr}, ${o.workers} worker(s) → ${into}`);
+  return runTraining({
+    phase: 'adapter',
+    outDir: o.out,
+    trainable: { phase: 'adapter', backboneFile, seed: o.seed, adapter: { name: o.name, rank: o.rank }, loss: o.loss },
+    identity: { phase: 'adapter', name: o.name, rank: o.rank, loss: o.loss, backboneDigest, ...source, ...commonIdentity(o) },
+    meta: { command: o.command ?? null, name: o.name, backbone: backboneFile, ...source, rank: o.rank, steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, loss: o.loss, seed: o.seed },
+    steps: o.steps,
+    batch: o.batch,
+    seed: o.seed,
+    schedule: schedule(o),
+    weightDecay: 0, // decaying LoRA factors only pulls the adapter back to the backbone
+    clipNorm: CLIP_NORM,
+    workers: o.workers,
+    ...data,
+    checkpointEvery: o.checkpointEvery,
+    resume: o.resume,
+    finish: async (model, provenance) => [await saveAdapter(into, model.adapter!, model.config, { ...provenance, ...source, backbone: { file: path.basename(backboneFile), sha256_16: backboneDigest } })],
+    ...passThrough(o),
+  });
+}

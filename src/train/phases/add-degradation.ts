@@ -1,0 +1,75 @@
+/**
+ * `abair add-degradation`: Phase II for one new adapter, then Phase III for the estimator with the
+ * grown class list. The existing estimator (if any) is grown by one class (old rows kept, then
+ * fine-tuned); the backbone and earlier adapters are only read, never written.
+ * Run folders: <runs>/adapter and <runs>/estimator (each resumable on its own).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../../cli/errors.js';
+import { addEstimatorClass } from '../../model/estimator.js';
+import { disposeParams } from '../../model/params.js';
+import { adapterFile, ESTIMATOR_FILE, loadEstimator } from '../../model/weights.js';
+import { initEngine } from '../../engine/backend.js';
+import { checkpointPath } from '../checkpoint.js';
+import type { RunResult } from '../runner.js';
+import { trainAdapter, type AdapterTrainOptions } from './adapter.js';
+import { adapterNames, trainEstimator, type EstimatorTrainOptions } from './estimator.js';
+
+export interface AddDegradationOptions {
+  name: string;
+  model: string;
+  /** Where the two run folders go. */
+  runs: string;
+  adapter: Omit<AdapterTrainOptions, 'name' | 'backbone' | 'into' | 'out' | 'resume'>;
+  estimator: Omit<EstimatorTrainOptions, 'model' | 'into' | 'out' | 'resume' | 'from' | 'classes'>;
+  resume: boolean;
+}
+
+export async function addDegradation(o: AddDegradationOptions): Promise<{ adapter: RunResult; estimator?: RunResult }> {
+  const adapterOut = path.join(o.runs, 'adapter');
+  const estimatorOut = path.join(o.runs, 'estimator');
+  const existing = await adapterNames(o.model);
+  const adapterDone = existing.includes(o.name);
+  if (adapterDone && !o.resume) throw new UserError(`${o.model} already has an adapter '${o.name}' (${adapterFile(o.name)}); choose another name`);
+  const oldClasses = existing.filter((n) => n !== o.name);
+  const adapter = await trainAdapter({
+    ...o.adapter,
+    name: o.name,
+    backbone: o.model,
+    into: o.model,
+    out: adapterOut,
+    resume: o.resume && existsSync(checkpointPath(adapterOut)),
+  });
+  if (adapter.interrupted) return { adapter };
+
+  // Start from the old estimator grown by the new class, when there is one to grow.
+  let from: EstimatorTrainOptions['from'];
+  const estimatorFile = path.join(o.model, ESTIMATOR_FILE);
+  if (existsSync(estimatorFile)) {
+    await initEngine({ backend: 'wasm' });
+    const old = await loadEstimator(estimatorFile);
+    if (old.config.classes.includes(o.name)) {
+      disposeParams(old.params);
+      // only a finished earlier run gets here (a fresh one was refused above)
+      if (o.resume) return { adapter };
+      throw new UserError(`${estimatorFile} already has class '${o.name}'`);
+    }
+    const grown = addEstimatorClass(old.config, old.params, o.name);
+    const params = Object.fromEntries(Object.entries(grown.params).map(([n, t]) => [n, t.dataSync() as Float32Array]));
+    from = { config: grown.config, params };
+    disposeParams(old.params);
+    disposeParams(grown.params);
+  }
+  const classes = from ? from.config.classes : [...oldClasses, o.name];
+  const estimator = await trainEstimator({
+    ...o.estimator,
+    model: o.model,
+    into: o.model,
+    out: estimatorOut,
+    resume: o.resume && existsSync(checkpointPath(estimatorOut)),
+    classes,
+    ...(from ? { from } : {}),
+  });
+  return { adapter, estimator };
+}

@@ -1,0 +1,73 @@
+/** Options every phase shares, their defaults, and helpers the phases have in common. */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { ProgressMode } from '../../cli/progress.js';
+import { UserError } from '../../cli/errors.js';
+import { isDegradationName } from '../../degrade/registry.js';
+import type { DegradationName } from '../../degrade/types.js';
+import { openImageFolders, type ImageSource } from '../data/index.js';
+
+export interface CommonTrainOptions {
+  steps: number;
+  batch: number;
+  patch: number;
+  lr: number;
+  warmup: number;
+  workers: number;
+  /** Run folder (checkpoint + log; also the weights unless the phase says otherwise). */
+  out: string;
+  resume: boolean;
+  checkpointEvery: number;
+  valEvery: number;
+  /** Patches in the fixed validation batch. */
+  valCount: number;
+  seed: number;
+  /** The command line, recorded in the log and the weights' provenance. */
+  command?: string;
+  progress?: ProgressMode;
+  say?: (line: string) => void;
+  handleSignals?: boolean;
+  stopAfter?: number;
+}
+
+/** Weight decay and gradient clipping are fixed choices (see docs/training.md), not options. */
+export const WEIGHT_DECAY = 1e-4;
+export const CLIP_NORM = 1.0;
+
+export function say(o: { say?: (line: string) => void }, line: string): void {
+  (o.say ?? ((l: string) => process.stderr.write(l + '\n')))(line);
+}
+
+/** Training images split into train/holdout; validation falls back to training images (with a note) when none is held out. */
+export async function openTrainingImages(dirs: string[], o: { say?: (line: string) => void }): Promise<{ train: ImageSource; holdout: ImageSource }> {
+  const { train, holdout } = await openImageFolders(dirs);
+  if (train.size === 0) throw new UserError(`${dirs.join(', ')}: every image was held out for validation; add more images`);
+  say(o, `images: ${train.size} for training, ${holdout.size} held out (${dirs.join(', ')})`);
+  if (holdout.size === 0) {
+    say(o, 'note: no image was held out (too few images); validation uses training images');
+    return { train, holdout: train };
+  }
+  return { train, holdout };
+}
+
+/** Short content hash of a file, so a resumed run can tell its frozen inputs did not change. */
+export async function fileDigest(file: string): Promise<string> {
+  return createHash('sha256').update(await readFile(file)).digest('hex').slice(0, 16);
+}
+
+export function degradationClasses(names: readonly string[], what: string): DegradationName[] {
+  const bad = names.filter((n) => !isDegradationName(n));
+  if (bad.length) {
+    throw new UserError(`${what}: ${bad.join(', ')} ${bad.length > 1 ? 'are not degradation types' : 'is not a degradation type'}; the estimator synthesises its training data, so every class must be one (rain, haze, noise, blur, lowlight, jpeg, bitdepth, snow)`);
+  }
+  return names as DegradationName[];
+}
+
+export function schedule(o: CommonTrainOptions) {
+  return { lr: o.lr, warmup: Math.min(o.warmup, Math.max(0, o.steps - 1)), steps: o.steps };
+}
+
+/** The settings every phase's checkpoint must match on resume. */
+export function commonIdentity(o: CommonTrainOptions): Record<string, unknown> {
+  return { steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, seed: o.seed, valCount: o.valCount };
+}

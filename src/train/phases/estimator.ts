@@ -1,0 +1,66 @@
+/**
+ * Phase III: the degradation estimator, trained on single and mixed synthetic degradations with
+ * multi-hot targets (binary cross-entropy per class). Classes default to the adapters present in
+ * the model folder; with `from`, training starts from an existing estimator (grown by one class
+ * when a degradation was added: the old rows are kept and fine-tuned).
+ */
+import path from 'node:path';
+import { UserError } from '../../cli/errors.js';
+import { estimatorConfig, type EstimatorConfig } from '../../model/estimator.js';
+import { listWeights, saveEstimator } from '../../model/weights.js';
+import { Rng } from '../../util/rng.js';
+import { estimatorBatch } from '../data/index.js';
+import { runTraining, type RunResult } from '../runner.js';
+import { CLIP_NORM, commonIdentity, degradationClasses, openTrainingImages, say, schedule, WEIGHT_DECAY, type CommonTrainOptions } from './common.js';
+import { passThrough } from './pretrain.js';
+
+export interface EstimatorTrainOptions extends CommonTrainOptions {
+  /** Model folder: its lora-*.safetensors name the default classes, and the estimator goes here. */
+  model: string;
+  classes?: string[];
+  images: string[];
+  /** Fraction of samples with two stacked degradations. */
+  mixedFraction: number;
+  /** Folder that receives estimator.safetensors (default: the model folder). */
+  into?: string;
+  /** Start from these values (config must match the classes), e.g. a grown estimator. */
+  from?: { config: EstimatorConfig; params: Record<string, Float32Array> };
+}
+
+/** The adapter names present in a model folder (lora-<name>.safetensors), sorted. */
+export async function adapterNames(modelDir: string): Promise<string[]> {
+  const found = await listWeights(modelDir);
+  return found.adapters.map((f) => path.basename(f).replace(/^lora-/, '').replace(/\.safetensors$/, ''));
+}
+
+export async function trainEstimator(o: EstimatorTrainOptions): Promise<RunResult> {
+  const classNames = o.classes ?? o.from?.config.classes ?? await adapterNames(o.model);
+  if (classNames.length === 0) throw new UserError(`${o.model}: no lora-*.safetensors adapters found; train adapters first or give --classes`);
+  const classes = degradationClasses(classNames, 'estimator classes');
+  const config = o.from?.config ?? estimatorConfig(classes);
+  if (JSON.stringify(config.classes) !== JSON.stringify(classes)) throw new UserError(`the starting estimator's classes (${config.classes.join(', ')}) differ from ${classes.join(', ')}`);
+  const { train, holdout } = await openTrainingImages(o.images, o);
+  const into = o.into ?? o.model;
+  say(o, `estimator: classes ${classes.join(', ')}${o.from ? ' (starting from the existing estimator)' : ''}, ${o.steps} steps × ${o.batch} patches of ${o.patch}², lr ${o.lr}, ${o.workers} worker(s) → ${into}`);
+  return runTraining({
+    phase: 'estimator',
+    outDir: o.out,
+    trainable: { phase: 'estimator', estimator: config, seed: o.seed },
+    identity: { phase: 'estimator', config, mixedFraction: o.mixedFraction, warmStart: Boolean(o.from), images: o.images, ...commonIdentity(o) },
+    meta: { command: o.command ?? null, model: o.model, classes, images: o.images, steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, mixedFraction: o.mixedFraction, seed: o.seed },
+    steps: o.steps,
+    batch: o.batch,
+    seed: o.seed,
+    schedule: schedule(o),
+    weightDecay: WEIGHT_DECAY,
+    clipNorm: CLIP_NORM,
+    workers: o.workers,
+    batchFor: (_step, rng) => estimatorBatch(train, rng, { batch: o.batch, patch: o.patch, classes, mixedFraction: o.mixedFraction }),
+    validation: { every: o.valEvery, batch: () => estimatorBatch(holdout, new Rng(`${o.seed}:estimator:val`), { batch: o.valCount, patch: o.patch, classes, mixedFraction: o.mixedFraction }) },
+    checkpointEvery: o.checkpointEvery,
+    resume: o.resume,
+    ...(o.from ? { initialParams: o.from.params } : {}),
+    finish: async (model, provenance) => [await saveEstimator(into, model.estimator!, model.params, { ...provenance, images: o.images, mixedFraction: o.mixedFraction })],
+    ...passThrough(o),
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * Phase I: pre-train the backbone (+ segmentation head) on clean photos degraded on the fly with
+ * Degradation CutMix. Writes `<out>/backbone.safetensors` (+ .json).
+ */
+import { DEFAULT_CLASSES } from '../../degrade/cutmix.js';
+import { presetConfig } from '../../model/config.js';
+import type { RestorationLoss } from '../../model/trainable.js';
+import { saveBackbone } from '../../model/weights.js';
+import { pretrainBatch, validationSet } from '../data/index.js';
+import { runTraining, type RunResult } from '../runner.js';
+import { CLIP_NORM, commonIdentity, openTrainingImages, say, schedule, WEIGHT_DECAY, type CommonTrainOptions } from './common.js';
+
+export interface PretrainOptions extends CommonTrainOptions {
+  images: string[];
+  preset: string;
+  segWeight: number;
+  loss: RestorationLoss;
+}
+
+export async function trainPretrain(o: PretrainOptions): Promise<RunResult> {
+  const config = presetConfig(o.preset);
+  // the segmentation labels 1..K name these classes, in this order
+  const classes = DEFAULT_CLASSES.slice(0, config.segClasses);
+  const { train, holdout } = await openTrainingImages(o.images, o);
+  say(o, `pretrain: preset ${o.preset}, ${o.steps} steps × ${o.batch} patches of ${o.patch}², lr ${o.lr} (warm-up ${o.warmup}), ${o.loss} + ${o.segWeight}·seg CE, ${o.workers} worker(s)`);
+  return runTraining({
+    phase: 'pretrain',
+    outDir: o.out,
+    trainable: { phase: 'backbone', preset: o.preset, seed: o.seed, segWeight: o.segWeight, loss: o.loss },
+    identity: { phase: 'pretrain', preset: o.preset, config, segWeight: o.segWeight, loss: o.loss, classes, images: o.images, ...commonIdentity(o) },
+    meta: { command: o.command ?? null, images: o.images, preset: o.preset, steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, segWeight: o.segWeight, loss: o.loss, seed: o.seed },
+    steps: o.steps,
+    batch: o.batch,
+    seed: o.seed,
+    schedule: schedule(o),
+    weightDecay: WEIGHT_DECAY,
+    clipNorm: CLIP_NORM,
+    workers: o.workers,
+    batchFor: (_step, rng) => pretrainBatch(train, rng, { batch: o.batch, patch: o.patch, classes }),
+    validation: { every: o.valEvery, batch: () => validationSet(holdout, { count: o.valCount, patch: o.patch, seed: o.seed, kind: 'pretrain', classes }) },
+    checkpointEvery: o.checkpointEvery,
+    resume: o.resume,
+    finish: async (model, provenance) => [await saveBackbone(o.out, model.config, model.params, { preset: o.preset, provenance: { ...provenance, images: o.images, segClasses: classes } })],
+    ...passThrough(o),
+  });
+}
+
+/** The runner options that come straight from the command. */
+export function passThrough(o: CommonTrainOptions) {
+  return {
+    ...(o.progress ? { progress: o.progress } : {}),
+    ...(o.say ? { say: o.say } : {}),
+    ...(o.handleSignals !== undefined ? { handleSignals: o.handleSignals } : {}),
+    ...(o.stopAfter !== undefined ? { stopAfter: o.stopAfter } : {}),
+  };
+}

@@ -1,0 +1,83 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { HostBatch } from '../engine/parallel/index.js';
+import type { Rng } from '../util/rng.js';
+import { loadCheckpoint } from './checkpoint.js';
+import { parseLog, type StepRecord } from './run-log.js';
+import { runTraining, type RunOptions } from './runner.js';
+
+/** A cheap synthetic restoration batch: target = smooth colours, input = target + noise. */
+async function noisyBatch(_step: number, rng: Rng): Promise<HostBatch> {
+  const b = 2;
+  const p = 16;
+  const target = new Float32Array(b * p * p * 3);
+  const input = new Float32Array(target.length);
+  for (let i = 0; i < b; i++) {
+    const base = [rng.next(), rng.next(), rng.next()];
+    for (let k = 0; k < p * p; k++) {
+      for (let c = 0; c < 3; c++) {
+        const at = (i * p * p + k) * 3 + c;
+        target[at] = base[c]! * 0.8 + 0.1;
+        input[at] = target[at]! + 0.2 * rng.normal();
+      }
+    }
+  }
+  return { input: { shape: [b, p, p, 3], data: input }, target: { shape: [b, p, p, 3], data: target } };
+}
+
+function options(outDir: string, overrides: Partial<RunOptions> = {}): RunOptions {
+  return {
+    phase: 'pretrain',
+    outDir,
+    trainable: { phase: 'backbone', preset: 'tiny', seed: 3, segWeight: 0 },
+    identity: { preset: 'tiny', seed: 3 },
+    meta: { command: 'test' },
+    steps: 6,
+    batch: 2,
+    seed: 3,
+    schedule: { lr: 2e-3, warmup: 1, steps: 6 },
+    workers: 2,
+    batchFor: noisyBatch,
+    validation: { every: 3, batch: () => noisyBatch(0, new (class { next() { return 0.5; } normal() { return 0.1; } })() as unknown as Rng) },
+    checkpointEvery: 2,
+    resume: false,
+    finish: async () => [],
+    progress: 'silent',
+    handleSignals: false,
+    say: () => undefined,
+    ...overrides,
+  };
+}
+
+test('an interrupted and resumed run reproduces the uninterrupted losses bit for bit, and the log has no duplicate steps', async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'abair-runner-'));
+  try {
+    const straight = await runTraining(options(path.join(root, 'a')));
+    assert.equal(straight.losses.length, 6);
+    assert.equal(straight.interrupted, false);
+
+    const dir = path.join(root, 'b');
+    const first = await runTraining(options(dir, { stopAfter: 3 }));
+    assert.equal(first.interrupted, true);
+    assert.equal(first.step, 3);
+    assert.equal((await loadCheckpoint(first.checkpoint)).step, 3);
+    await assert.rejects(runTraining(options(dir)), /already holds a run/);
+    await assert.rejects(runTraining(options(dir, { resume: true, seed: 4, identity: { preset: 'tiny', seed: 4 } })), /different run \(seed: checkpoint 3, command 4\)/);
+    const second = await runTraining(options(dir, { resume: true }));
+    assert.equal(second.step, 6);
+    assert.deepEqual([...first.losses, ...second.losses], straight.losses);
+
+    const records = parseLog(await readFile(second.logFile, 'utf8'));
+    assert.equal(records[0]!.type, 'meta');
+    const steps = records.filter((r): r is StepRecord => r.type === 'step').map((r) => r.step);
+    assert.deepEqual(steps, [1, 2, 3, 4, 5, 6]);
+    const vals = records.filter((r) => r.type === 'val');
+    assert.deepEqual(vals.map((r) => r.step), [0, 3, 6]);
+    for (const v of vals) assert.ok(Number.isFinite((v as { psnr: number }).psnr));
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,237 @@
+/**
+ * The training loop shared by every phase. It owns: the DataParallelTrainer (one model replica per
+ * worker thread), the Prefetcher (the batch for step k is built from Rng(`${seed}:${phase}:${k}`),
+ * so the data stream is a pure function of the seed and a resumed run sees the same batches), the
+ * learning-rate schedule, the JSONL log, the progress bar, validation, checkpoints (every N steps,
+ * at the end, and on SIGINT/SIGTERM after the running step), and finally the phase's weight files.
+ *
+ * Resuming (`resume: true`) loads `<out>/checkpoint.safetensors` (refusing one from a different
+ * run), restores parameters and AdamW moments, truncates the log to the checkpoint's step and
+ * continues: with the same worker count the per-step losses are bit-identical to an uninterrupted
+ * run (tested in runner.test.ts).
+ */
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import { existsSync } from 'node:fs';
+import { createProgress, type Progress, type ProgressMode } from '../cli/progress.js';
+import { UserError } from '../cli/errors.js';
+import { initEngine } from '../engine/backend.js';
+import { DataParallelTrainer, type HostBatch } from '../engine/parallel/index.js';
+import { assignParams, disposeParams } from '../model/params.js';
+import { createTrainable, type ModelTrainable, type ModelTrainableConfig } from '../model/trainable.js';
+import type { Provenance } from '../model/weights.js';
+import { Rng } from '../util/rng.js';
+import { checkpointPath, loadCheckpoint, saveCheckpoint, type RunIdentity } from './checkpoint.js';
+import { Prefetcher } from './data/index.js';
+import { RunLog } from './run-log.js';
+import { learningRate, validateSchedule, type LrSchedule } from './schedule.js';
+import { validate } from './validate.js';
+
+export type PhaseName = 'pretrain' | 'adapter' | 'estimator';
+
+export interface RunOptions {
+  phase: PhaseName;
+  /** Run folder: checkpoint.safetensors and train-log.jsonl live here. */
+  outDir: string;
+  /** What each worker's createTrainable receives. */
+  trainable: ModelTrainableConfig;
+  /** Settings a resumed run must share with the saved one (compared key by key). */
+  identity: RunIdentity;
+  /** The command's configuration, written as the log's first line and into provenance. */
+  meta: Record<string, unknown>;
+  steps: number;
+  /** Rows per step (patches), for patches/s and provenance. */
+  batch: number;
+  seed: number | string;
+  schedule: LrSchedule;
+  weightDecay?: number;
+  clipNorm?: number;
+  workers: number;
+  /** Builds the batch of 0-based step k from its own rng (every random choice from `rng`). */
+  batchFor(step: number, rng: Rng): Promise<HostBatch>;
+  validation?: { every: number; batch: () => Promise<HostBatch> };
+  checkpointEvery: number;
+  resume: boolean;
+  /** Starting values for (some of) the trainable parameters, e.g. a grown estimator. */
+  initialParams?: Record<string, Float32Array>;
+  /** Writes the phase's weight files from the trained main-thread replica; returns their paths. */
+  finish(model: ModelTrainable, provenance: Provenance): Promise<string[]>;
+  progress?: ProgressMode;
+  /** Install SIGINT/SIGTERM handlers that stop after the current step (default true). */
+  handleSignals?: boolean;
+  /** Testing aid: act as if a stop signal arrived right after this many steps. */
+  stopAfter?: number;
+  /** Where messages go (default stderr). */
+  say?: (line: string) => void;
+}
+
+export interface RunResult {
+  /** Steps completed in total (over all sessions). */
+  step: number;
+  /** Stopped by a signal (checkpoint written, no weight files). */
+  interrupted: boolean;
+  /** Losses of the steps run in this session, in order. */
+  losses: number[];
+  /** Weight files written (empty when interrupted). */
+  outputs: string[];
+  checkpoint: string;
+  logFile: string;
+  lastValidation?: Record<string, number | undefined>;
+}
+
+export const LOG_FILE = 'train-log.jsonl';
+
+function machine(): Record<string, unknown> {
+  const cpus = os.cpus();
+  return { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, platform: `${os.platform()} ${os.arch()}`, node: process.version, memoryGB: Math.round(os.totalmem() / 2 ** 30) };
+}
+
+function shapesOf(trainer: DataParallelTrainer): Record<string, number[]> {
+  return Object.fromEntries(trainer.layout.entries.map((e) => [e.name, [...e.shape]]));
+}
+
+export async function runTraining(o: RunOptions): Promise<RunResult> {
+  validateSchedule(o.schedule);
+  if (o.schedule.steps !== o.steps) throw new Error('schedule.steps must equal steps');
+  const say = o.say ?? ((line: string) => process.stderr.write(line + '\n'));
+  await mkdir(o.outDir, { recursive: true });
+  const ckptFile = checkpointPath(o.outDir);
+  const logFile = `${o.outDir}/${LOG_FILE}`;
+
+  const previous = o.resume ? await (async () => {
+    if (!existsSync(ckptFile)) throw new UserError(`--resume: no checkpoint at ${ckptFile}`);
+    return loadCheckpoint(ckptFile, o.identity);
+  })() : null;
+  if (!o.resume && existsSync(ckptFile)) {
+    throw new UserError(`${o.outDir} already holds a run (${ckptFile}); add --resume to continue it, or choose another --out`);
+  }
+
+  await initEngine({ backend: 'wasm' });
+  const trainer = await DataParallelTrainer.create({
+    module: new URL('../model/trainable.js', import.meta.url),
+    config: o.trainable,
+    workers: o.workers,
+    optimizer: { lr: learningRate(o.schedule, 0), weightDecay: o.weightDecay ?? 0, ...(o.clipNorm ? { clipNorm: o.clipNorm } : {}) },
+  });
+  // The main-thread replica: validation and the final weight files.
+  const replica = await createTrainable(o.trainable);
+  const shapes = shapesOf(trainer);
+  let log: RunLog | null = null;
+  const stopSignals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  let stopRequested: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopRequested) return;
+    stopRequested = signal;
+    say(`\n${signal}: finishing the current step, then writing a checkpoint…`);
+  };
+  if (o.handleSignals ?? true) for (const s of stopSignals) process.on(s, onSignal);
+
+  try {
+    let step = 0;
+    let elapsedBefore = 0;
+    let patchesSeen = 0;
+    let ema: number | null = null;
+    if (previous) {
+      trainer.setParams(previous.params);
+      trainer.setOptimizerState(previous.optimizer);
+      step = previous.step;
+      elapsedBefore = previous.progress.elapsedSec;
+      patchesSeen = previous.progress.patchesSeen;
+      ema = previous.progress.emaLoss;
+      const resumed = RunLog.resume(logFile, previous.progress.logBytes);
+      log = resumed.log;
+      if (resumed.short) say(`warning: ${logFile} is shorter than the checkpoint expects; continuing it as it is`);
+      say(`resuming ${o.phase} from step ${step}/${o.steps} (${ckptFile})`);
+    } else {
+      if (o.initialParams) trainer.setParams(o.initialParams);
+      log = RunLog.create(logFile, { phase: o.phase, ...o.meta, identity: o.identity, workers: o.workers, startedAt: new Date().toISOString() });
+    }
+
+    const sessionStart = performance.now();
+    const elapsed = () => elapsedBefore + (performance.now() - sessionStart) / 1000;
+    const valBatch = o.validation ? await o.validation.batch() : null;
+    let lastValidation: RunResult['lastValidation'];
+    const runValidation = (atStep: number) => {
+      if (!valBatch) return;
+      assignParams(replica.params, Object.fromEntries(Object.entries(trainer.getParams()).map(([n, d]) => [n, { shape: shapes[n]!, data: d }])));
+      const r = validate(replica, valBatch);
+      lastValidation = r as Record<string, number | undefined>;
+      log!.append({ type: 'val', phase: o.phase, step: atStep, ...r });
+    };
+    const writeCheckpoint = async (atStep: number) => {
+      log!.sync();
+      await saveCheckpoint(ckptFile, {
+        step: atStep,
+        run: o.identity,
+        params: trainer.getParams(),
+        shapes,
+        optimizer: trainer.getOptimizerState(),
+        progress: { elapsedSec: elapsed(), patchesSeen, logBytes: log!.bytes, emaLoss: ema },
+      });
+    };
+
+    if (!previous && valBatch) runValidation(0);
+    const prefetcher = new Prefetcher((k: number) => o.batchFor(k, new Rng(`${o.seed}:${o.phase}:${k}`)), 1);
+    const progress: Progress = createProgress({ label: o.phase, total: o.steps, unit: 'step', mode: o.progress ?? 'auto' });
+    progress.update(step);
+    const losses: number[] = [];
+    let interrupted = false;
+    while (step < o.steps) {
+      const t0 = performance.now();
+      const batch = await prefetcher.get(step);
+      const lr = learningRate(o.schedule, step);
+      trainer.setLearningRate(lr);
+      const result = await trainer.step(batch);
+      step++;
+      patchesSeen += result.rows;
+      losses.push(result.loss);
+      ema = ema === null ? result.loss : 0.95 * ema + 0.05 * result.loss;
+      const patchesPerSec = result.rows / ((performance.now() - t0) / 1000);
+      log.append({ type: 'step', phase: o.phase, step, loss: result.loss, lr, gradNorm: result.gradNorm, patchesPerSec, elapsedSec: elapsed() });
+      if (result.skipped) say(`step ${step}: non-finite loss or gradient, update skipped`);
+      if (o.validation && (step % o.validation.every === 0 || step === o.steps)) runValidation(step);
+      progress.setLabel(`${o.phase} loss ${ema.toPrecision(4)} ${patchesPerSec.toFixed(1)} patch/s`);
+      progress.update(step);
+      if (o.stopAfter !== undefined && step >= o.stopAfter && step < o.steps) stopRequested ??= 'SIGINT';
+      if (stopRequested) {
+        await writeCheckpoint(step);
+        interrupted = true;
+        break;
+      }
+      if (step % o.checkpointEvery === 0 || step === o.steps) await writeCheckpoint(step);
+    }
+    progress.finish();
+    prefetcher.close();
+    if (previous && previous.step >= o.steps) say(`the checkpoint is already at step ${previous.step}; writing the weights again`);
+
+    const base: RunResult = { step, interrupted, losses, outputs: [], checkpoint: ckptFile, logFile, ...(lastValidation ? { lastValidation } : {}) };
+    if (interrupted) {
+      say(`stopped at step ${step}/${o.steps}; checkpoint ${ckptFile}. Continue with the same command plus --resume.`);
+      return base;
+    }
+    assignParams(replica.params, Object.fromEntries(Object.entries(trainer.getParams()).map(([n, d]) => [n, { shape: shapes[n]!, data: d }])));
+    const wallSec = elapsed();
+    const provenance: Provenance = {
+      command: o.meta.command ?? null,
+      phase: o.phase,
+      steps: step,
+      batch: o.batch,
+      patchesSeen,
+      seed: o.seed,
+      wallSec: Math.round(wallSec * 10) / 10,
+      workers: o.workers,
+      cpuHours: Math.round((wallSec * o.workers / 3600) * 1000) / 1000,
+      machine: machine(),
+      ...(lastValidation ? { validation: lastValidation } : {}),
+      createdAt: new Date().toISOString(),
+    };
+    base.outputs = await o.finish(replica, provenance);
+    return base;
+  } finally {
+    for (const s of stopSignals) process.off(s, onSignal);
+    log?.close();
+    await trainer.dispose();
+    disposeParams(replica.params);
+    replica.dispose();
+  }
+}
