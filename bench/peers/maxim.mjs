@@ -11,8 +11,8 @@
  *
  * MAXIM's graph uses 464 Einsum ops in three patterns ('abcg,gf->abcf', 'abgd,gf->abdf',
  * 'gb,cgef->bcef'). The wasm backend has no Einsum kernel, so --backend wasm (default) registers
- * one that does any two-operand einsum with contracted labels and no batch labels as
- * transpose → reshape → matMul → reshape → transpose; --backend cpu uses tfjs's own Einsum kernel.
+ * a converter op (tfconv.registerOp overrides the graph's own) doing any two-operand einsum
+ * with contracted labels and no batch labels as transpose → reshape → matMul → reshape → transpose; --backend cpu uses tfjs's own Einsum kernel.
  * The package also needs 'ScaleAndTranslate' (a resize); it is registered as nearest-neighbour
  * resizing, as UpscalerJS itself does.
  *
@@ -97,14 +97,10 @@ function registerMissingOps(backend) {
     return tf.image.resizeNearestNeighbor(input, [height, width]);
   });
   if (backend === 'wasm') {
-    tf.registerKernel({
-      kernelName: 'Einsum',
-      backendName: 'wasm',
-      kernelFunc: ({ inputs, attrs }) => {
-        if (inputs.length !== 2) throw new Error(`einsum with ${inputs.length} operands is not supported here`);
-        const [a, b] = inputs.map((info) => tf.engine().makeTensorFromTensorInfo(info));
-        return einsumByMatMul(attrs.equation, a, b);
-      },
+    // a converter op (not a backend kernel): the graph executor calls it like any other op
+    tfconv.registerOp('Einsum', (node) => {
+      if (node.inputs.length !== 2) throw new Error(`einsum with ${node.inputs.length} operands is not supported here`);
+      return einsumByMatMul(String(node.attrs.equation), node.inputs[0], node.inputs[1]);
     });
   }
 }

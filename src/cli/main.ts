@@ -12,6 +12,8 @@ import * as degradeCommand from './commands/degrade.js';
 import * as modelCommand from './commands/model.js';
 import * as restoreCommand from './commands/restore.js';
 import * as evalCommand from './commands/eval.js';
+import * as trainCommand from './commands/train.js';
+import * as addDegradationCommand from './commands/add-degradation.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -28,7 +30,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   // One module per command under ./commands; each adds itself to the program.
-  for (const command of [infoCommand, metricsCommand, degradeCommand, modelCommand, restoreCommand, evalCommand]) command.register(program);
+  for (const command of [infoCommand, metricsCommand, degradeCommand, modelCommand, restoreCommand, evalCommand, trainCommand, addDegradationCommand]) command.register(program);
   return program;
 }
 

@@ -12,14 +12,14 @@
  * up3, reduce2, dec2.<i>, up2, dec1.<i>, refine.<i>, out, and seg (segmentation head).
  */
 import { tf } from '../engine/backend.js';
-import * as ops from '../engine/ops.js';
 import { type BackboneConfig, ffnHidden, levelChannels, SIZE_MULTIPLE, validateConfig } from './config.js';
-import { concatChannels, conv1x1OfConcat, conv1x1Spec, conv3x3, conv3x3Specs, type LinearDelta } from './layers/conv.js';
-import { type BlockShape, transformerBlock, transformerBlockLinears, transformerBlockSpecs } from './layers/transformer-block.js';
+import { conv1x1OfConcatWith, conv1x1Spec, conv3x3Specs, conv3x3With, type LinearDelta } from './layers/conv.js';
+import { type ModelOps, tfOps, type WeightsOf } from './layers/graph-ops.js';
+import { type BlockShape, transformerBlockLinears, transformerBlockSpecs, transformerBlockWith } from './layers/transformer-block.js';
 import { loraDelta, type LoraAdapter, type LoraTarget } from './lora.js';
 import { cropTo, reflectPadToMultiple } from './padding.js';
 import { createParams, type ParamSpec, type ParamStore, type Params } from './params.js';
-import { segHead, segHeadSpecs } from './seg-head.js';
+import { segHeadSpecs, segHeadWith } from './seg-head.js';
 
 /** A run of transformer blocks sharing one shape, e.g. `enc2` = the blocks of encoder level 2. */
 export interface Stage {
@@ -134,38 +134,63 @@ export function forwardBackbone(params: Params, config: BackboneConfig, input: t
   // The LoRA delta caches per-image scale tensors across blocks; a per-block tidy would free them.
   if (release && options.blend) throw new Error('releaseIntermediates cannot be combined with an adapter blend (merge the adapters instead)');
   const lora: LinearDelta | undefined = options.blend ? loraDelta(options.blend.adapters, options.blend.weights) : undefined;
+  const out = forwardBackboneWith(tfOps, params, config, input, {
+    lora: lora as LinearDelta<tf.Tensor> | undefined,
+    segmentation: options.segmentation,
+    releaseIntermediates: release,
+  });
+  const result: ForwardResult = { restored: out.restored as tf.Tensor4D };
+  if (out.segLogits) result.segLogits = out.segLogits as tf.Tensor4D;
+  return result;
+}
+
+export interface GenericForwardOptions<T> {
+  lora?: LinearDelta<T>;
+  segmentation?: boolean;
+  /** See ForwardOptions.releaseIntermediates (uses g.scope / g.release). */
+  releaseIntermediates?: boolean;
+}
+
+/**
+ * The backbone written once against ModelOps: forwardBackbone runs it on tfjs, the ONNX exporter
+ * records it as a graph (src/onnx/). Input: a feature map whose spatial size is a multiple of 8.
+ */
+export function forwardBackboneWith<T>(g: ModelOps<T>, params: WeightsOf<T>, config: BackboneConfig, input: T, options: GenericForwardOptions<T> = {}): { restored: T; segLogits?: T } {
+  const release = options.releaseIntermediates === true;
+  const lora = options.lora;
   const stageList = new Map(stages(config).map((s) => [s.name, s]));
-  const run = (name: string, x: tf.Tensor4D) => {
+  const run = (name: string, x: T) => {
     const s = stageList.get(name)!;
     let y = x;
     for (let i = 0; i < s.count; i++) {
       if (!release) {
-        y = transformerBlock(params, `${name}.${i}`, y, s.shape.heads, lora);
+        y = transformerBlockWith(g, params, `${name}.${i}`, y, s.shape.heads, lora);
         continue;
       }
       const input = y;
-      y = tf.tidy(() => transformerBlock(params, `${name}.${i}`, input, s.shape.heads, lora));
-      if (input !== x) input.dispose(); // the stage input may be a skip feature: keep it
+      y = g.scope(() => transformerBlockWith(g, params, `${name}.${i}`, input, s.shape.heads, lora));
+      if (input !== x) g.release(input); // the stage input may be a skip feature: keep it
     }
     return y;
   };
-  const down = (name: string, x: tf.Tensor4D) => ops.pixelUnshuffle(conv3x3(params, name, x), 2);
-  const up = (name: string, x: tf.Tensor4D) => ops.pixelShuffle(conv3x3(params, name, x), 2);
+  const conv3x3 = (name: string, x: T) => conv3x3With(g, params, name, x);
+  const down = (name: string, x: T) => g.pixelUnshuffle(conv3x3(name, x), 2);
+  const up = (name: string, x: T) => g.pixelShuffle(conv3x3(name, x), 2);
 
-  const enc1 = run('enc1', conv3x3(params, 'embed', input));
+  const enc1 = run('enc1', conv3x3('embed', input));
   const enc2 = run('enc2', down('down1', enc1));
   const enc3 = run('enc3', down('down2', enc2));
   const latent = run('latent', down('down3', enc3));
   // Skip connections: concatenate with the encoder features, then a 1×1 conv halves the channels.
-  const dec3 = run('dec3', conv1x1OfConcat(params, 'reduce3', [up('up4', latent), enc3]));
-  const dec2 = run('dec2', conv1x1OfConcat(params, 'reduce2', [up('up3', dec3), enc2]));
-  const dec1 = run('dec1', concatChannels(up('up2', dec2), enc1));
+  const dec3 = run('dec3', conv1x1OfConcatWith(g, params, 'reduce3', [up('up4', latent), enc3]));
+  const dec2 = run('dec2', conv1x1OfConcatWith(g, params, 'reduce2', [up('up3', dec3), enc2]));
+  const dec1 = run('dec1', g.concatChannels(up('up2', dec2), enc1));
   const features = run('refine', dec1);
-  const restored = tf.add(input, conv3x3(params, 'out', features)) as tf.Tensor4D;
-  const result: ForwardResult = { restored };
+  const restored = g.add(input, conv3x3('out', features));
+  const result: { restored: T; segLogits?: T } = { restored };
   if (options.segmentation) {
     if (config.segClasses === 0) throw new Error('this model has no segmentation head (segClasses = 0)');
-    result.segLogits = segHead(params, features);
+    result.segLogits = segHeadWith(g, params, features);
   }
   return result;
 }

@@ -9,8 +9,8 @@
  * resolution (a few tens of MFLOPs), far below the backbone's.
  */
 import { tf } from '../engine/backend.js';
-import * as ops from '../engine/ops.js';
-import { conv3x3, conv3x3Specs } from './layers/conv.js';
+import { conv3x3Specs, conv3x3With } from './layers/conv.js';
+import { type ModelOps, tfOps, weightOf, type WeightsOf } from './layers/graph-ops.js';
 import { createParams, initialValues, param, uniqueVariableName, type ParamSpec, type ParamStore, type Params } from './params.js';
 import { Rng } from '../util/rng.js';
 
@@ -69,12 +69,17 @@ export function createEstimator(config: EstimatorConfig, seed: number | string =
 
 /** Logits [N, classes] for images [N,H,W,C] of any size. Differentiable w.r.t. the parameters. */
 export function estimatorLogits(params: Params, config: EstimatorConfig, images: tf.Tensor4D): tf.Tensor2D {
-  let x = tf.image.resizeBilinear(images, [config.inputSize, config.inputSize], true);
+  return estimatorLogitsWith(tfOps, params, config, images) as tf.Tensor2D;
+}
+
+/** estimatorLogits against any ModelOps (tfjs, or the ONNX graph builder). */
+export function estimatorLogitsWith<T>(g: ModelOps<T>, params: WeightsOf<T>, config: EstimatorConfig, images: T): T {
+  let x = g.resizeSquare(images, config.inputSize);
   config.widths.forEach((_, i) => {
-    x = ops.gelu(conv3x3(params, `est.conv${i}`, x, 2)) as tf.Tensor4D;
+    x = g.gelu(conv3x3With(g, params, `est.conv${i}`, x, 2));
   });
-  const pooled = tf.mean(x, [1, 2]) as tf.Tensor2D;
-  return tf.add(ops.matMul(pooled, param<tf.Tensor2D>(params, 'est.head.w')), param(params, 'est.head.b')) as tf.Tensor2D;
+  const pooled = g.meanPixels(x);
+  return g.add(g.matMul(pooled, weightOf(params, 'est.head.w')), weightOf(params, 'est.head.b'));
 }
 
 /** Per-class probabilities [N][classes] (independent sigmoids: multi-label aware). */

@@ -5,7 +5,8 @@
  */
 import type { tf } from '../engine/backend.js';
 import { type BackboneConfig, levelChannels } from './config.js';
-import { conv3x3, conv3x3Specs } from './layers/conv.js';
+import { conv3x3, conv3x3Specs, conv3x3With } from './layers/conv.js';
+import type { ModelOps, WeightsOf } from './layers/graph-ops.js';
 import type { ParamSpec, Params } from './params.js';
 
 export function segHeadSpecs(config: BackboneConfig): ParamSpec[] {
@@ -16,4 +17,8 @@ export function segHeadSpecs(config: BackboneConfig): ParamSpec[] {
 
 export function segHead(params: Params, features: tf.Tensor4D): tf.Tensor4D {
   return conv3x3(params, 'seg', features);
+}
+
+export function segHeadWith<T>(g: ModelOps<T>, params: WeightsOf<T>, features: T): T {
+  return conv3x3With(g, params, 'seg', features);
 }

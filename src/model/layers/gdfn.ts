@@ -2,10 +2,10 @@
  * Gated-Dconv Feed-forward Network (Restormer's GDFN): 1×1 expand to two hidden branches, 3×3
  * depthwise, GELU(branch 1) gates branch 2, 1×1 project back.
  */
-import { tf } from '../../engine/backend.js';
-import * as ops from '../../engine/ops.js';
+import type { tf } from '../../engine/backend.js';
 import type { ParamSpec, Params } from '../params.js';
-import { conv1x1, conv1x1Parts, conv1x1Spec, depthwise3x3Part, depthwise3x3Spec, type LinearDelta } from './conv.js';
+import { conv1x1PartsWith, conv1x1Spec, conv1x1With, depthwise3x3PartWith, depthwise3x3Spec, type LinearDelta } from './conv.js';
+import { type ModelOps, tfOps, type WeightsOf } from './graph-ops.js';
 
 export function gdfnSpecs(name: string, channels: number, hidden: number): ParamSpec[] {
   return [
@@ -16,8 +16,12 @@ export function gdfnSpecs(name: string, channels: number, hidden: number): Param
 }
 
 export function gdfn(params: Params, name: string, x: tf.Tensor4D, lora?: LinearDelta): tf.Tensor4D {
+  return gdfnWith(tfOps, params, name, x, lora as LinearDelta<tf.Tensor> | undefined) as tf.Tensor4D;
+}
+
+export function gdfnWith<T>(g: ModelOps<T>, params: WeightsOf<T>, name: string, x: T, lora?: LinearDelta<T>): T {
   // gate|value are the two channel groups of one 1×1 conv (+ depthwise), computed group by group.
-  const [gate, value] = conv1x1Parts(params, `${name}.in`, x, 2, lora).map((part, i) => depthwise3x3Part(params, `${name}.dw`, part, i, 2)) as [tf.Tensor4D, tf.Tensor4D];
-  const gated = tf.mul(ops.gelu(gate), value) as tf.Tensor4D;
-  return conv1x1(params, `${name}.out`, gated, lora);
+  const [gate, value] = conv1x1PartsWith(g, params, `${name}.in`, x, 2, lora).map((part, i) => depthwise3x3PartWith(g, params, `${name}.dw`, part, i, 2)) as [T, T];
+  const gated = g.mul(g.gelu(gate), value);
+  return conv1x1With(g, params, `${name}.out`, gated, lora);
 }

@@ -1,7 +1,7 @@
 /** Per-pixel LayerNorm over channels with scale and bias (Restormer's "WithBias" variant). */
 import type { tf } from '../../engine/backend.js';
-import * as ops from '../../engine/ops.js';
-import { param, type ParamSpec, type Params } from '../params.js';
+import type { ParamSpec, Params } from '../params.js';
+import { type ModelOps, tfOps, weightOf, type WeightsOf } from './graph-ops.js';
 
 export function layerNormSpecs(name: string, channels: number): ParamSpec[] {
   return [
@@ -11,5 +11,9 @@ export function layerNormSpecs(name: string, channels: number): ParamSpec[] {
 }
 
 export function layerNorm(params: Params, name: string, x: tf.Tensor4D): tf.Tensor4D {
-  return ops.layerNorm(x, param<tf.Tensor1D>(params, `${name}.g`), param<tf.Tensor1D>(params, `${name}.b`));
+  return layerNormWith(tfOps, params, name, x) as tf.Tensor4D;
+}
+
+export function layerNormWith<T>(g: ModelOps<T>, params: WeightsOf<T>, name: string, x: T): T {
+  return g.layerNorm(x, weightOf(params, `${name}.g`), weightOf(params, `${name}.b`));
 }

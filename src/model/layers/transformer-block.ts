@@ -1,10 +1,11 @@
 /** Restormer transformer block: x + MDTA(LN(x)), then + GDFN(LN(·)). */
-import { tf } from '../../engine/backend.js';
+import type { tf } from '../../engine/backend.js';
 import type { ParamSpec, Params } from '../params.js';
 import type { LinearDelta } from './conv.js';
-import { gdfn, gdfnSpecs } from './gdfn.js';
-import { layerNorm, layerNormSpecs } from './layer-norm.js';
-import { mdta, mdtaSpecs } from './mdta.js';
+import { gdfnSpecs, gdfnWith } from './gdfn.js';
+import { type ModelOps, tfOps, type WeightsOf } from './graph-ops.js';
+import { layerNormSpecs, layerNormWith } from './layer-norm.js';
+import { mdtaSpecs, mdtaWith } from './mdta.js';
 
 export interface BlockShape {
   channels: number;
@@ -33,6 +34,10 @@ export function transformerBlockLinears(name: string, shape: BlockShape): { laye
 }
 
 export function transformerBlock(params: Params, name: string, x: tf.Tensor4D, heads: number, lora?: LinearDelta): tf.Tensor4D {
-  const attended = tf.add(x, mdta(params, `${name}.attn`, layerNorm(params, `${name}.norm1`, x), heads, lora)) as tf.Tensor4D;
-  return tf.add(attended, gdfn(params, `${name}.ffn`, layerNorm(params, `${name}.norm2`, attended), lora)) as tf.Tensor4D;
+  return transformerBlockWith(tfOps, params, name, x, heads, lora as LinearDelta<tf.Tensor> | undefined) as tf.Tensor4D;
+}
+
+export function transformerBlockWith<T>(g: ModelOps<T>, params: WeightsOf<T>, name: string, x: T, heads: number, lora?: LinearDelta<T>): T {
+  const attended = g.add(x, mdtaWith(g, params, `${name}.attn`, layerNormWith(g, params, `${name}.norm1`, x), heads, lora));
+  return g.add(attended, gdfnWith(g, params, `${name}.ffn`, layerNormWith(g, params, `${name}.norm2`, attended), lora));
 }

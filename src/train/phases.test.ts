@@ -1,0 +1,79 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { initEngine } from '../engine/backend.js';
+import { loadEstimator } from '../model/weights.js';
+import { addDegradation } from './phases/add-degradation.js';
+import { trainAdapter } from './phases/adapter.js';
+import type { CommonTrainOptions } from './phases/common.js';
+import { trainEstimator } from './phases/estimator.js';
+import { trainPretrain } from './phases/pretrain.js';
+import { parseLog, type ValRecord } from './run-log.js';
+import { writeTestImages } from './test-images.js';
+
+function common(out: string, steps: number, overrides: Partial<CommonTrainOptions> = {}): CommonTrainOptions {
+  return { steps, batch: 4, patch: 32, lr: 5e-3, warmup: 1, workers: 1, out, resume: false, checkpointEvery: 100, valEvery: steps, valCount: 4, seed: 5, progress: 'silent', say: () => undefined, handleSignals: false, ...overrides };
+}
+
+async function vals(logFile: string): Promise<ValRecord[]> {
+  return parseLog(await readFile(logFile, 'utf8')).filter((r): r is ValRecord => r.type === 'val');
+}
+
+const sha = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
+
+test('the three phases train (validation improves) and add-degradation grows the estimator without touching earlier files', async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'abair-phases-'));
+  try {
+    await initEngine({ backend: 'wasm' });
+    const images = [await writeTestImages(path.join(root, 'images'))];
+    const model = path.join(root, 'model');
+
+    // Phase I: validation PSNR on the fixed held-out batch rises.
+    const pre = await trainPretrain({ ...common(model, 12), images, preset: 'tiny', segWeight: 0.1, loss: 'l1' });
+    let v = await vals(pre.logFile);
+    assert.equal(v[0]!.step, 0);
+    assert.ok(v.at(-1)!.psnr! > v[0]!.psnr! + 0.5, `pretrain PSNR ${v[0]!.psnr} → ${v.at(-1)!.psnr}`);
+    assert.deepEqual(pre.outputs, [path.join(model, 'backbone.safetensors')]);
+
+    // Phase II: two adapters into the model folder; each improves its validation PSNR.
+    for (const name of ['noise', 'haze'] as const) {
+      const r = await trainAdapter({ ...common(path.join(root, `run-${name}`), 10, { lr: 1e-2 }), name, backbone: model, synthetic: name, images, rank: 4, loss: 'l1', into: model });
+      v = await vals(r.logFile);
+      assert.ok(v.at(-1)!.psnr! > v[0]!.psnr! + 0.2, `adapter ${name} PSNR ${v[0]!.psnr} → ${v.at(-1)!.psnr}`);
+    }
+
+    // Phase III: classes from the adapters present; validation BCE falls.
+    const est = await trainEstimator({ ...common(path.join(root, 'run-est'), 12, { patch: 32, batch: 8, valCount: 8 }), model, images, mixedFraction: 0.3 });
+    v = await vals(est.logFile);
+    assert.ok(v.at(-1)!.bce! < v[0]!.bce!, `estimator BCE ${v[0]!.bce} → ${v.at(-1)!.bce}`);
+    assert.deepEqual((await loadEstimator(model)).config.classes, ['haze', 'noise']);
+
+    // add-degradation: earlier files byte-identical, estimator grown with its old rows as the start.
+    const keep = ['backbone.safetensors', 'backbone.json', 'lora-noise.safetensors', 'lora-noise.json', 'lora-haze.safetensors', 'lora-haze.json'];
+    const before = await Promise.all(keep.map((f) => sha(path.join(model, f))));
+    const added = await addDegradation({
+      name: 'blur',
+      model,
+      runs: path.join(root, 'add-blur'),
+      resume: false,
+      adapter: { ...common('', 3), synthetic: 'blur', images, rank: 4, loss: 'l1' },
+      estimator: { ...common('', 3), images, mixedFraction: 0.3 },
+    });
+    assert.equal(added.adapter.outputs.length, 1);
+    assert.deepEqual(await Promise.all(keep.map((f) => sha(path.join(model, f)))), before);
+    const grown = await loadEstimator(model);
+    assert.deepEqual(grown.config.classes, ['haze', 'noise', 'blur']);
+    const meta = parseLog(await readFile(added.estimator!.logFile, "utf8"))[0] as unknown as { identity: { warmStart: boolean } };
+    assert.equal(meta.identity.warmStart, true);
+    await assert.rejects(addDegradation({
+      name: 'blur', model, runs: path.join(root, 'again'), resume: false,
+      adapter: { ...common('', 1), synthetic: 'blur', images, rank: 4, loss: 'l1' },
+      estimator: { ...common('', 1), images, mixedFraction: 0.3 },
+    }), /already has an adapter 'blur'/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
