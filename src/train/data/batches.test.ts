@@ -151,3 +151,21 @@ test('planCrop/extractPatch: the 8 transforms are distinct rotations/flips; larg
     assert.ok(p.x0 >= 0 && p.y0 >= 0 && p.x0 + 64 <= 100 && p.y0 + 64 <= 70);
   }
 });
+
+test('validationSet: fixed for a seed, right shapes, no undegraded patch', async () => {
+  const { validationSet } = await import('./validation.js');
+  const o = { count: 5, patch: 24, seed: 7, kind: 'pretrain' as const };
+  const a = await validationSet(source, o);
+  const b = await validationSet(source, o);
+  assert.deepEqual(a.input!.shape, [5, 24, 24, 3]);
+  assert.deepEqual(a.seg!.shape, [5, 24, 24]);
+  assert.ok(bytesOf(a).input!.equals(bytesOf(b).input!));
+  const n = 24 * 24 * 3;
+  for (let i = 0; i < 5; i++) {
+    const x = a.input!.data.subarray(i * n, (i + 1) * n), y = a.target!.data.subarray(i * n, (i + 1) * n);
+    assert.ok(x.some((v, k) => v !== y[k]), `validation patch ${i} is clean`);
+  }
+  const ad = await validationSet(source, { count: 2, patch: 16, seed: 7, kind: 'adapter', degradations: ['haze'] });
+  assert.deepEqual(Object.keys(ad).sort(), ['input', 'target']);
+  await assert.rejects(validationSet(source, { count: 2, patch: 16, seed: 7, kind: 'adapter' }), /needs its degradations/);
+});
