@@ -15,6 +15,7 @@ import { createProgress, type Progress, type ProgressMode, type ProgressStream }
 import type { BackendName } from '../engine/backend.js';
 import { formatFromPath, writeImage, type ImageFormat } from '../io/image-io.js';
 import { assertWritableTarget } from '../util/atomic-write.js';
+import type { EngineRuntime } from './default-model.js';
 import type { RestorationEngine } from './engine.js';
 import { buildExplainSheet } from './explain.js';
 import { expandInputs } from './inputs.js';
@@ -33,6 +34,8 @@ export interface RestoreCommandOptions {
   overwrite?: boolean;
   weights?: string;
   backend?: BackendName;
+  /** model runtime: 'onnx' (ONNX Runtime, falls back to tfjs with a note) or 'tfjs' */
+  runtime?: EngineRuntime;
   /** false: no progress output at all */
   progress?: boolean;
   /** print stack traces of per-image failures */
@@ -132,11 +135,14 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
   if (files.length === 0) throw new UserError('no input images found');
   if (options.outDir) await fs.mkdir(options.outDir, { recursive: true });
 
-  const restorer = createRestorer({ engine: deps.engine, weights: options.weights, backend: options.backend });
+  const restorer = createRestorer({ engine: deps.engine, weights: options.weights, backend: options.backend, runtime: options.runtime });
   const written: string[] = [];
   try {
     const engine = await restorer.load(); // no model → one clear error before any file is touched
     if (engine.classes.length === 0) stderr.write('abair: note: this model has no adapters: restoring with the base model, --mode is ignored\n');
+    if (engine.hasEstimator === false && engine.classes.length > 0 && (mode.kind === 'sw' || mode.kind === 'oh')) {
+      throw new UserError(`this model has no estimator, so --mode ${mode.kind} is not available: use --mode adapter:<name> or weights:<name>=<w>,… (adapters: ${engine.classes.join(', ')})`);
+    }
     const inputPaths = new Set(await Promise.all(files.map(realOrResolved)));
     const writtenThisRun = new Set<string>();
 
@@ -182,7 +188,10 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
         }
         tiles.bar?.finish();
         const extra = options.explain ? `, ${targets.explain}` : '';
-        stdout.write(`${file} -> ${targets.output}${extra}  (${formatProbabilities(result.probabilities)})\n`);
+        // without an estimator the probabilities are NaN (not estimated): show the weights used instead
+        const estimated = !Object.values(result.probabilities).some(Number.isNaN);
+        const summary = estimated ? formatProbabilities(result.probabilities) : `adapter weights: ${formatProbabilities(result.adapterWeights)}`;
+        stdout.write(`${file} -> ${targets.output}${extra}  (${summary})\n`);
       } catch (err) {
         tiles.bar?.finish();
         if (isAbort(err)) throw err;

@@ -15,6 +15,26 @@ import { createModelEngine } from './model-engine.js';
 
 export interface EngineLoadOptions {
   backend?: BackendName;
+  /** 'onnx': ONNX Runtime (falls back to tfjs with a note when onnxruntime-node cannot load); default 'tfjs'. */
+  runtime?: EngineRuntime;
+  /** where the fallback note goes (default: stderr) */
+  notes?: { write(text: string): unknown };
+}
+
+export type EngineRuntime = 'onnx' | 'tfjs';
+
+/** The engine for a model folder on the requested runtime. */
+export async function createEngineForDir(dir: string, options: EngineLoadOptions = {}): Promise<RestorationEngine> {
+  if (options.runtime === 'onnx') {
+    const { loadOrt } = await import('../onnx/runtime.js');
+    const available = await loadOrt().then(() => null, (err: Error) => err.message);
+    if (available === null) {
+      const { createOnnxEngine } = await import('./onnx-engine.js');
+      return createOnnxEngine(dir, { backend: options.backend });
+    }
+    (options.notes ?? process.stderr).write(`abair: note: ${available}; using the tfjs engine\n`);
+  }
+  return createModelEngine(dir, { backend: options.backend });
 }
 
 /** The folder the shipped model lives in (backbone.safetensors, lora-<name>.safetensors, estimator.safetensors). */
@@ -32,7 +52,7 @@ export async function loadDefaultEngine(options: EngineLoadOptions = {}): Promis
         'which this version of abair does not include; use --weights <dir> with a model folder',
     );
   }
-  return createModelEngine(dir, options);
+  return createEngineForDir(dir, options);
 }
 
 /**
@@ -42,7 +62,7 @@ export async function loadDefaultEngine(options: EngineLoadOptions = {}): Promis
 export async function loadEngineFromFile(file: string, options: EngineLoadOptions = {}): Promise<RestorationEngine> {
   const stat = await fs.stat(file).catch(() => null);
   if (!stat) throw new UserError(`${file}: not found (--weights takes a model folder or its backbone.safetensors)`);
-  if (stat.isDirectory()) return createModelEngine(file, options);
+  if (stat.isDirectory()) return createEngineForDir(file, options);
   if (!file.endsWith('.safetensors')) throw new UserError(`${file}: not a model folder or a .safetensors weights file`);
-  return createModelEngine(path.dirname(file), options);
+  return createEngineForDir(path.dirname(file), options);
 }

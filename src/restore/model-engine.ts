@@ -116,7 +116,7 @@ export function segmentationClassNames(config: BackboneConfig, provenance: Recor
  * [1+S, 1+K] 0/1 matrix taking seg-head channels to engine-class channels (clean → clean) plus a
  * per-output bias, or null when the mapping is the identity.
  */
-function segmentationMapping(segNames: readonly string[], classes: readonly string[]): { select: Float32Array; bias: Float32Array } | null {
+export function segmentationMapping(segNames: readonly string[], classes: readonly string[]): { select: Float32Array; bias: Float32Array } | null {
   const identity = segNames.length === classes.length && segNames.every((n, i) => n === classes[i]);
   if (identity) return null;
   const rows = 1 + segNames.length;
@@ -146,7 +146,7 @@ async function ensureBackend(backend: BackendName | undefined): Promise<void> {
 }
 
 /** Loads every part of a model folder and checks that they belong together. */
-async function loadParts(dir: string): Promise<{
+export async function loadParts(dir: string): Promise<{
   backbone: LoadedBackbone;
   estimator: LoadedEstimator | null;
   adapters: LoadedAdapter[];

@@ -15,7 +15,7 @@ import type { RGBImage } from '../image/types.js';
 import { encodeImage, readImage, type ImageFormat } from '../io/image-io.js';
 import { UsageError } from '../cli/errors.js';
 import type { RestorationEngine } from './engine.js';
-import { loadDefaultEngine, loadEngineFromFile } from './default-model.js';
+import { loadDefaultEngine, loadEngineFromFile, type EngineRuntime } from './default-model.js';
 import { adapterWeightsFor, byClass, parseMode, type RestoreMode } from './modes.js';
 import { countTiles, resolveTiling, restoreTiled, type TilingOptions } from './tiling.js';
 import { segmentationColourFn } from './explain.js';
@@ -37,6 +37,8 @@ export interface RestorerOptions {
   weights?: string;
   /** TensorFlow.js backend to initialise (default 'wasm' when the restorer loads the model) */
   backend?: BackendName;
+  /** run the model with ONNX Runtime ('onnx') or TensorFlow.js ('tfjs', default) */
+  runtime?: EngineRuntime;
 }
 
 export interface RestoreOptions extends Pick<TilingOptions, 'feather' | 'margin'> {
@@ -108,7 +110,8 @@ export function createRestorer(options: RestorerOptions = {}): Restorer {
       return options.engine;
     }
     await initEngine({ backend: options.backend ?? 'wasm' });
-    return options.weights ? loadEngineFromFile(options.weights, { backend: options.backend }) : loadDefaultEngine({ backend: options.backend });
+    const load = { backend: options.backend, runtime: options.runtime };
+    return options.weights ? loadEngineFromFile(options.weights, load) : loadDefaultEngine(load);
   }
 
   function load(): Promise<RestorationEngine> {

@@ -8,6 +8,7 @@ import { DEFAULT_LORA_RANK } from '../../model/lora.js';
 import { PRESET_NAMES } from '../../model/config.js';
 import { formatSummary, summarizePreset, summarizeWeights } from '../../model/summary.js';
 import { UsageError, UserError } from '../errors.js';
+import { registerExportOnnx } from '../../onnx/export-command.js';
 
 interface InfoFlags {
   preset?: string;
@@ -42,4 +43,5 @@ Examples:
       }
       console.log(flags.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
     });
+  registerExportOnnx(model);
 }

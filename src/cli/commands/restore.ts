@@ -27,6 +27,7 @@ Examples:
   $ abair restore photo.jpg                      # → photo.restored.jpg
   $ abair restore photo.jpg -o clean.png --explain   # also clean.explain.png
   $ abair restore "rainy/*.png" --out-dir out --mode oh
+  $ abair restore photo.jpg --weights runs/model --mode adapter:rain
 `;
 
 export function register(program: Command): void {
@@ -43,13 +44,15 @@ export function register(program: Command): void {
     .option('--overlap <pixels>', `overlap between tiles, blended to hide seams (default: ${DEFAULT_OVERLAP}, at most half the tile)`, integer('--overlap', 0))
     .addOption(new Option('--format <format>', 'output format (default: the input\'s if png/jpg/webp, else png)').choices(['png', 'jpg', 'jpeg', 'webp']))
     .option('--overwrite', 'replace existing output files')
-    .option('--weights <file>', 'model weights file (default: the model shipped with abair)')
+    .option('--weights <dir>', 'model folder (backbone.safetensors, lora-<name>.safetensors, estimator.safetensors) or its backbone file (default: the model shipped with abair)')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['wasm', 'cpu']).default('wasm'))
+    .addOption(new Option('--engine <name>', 'run the model with ONNX Runtime (≈3× faster; falls back to tfjs with a note if onnxruntime-node cannot load) or TensorFlow.js').choices(['onnx', 'tfjs']).default('onnx'))
     .option('--no-progress', 'do not show progress on stderr')
     .addHelpText('after', EXAMPLES)
     .action(async (inputs: string[], options: RestoreCommandOptions, command: Command) => {
       const debug = Boolean(command.optsWithGlobals().debug);
-      const result = await runRestore(inputs, { ...options, debug });
+      const { engine, ...rest } = options as RestoreCommandOptions & { engine?: 'onnx' | 'tfjs' };
+      const result = await runRestore(inputs, { ...rest, runtime: engine, debug });
       process.exitCode = result.exitCode;
     });
 }

@@ -1,0 +1,77 @@
+/**
+ * The ONNX engine against the tfjs model engine on the same model folder: same probabilities,
+ * same tiles (OH, SW, explicit blends, tiny and odd tiles) and the same segmentation map.
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { initEngine, tf } from '../engine/backend.js';
+import { createBackbone, createAdapter, createEstimator, disposeParams, estimatorConfig, loraTargets, presetConfig, saveAdapter, saveBackbone, saveEstimator } from '../model/index.js';
+import { randomImages, randomize } from '../model/test-helpers.js';
+import { createModelEngine } from './model-engine.js';
+import { createOnnxEngine } from './onnx-engine.js';
+
+const config = presetConfig('tiny');
+
+async function writeModel(): Promise<string> {
+  await initEngine({ backend: 'wasm' });
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'abair-onnx-engine-'));
+  const base = createBackbone(config, 11);
+  await saveBackbone(dir, config, base, { preset: 'tiny', provenance: { segClasses: ['x', 'b', 'a', 'y', 'z'] } });
+  for (const [i, name] of ['a', 'b'].entries()) {
+    const adapter = createAdapter(name, loraTargets(config), { rank: 2, alpha: 4 });
+    randomize(adapter.params, '.B', 0.3, 100 + i);
+    await saveAdapter(dir, adapter, config);
+    disposeParams(adapter.params);
+  }
+  const estConfig = estimatorConfig(['b', 'a'], { inputSize: 32, widths: [4, 8] });
+  const est = createEstimator(estConfig, 5);
+  randomize(est, '.b', 1.5, 9);
+  await saveEstimator(dir, estConfig, est);
+  disposeParams(est);
+  disposeParams(base);
+  return dir;
+}
+
+function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+}
+
+for (const adaptersAs of ['inputs', 'branches'] as const) {
+  test(`onnx engine (adapters as ${adaptersAs}) matches the tfjs model engine`, async () => {
+    const dir = await writeModel();
+    const reference = await createModelEngine(dir);
+    const onnx = await createOnnxEngine(dir, { adaptersAs });
+    try {
+      assert.deepEqual(onnx.classes, reference.classes);
+      const image = { width: 41, height: 27, data: randomImages(1, 27, 41, 3, 4).dataSync() as Float32Array };
+      const [p1, p2] = [await reference.estimate(image), await onnx.estimate(image)];
+      p1.forEach((p, k) => assert.ok(Math.abs(p - p2[k]!) <= 1e-4, `class ${k}: ${p} vs ${p2[k]}`));
+
+      for (const weights of [[1, 0], [0.3, 0.7], [0, 0]]) {
+        await reference.prepare(Float32Array.from(weights));
+        await onnx.prepare(Float32Array.from(weights));
+        for (const [h, w] of [[37, 29], [5, 3], [24, 16]] as const) {
+          const tile = randomImages(1, h, w, 3, h * w);
+          const [a, b] = [reference.restoreTile(tile), onnx.restoreTile(tile)];
+          assert.deepEqual(b.shape, [1, h, w, 3]);
+          const diff = maxDiff(a, b);
+          assert.ok(diff <= 1e-4, `blend ${weights} ${h}×${w}: differs by ${diff}`);
+          if (h === 37 && weights[1] === 0.7) {
+            const [sa, sb] = [reference.segmentTile!(tile), onnx.segmentTile!(tile)];
+            const segDiff = maxDiff(sa, sb);
+            assert.ok(segDiff <= 1e-4, `segmentation differs by ${segDiff}`);
+            tf.dispose([sa, sb]);
+          }
+          tf.dispose([tile, a, b]);
+        }
+      }
+    } finally {
+      reference.dispose();
+      onnx.dispose();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+}
