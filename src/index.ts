@@ -12,3 +12,20 @@ export {
 export type { RestorationEngine } from './restore/engine.js';
 export { parseMode, adapterWeightsFor, type RestoreMode } from './restore/modes.js';
 export { psnr, ssim, toY, centerCropToMultiple, type MetricOptions, type MetricSpace, type SsimWindow } from './metrics/index.js';
+export { readImage, writeImage, encodeImage, imageToTensor, tensorToImage, type LoadedImage, type ImageInfo } from './io/image-io.js';
+export { encodeSafetensors, decodeSafetensors, loadSafetensors, saveSafetensors } from './io/safetensors.js';
+export type { RGBImage } from './image/types.js';
+export { Rng } from './util/rng.js';
+export {
+  DEGRADATIONS,
+  DEGRADATION_NAMES,
+  getDegradation,
+  applyDegradation,
+  applyDegradations,
+  parseDegradationSpec,
+} from './degrade/registry.js';
+export { degradationCutMix, sampleSingle, sampleMixed, type LabelledSample } from './degrade/cutmix.js';
+export type { Degradation, DegradationName, DegradationParams } from './degrade/types.js';
+/** The network itself (presets, forward, LoRA, estimator, weight files) for researchers. */
+export * as model from './model/index.js';
+export { DataParallelTrainer } from './engine/parallel/index.js';

@@ -12,6 +12,9 @@
  * size's alone. Before the timed runs, one tile is restored so the wasm heap has grown to a tile's
  * working set (the first tile at a new size is ~2× slower for that reason).
  *
+ * Wall time on a shared machine includes waiting for the CPU; the CPU seconds column (this
+ * process' user + system time; tfjs-wasm runs single-threaded) is the less load-sensitive figure.
+ *
  * Run: `npm run bench:restore -- [--sizes 1,12,50] [--tile 512] [--overlap 32] [--runs 3]
  *       [--weights <dir>] [--preset small] [--backend wasm]`
  */
@@ -137,6 +140,8 @@ interface SizeResult {
   tiles: number;
   seconds: number[];
   medianSecondsPerMP: number;
+  /** CPU seconds (user + system) of this process per run: less sensitive to other load than wall time */
+  cpuSeconds: number[];
   peakRssMB: number;
 }
 
@@ -160,10 +165,14 @@ async function benchSize(args: Args, megapixels: number, modelDir: string): Prom
   tf.tidy(() => engine.restoreTile(tf.zeros([1, side, side, 3]) as tf.Tensor4D)).dispose();
 
   const seconds: number[] = [];
+  const cpuSeconds: number[] = [];
   for (let run = 0; run < args.runs; run++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await restorer.restore(image, { mode: 'sw', ...tiling });
+    const cpu = process.cpuUsage(c0);
     seconds.push((performance.now() - t0) / 1000);
+    cpuSeconds.push((cpu.user + cpu.system) / 1e6);
   }
   restorer.dispose();
   engine.dispose();
@@ -175,6 +184,7 @@ async function benchSize(args: Args, megapixels: number, modelDir: string): Prom
     tiles: countTiles(width, height, tiling),
     seconds,
     medianSecondsPerMP: median(seconds) / mp,
+    cpuSeconds,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
   };
 }
@@ -205,7 +215,7 @@ async function main(): Promise<void> {
   console.log(`abair restore benchmark: ${label}`);
   console.log(`machine: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, backend ${args.backend}; load average at start ${load}`);
   console.log(`tile ${args.tile}, overlap ${Math.min(args.overlap, Math.floor(args.tile / 2))}, mode sw, ${args.runs} timed run(s) per size after a one-tile warm-up; each size in its own process`);
-  console.log('size (MP)  pixels        tiles  s/MP (median)  runs (s)                 peak RSS');
+  console.log('size (MP)  pixels        tiles  s/MP (median)  runs (s)                 CPU s/MP (median)  peak RSS');
 
   const self = fileURLToPath(import.meta.url);
   try {
@@ -219,7 +229,7 @@ async function main(): Promise<void> {
       }
       const r = JSON.parse(line.slice('RESULT '.length)) as SizeResult;
       console.log(
-        `${r.megapixels.toFixed(2).padEnd(9)}  ${`${r.width}×${r.height}`.padEnd(12)}  ${String(r.tiles).padEnd(5)}  ${r.medianSecondsPerMP.toFixed(1).padEnd(13)}  ${r.seconds.map((s) => s.toFixed(1)).join(', ').padEnd(23)}  ${(r.peakRssMB / 1024).toFixed(2)} GiB`,
+        `${r.megapixels.toFixed(2).padEnd(9)}  ${`${r.width}×${r.height}`.padEnd(12)}  ${String(r.tiles).padEnd(5)}  ${r.medianSecondsPerMP.toFixed(1).padEnd(13)}  ${r.seconds.map((s) => s.toFixed(1)).join(', ').padEnd(23)}  ${(median(r.cpuSeconds) / r.megapixels).toFixed(1).padEnd(17)}  ${(r.peakRssMB / 1024).toFixed(2)} GiB`,
       );
     }
   } finally {

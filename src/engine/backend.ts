@@ -10,6 +10,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 // Registers abair's kernel gradients: tfjs-core's Node bundle ships none (see engine/grad/kernel-gradients.ts).
 import './grad/kernel-gradients.js';
+// Zero-copy Identity and XNNPACK-backed batched BatchMatMul for wasm (see engine/wasm-kernels.ts).
+import './wasm-kernels.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'webgl';
 

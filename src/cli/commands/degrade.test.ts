@@ -1,16 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readImage, writeImage } from '../../io/image-io.js';
 import { texturedImage } from '../../degrade/synthetic-images.js';
-import { packageRoot } from '../../util/paths.js';
+import { runCli } from '../run-cli.js';
 import { main } from '../main.js';
 import { labelsPath } from './degrade.js';
 
-const bin = path.join(packageRoot, 'bin', 'abair.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'abair-degrade-'));
 const input = path.join(dir, 'in.png');
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -93,7 +91,7 @@ test('bad usage exits 2 with a clear message', async () => {
 });
 
 test('the real binary: abair degrade --help lists the types, exit 0', () => {
-  const help = spawnSync(process.execPath, [bin, 'degrade', '--help'], { encoding: 'utf8' });
-  assert.equal(help.status, 0, help.stderr);
+  const help = runCli(['degrade', '--help']);
+  assert.equal(help.code, 0, help.stderr);
   assert.match(help.stdout, /Types:\n[\s\S]*bitdepth/);
 });

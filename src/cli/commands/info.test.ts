@@ -1,27 +1,16 @@
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { packageRoot } from '../../util/paths.js';
+import { runCli } from '../run-cli.js';
 
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'abair-info-'));
 after(() => fs.rm(dir, { recursive: true, force: true }));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function abair(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(packageRoot, 'bin', 'abair.js'), ...args], (err, stdout, stderr) => {
-      resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr });
-    });
-  });
+async function abair(...args: string[]) {
+  return runCli(args);
 }
 
 const rgba = path.join(dir, 'rgba.png');

@@ -1,20 +1,15 @@
 /** `abair metrics` end to end: spawns the real launcher on fixture pairs and small temp images. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { packageRoot, sharedDataDir } from '../../util/paths.js';
+import { sharedDataDir } from '../../util/paths.js';
+import { runCli } from '../run-cli.js';
 import { formatText } from './metrics.js';
 
-const launcher = path.join(packageRoot, 'bin', 'abair.js');
-
-function abair(...args: string[]) {
-  const result = spawnSync(process.execPath, [launcher, ...args], { encoding: 'utf8' });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const abair = (...args: string[]) => runCli(args);
 
 interface FixturePair {
   input: string;

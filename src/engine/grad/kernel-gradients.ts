@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { conv2dGradFilter, conv2dGradInput } from './conv.js';
 import { depthwiseGradFilter, depthwiseGradInput } from './depthwise.js';
 import { plainMatMul } from './matmul.js';
+import { withEarlyRelease } from './early-release.js';
 import type { PadMode } from './geometry.js';
 
 type T = tf.Tensor;
@@ -286,7 +287,8 @@ export function registerKernelGradients(): void {
       inputsToSave,
       saveAllInputs: inputsToSave === undefined,
       outputsToSave: c.outputsToSave,
-      gradFunc: c.gradFunc as unknown as tf.GradConfig['gradFunc'],
+      // Frees each node's saved tensors and output gradients once its gradients ran (early-release.ts).
+      gradFunc: withEarlyRelease(c.gradFunc) as unknown as tf.GradConfig['gradFunc'],
     } as tf.GradConfig);
   }
 }
