@@ -1,5 +1,5 @@
 /**
- * Replacements for two tfjs-backend-wasm 4.22 kernels whose stock versions dominate a training
+ * Replacements for four tfjs-backend-wasm 4.22 kernels whose stock versions dominate a training
  * step (measured with src/bench/profile-step.ts, docs/engine.md "Training step profile"):
  *
  * - **Identity copies its input.** tfjs calls it for every tensor a gradient saves
@@ -11,20 +11,19 @@
  *   reach XNNPACK's GEMM (10-70x faster, e.g. [4,4096,16]·[4,16,16]: 9.7 ms vs 4×0.13 ms). So a
  *   batched, non-transposed product runs as one XNNPACK product per batch entry on views of the
  *   operands' heap memory (no copies). Same C function, same summation per entry.
- *
  * - **Transpose of a tall, narrow matrix** ([rows, cols] → [cols, rows] with rows ≥ cols, e.g. the
  *   pixel rows [N·H·W, C] that every 1×1 convolution's filter gradient transposes) is 2-8x slower
  *   in the wasm kernel than a JS copy that walks 64-row panels and writes `cols` contiguous runs
  *   ([16384,32]: 6.7 vs 0.9 ms). Perms that amount to such a (batched) 2-D transpose take the JS
  *   path; every other case stays on the wasm kernel.
- *
  * - **Sum over leading or middle axes** (the gradients of every broadcast operand: LayerNorm's
  *   scale/bias, biases, MDTA's per-channel pixel norms) transposes the input inside the wasm kernel
  *   so the reduced axes become innermost. A contiguous block of reduced axes that excludes the last
  *   axis is instead summed in one streaming pass ([outer, reduced, inner], double accumulators).
  *
  * Registered on import, before the wasm backend is initialised (its setup functions run then);
- * imported by backend.ts, the one place that initialises the engine.
+ * imported by backend.ts, the one place that initialises the engine. Each replacement falls back to
+ * the stock kernel for every case it does not handle (checked against cpu in wasm-kernels.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
