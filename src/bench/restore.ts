@@ -1,128 +1,49 @@
 /**
- * Benchmark of whole-image restoration: seconds per megapixel (median of --runs) and peak RSS for
- * synthetic images of the given sizes, through the real pipeline (estimator, adapter merge, tiled
- * backbone, blending).
+ * Whole-image restoration benchmark, tfjs-wasm vs ONNX Runtime, through the library's own path.
  *
- * Model: the shipped default if there is one, else --weights <dir>, else a freshly initialised
- * model of --preset (backbone + one random adapter per default class + estimator) — clearly
- * labelled "untrained weights: timing only"; random and trained weights of one architecture cost
- * the same.
+ *   npm run bench:restore -- [--engine onnx,tfjs] [--sizes 1,12,50] [--tile 512] [--overlap 32]
+ *     [--runs 3] [--run-budget <s>] [--mode sw] [--preset tiny | --weights <dir>]
+ *     [--adapters-as inputs|branches] [--threads 2]
  *
- * Each size runs in its own child process so its peak RSS (process.resourceUsage().maxRSS) is that
- * size's alone. Before the timed runs, one tile is restored so the wasm heap has grown to a tile's
- * working set (the first tile at a new size is ~2× slower for that reason).
+ * For each engine × size a child process (restore-child.ts) restores a synthetic 4:3 image made in
+ * memory and reports wall and CPU seconds per run and its peak RSS; this parent prints one markdown
+ * report (restore-report.ts) with the machine, the load average at start and end, the model, and
+ * the ONNX speed-up per size.
  *
- * Wall time on a shared machine includes waiting for the CPU; the CPU seconds column (this
- * process' user + system time; tfjs-wasm runs single-threaded) is the less load-sensitive figure.
- *
- * Run: `npm run bench:restore -- [--sizes 1,12,50] [--tile 512] [--overlap 32] [--runs 3]
- *       [--weights <dir>] [--preset small] [--backend wasm]`
+ * Model: --weights <dir>; else a freshly initialised --preset model (backbone, one random adapter
+ * per default class, estimator — random and trained weights of one architecture cost the same,
+ * so it is labelled "untrained weights: timing only"); else the shipped default model if there is
+ * one; else a fresh tiny model.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { performance } from 'node:perf_hooks';
-import { initEngine, tf, type BackendName } from '../engine/backend.js';
+import { CommanderError } from 'commander';
+import { initEngine } from '../engine/backend.js';
 import { DEFAULT_CLASSES } from '../degrade/cutmix.js';
-import {
-  createAdapter,
-  createBackbone,
-  createEstimator,
-  disposeParams,
-  estimatorConfig,
-  loraTargets,
-  presetConfig,
-  saveAdapter,
-  saveBackbone,
-  saveEstimator,
-} from '../model/index.js';
+import { createAdapter, createBackbone, createEstimator, disposeParams, estimatorConfig, loraTargets, presetConfig, saveAdapter, saveBackbone, saveEstimator } from '../model/index.js';
 import { randomize } from '../model/test-helpers.js';
+import { DEFAULT_ORT_THREADS } from '../onnx/runtime.js';
 import { defaultModelDir } from '../restore/default-model.js';
-import { createModelEngine } from '../restore/model-engine.js';
-import { createRestorer, type RawPixels } from '../restore/restorer.js';
-import { countTiles } from '../restore/tiling.js';
-import { Rng } from '../util/rng.js';
+import { measure, type ChildResult, type ChildSpec } from './restore-child.js';
+import { parseBenchArgs, type BenchOptions } from './restore-options.js';
+import { formatReport, type ReportRow } from './restore-report.js';
 
-interface Args {
-  sizes: number[];
-  tile: number;
-  overlap: number;
-  runs: number;
-  weights?: string;
-  preset: string;
-  backend: BackendName;
-  child?: number;
-  modelDir?: string;
-}
-
-function parseArgs(argv: string[]): Args {
-  const value = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i < 0 ? undefined : argv[i + 1];
-  };
-  const positive = (name: string, fallback: number): number => {
-    const text = value(name);
-    if (text === undefined) return fallback;
-    const n = Number(text);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} needs a positive number, got '${text}'`);
-    return n;
-  };
-  const sizes = (value('--sizes') ?? '1,12,50').split(',').map((s) => Number(s));
-  if (sizes.some((s) => !(s > 0))) throw new Error(`--sizes needs positive megapixel counts, e.g. 1,12,50`);
-  const args: Args = {
-    sizes,
-    tile: positive('--tile', 512),
-    overlap: positive('--overlap', 32),
-    runs: Math.max(1, Math.round(positive('--runs', 3))),
-    preset: value('--preset') ?? 'small',
-    backend: (value('--backend') ?? 'wasm') as BackendName,
-  };
-  const weights = value('--weights');
-  if (weights) args.weights = weights;
-  const child = value('--child');
-  if (child) args.child = Number(child);
-  const modelDir = value('--model-dir');
-  if (modelDir) args.modelDir = modelDir;
-  return args;
-}
-
-/** width × height with a 4:3 aspect ratio and about `megapixels` pixels. */
-export function sizeFor(megapixels: number): { width: number; height: number } {
-  const height = Math.max(1, Math.round(Math.sqrt((megapixels * 1e6 * 3) / 4)));
-  return { width: Math.max(1, Math.round((megapixels * 1e6) / height)), height };
-}
-
-/** A smooth colour pattern plus Gaussian-ish noise, as RGB bytes (never written to disk). */
-export function syntheticImage(width: number, height: number, seed = 1): RawPixels {
-  const rng = new Rng(seed);
-  const data = new Uint8Array(width * height * 3);
-  const cols = Array.from({ length: 3 }, (_, c) => Float32Array.from({ length: width }, (_, x) => 0.25 * Math.sin(x / (37 + 11 * c))));
-  for (let y = 0; y < height; y++) {
-    const rowTerm = [0, 1, 2].map((c) => 0.5 + 0.2 * Math.cos(y / (53 + 7 * c)));
-    let i = y * width * 3;
-    for (let x = 0; x < width; x++) {
-      for (let c = 0; c < 3; c++) {
-        const v = rowTerm[c]! + cols[c]![x]! + 0.06 * (rng.next() + rng.next() - 1);
-        data[i++] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(255 * v);
-      }
-    }
-  }
-  return { data, width, height, channels: 3 };
-}
+const RESULT_PREFIX = 'RESULT ';
 
 /** Writes a random (untrained) model folder of a preset: backbone, one adapter per default class, estimator. */
-async function writeUntrainedModel(preset: string, backend: BackendName): Promise<string> {
-  await initEngine({ backend });
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'abair-bench-model-'));
+async function writeUntrainedModel(preset: string): Promise<string> {
   const config = presetConfig(preset);
+  await initEngine({ backend: 'wasm' });
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'abair-bench-model-'));
   const base = createBackbone(config, 1);
   await saveBackbone(dir, config, base, { preset, provenance: { note: 'untrained weights: timing only' } });
   disposeParams(base);
-  for (const name of DEFAULT_CLASSES) {
-    const adapter = createAdapter(name, loraTargets(config));
-    randomize(adapter.params, '.B', 0.01);
+  for (const [i, name] of DEFAULT_CLASSES.entries()) {
+    const adapter = createAdapter(name, loraTargets(config), { seed: i });
+    randomize(adapter.params, '.B', 0.01, i); // non-zero B, so the merge does real work
     await saveAdapter(dir, adapter, config);
     disposeParams(adapter.params);
   }
@@ -133,112 +54,105 @@ async function writeUntrainedModel(preset: string, backend: BackendName): Promis
   return dir;
 }
 
-interface SizeResult {
-  megapixels: number;
-  width: number;
-  height: number;
-  tiles: number;
-  seconds: number[];
-  medianSecondsPerMP: number;
-  /** CPU seconds (user + system) of this process per run: less sensitive to other load than wall time */
-  cpuSeconds: number[];
-  peakRssMB: number;
+/** Picks the model folder (see the file comment); `temporary` folders are deleted at the end. */
+async function chooseModel(options: BenchOptions): Promise<{ dir: string; label: string; timingOnly: boolean; temporary: boolean }> {
+  if (options.weights) return { dir: options.weights, label: `model folder ${options.weights}`, timingOnly: false, temporary: false };
+  const shipped = defaultModelDir();
+  if (!options.presetGiven && existsSync(path.join(shipped, 'backbone.safetensors'))) {
+    return { dir: shipped, label: `shipped default model (${shipped})`, timingOnly: false, temporary: false };
+  }
+  const dir = await writeUntrainedModel(options.preset);
+  return { dir, label: `freshly initialised '${options.preset}' preset, ${DEFAULT_CLASSES.length} adapters + estimator`, timingOnly: true, temporary: true };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-/** One size, in this process (the child). */
-async function benchSize(args: Args, megapixels: number, modelDir: string): Promise<SizeResult> {
-  await initEngine({ backend: args.backend });
-  const engine = await createModelEngine(modelDir, { backend: args.backend });
-  const restorer = createRestorer({ engine });
-  const { width, height } = sizeFor(megapixels);
-  const image = syntheticImage(width, height);
-  const tiling = { tileSize: args.tile, overlap: Math.min(args.overlap, Math.floor(args.tile / 2)) };
-  // Warm-up: one tile, so the backend's heap has grown to a tile's working set before timing.
-  await engine.prepare(new Float32Array(engine.classes.length));
-  const side = Math.min(args.tile, width, height);
-  tf.tidy(() => engine.restoreTile(tf.zeros([1, side, side, 3]) as tf.Tensor4D)).dispose();
-
-  const seconds: number[] = [];
-  const cpuSeconds: number[] = [];
-  for (let run = 0; run < args.runs; run++) {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    await restorer.restore(image, { mode: 'sw', ...tiling });
-    const cpu = process.cpuUsage(c0);
-    seconds.push((performance.now() - t0) / 1000);
-    cpuSeconds.push((cpu.user + cpu.system) / 1e6);
-  }
-  restorer.dispose();
-  engine.dispose();
-  const mp = (width * height) / 1e6;
-  return {
-    megapixels: mp,
-    width,
-    height,
-    tiles: countTiles(width, height, tiling),
-    seconds,
-    medianSecondsPerMP: median(seconds) / mp,
-    cpuSeconds,
-    peakRssMB: process.resourceUsage().maxRSS / 1024,
-  };
-}
-
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  if (args.child !== undefined) {
-    const result = await benchSize(args, args.child, args.modelDir!);
-    process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
-    return;
-  }
-
-  let modelDir: string;
-  let label: string;
-  let temporary = false;
-  if (existsSync(path.join(defaultModelDir(), 'backbone.safetensors'))) {
-    modelDir = defaultModelDir();
-    label = `shipped default model (${modelDir})`;
-  } else if (args.weights) {
-    modelDir = args.weights;
-    label = `model folder ${modelDir}`;
-  } else {
-    modelDir = await writeUntrainedModel(args.preset, args.backend);
-    temporary = true;
-    label = `freshly initialised '${args.preset}' model, 5 adapters + estimator — untrained weights: timing only`;
-  }
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
-  console.log(`abair restore benchmark: ${label}`);
-  console.log(`machine: ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, backend ${args.backend}; load average at start ${load}`);
-  console.log(`tile ${args.tile}, overlap ${Math.min(args.overlap, Math.floor(args.tile / 2))}, mode sw, ${args.runs} timed run(s) per size after a one-tile warm-up; each size in its own process`);
-  console.log('size (MP)  pixels        tiles  s/MP (median)  runs (s)                 CPU s/MP (median)  peak RSS');
-
+/** Runs one child; its progress lines go to our stderr as they come. */
+function runChild(spec: ChildSpec): Promise<ReportRow> {
   const self = fileURLToPath(import.meta.url);
-  try {
-    for (const size of args.sizes) {
-      const childArgs = [self, '--child', String(size), '--model-dir', modelDir, '--tile', String(args.tile), '--overlap', String(args.overlap), '--runs', String(args.runs), '--backend', args.backend];
-      const child = spawnSync(process.execPath, childArgs, { encoding: 'utf8', maxBuffer: 1 << 20 });
-      const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-      if (child.status !== 0 || !line) {
-        console.log(`${String(size).padEnd(9)}  failed (exit ${child.status ?? child.signal}): ${(child.stderr || child.stdout).trim().split('\n').slice(-3).join(' | ')}`);
-        continue;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--expose-gc', self, '--child', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderrTail = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      process.stderr.write(chunk);
+      stderrTail = (stderrTail + chunk).slice(-2000);
+    });
+    child.on('close', (code, signal) => {
+      const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
+      if (code === 0 && line) {
+        resolve(JSON.parse(line.slice(RESULT_PREFIX.length)) as ChildResult);
+        return;
       }
-      const r = JSON.parse(line.slice('RESULT '.length)) as SizeResult;
-      console.log(
-        `${r.megapixels.toFixed(2).padEnd(9)}  ${`${r.width}×${r.height}`.padEnd(12)}  ${String(r.tiles).padEnd(5)}  ${r.medianSecondsPerMP.toFixed(1).padEnd(13)}  ${r.seconds.map((s) => s.toFixed(1)).join(', ').padEnd(23)}  ${(median(r.cpuSeconds) / r.megapixels).toFixed(1).padEnd(17)}  ${(r.peakRssMB / 1024).toFixed(2)} GiB`,
-      );
+      const why = stderrTail.trim().split('\n').slice(-2).join(' / ') || 'no output';
+      resolve({ engine: spec.engine, megapixels: spec.megapixels, error: `exit ${code ?? signal}: ${why}` });
+    });
+  });
+}
+
+async function parent(argv: string[]): Promise<void> {
+  const options = parseBenchArgs(argv);
+  const loadStart = os.loadavg();
+  const model = await chooseModel(options);
+  const rows: ReportRow[] = [];
+  try {
+    for (const megapixels of options.sizes) {
+      for (const engine of options.engines) {
+        process.stderr.write(`bench:restore: ${engine}, ${megapixels} MP …\n`);
+        const spec: ChildSpec = {
+          engine,
+          megapixels,
+          modelDir: model.dir,
+          tile: options.tile,
+          overlap: options.overlap,
+          runs: options.runs,
+          mode: options.mode,
+          adaptersAs: options.adaptersAs,
+        };
+        if (options.threads !== undefined) spec.threads = options.threads;
+        if (options.runBudgetSeconds !== undefined) spec.runBudgetSeconds = options.runBudgetSeconds;
+        rows.push(await runChild(spec));
+      }
     }
   } finally {
-    if (temporary) await fs.rm(modelDir, { recursive: true, force: true });
+    if (model.temporary) await fs.rm(model.dir, { recursive: true, force: true });
   }
-  console.log(`load average at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const cpus = os.cpus();
+  const report = formatReport(rows, {
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown CPU',
+    cores: cpus.length,
+    memoryGiB: os.totalmem() / 2 ** 30,
+    node: process.version,
+    loadStart,
+    loadEnd: os.loadavg(),
+    modelLabel: model.label,
+    timingOnly: model.timingOnly,
+    tile: options.tile,
+    overlap: options.overlap,
+    mode: options.mode,
+    runs: options.runs,
+    adaptersAs: options.adaptersAs,
+    threads: options.threads ?? DEFAULT_ORT_THREADS,
+  });
+  process.stdout.write(`${report}\n`);
+  if (rows.some((r) => 'error' in r)) process.exitCode = 1;
 }
 
-main().catch((err) => {
-  console.error(`bench:restore: ${err instanceof Error ? err.message : String(err)}`);
+async function child(specJson: string): Promise<void> {
+  const spec = JSON.parse(specJson) as ChildSpec;
+  const result = await measure(spec, (line) => process.stderr.write(`  ${line}\n`));
+  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+  // The ONNX worker and wasm threads must not keep the child alive.
+  process.exit(0);
+}
+
+const argv = process.argv.slice(2);
+const work = argv[0] === '--child' ? child(argv[1]!) : parent(argv);
+work.catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') process.exit(0);
+    process.stderr.write(`bench:restore: ${err.message.replace(/^error: /, '')} (run with --help for usage)\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`bench:restore: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

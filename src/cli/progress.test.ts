@@ -50,3 +50,12 @@ test('not a TTY: periodic plain lines and a final one; silent writes nothing', (
   s.tick(); s.finish();
   assert.equal(quiet.chunks.length, 0);
 });
+
+test('a resumed job counts only its own work in the rate and ETA', () => {
+  let t = 0;
+  const { chunks, stream } = fakeStream(false);
+  const p = createProgress({ label: 'train', total: 1000, unit: 'step', mode: 'lines', intervalMs: 0, now: () => t, stream, initial: 900 });
+  t = 10_000;
+  p.update(910); // 10 steps in 10 s, not 910
+  assert.match(chunks.at(-1)!, /910\/1000 1\.0 step\/s ETA 1:30/);
+});

@@ -27,6 +27,8 @@ export interface ProgressOptions {
   intervalMs?: number;
   /** clock in ms, for tests (default performance.now) */
   now?: () => number;
+  /** units already done before this process started (a resumed run): excluded from the rate */
+  initial?: number;
 }
 
 export interface Progress {
@@ -63,8 +65,9 @@ function formatRate(rate: number, unit: string): string {
 }
 
 /** The status text after the bar: "12/40 3.1 tile/s ETA 0:09" (or the elapsed time once done). */
-export function formatStatus(done: number, total: number, elapsedS: number, unit: string): string {
-  const rate = elapsedS > 0 ? done / elapsedS : 0;
+export function formatStatus(done: number, total: number, elapsedS: number, unit: string, initial = 0): string {
+  // The rate counts only what this process did (a resumed run starts at `initial`, not 0).
+  const rate = elapsedS > 0 ? (done - initial) / elapsedS : 0;
   const tail = done >= total ? `in ${formatDuration(elapsedS)}` : `ETA ${rate > 0 ? formatDuration((total - done) / rate) : '?'}`;
   return `${done}/${total} ${formatRate(rate, unit)} ${tail}`;
 }
@@ -76,14 +79,15 @@ export function createProgress(options: ProgressOptions): Progress {
   const intervalMs = options.intervalMs ?? 5000;
   const mode = options.mode === undefined || options.mode === 'auto' ? (stream.isTTY ? 'tty' : 'lines') : options.mode;
   const total = Math.max(0, options.total);
+  const initial = Math.min(total, Math.max(0, options.initial ?? 0));
   const start = now();
   let label = options.label;
-  let done = 0;
+  let done = initial;
   let lastDraw = -Infinity;
   let drawn = false;
   let finished = false;
 
-  const status = (): string => formatStatus(done, total, (now() - start) / 1000, unit);
+  const status = (): string => formatStatus(done, total, (now() - start) / 1000, unit, initial);
 
   function drawTty(force: boolean): void {
     const t = now();

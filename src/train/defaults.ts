@@ -14,7 +14,7 @@ export interface PhaseDefaults {
 }
 
 export const PRETRAIN_DEFAULTS: PhaseDefaults & { preset: string; segWeight: number } = {
-  preset: 'small',
+  preset: 'tiny', // best validation PSNR per CPU-hour in the preset comparison (docs/model.md)
   steps: 4000,
   batch: 8,
   patch: 64,

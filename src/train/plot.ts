@@ -15,6 +15,8 @@ export interface StepRecord {
   phase: string;
   step: number;
   loss: number;
+  /** wall seconds since the run started (summed over resumes) */
+  elapsedSec?: number;
 }
 
 export interface ValRecord {
@@ -53,7 +55,9 @@ export function parseTrainingLog(text: string): TrainingLog {
     }
     const phase = typeof rec.phase === 'string' ? rec.phase : '';
     if (rec.type === 'meta' && log.meta === null) log.meta = rec;
-    else if (rec.type === 'step' && isNum(rec.step) && isNum(rec.loss)) log.steps.push({ phase, step: rec.step, loss: rec.loss });
+    else if (rec.type === 'step' && isNum(rec.step) && isNum(rec.loss)) {
+      log.steps.push({ phase, step: rec.step, loss: rec.loss, ...(isNum(rec.elapsedSec) ? { elapsedSec: rec.elapsedSec } : {}) });
+    }
     else if (rec.type === 'val' && isNum(rec.step) && isNum(rec.psnr)) {
       log.vals.push({ phase, step: rec.step, psnr: rec.psnr, ...(isNum(rec.inputPsnr) ? { inputPsnr: rec.inputPsnr } : {}) });
     } else log.skipped++;

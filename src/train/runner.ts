@@ -172,7 +172,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
 
     if (!previous && valBatch) runValidation(0);
     const prefetcher = new Prefetcher((k: number) => o.batchFor(k, new Rng(`${o.seed}:${o.phase}:${k}`)), 1);
-    const progress: Progress = createProgress({ label: o.phase, total: o.steps, unit: 'step', mode: o.progress ?? 'auto' });
+    const progress: Progress = createProgress({ label: o.phase, total: o.steps, unit: 'step', mode: o.progress ?? 'auto', initial: step });
     progress.update(step);
     const losses: number[] = [];
     let interrupted = false;
