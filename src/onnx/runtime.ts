@@ -31,6 +31,10 @@ export async function createSession(model: Uint8Array | string, threads = DEFAUL
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
+    // Memory patterns (pre-planned blocks per input shape) held ~0.1 GiB (tiny preset) to 0.4 GiB
+    // (small) more RSS at 512² tiles for no measurable speed gain; the arena stays on, since
+    // turning it off cost ~50% speed (docs/onnx.md, "Speed and memory").
+    enableMemPattern: false,
     // Spin-waiting worker threads starve everything else on a shared 2-core machine (and themselves
     // when other processes run): block instead.
     extra: { session: { intra_op: { allow_spinning: '0' } } },
