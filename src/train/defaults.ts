@@ -16,7 +16,9 @@ export interface PhaseDefaults {
 export const PRETRAIN_DEFAULTS: PhaseDefaults & { preset: string; segWeight: number } = {
   preset: 'tiny', // best validation PSNR per CPU-hour in the preset comparison (docs/model.md)
   steps: 4000,
-  batch: 8,
+  // 16 = 8 per worker: at 8 (4 per worker) the tiny model's step is so short that the per-step
+  // overheads eat the second core (2 workers 1.07× of 1); at 16 they give 1.69× (docs/training.md).
+  batch: 16,
   patch: 64,
   lr: 1e-3,
   warmup: 100,
