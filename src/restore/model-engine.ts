@@ -192,6 +192,13 @@ export async function loadParts(dir: string): Promise<{
   }
 }
 
+/** Why sw/oh cannot run on a model folder without an estimator (shared by both engines). */
+export function noEstimatorError(modelDir: string, classes: readonly string[]): UserError {
+  return new UserError(
+    `${modelDir} has no estimator.safetensors, so modes sw and oh are not available: use --mode adapter:<name> or weights:<name>=<w>,… (adapters: ${classes.join(', ')})`,
+  );
+}
+
 /** A RestorationEngine over the ABAIR weights in `modelDir` (see the file comment for the folder layout). */
 export async function createModelEngine(modelDir: string, options: ModelEngineOptions = {}): Promise<ModelEngine> {
   if (!(await exists(modelDir))) throw new UserError(`${modelDir}: model folder not found`);
@@ -222,7 +229,7 @@ export async function createModelEngine(modelDir: string, options: ModelEngineOp
       assertLive();
       if (classes.length === 0) return new Float32Array(0);
       if (!estimator) {
-        throw new UserError(`${modelDir} has no estimator.safetensors, so modes sw and oh are not available: use --mode adapter:<name> or weights:<name>=<w>,… (adapters: ${classes.join(', ')})`);
+        throw noEstimatorError(modelDir, classes);
       }
       const size = estimator.config.inputSize;
       const input = tf.tensor4d(estimatorInput(image, size), [1, size, size, 3]);

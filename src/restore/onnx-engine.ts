@@ -12,14 +12,13 @@
  */
 import { initEngine, tf, type BackendName } from '../engine/backend.js';
 import type { RGBImage } from '../image/types.js';
-import { UserError } from '../cli/errors.js';
 import { disposeMerged, disposeParams, mergeAdapters, SIZE_MULTIPLE, type BackboneConfig, type Params } from '../model/index.js';
 import { cropTo, reflectPadToMultiple } from '../model/padding.js';
 import { ADAPTER_WEIGHTS_INPUT, adapterInputNames, exportBackboneOnnx, exportEstimatorOnnx, type AdaptersAs } from '../onnx/export.js';
 import { loadOrt } from '../onnx/runtime.js';
 import { type HostTensor, SyncOrtRunner } from '../onnx/sync-runner.js';
 import type { RestorationEngine } from './engine.js';
-import { estimatorInput, loadParts, segmentationClassNames, segmentationMapping } from './model-engine.js';
+import { estimatorInput, loadParts, noEstimatorError, segmentationClassNames, segmentationMapping } from './model-engine.js';
 
 export interface OnnxEngineOptions {
   /** tfjs backend for the tile tensors the restorer exchanges (default: current, else wasm). */
@@ -107,7 +106,7 @@ export async function createOnnxEngine(modelDir: string, options: OnnxEngineOpti
       assertLive();
       if (classes.length === 0) return new Float32Array(0);
       if (!estimator) {
-        throw new UserError(`${modelDir} has no estimator.safetensors, so modes sw and oh are not available: use --mode adapter:<name> or weights:<name>=<w>,… (adapters: ${classes.join(', ')})`);
+        throw noEstimatorError(modelDir, classes);
       }
       // Resized on the JS side like the tfjs engine: the full image never enters either runtime.
       const size = estimator.config.inputSize;
