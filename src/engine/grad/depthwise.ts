@@ -31,37 +31,6 @@ export function depthwiseGradInput(
   });
 }
 
-/** Shifted window of the padded input that filter tap (i, j) multiplies, with the output's shape. */
-function tapWindow(xp: tf.Tensor4D, i: number, j: number, ho: number, wo: number, s: number): tf.Tensor4D {
-  const [n, , , c] = xp.shape;
-  if (s === 1) return tf.slice(xp, [0, i, j, 0], [n, ho, wo, c]);
-  return tf.stridedSlice(xp, [0, i, j, 0], [n, i + (ho - 1) * s + 1, j + (wo - 1) * s + 1, c], [1, s, s, 1]) as tf.Tensor4D;
-}
-
-/** Alternative dfilter kept for benchmarks: per-tap window·dy reduced by a ones-row matMul. */
-export function depthwiseGradFilterByTaps(
-  x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: readonly [number, number, number, number], stride: number, pad: PadMode,
-): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [, h, w, c] = x.shape;
-    const [kh, kw] = filterShape;
-    const [n, ho, wo] = dy.shape;
-    const m = n * ho * wo;
-    const gh = axisGeometry(h, kh, stride, pad);
-    const gw = axisGeometry(w, kw, stride, pad);
-    const xp = padOrCropSpatial(x, gh.before, gh.after, gw.before, gw.after);
-    const ones = tf.ones([1, m]) as tf.Tensor2D;
-    const rows: tf.Tensor2D[] = [];
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const prod = tf.reshape(tf.mul(tapWindow(xp, i, j, ho, wo, stride), dy), [m, c]) as tf.Tensor2D;
-        rows.push(tf.matMul(ones, prod));
-      }
-    }
-    return tf.reshape(tf.concat(rows, 0), [kh, kw, c, 1]) as tf.Tensor4D;
-  });
-}
-
 /** Gradient of depthwiseConv2d with respect to its filter (of shape filterShape). */
 export function depthwiseGradFilter(
   x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: readonly [number, number, number, number], stride: number, pad: PadMode,
