@@ -12,8 +12,7 @@ import { BACKBONE_FILE, saveAdapter } from '../../model/weights.js';
 import { Rng } from '../../util/rng.js';
 import { adapterBatch, openPairFolders, pairsBatch, validationSet } from '../data/index.js';
 import { runTraining, type RunOptions, type RunResult } from '../runner.js';
-import { CLIP_NORM, commonIdentity, fileDigest, openTrainingImages, say, schedule, type CommonTrainOptions } from './common.js';
-import { passThrough } from './pretrain.js';
+import { commonIdentity, fileDigest, openTrainingImages, runSettings, say, type CommonTrainOptions } from './common.js';
 
 export interface AdapterTrainOptions extends CommonTrainOptions {
   name: string;
@@ -70,17 +69,9 @@ export async function trainAdapter(o: AdapterTrainOptions): Promise<RunResult> {
     trainable: { phase: 'adapter', backboneFile, seed: o.seed, adapter: { name: o.name, rank: o.rank }, loss: o.loss },
     identity: { phase: 'adapter', name: o.name, rank: o.rank, loss: o.loss, backboneDigest, ...source, ...commonIdentity(o) },
     meta: { command: o.command ?? null, name: o.name, backbone: backboneFile, ...source, rank: o.rank, steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, loss: o.loss, seed: o.seed },
-    steps: o.steps,
-    batch: o.batch,
-    seed: o.seed,
-    schedule: schedule(o),
+    ...runSettings(o),
     weightDecay: 0, // decaying LoRA factors only pulls the adapter back to the backbone
-    clipNorm: CLIP_NORM,
-    workers: o.workers,
     ...data,
-    checkpointEvery: o.checkpointEvery,
-    resume: o.resume,
     finish: async (model, provenance) => [await saveAdapter(into, model.adapter!, model.config, { ...provenance, ...source, backbone: { file: path.basename(backboneFile), sha256_16: backboneDigest } })],
-    ...passThrough(o),
   });
 }

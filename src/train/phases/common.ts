@@ -67,6 +67,25 @@ export function schedule(o: CommonTrainOptions) {
   return { lr: o.lr, warmup: Math.min(o.warmup, Math.max(0, o.steps - 1)), steps: o.steps };
 }
 
+/** The runner settings every phase takes straight from its command (a phase may override some). */
+export function runSettings(o: CommonTrainOptions) {
+  return {
+    steps: o.steps,
+    batch: o.batch,
+    seed: o.seed,
+    schedule: schedule(o),
+    weightDecay: WEIGHT_DECAY,
+    clipNorm: CLIP_NORM,
+    workers: o.workers,
+    checkpointEvery: o.checkpointEvery,
+    resume: o.resume,
+    ...(o.progress ? { progress: o.progress } : {}),
+    ...(o.say ? { say: o.say } : {}),
+    ...(o.handleSignals !== undefined ? { handleSignals: o.handleSignals } : {}),
+    ...(o.stopAfter !== undefined ? { stopAfter: o.stopAfter } : {}),
+  };
+}
+
 /** The settings every phase's checkpoint must match on resume. */
 export function commonIdentity(o: CommonTrainOptions): Record<string, unknown> {
   return { steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, seed: o.seed, valCount: o.valCount };

@@ -11,8 +11,7 @@ import { listWeights, saveEstimator } from '../../model/weights.js';
 import { Rng } from '../../util/rng.js';
 import { estimatorBatch } from '../data/index.js';
 import { runTraining, type RunResult } from '../runner.js';
-import { CLIP_NORM, commonIdentity, degradationClasses, openTrainingImages, say, schedule, WEIGHT_DECAY, type CommonTrainOptions } from './common.js';
-import { passThrough } from './pretrain.js';
+import { commonIdentity, degradationClasses, openTrainingImages, runSettings, say, type CommonTrainOptions } from './common.js';
 
 export interface EstimatorTrainOptions extends CommonTrainOptions {
   /** Model folder: its lora-*.safetensors name the default classes, and the estimator goes here. */
@@ -48,19 +47,10 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<RunResul
     trainable: { phase: 'estimator', estimator: config, seed: o.seed },
     identity: { phase: 'estimator', config, mixedFraction: o.mixedFraction, warmStart: Boolean(o.from), images: o.images, ...commonIdentity(o) },
     meta: { command: o.command ?? null, model: o.model, classes, images: o.images, steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, mixedFraction: o.mixedFraction, seed: o.seed },
-    steps: o.steps,
-    batch: o.batch,
-    seed: o.seed,
-    schedule: schedule(o),
-    weightDecay: WEIGHT_DECAY,
-    clipNorm: CLIP_NORM,
-    workers: o.workers,
+    ...runSettings(o),
     batchFor: (_step, rng) => estimatorBatch(train, rng, { batch: o.batch, patch: o.patch, classes, mixedFraction: o.mixedFraction }),
     validation: { every: o.valEvery, batch: () => estimatorBatch(holdout, new Rng(`${o.seed}:estimator:val`), { batch: o.valCount, patch: o.patch, classes, mixedFraction: o.mixedFraction }) },
-    checkpointEvery: o.checkpointEvery,
-    resume: o.resume,
     ...(o.from ? { initialParams: o.from.params } : {}),
     finish: async (model, provenance) => [await saveEstimator(into, model.estimator!, model.params, { ...provenance, images: o.images, mixedFraction: o.mixedFraction })],
-    ...passThrough(o),
   });
 }

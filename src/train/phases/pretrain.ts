@@ -8,7 +8,7 @@ import type { RestorationLoss } from '../../model/trainable.js';
 import { saveBackbone } from '../../model/weights.js';
 import { pretrainBatch, validationSet } from '../data/index.js';
 import { runTraining, type RunResult } from '../runner.js';
-import { CLIP_NORM, commonIdentity, openTrainingImages, say, schedule, WEIGHT_DECAY, type CommonTrainOptions } from './common.js';
+import { commonIdentity, openTrainingImages, runSettings, say, type CommonTrainOptions } from './common.js';
 
 export interface PretrainOptions extends CommonTrainOptions {
   images: string[];
@@ -29,28 +29,10 @@ export async function trainPretrain(o: PretrainOptions): Promise<RunResult> {
     trainable: { phase: 'backbone', preset: o.preset, seed: o.seed, segWeight: o.segWeight, loss: o.loss },
     identity: { phase: 'pretrain', preset: o.preset, config, segWeight: o.segWeight, loss: o.loss, classes, images: o.images, ...commonIdentity(o) },
     meta: { command: o.command ?? null, images: o.images, preset: o.preset, steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, segWeight: o.segWeight, loss: o.loss, seed: o.seed },
-    steps: o.steps,
-    batch: o.batch,
-    seed: o.seed,
-    schedule: schedule(o),
-    weightDecay: WEIGHT_DECAY,
-    clipNorm: CLIP_NORM,
-    workers: o.workers,
+    ...runSettings(o),
     batchFor: (_step, rng) => pretrainBatch(train, rng, { batch: o.batch, patch: o.patch, classes }),
     validation: { every: o.valEvery, batch: () => validationSet(holdout, { count: o.valCount, patch: o.patch, seed: o.seed, kind: 'pretrain', classes }) },
-    checkpointEvery: o.checkpointEvery,
-    resume: o.resume,
     finish: async (model, provenance) => [await saveBackbone(o.out, model.config, model.params, { preset: o.preset, provenance: { ...provenance, images: o.images, segClasses: classes } })],
-    ...passThrough(o),
   });
 }
 
-/** The runner options that come straight from the command. */
-export function passThrough(o: CommonTrainOptions) {
-  return {
-    ...(o.progress ? { progress: o.progress } : {}),
-    ...(o.say ? { say: o.say } : {}),
-    ...(o.handleSignals !== undefined ? { handleSignals: o.handleSignals } : {}),
-    ...(o.stopAfter !== undefined ? { stopAfter: o.stopAfter } : {}),
-  };
-}
