@@ -191,7 +191,7 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
         // without an estimator the probabilities are NaN (not estimated): show the weights used instead
         const estimated = !Object.values(result.probabilities).some(Number.isNaN);
         const summary = estimated ? formatProbabilities(result.probabilities) : `adapter weights: ${formatProbabilities(result.adapterWeights)}`;
-        stdout.write(`${file} -> ${targets.output}${extra}  (${summary})\n`);
+        stdout.write(`${file} -> ${targets.output}${extra}${summary ? `  (${summary})` : ''}\n`);
       } catch (err) {
         tiles.bar?.finish();
         if (isAbort(err)) throw err;

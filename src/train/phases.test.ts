@@ -1,11 +1,13 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initEngine } from '../engine/backend.js';
-import { loadEstimator } from '../model/weights.js';
+import { loadBackbone, loadEstimator } from '../model/weights.js';
+import { loadSafetensors } from '../io/safetensors.js';
+import { exportRunWeights } from './export.js';
 import { addDegradation } from './phases/add-degradation.js';
 import { trainAdapter } from './phases/adapter.js';
 import type { CommonTrainOptions } from './phases/common.js';
@@ -37,6 +39,15 @@ test('the three phases train (validation improves) and add-degradation grows the
     assert.equal(v[0]!.step, 0);
     assert.ok(v.at(-1)!.psnr! > v[0]!.psnr! + 0.5, `pretrain PSNR ${v[0]!.psnr} → ${v.at(-1)!.psnr}`);
     assert.deepEqual(pre.outputs, [path.join(model, 'backbone.safetensors')]);
+
+    // `abair train export`: the final checkpoint's weights are the final backbone file's.
+    const exported = path.join(root, 'exported');
+    await mkdir(exported);
+    const [exportedFile] = await exportRunWeights(model, exported);
+    const [finalTensors, exportedTensors] = await Promise.all([loadSafetensors(pre.outputs[0]!), loadSafetensors(exportedFile!)]);
+    assert.deepEqual(Object.keys(exportedTensors.tensors).sort(), Object.keys(finalTensors.tensors).sort());
+    for (const [name, t] of Object.entries(finalTensors.tensors)) assert.deepEqual(exportedTensors.tensors[name]!.data, t.data, name);
+    assert.equal((await loadBackbone(exported)).config.dim, 8);
 
     // Phase II: two adapters into the model folder; each improves its validation PSNR.
     for (const name of ['noise', 'haze'] as const) {

@@ -1,4 +1,5 @@
 /** `abair train pretrain|adapter|estimator|plot`: the three training phases (src/train) and the log plot. */
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ADAPTER_DEFAULTS, ESTIMATOR_DEFAULTS, PRETRAIN_DEFAULTS } from '../../train/defaults.js';
@@ -6,6 +7,8 @@ import { trainAdapter } from '../../train/phases/adapter.js';
 import { trainEstimator } from '../../train/phases/estimator.js';
 import { trainPretrain } from '../../train/phases/pretrain.js';
 import type { RunResult } from '../../train/runner.js';
+import { exportRunWeights } from '../../train/export.js';
+import { initEngine } from '../../engine/backend.js';
 import { PRESET_NAMES } from '../../model/config.js';
 import { UsageError } from '../errors.js';
 import { addCommonOptions, addRunOptions, commonFrom, defaultImagesDir, fraction, integer, type ParsedCommon } from './train-options.js';
@@ -109,7 +112,19 @@ function registerEstimator(train: Command): void {
     });
 }
 
-function registerPlot(train: Command): void {
+/** Utilities on a run: export its current weights, plot its log. */
+function registerRunTools(train: Command): void {
+  train
+    .command('export')
+    .description("write a pretrain run's current weights (from its checkpoint) as backbone.safetensors, to evaluate or use it before the run ends")
+    .argument('<run-dir>', 'the run folder (--out of abair train pretrain)')
+    .requiredOption('-o, --output <dir>', 'model folder to write backbone.safetensors (+ .json) into')
+    .addHelpText('after', '\nExample:\n  $ abair train export runs/pretrain -o models/interim && abair restore photo.jpg --weights models/interim')
+    .action(async (runDir: string, opts: { output: string }) => {
+      await initEngine({ backend: 'wasm' });
+      await mkdir(opts.output, { recursive: true });
+      for (const file of await exportRunWeights(runDir, opts.output)) process.stdout.write(`${file}\n`);
+    });
   train
     .command('plot')
     .description('plot a training log (loss, learning rate, validation PSNR) as a PNG')
@@ -131,5 +146,5 @@ export function register(program: Command): void {
   registerPretrain(train);
   registerAdapter(train);
   registerEstimator(train);
-  registerPlot(train);
+  registerRunTools(train);
 }
