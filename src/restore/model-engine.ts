@@ -192,6 +192,13 @@ export async function loadParts(dir: string): Promise<{
   }
 }
 
+/** The descriptive fields both engines (tfjs and ONNX) report for a loaded model folder. */
+export function describeModel(
+  dir: string, config: BackboneConfig, classes: string[], hasEstimator: boolean, ignoredAdapters: string[], segmentationClasses: string[] | null,
+) {
+  return { dir, config, classes, hasEstimator, ignoredAdapters, segmentationClasses, tileMultiple: SIZE_MULTIPLE };
+}
+
 /** Why sw/oh cannot run on a model folder without an estimator (shared by both engines). */
 export function noEstimatorError(modelDir: string, classes: readonly string[]): UserError {
   return new UserError(
@@ -217,13 +224,7 @@ export async function createModelEngine(modelDir: string, options: ModelEngineOp
   };
 
   const engine: ModelEngine = {
-    dir: modelDir,
-    config,
-    classes,
-    hasEstimator: estimator !== null,
-    ignoredAdapters: ignored,
-    segmentationClasses: segNames,
-    tileMultiple: SIZE_MULTIPLE,
+    ...describeModel(modelDir, config, classes, estimator !== null, ignored, segNames),
 
     async estimate(image: RGBImage): Promise<Float32Array> {
       assertLive();

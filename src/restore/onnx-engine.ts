@@ -18,7 +18,7 @@ import { ADAPTER_WEIGHTS_INPUT, adapterInputNames, exportBackboneOnnx, exportEst
 import { loadOrt } from '../onnx/runtime.js';
 import { type HostTensor, SyncOrtRunner } from '../onnx/sync-runner.js';
 import type { RestorationEngine } from './engine.js';
-import { estimatorInput, loadParts, noEstimatorError, segmentationClassNames, segmentationMapping } from './model-engine.js';
+import { describeModel, estimatorInput, loadParts, noEstimatorError, segmentationClassNames, segmentationMapping } from './model-engine.js';
 
 export interface OnnxEngineOptions {
   /** tfjs backend for the tile tensors the restorer exchanges (default: current, else wasm). */
@@ -94,13 +94,7 @@ export async function createOnnxEngine(modelDir: string, options: OnnxEngineOpti
 
   const engine: OnnxEngine = {
     engineName: 'onnx',
-    dir: modelDir,
-    config,
-    classes,
-    hasEstimator: estimator !== null,
-    ignoredAdapters: ignored,
-    segmentationClasses: segNames,
-    tileMultiple: SIZE_MULTIPLE,
+    ...describeModel(modelDir, config, classes, estimator !== null, ignored, segNames),
 
     async estimate(image: RGBImage): Promise<Float32Array> {
       assertLive();
