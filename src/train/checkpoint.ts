@@ -102,9 +102,9 @@ function short(value: unknown): string {
 
 /**
  * Reads and validates a checkpoint. With `expected`, refuses (UserError) one whose run identity
- * differs, naming each differing setting with both values.
+ * differs, naming each differing setting with both values; keys in `mayDiffer` are not compared.
  */
-export async function loadCheckpoint(file: string, expected?: RunIdentity): Promise<Checkpoint> {
+export async function loadCheckpoint(file: string, expected?: RunIdentity, options: { mayDiffer?: readonly string[] } = {}): Promise<Checkpoint> {
   const content = await loadSafetensors(file);
   if (content.metadata['abair.kind'] !== 'checkpoint') throw new UserError(`${file}: not an abair training checkpoint`);
   let meta: Meta;
@@ -116,7 +116,7 @@ export async function loadCheckpoint(file: string, expected?: RunIdentity): Prom
   if (meta.format !== FORMAT || meta.version !== VERSION) throw new UserError(`${file}: unsupported checkpoint format ${meta.format} v${meta.version}`);
   if (!Number.isInteger(meta.step) || meta.step < 0 || !Number.isInteger(meta.optimizerStep)) throw new UserError(`${file}: invalid step in checkpoint`);
   if (expected) {
-    const diff = runDifferences(meta.run, expected);
+    const diff = runDifferences(meta.run, expected).filter((k) => !options.mayDiffer?.includes(k));
     if (diff.length) {
       const detail = diff.map((k) => `${k}: checkpoint ${short(meta.run[k])}, command ${short(expected[k])}`).join('; ');
       throw new UserError(`${file}: the checkpoint belongs to a different run (${detail}); use the same settings to resume, or another --out to start afresh`);

@@ -31,7 +31,16 @@ export interface ValRecord {
   accuracy?: number;
 }
 
-export type LogRecord = StepRecord | ValRecord | ({ type: 'meta' } & Record<string, unknown>);
+/** A resumed run's total steps changed (--reschedule) at `step`. */
+export interface RescheduleRecord {
+  type: 'reschedule';
+  phase: string;
+  step: number;
+  fromSteps: unknown;
+  toSteps: number;
+}
+
+export type LogRecord = StepRecord | ValRecord | RescheduleRecord | ({ type: 'meta' } & Record<string, unknown>);
 
 export class RunLog {
   private fd: number;

@@ -81,3 +81,34 @@ test('an interrupted and resumed run reproduces the uninterrupted losses bit for
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('--reschedule resumes with a different total: identical steps before, the new schedule after, refused without it', async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'abair-runner-'));
+  const withSteps = (n: number, extra: Partial<RunOptions> = {}) =>
+    options(path.join(root, 'run'), { steps: n, schedule: { lr: 2e-3, warmup: 1, steps: n }, identity: { preset: 'tiny', seed: 3, steps: n }, ...extra });
+  try {
+    const first = await runTraining(withSteps(6, { stopAfter: 3 }));
+    assert.equal(first.step, 3);
+    await assert.rejects(runTraining(withSteps(8, { resume: true })), /different run \(steps: checkpoint 6, command 8\)/);
+    await assert.rejects(runTraining(withSteps(3, { resume: true, reschedule: true })), /already at step 3/);
+    const second = await runTraining(withSteps(8, { resume: true, reschedule: true }));
+    assert.equal(second.step, 8);
+    assert.equal(second.losses.length, 5);
+
+    const records = parseLog(await readFile(second.logFile, 'utf8'));
+    const steps = records.filter((r): r is StepRecord => r.type === 'step');
+    assert.deepEqual(steps.map((r) => r.step), [1, 2, 3, 4, 5, 6, 7, 8]);
+    const marker = records.find((r) => r.type === 'reschedule') as { step: number; fromSteps: unknown; toSteps: number } | undefined;
+    assert.deepEqual(marker && [marker.step, marker.fromSteps, marker.toSteps], [3, 6, 8]);
+    // The learning rate after the change follows the 8-step cosine, not the 6-step one: it is
+    // higher at step 6 than the old schedule's floor-bound value, and still decreasing to step 8.
+    const lr = steps.map((r) => r.lr);
+    assert.ok(lr[5]! > lr[7]!, `lr ${lr.join(', ')}`);
+    const straight6 = await runTraining(options(path.join(root, 'straight'), { steps: 6, schedule: { lr: 2e-3, warmup: 1, steps: 6 } }));
+    const lr6 = parseLog(await readFile(straight6.logFile, 'utf8')).filter((r): r is StepRecord => r.type === 'step').map((r) => r.lr);
+    assert.deepEqual(lr.slice(0, 3), lr6.slice(0, 3));
+    assert.ok(lr[5]! > lr6[5]!, `step 6 lr ${lr[5]} should exceed the 6-step schedule's last ${lr6[5]}`);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

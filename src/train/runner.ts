@@ -52,6 +52,12 @@ export interface RunOptions {
   validation?: { every: number; batch: () => Promise<HostBatch> };
   checkpointEvery: number;
   resume: boolean;
+  /**
+   * With resume: the run continues with a different total `steps` (the identity's `steps` may
+   * differ from the checkpoint's); the learning-rate schedule follows the new length from the
+   * checkpoint's step on. For shortening or lengthening a long run once its curve is known.
+   */
+  reschedule?: boolean;
   /** Starting values for (some of) the trainable parameters, e.g. a grown estimator. */
   initialParams?: Record<string, Float32Array>;
   /** Writes the phase's weight files from the trained main-thread replica; returns their paths. */
@@ -100,8 +106,13 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
 
   const previous = o.resume ? await (async () => {
     if (!existsSync(ckptFile)) throw new UserError(`--resume: no checkpoint at ${ckptFile}`);
-    return loadCheckpoint(ckptFile, o.identity);
+    const saved = await loadCheckpoint(ckptFile, o.identity, { mayDiffer: o.reschedule ? ['steps'] : [] });
+    if (o.reschedule && saved.step >= o.steps) {
+      throw new UserError(`--reschedule: the checkpoint is already at step ${saved.step}; choose --steps above it`);
+    }
+    return saved;
   })() : null;
+  if (o.reschedule && !o.resume) throw new UserError('--reschedule only applies with --resume');
   if (!o.resume && existsSync(ckptFile)) {
     throw new UserError(`${o.outDir} already holds a run (${ckptFile}); add --resume to continue it, or choose another --out`);
   }
@@ -142,6 +153,11 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
       log = resumed.log;
       if (resumed.short) say(`warning: ${logFile} is shorter than the checkpoint expects; continuing it as it is`);
       say(`resuming ${o.phase} from step ${step}/${o.steps} (${ckptFile})`);
+      const savedSteps = previous.run['steps'];
+      if (o.reschedule && savedSteps !== o.steps) {
+        log.append({ type: 'reschedule', phase: o.phase, step, fromSteps: savedSteps ?? null, toSteps: o.steps });
+        say(`rescheduled: ${String(savedSteps)} → ${o.steps} steps (learning rate follows the new schedule from step ${step})`);
+      }
     } else {
       if (o.initialParams) trainer.setParams(o.initialParams);
       log = RunLog.create(logFile, { phase: o.phase, ...o.meta, identity: o.identity, workers: o.workers, startedAt: new Date().toISOString() });

@@ -48,6 +48,7 @@ export function addRunOptions(cmd: Command, d: PhaseDefaults): Command {
   return cmd
     .option('--workers <n>', 'worker threads (one model replica each; 2 = both cores)', integer('--workers', 1), DEFAULT_WORKERS)
     .option('--resume', 'continue the run in --out from its checkpoint (same settings required)')
+    .option('--reschedule', 'with --resume: continue with a different --steps (the learning-rate schedule is recomputed for the new length)')
     .option('--checkpoint-every <n>', 'write the checkpoint every n steps (also on Ctrl-C and at the end)', integer('--checkpoint-every', 1), d.checkpointEvery)
     .option('--val-every <n>', 'validate every n steps', integer('--val-every', 1), d.valEvery)
     .option('--val-count <n>', 'patches in the fixed validation batch', integer('--val-count', 1), d.valCount)
@@ -57,15 +58,16 @@ export function addRunOptions(cmd: Command, d: PhaseDefaults): Command {
 
 export interface ParsedCommon {
   steps: number; batch: number; patch: number; lr: number; warmup: number;
-  workers: number; resume?: boolean; checkpointEvery: number; valEvery: number; valCount: number; seed: number;
+  workers: number; resume?: boolean; reschedule?: boolean; checkpointEvery: number; valEvery: number; valCount: number; seed: number;
   progress: 'auto' | 'lines' | 'silent';
 }
 
 export function commonFrom(p: ParsedCommon, out: string): CommonTrainOptions {
   if (p.patch % 8 !== 0) throw new UsageError(`--patch must be a multiple of 8, got ${p.patch}`);
+  if (p.reschedule && !p.resume) throw new UsageError('--reschedule needs --resume (it changes the length of an existing run)');
   return {
     steps: p.steps, batch: p.batch, patch: p.patch, lr: p.lr, warmup: p.warmup, workers: p.workers,
-    out, resume: Boolean(p.resume), checkpointEvery: p.checkpointEvery, valEvery: p.valEvery, valCount: p.valCount,
+    out, resume: Boolean(p.resume), ...(p.reschedule ? { reschedule: true } : {}), checkpointEvery: p.checkpointEvery, valEvery: p.valEvery, valCount: p.valCount,
     seed: p.seed, command: ['abair', ...process.argv.slice(2)].join(' '), progress: p.progress,
   };
 }

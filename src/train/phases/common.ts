@@ -17,6 +17,8 @@ export interface CommonTrainOptions {
   /** Run folder (checkpoint + log; also the weights unless the phase says otherwise). */
   out: string;
   resume: boolean;
+  /** With resume: continue with a different `steps` (see RunOptions.reschedule). */
+  reschedule?: boolean;
   checkpointEvery: number;
   valEvery: number;
   /** Patches in the fixed validation batch. */
@@ -79,6 +81,7 @@ export function runSettings(o: CommonTrainOptions) {
     workers: o.workers,
     checkpointEvery: o.checkpointEvery,
     resume: o.resume,
+    ...(o.reschedule ? { reschedule: true } : {}),
     ...(o.progress ? { progress: o.progress } : {}),
     ...(o.say ? { say: o.say } : {}),
     ...(o.handleSignals !== undefined ? { handleSignals: o.handleSignals } : {}),
