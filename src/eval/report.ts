@@ -16,6 +16,8 @@ export interface ModelInfo {
   weightsDir?: string;
   /** each weights config's provenance (data, steps, compute, commit, …), by config file name */
   provenance?: Record<string, Record<string, unknown>>;
+  /** the runtime asked for ('onnx' falls back to 'tfjs', with a note on stderr, where onnxruntime-node cannot load) */
+  engine?: 'onnx' | 'tfjs';
 }
 
 export interface ImageResult {
