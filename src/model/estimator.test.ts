@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine, tf } from '../engine/backend.js';
 import { presetConfig } from './config.js';
-import { addEstimatorClass, blendWeights, createEstimator, estimateProbabilities, estimatorConfig, estimatorFlops, estimatorLogits } from './estimator.js';
+import { addEstimatorClass, blendWeights, createEstimator, estimateProbabilities, estimatorConfig, estimatorFlops, estimatorLogits, upgradeEstimatorConfig } from './estimator.js';
 import { backboneFlopsPerPixel } from './flops.js';
 import { disposeParams } from './params.js';
 import { randomImages } from './test-helpers.js';
@@ -53,4 +53,48 @@ test('default estimator costs under 5% of the tiny backbone at 256²', () => {
   const est = estimatorFlops(estimatorConfig(['rain', 'haze', 'noise', 'blur', 'lowlight']));
   const backbone = backboneFlopsPerPixel(presetConfig('tiny')) * 256 * 256;
   assert.ok(est / backbone < 0.05, `ratio ${est / backbone}`);
+});
+
+test('the high-pass input: a Laplacian at start, absent from configs stored before it existed', async () => {
+  await initEngine({ backend: 'wasm' });
+  const config = estimatorConfig(['noise'], { inputSize: 16, widths: [4] });
+  assert.equal(config.highPass, true);
+  const params = createEstimator(config, 2);
+  const kernel = params['est.highpass.w']!;
+  assert.deepEqual(kernel.shape, [3, 3, 3, 1]);
+  // Every channel: 4·[0,-1,0; -1,4,-1; 0,-1,0] (so a flat image gives zero high-pass).
+  const taps = Array.from(kernel.dataSync());
+  for (let c = 0; c < 3; c++) assert.deepEqual(taps.filter((_, i) => i % 3 === c), [0, -4, 0, -4, 16, -4, 0, -4, 0]);
+  assert.deepEqual(params['est.conv0.w']!.shape, [3, 3, 6, 4]);
+  const { highPass: _dropped, ...stored } = estimatorConfig(['noise'], { inputSize: 16, widths: [4], highPass: false });
+  assert.equal(upgradeEstimatorConfig(stored).highPass, false);
+  assert.throws(() => estimatorConfig(['noise'], { highPass: 'yes' as never }), /highPass must be true or false/);
+  disposeParams(params);
+});
+
+test('with the high-pass input the estimator learns to tell faint noise from clean within 60 steps', async () => {
+  await initEngine({ backend: 'wasm' });
+  const config = estimatorConfig(['noise'], { inputSize: 32, widths: [8, 16] });
+  const params = createEstimator(config, 1);
+  // Smooth random images; every other one gets Gaussian noise of σ = 0.03 (8/255).
+  const batch = (seed: number) => tf.tidy(() => {
+    const base = tf.image.resizeBilinear(tf.randomUniform([8, 4, 4, 3], 0, 1, 'float32', seed) as tf.Tensor4D, [32, 32]);
+    const labels = tf.tensor2d(Array.from({ length: 8 }, (_, i) => [i % 2]), [8, 1]);
+    const noise = tf.mul(tf.randomNormal([8, 32, 32, 3], 0, 0.03, 'float32', seed + 1), tf.reshape(labels, [8, 1, 1, 1]));
+    return [tf.add(base, noise) as tf.Tensor4D, labels] as const;
+  });
+  const optimizer = tf.train.adam(1e-3);
+  for (let step = 0; step < 60; step++) {
+    const [x, y] = batch(1000 + 2 * step);
+    optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(y, estimatorLogits(params, config, x)), true, Object.values(params))?.dispose();
+    tf.dispose([x, y]);
+  }
+  const [x, y] = batch(7);
+  const probabilities = estimateProbabilities(params, config, x);
+  const truth = y.dataSync();
+  const correct = probabilities.filter((row, i) => (row[0]! > 0.5 ? 1 : 0) === truth[i]).length;
+  assert.ok(correct >= 7, `held-out: ${correct}/8 correct (${probabilities.map((r) => r[0]!.toFixed(2)).join(' ')})`);
+  tf.dispose([x, y]);
+  optimizer.dispose();
+  disposeParams(params);
 });

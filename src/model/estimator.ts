@@ -7,6 +7,14 @@
  * Design (ours; the paper does not publish one): bilinear resize to inputSize², then strided 3×3
  * convs (stride 2) with GELU, global average pool, linear head. Cost is independent of the input
  * resolution (a few tens of MFLOPs), far below the backbone's.
+ *
+ * High-pass input (`highPass`, the default): the first conv sees the image and a depthwise 3×3
+ * filter of it, initialised as a Laplacian (×4) and trained with the rest. Without it (the first
+ * design, still loadable) the 5-class estimator learned only low light in 1000 steps (83 %
+ * per-label validation accuracy; noise, rain, haze and blur at their priors), and could not tell
+ * σ = 0.03 noise from clean in 100 steps, while with it that took 25: noise, blur, rain streaks
+ * and JPEG blocks live in the high frequencies, which a global average of features of the raw
+ * image barely sees.
  */
 import { tf } from '../engine/backend.js';
 import { conv3x3Specs, conv3x3With } from './layers/conv.js';
@@ -22,9 +30,17 @@ export interface EstimatorConfig {
   /** Output channels of each stride-2 conv. */
   widths: number[];
   inChannels: number;
+  /** Feed the first conv a learned high-pass copy of the image as well (see the file comment). */
+  highPass: boolean;
 }
 
-export const DEFAULT_ESTIMATOR: Omit<EstimatorConfig, 'classes'> = { inputSize: 128, widths: [16, 32, 64, 64], inChannels: 3 };
+export const DEFAULT_ESTIMATOR: Omit<EstimatorConfig, 'classes'> = { inputSize: 128, widths: [16, 32, 64, 64], inChannels: 3, highPass: true };
+const HIGH_PASS_GAIN = 4;
+
+/** A config stored before `highPass` existed: those estimators had no high-pass input. */
+export function upgradeEstimatorConfig(config: Omit<EstimatorConfig, 'highPass'> & { highPass?: boolean }): EstimatorConfig {
+  return { ...config, highPass: config.highPass ?? false };
+}
 
 export function estimatorConfig(classes: string[], overrides: Partial<Omit<EstimatorConfig, 'classes'>> = {}): EstimatorConfig {
   const config = { ...DEFAULT_ESTIMATOR, ...overrides, classes: [...classes] };
@@ -38,10 +54,11 @@ export function validateEstimatorConfig(config: EstimatorConfig): void {
   if (!Number.isInteger(config.inputSize) || config.inputSize < 2 ** config.widths.length) throw new Error('estimator config: inputSize too small for its depth');
   if (!Array.isArray(config.widths) || config.widths.length === 0 || !config.widths.every((w) => Number.isInteger(w) && w > 0)) throw new Error('estimator config: widths must be positive integers');
   if (!Number.isInteger(config.inChannels) || config.inChannels < 1) throw new Error('estimator config: inChannels must be a positive integer');
+  if (typeof config.highPass !== 'boolean') throw new Error('estimator config: highPass must be true or false');
 }
 
 export function sameEstimatorConfig(a: EstimatorConfig, b: EstimatorConfig): boolean {
-  const key = (c: EstimatorConfig) => JSON.stringify([c.classes, c.inputSize, c.widths, c.inChannels]);
+  const key = (c: EstimatorConfig) => JSON.stringify([c.classes, c.inputSize, c.widths, c.inChannels, c.highPass]);
   return key(a) === key(b);
 }
 
@@ -54,7 +71,8 @@ function headSpecs(inFeatures: number, classes: number): ParamSpec[] {
 
 export function estimatorSpecs(config: EstimatorConfig): ParamSpec[] {
   const specs: ParamSpec[] = [];
-  let cin = config.inChannels;
+  if (config.highPass) specs.push({ name: 'est.highpass.w', shape: [3, 3, config.inChannels, 1], init: { kind: 'laplacian', gain: HIGH_PASS_GAIN } });
+  let cin = config.highPass ? 2 * config.inChannels : config.inChannels;
   config.widths.forEach((width, i) => {
     specs.push(...conv3x3Specs(`est.conv${i}`, cin, width, true));
     cin = width;
@@ -75,6 +93,7 @@ export function estimatorLogits(params: Params, config: EstimatorConfig, images:
 /** estimatorLogits against any ModelOps (tfjs, or the ONNX graph builder). */
 export function estimatorLogitsWith<T>(g: ModelOps<T>, params: WeightsOf<T>, config: EstimatorConfig, images: T): T {
   let x = g.resizeSquare(images, config.inputSize);
+  if (config.highPass) x = g.concatChannels(x, g.depthwise3x3(x, weightOf(params, 'est.highpass.w')));
   config.widths.forEach((_, i) => {
     x = g.gelu(conv3x3With(g, params, `est.conv${i}`, x, 2));
   });
@@ -121,7 +140,7 @@ export function blendWeights(probabilities: number[][], classes: readonly string
  */
 export function addEstimatorClass(config: EstimatorConfig, params: Params, className: string, seed: number | string = `estimator:${className}`): { config: EstimatorConfig; params: ParamStore } {
   if (config.classes.includes(className)) throw new Error(`estimator already has class '${className}'`);
-  const grown = estimatorConfig([...config.classes, className], { inputSize: config.inputSize, widths: config.widths, inChannels: config.inChannels });
+  const grown = estimatorConfig([...config.classes, className], { inputSize: config.inputSize, widths: config.widths, inChannels: config.inChannels, highPass: config.highPass });
   const features = config.widths[config.widths.length - 1]!;
   const [newColumnSpec] = headSpecs(features, 1);
   const column = initialValues(newColumnSpec!, new Rng(seed));
@@ -140,8 +159,8 @@ export function addEstimatorClass(config: EstimatorConfig, params: Params, class
 /** FLOPs of one estimator pass (resolution independent; resize excluded). */
 export function estimatorFlops(config: EstimatorConfig): number {
   let size = config.inputSize;
-  let cin = config.inChannels;
-  let total = 0;
+  let cin = config.highPass ? 2 * config.inChannels : config.inChannels;
+  let total = config.highPass ? 2 * 9 * config.inChannels * size * size : 0;
   for (const width of config.widths) {
     size = Math.ceil(size / 2);
     total += 2 * 9 * cin * width * size * size;

@@ -16,7 +16,9 @@ export type ParamInit =
   | { kind: 'fanIn'; fanIn: number }
   | { kind: 'zeros' }
   | { kind: 'ones' }
-  | { kind: 'constant'; value: number };
+  | { kind: 'constant'; value: number }
+  /** A [3,3,C,1] depthwise kernel: the 4-neighbour Laplacian times `gain` in every channel. */
+  | { kind: 'laplacian'; gain: number };
 
 export interface ParamSpec {
   name: string;
@@ -53,6 +55,14 @@ export function initialValues(spec: ParamSpec, rng: Rng): Float32Array {
     case 'fanIn': {
       const bound = 1 / Math.sqrt(init.fanIn);
       for (let i = 0; i < data.length; i++) data[i] = rng.uniform(-bound, bound);
+      break;
+    }
+    case 'laplacian': {
+      const [kh, kw, channels] = spec.shape;
+      if (kh !== 3 || kw !== 3 || spec.shape.length !== 4 || spec.shape[3] !== 1) throw new Error(`${spec.name}: a laplacian init needs shape [3,3,C,1]`);
+      const kernel = [0, -1, 0, -1, 4, -1, 0, -1, 0];
+      // HWC1 layout: tap t of channel c at t·C + c.
+      for (let t = 0; t < 9; t++) for (let c = 0; c < channels!; c++) data[t * channels! + c] = kernel[t]! * init.gain;
       break;
     }
   }

@@ -18,7 +18,7 @@ import { loadSafetensors, saveSafetensors, WeightsFormatError, type SafetensorsC
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { modelSpecs, loraTargets } from './backbone.js';
 import { type BackboneConfig, sameConfig, validateConfig } from './config.js';
-import { type EstimatorConfig, estimatorSpecs, validateEstimatorConfig } from './estimator.js';
+import { type EstimatorConfig, estimatorSpecs, upgradeEstimatorConfig, validateEstimatorConfig } from './estimator.js';
 import { type LoraConfig, loraSpecs, type TrainableLoraAdapter, validateLoraConfig } from './lora.js';
 import { type ParamSpec, type ParamStore, type Params, uniqueVariableName } from './params.js';
 
@@ -219,10 +219,11 @@ export async function loadEstimator(target: string): Promise<LoadedEstimator> {
   const file = await resolveFile(target, ESTIMATOR_FILE);
   const sidecar = await readSidecar(file);
   if (sidecar.kind !== 'estimator') throw new WeightsFormatError(`${file}: is a ${sidecar.kind} file, expected an estimator`);
-  check(file, () => validateEstimatorConfig(sidecar.config));
+  const config = upgradeEstimatorConfig(sidecar.config);
+  check(file, () => validateEstimatorConfig(config));
   const content = await loadSafetensors(file);
-  const params = toParams(file, content, estimatorSpecs(sidecar.config), 'estimator', sidecar.config);
-  return { file, config: sidecar.config, params, provenance: sidecar.provenance };
+  const params = toParams(file, content, estimatorSpecs(config), 'estimator', config);
+  return { file, config, params, provenance: sidecar.provenance };
 }
 
 /** The weight files present in a directory (by their standard names). */
