@@ -11,23 +11,13 @@ import sharp from 'sharp';
 import { tf } from '../engine/backend.js';
 import { matMul } from '../engine/ops.js';
 import type { RGBImage } from '../image/types.js';
+import { CLEAN_COLOUR, classColour, mapPalette, uniformMapColour, type Colour } from './palette.js';
 
-type Colour = readonly [number, number, number];
-
-export const CLEAN_COLOUR: Colour = [0.16, 0.16, 0.16];
-// Well-separated hues (Tableau-10 minus grey); classes beyond ten reuse them.
-const PALETTE: Colour[] = [
-  [0.12, 0.47, 0.71], [1.0, 0.5, 0.05], [0.17, 0.63, 0.17], [0.84, 0.15, 0.16], [0.58, 0.4, 0.74],
-  [0.55, 0.34, 0.29], [0.89, 0.47, 0.76], [0.74, 0.74, 0.13], [0.09, 0.75, 0.81], [0.68, 0.78, 0.91],
-];
-
-export function classColour(index: number): Colour {
-  return PALETTE[index % PALETTE.length]!;
-}
+export { CLEAN_COLOUR, classColour, PALETTE, uniformMapColour, type Colour } from './palette.js';
 
 /** Wraps an engine's segmentTile ([1,h,w,1+K] logits) into a tile function giving the map colour [1,h,w,3]. */
 export function segmentationColourFn(segmentTile: (tile: tf.Tensor4D) => tf.Tensor4D, numClasses: number): (tile: tf.Tensor4D) => tf.Tensor4D {
-  const palette = [...CLEAN_COLOUR, ...Array.from({ length: numClasses }, (_, k) => classColour(k)).flat()];
+  const palette = mapPalette(numClasses);
   return (tile) => {
     const logits = segmentTile(tile);
     const [, h, w, c] = logits.shape;
@@ -35,20 +25,6 @@ export function segmentationColourFn(segmentTile: (tile: tf.Tensor4D) => tf.Tens
     const probabilities = tf.softmax(tf.reshape(logits, [h * w, c])) as tf.Tensor2D;
     return tf.reshape(matMul(probabilities, tf.tensor2d(palette, [c, 3])), [1, h, w, 3]);
   };
-}
-
-/** Colour of the uniform map: class colours mixed by the probabilities normalised to sum 1. */
-export function uniformMapColour(probabilities: ArrayLike<number>): Colour {
-  let sum = 0;
-  for (let k = 0; k < probabilities.length; k++) sum += Math.max(0, probabilities[k]!);
-  if (!(sum > 0)) return CLEAN_COLOUR;
-  const mix = [0, 0, 0];
-  for (let k = 0; k < probabilities.length; k++) {
-    const p = Math.max(0, probabilities[k]!) / sum;
-    const colour = classColour(k);
-    for (let c = 0; c < 3; c++) mix[c]! += p * colour[c]!;
-  }
-  return [mix[0]!, mix[1]!, mix[2]!];
 }
 
 export interface ExplainSheetInput {

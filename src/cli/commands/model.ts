@@ -9,6 +9,7 @@ import { PRESET_NAMES } from '../../model/config.js';
 import { formatSummary, summarizePreset, summarizeWeights } from '../../model/summary.js';
 import { UsageError, UserError } from '../errors.js';
 import { registerExportOnnx } from '../../onnx/export-command.js';
+import { registerExportWeb } from '../../onnx/export-web.js';
 
 interface InfoFlags {
   preset?: string;
@@ -44,4 +45,5 @@ Examples:
       console.log(flags.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
     });
   registerExportOnnx(model);
+  registerExportWeb(model);
 }
