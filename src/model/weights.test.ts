@@ -102,3 +102,32 @@ test('a shape-mismatched tensor, an extra tensor and a different architecture ar
   [base, adapter.params].forEach(disposeParams);
   await fs.rm(dir, { recursive: true });
 });
+
+test('an estimator saved before the high-pass option existed loads as one without it; a changed architecture is still refused', async () => {
+  await initEngine({ backend: 'wasm' });
+  const dir = await tempDir();
+  try {
+    const current = estimatorConfig(['rain', 'haze'], { inputSize: 32, widths: [4, 8], highPass: false });
+    const params = createEstimator(current, 3);
+    const file = await saveEstimator(dir, current, params);
+    // Rewrite both records of the architecture the way the older version wrote them: no highPass.
+    const { highPass: _dropped, ...old } = current;
+    const sidecar = JSON.parse(await fs.readFile(file.replace(/\.safetensors$/, '.json'), 'utf8')) as { config: unknown };
+    sidecar.config = old;
+    await fs.writeFile(file.replace(/\.safetensors$/, '.json'), JSON.stringify(sidecar));
+    const { loadSafetensors, saveSafetensors } = await import('../io/safetensors.js');
+    const content = await loadSafetensors(file);
+    const tensors = Object.fromEntries(Object.entries(content.tensors).map(([n, t]) => [n, { shape: t.shape, data: t.data }]));
+    await saveSafetensors(file, tensors, { ...content.metadata, 'abair.config': JSON.stringify(old) });
+    const loaded = await loadEstimator(dir);
+    assert.equal(loaded.config.highPass, false);
+    assertBitExact(loaded.params, params);
+    disposeParams(loaded.params);
+    // The upgrade does not excuse a real difference between the two records.
+    await saveSafetensors(file, tensors, { ...content.metadata, 'abair.config': JSON.stringify({ ...old, widths: [4, 16] }) });
+    await assert.rejects(loadEstimator(dir), /architecture recorded in the weights does not match/);
+    disposeParams(params);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});

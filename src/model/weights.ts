@@ -124,12 +124,27 @@ function check(file: string, fn: () => void): void {
   }
 }
 
+/**
+ * Whether the architecture stored inside the weights file is `architecture` (already upgraded
+ * from the sidecar): as written, or after the same upgrade of a config written by an older version.
+ */
+function recordedArchitectureMatches(recorded: string | undefined, architecture: unknown, upgrade?: (recorded: never) => unknown): boolean {
+  const expected = JSON.stringify(architecture);
+  if (recorded === expected) return true;
+  if (recorded === undefined || !upgrade) return false;
+  try {
+    return JSON.stringify(upgrade(JSON.parse(recorded) as never)) === expected;
+  } catch {
+    return false;
+  }
+}
+
 /** Verifies the file's tensors against the specs and turns them into trainable variables. */
-function toParams(file: string, content: SafetensorsContent, specs: readonly ParamSpec[], kind: string, architecture: unknown): ParamStore {
+function toParams(file: string, content: SafetensorsContent, specs: readonly ParamSpec[], kind: string, architecture: unknown, upgrade?: (recorded: never) => unknown): ParamStore {
   if (content.metadata['abair.kind'] !== kind) {
     throw new WeightsFormatError(`${file}: holds '${content.metadata['abair.kind'] ?? 'unknown'}' weights, expected ${kind}`);
   }
-  if (content.metadata['abair.config'] !== JSON.stringify(architecture)) {
+  if (!recordedArchitectureMatches(content.metadata['abair.config'], architecture, upgrade)) {
     throw new WeightsFormatError(`${file}: the architecture recorded in the weights does not match ${path.basename(sidecarPath(file))}`);
   }
   const expected = new Set(specs.map((s) => s.name));
@@ -222,7 +237,7 @@ export async function loadEstimator(target: string): Promise<LoadedEstimator> {
   const config = upgradeEstimatorConfig(sidecar.config);
   check(file, () => validateEstimatorConfig(config));
   const content = await loadSafetensors(file);
-  const params = toParams(file, content, estimatorSpecs(config), 'estimator', config);
+  const params = toParams(file, content, estimatorSpecs(config), 'estimator', config, upgradeEstimatorConfig);
   return { file, config, params, provenance: sidecar.provenance };
 }
 
