@@ -41,6 +41,11 @@ export interface ImageResult {
   correct: boolean | null;
   /** wall seconds of restore() (0 for identity) */
   restoreSeconds: number;
+  /**
+   * SHA-256 (hex) of the 8-bit RGB output, uncropped (null for identity): two runs restored an
+   * image byte-identically exactly when these match (scripts/compare-eval-outputs.mjs).
+   */
+  outputSha256?: string | null;
 }
 
 export interface Accuracy {

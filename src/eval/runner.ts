@@ -3,6 +3,7 @@
  * (or not, for the identity baseline), quantise the result to 8 bits and score both against the
  * clean target under the protocol of protocol.ts.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { UserError } from '../cli/errors.js';
 import type { RGBImage } from '../image/types.js';
@@ -105,7 +106,7 @@ async function runDataset(dataset: EvalDataset, options: EvalRunOptions, classes
     const cropped = { width: clean.width - (clean.width % CROP_MULTIPLE), height: clean.height - (clean.height % CROP_MULTIPLE) };
     if (options.mode === 'identity') {
       // the identity "model" returns its input, so its scores are the input's
-      perImage.push({ name: item.name, ...cropped, seed, params, input, output: input, restoreMode: null, probabilities: null, adapterWeights: null, predicted: null, correct: null, restoreSeconds: 0 });
+      perImage.push({ name: item.name, ...cropped, seed, params, input, output: input, restoreMode: null, probabilities: null, adapterWeights: null, predicted: null, correct: null, restoreSeconds: 0, outputSha256: null });
       continue;
     }
     const started = performance.now();
@@ -128,6 +129,7 @@ async function runDataset(dataset: EvalDataset, options: EvalRunOptions, classes
       predicted,
       correct,
       restoreSeconds,
+      outputSha256: createHash('sha256').update(toUint8(restored.image)).digest('hex'),
     });
   }
   const restoredImages = perImage.filter((r) => r.correct !== null);
