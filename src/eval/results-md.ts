@@ -27,6 +27,7 @@ function modelSection(report: EvalReport): string {
   const m = report.model;
   const lines = [`- model: ${m.label}`];
   if (m.weightsDir) lines.push(`- weights folder: \`${m.weightsDir}\``);
+  if (m.engine) lines.push(`- engine: ${m.engine === 'onnx' ? 'ONNX Runtime (onnxruntime-node)' : 'TensorFlow.js (wasm)'}`);
   const provenance = Object.entries(m.provenance ?? {});
   if (m.kind === 'weights' && provenance.length === 0) lines.push('- provenance: none recorded in the weights configs');
   for (const [file, record] of provenance) lines.push(`- \`${file}\` provenance (data, steps, compute): ${formatProvenance(record)}`);

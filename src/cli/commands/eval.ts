@@ -14,6 +14,7 @@ import { resolveSuites, SUITE_NAMES } from '../../eval/suites.js';
 import { renderReport } from '../../eval/table.js';
 import type { RestorationEngine } from '../../restore/engine.js';
 import { createRestorer } from '../../restore/restorer.js';
+import { defaultModelDir } from '../../restore/default-model.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { sharedDataDir } from '../../util/paths.js';
 import { createProgress, type Progress, type ProgressMode, type ProgressStream } from '../progress.js';
@@ -61,6 +62,13 @@ function commandLine(options: EvalCommandOptions): string {
   return `abair eval --results-md ${options.resultsMd} --json-in ${inputs.join(' ')}`;
 }
 
+/** The shipped model with the provenance of its configs (steps, compute), when it is there. */
+async function describeDefaultModel(): Promise<ModelInfo> {
+  const dir = defaultModelDir();
+  const described = await describeWeightsDir(dir).catch(() => null);
+  return { kind: 'default', label: 'default model shipped with abair (weights/default)', ...(described ? { weightsDir: 'weights/default', provenance: described.provenance } : {}) };
+}
+
 /** Runs the command; returns the report when suites were evaluated. */
 export async function runEvalCommand(options: EvalCommandOptions, deps: EvalCommandDeps = {}): Promise<EvalReport | null> {
   const stdout = deps.stdout ?? process.stdout;
@@ -85,7 +93,7 @@ export async function runEvalCommand(options: EvalCommandOptions, deps: EvalComm
         ? { kind: 'injected', label: 'injected engine' }
         : options.weights
           ? await describeWeightsDir(options.weights)
-          : { kind: 'default', label: 'default model shipped with abair' };
+          : await describeDefaultModel();
       if (!deps.engine) model = { ...model, engine: options.engine ?? 'onnx' };
     }
     const restorer = options.identity ? undefined : createRestorer({ engine: deps.engine, weights: options.weights, backend: options.backend, runtime: options.engine ?? 'onnx' });
