@@ -13,9 +13,14 @@
 #   RUNS        folder for run folders and models (default: runs/, git-ignored)
 #   PRETRAIN    Phase I run folder (default: $RUNS/pretrain-tiny-b16, the campaign's run 2)
 #   MODEL       the model folder built here (default: $RUNS/model)
-#   STEPS       Phase I steps (default 16000: run 2 was rescheduled from 40000); ADAPTER_STEPS (1500), ESTIMATOR_STEPS (1000)
+#   STEPS       Phase I steps (default 16000: run 2 was rescheduled from 40000); ADAPTER_STEPS (1500),
+#               ESTIMATOR_STEPS (2000: the high-pass estimator was still improving at 1000),
+#               ADD_ESTIMATOR_STEPS (1000: add-degradation starts from the trained estimator)
 # The Phase I settings must equal those of the run being resumed (the runner refuses otherwise).
 set -euo pipefail
+# Everything runs inside main(), which bash parses whole before running it: the script can be
+# edited while a long run of it is going without the running copy reading the new text.
+main() {
 cd "$(dirname "$0")/.."
 
 RUNS=${RUNS:-runs}
@@ -23,7 +28,8 @@ PRETRAIN=${PRETRAIN:-$RUNS/pretrain-tiny-b16}
 MODEL=${MODEL:-$RUNS/model}
 STEPS=${STEPS:-16000}
 ADAPTER_STEPS=${ADAPTER_STEPS:-1500}
-ESTIMATOR_STEPS=${ESTIMATOR_STEPS:-1000}
+ESTIMATOR_STEPS=${ESTIMATOR_STEPS:-2000}
+ADD_ESTIMATOR_STEPS=${ADD_ESTIMATOR_STEPS:-1000}
 ABAIR=(node bin/abair.js)
 
 say() { echo "[$(date -u +%FT%TZ)] $*"; }
@@ -67,6 +73,9 @@ for d in jpeg bitdepth snow; do
   [[ -f "$MODEL/lora-$d.safetensors" ]] && grep -q "\"$d\"" "$MODEL/estimator.json" && continue
   say "add-degradation: $d"
   "${ABAIR[@]}" add-degradation "$d" --model "$MODEL" --synthetic "$d" --adapter-steps "$ADAPTER_STEPS" \
-    --estimator-steps "$ESTIMATOR_STEPS" --runs "$RUNS/add-$d" $([[ -d "$RUNS/add-$d" ]] && echo --resume || true)
+    --estimator-steps "$ADD_ESTIMATOR_STEPS" --runs "$RUNS/add-$d" $([[ -d "$RUNS/add-$d" ]] && echo --resume || true)
 done
 say "done: $MODEL (5-class reference: $MODEL-5)"
+}
+
+main "$@"
