@@ -37,15 +37,25 @@ export async function createEngineForDir(dir: string, options: EngineLoadOptions
   return createModelEngine(dir, { backend: options.backend });
 }
 
-/** The folder the shipped model lives in (backbone.safetensors, lora-<name>.safetensors, estimator.safetensors). */
+/** Environment variable naming another folder to use as the default model. */
+export const DEFAULT_MODEL_ENV = 'ABAIR_WEIGHTS';
+
+/**
+ * The folder the default model is read from: $ABAIR_WEIGHTS when set, else the one shipped in
+ * the package (weights/default: backbone.safetensors, lora-<name>.safetensors, estimator.safetensors).
+ */
 export function defaultModelDir(): string {
-  return path.join(packageRoot, 'weights', 'default');
+  const override = process.env[DEFAULT_MODEL_ENV];
+  return override ? path.resolve(override) : path.join(packageRoot, 'weights', 'default');
 }
 
 /** The model shipped with the package (weights/default/). */
 export async function loadDefaultEngine(options: EngineLoadOptions = {}): Promise<RestorationEngine> {
   const dir = defaultModelDir();
   const shipped = await fs.stat(path.join(dir, BACKBONE_FILE)).then(() => true, () => false);
+  if (!shipped && process.env[DEFAULT_MODEL_ENV]) {
+    throw new UserError(`${DEFAULT_MODEL_ENV}=${process.env[DEFAULT_MODEL_ENV]}: no model there (no ${BACKBONE_FILE} in ${dir})`);
+  }
   if (!shipped) {
     throw new UserError(
       'no trained default model is shipped yet: restoration needs trained ABAIR weights (backbone, adapters and estimator), ' +

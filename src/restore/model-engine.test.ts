@@ -274,11 +274,14 @@ test('abair restore x.png --weights <model dir> -o y.png writes y.png and exits 
   }
 });
 
-const shipped = existsSync(path.join(defaultModelDir(), 'backbone.safetensors'));
-test('the default loader without shipped weights gives the clear error', { skip: shipped && 'a default model is shipped' }, async () => {
-  await assert.rejects(loadDefaultEngine(), (err: Error) => {
-    assert.ok(err instanceof UserError);
-    assert.match(err.message, /^no trained default model is shipped yet: .*use --weights <dir>/);
-    return true;
-  });
+test('the shipped default model loads: backbone, adapters and estimator agree on their classes', async () => {
+  assert.ok(existsSync(path.join(defaultModelDir(), 'backbone.safetensors')), `no model in ${defaultModelDir()}`);
+  const engine = await loadDefaultEngine();
+  try {
+    assert.ok(engine.classes.length >= 5, `classes: ${engine.classes.join(', ')}`);
+    const probabilities = await engine.estimate({ width: 16, height: 16, data: new Float32Array(16 * 16 * 3).fill(0.5) });
+    assert.equal(probabilities.length, engine.classes.length);
+  } finally {
+    engine.dispose();
+  }
 });

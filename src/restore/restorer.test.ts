@@ -1,6 +1,9 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { initEngine, tf } from '../engine/backend.js';
 import { readImage } from '../io/image-io.js';
 import { UsageError, UserError } from '../cli/errors.js';
@@ -112,11 +115,20 @@ test('abort via signal rejects with AbortError', async () => {
   await restorer.restore({ data: randomBytes(12, 8), width: 2, height: 2, channels: 3 });
 });
 
-test('without an engine: a clear "no trained default model" error, not random weights', async () => {
-  const restorer = createRestorer({ backend: 'wasm' });
-  await assert.rejects(restorer.restore({ data: new Uint8Array(12), width: 2, height: 2, channels: 3 }),
-    (err: Error) => err instanceof UserError && /no trained default model is shipped yet/.test(err.message));
-  await assert.rejects(createRestorer({ weights: 'x.abair' }).load(), UserError);
+test('without an engine and no model in the default folder: a clear error, not random weights', async () => {
+  const empty = await mkdtemp(path.join(tmpdir(), 'abair-no-model-'));
+  const saved = process.env['ABAIR_WEIGHTS'];
+  process.env['ABAIR_WEIGHTS'] = empty;
+  try {
+    const restorer = createRestorer({ backend: 'wasm' });
+    await assert.rejects(restorer.restore({ data: new Uint8Array(12), width: 2, height: 2, channels: 3 }),
+      (err: Error) => err instanceof UserError && /ABAIR_WEIGHTS=.*: no model there/.test(err.message));
+    await assert.rejects(createRestorer({ weights: 'x.abair' }).load(), UserError);
+  } finally {
+    if (saved === undefined) delete process.env['ABAIR_WEIGHTS'];
+    else process.env['ABAIR_WEIGHTS'] = saved;
+    await rm(empty, { recursive: true, force: true });
+  }
 });
 
 test('bad raw input is refused', async () => {

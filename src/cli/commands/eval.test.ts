@@ -26,11 +26,18 @@ test('usage errors exit 2 with one line', async () => {
   }
 });
 
-test('without trained weights the default model fails with one clear line (exit 1)', async () => {
-  const run = await abair('eval', '--suite', 'derain', '--limit', '1', '--no-progress');
-  assert.equal(run.code, 1);
-  assert.match(run.stderr, /^abair: no trained default model/);
-  assert.equal(run.stderr.trim().split('\n').length, 1);
+test('without a model in the default folder eval fails with one clear line (exit 1)', async () => {
+  const saved = process.env['ABAIR_WEIGHTS'];
+  process.env['ABAIR_WEIGHTS'] = dir;
+  try {
+    const run = await abair('eval', '--suite', 'derain', '--limit', '1', '--no-progress');
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^abair: ABAIR_WEIGHTS=.*: no model there/);
+    assert.equal(run.stderr.trim().split('\n').length, 1);
+  } finally {
+    if (saved === undefined) delete process.env['ABAIR_WEIGHTS'];
+    else process.env['ABAIR_WEIGHTS'] = saved;
+  }
 });
 
 test('identity run writes JSON, and --results-md turns it into the results document', async () => {

@@ -9,13 +9,27 @@ import { packageRoot } from '../../util/paths.js';
 
 const bin = path.join(packageRoot, 'bin', 'abair.js');
 
-test('abair restore without a trained model: one clear line, exit 1, nothing written', async () => {
+test('abair restore when the default model folder holds no model: one clear line, exit 1, nothing written', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'abair-cli-restore-'));
   await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).png().toFile(path.join(dir, 'x.png'));
-  const r = spawnSync(process.execPath, [bin, 'restore', 'x.png'], { cwd: dir, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [bin, 'restore', 'x.png'], { cwd: dir, encoding: 'utf8', env: { ...process.env, ABAIR_WEIGHTS: dir } });
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /^abair: no trained default model is shipped yet: .*\n$/);
+  assert.match(r.stderr, /^abair: ABAIR_WEIGHTS=.*: no model there \(no backbone\.safetensors in .*\)\n$/);
   assert.deepEqual(readdirSync(dir), ['x.png']);
+});
+
+test('abair restore with the shipped default model: restores, explains, reports the probabilities', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'abair-cli-restore-'));
+  await sharp({ create: { width: 40, height: 24, channels: 3, background: '#3060a0' } }).png().toFile(path.join(dir, 'x.png'));
+  const env = { ...process.env };
+  delete env['ABAIR_WEIGHTS'];
+  const r = spawnSync(process.execPath, [bin, 'restore', 'x.png', '--explain', '--no-progress'], { cwd: dir, encoding: 'utf8', env });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(readdirSync(dir).sort(), ['x.explain.png', 'x.png', 'x.restored.png']);
+  const meta = await sharp(path.join(dir, 'x.restored.png')).metadata();
+  assert.deepEqual([meta.width, meta.height], [40, 24]);
+  // One "name probability" pair per class of the shipped estimator.
+  assert.match(r.stdout + r.stderr, /\((\w+ \d\.\d\d, ){2,}\w+ \d\.\d\d\)/);
 });
 
 test('abair restore usage errors exit 2', () => {
