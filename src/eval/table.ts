@@ -1,7 +1,6 @@
 /** Markdown tables of an evaluation report: one per suite, plus estimator accuracy/confusion. */
 import type { Confusion, DatasetResult, EvalReport, SuiteResult } from './report.js';
 import type { Scores } from './protocol.js';
-import { formatProvenance } from './model-info.js';
 
 const MODE_NAMES: Record<EvalReport['mode'], string> = {
   oh: 'OH (one-hot: the most likely adapter)',
@@ -25,10 +24,13 @@ function datasetRow(d: DatasetResult): string {
   return `| ${d.label} | ${dataKind(d)} | ${images} | ${pair(d.mean.input)} | ${pair(d.mean.output)} | ${delta(d.mean.input, d.mean.output)} |`;
 }
 
+/** The model in one line: its label and each weight file's training steps (the full provenance is in the JSON and the results document). */
 export function modelLine(report: EvalReport): string {
   const m = report.model;
-  const provenance = m.provenance && Object.keys(m.provenance).length ? `; provenance: ${Object.entries(m.provenance).map(([file, p]) => `${file}: ${formatProvenance(p)}`).join('; ')}` : '';
-  return `${m.label}${provenance}`;
+  const entries = Object.entries(m.provenance ?? {});
+  if (entries.length === 0) return m.label;
+  const steps = entries.map(([file, p]) => `${file.replace(/\.json$/, '')} ${typeof p['steps'] === 'number' ? p['steps'] : '?'}`).join(', ');
+  return `${m.label}; training steps: ${steps}`;
 }
 
 export function renderSuiteTable(suite: SuiteResult, report: EvalReport): string {
