@@ -16,7 +16,7 @@
 import { UsageError, UserError } from '../cli/errors.js';
 import type { RGBImage } from '../image/types.js';
 import { estimatorInput } from '../restore/estimator-input.js';
-import { adapterWeightsFor, parseMode, type RestoreMode } from '../restore/modes.js';
+import { adapterWeightsFor, formatMode, parseMode, type RestoreMode } from '../restore/modes.js';
 import { mapPalette } from '../restore/palette.js';
 import { addWeightedTile, copyTile, normaliseBlend, planGrid, resolveTiling } from '../restore/tile-plan.js';
 import { mergeLora } from './lora-merge.js';
@@ -91,19 +91,6 @@ export interface BrowserRestorer {
 export interface BrowserRestorerOptions {
   /** passed to InferenceSession.create for both graphs (e.g. { executionProviders: ['wasm'] }) */
   sessionOptions?: object;
-}
-
-/** The textual form of a mode (parseMode's syntax). */
-export function formatMode(mode: RestoreMode): string {
-  switch (mode.kind) {
-    case 'sw':
-    case 'oh':
-      return mode.kind;
-    case 'adapter':
-      return `adapter:${mode.name}`;
-    case 'weights':
-      return `weights:${Object.entries(mode.weights).map(([name, w]) => `${name}=${w}`).join(',')}`;
-  }
 }
 
 function checkImage(image: RGBImage): void {

@@ -50,6 +50,19 @@ export function parseMode(text: string): RestoreMode {
   throw new UsageError(`unknown mode '${text}' (expected ${MODE_SYNTAX})`);
 }
 
+/** The textual form of a mode: the inverse of parseMode. */
+export function formatMode(mode: RestoreMode): string {
+  switch (mode.kind) {
+    case 'sw':
+    case 'oh':
+      return mode.kind;
+    case 'adapter':
+      return `adapter:${mode.name}`;
+    case 'weights':
+      return `weights:${Object.entries(mode.weights).map(([name, w]) => `${name}=${w}`).join(',')}`;
+  }
+}
+
 function classIndex(name: string, classes: readonly string[]): number {
   const index = classes.indexOf(name);
   if (index < 0) throw new UsageError(`unknown adapter '${name}' (this model has: ${classes.join(', ')})`);
