@@ -16,11 +16,15 @@
  * The package also needs 'ScaleAndTranslate' (a resize); it is registered as nearest-neighbour
  * resizing, as UpscalerJS itself does.
  *
- * Usage: nice -n 19 node bench/peers/maxim.mjs [--images 2] [--crop 256] [--backend wasm|cpu] [--data <bench dir>]
+ * The same crops are also restored by abair's default model (bench/peers/abair-crops.mjs, in its
+ * own process), and with --json <file> both sides are recorded for docs/results.md
+ * (`abair eval --results-md … --json-in … <file>`).
+ *
+ * Usage: nice -n 19 node bench/peers/maxim.mjs [--images 2] [--crop 256] [--backend wasm|cpu] [--data <bench dir>] [--json <file>]
  * CPU-heavy (about 50–100 s per 256² crop on wasm here, ~730 s/MP warm): run it by hand, never from tests.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +40,7 @@ const { values: args } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     data: { type: 'string' },
     threads: { type: 'string' },
+    json: { type: 'string' },
   },
 });
 const VERSIONS = {
@@ -170,6 +175,27 @@ async function main() {
   }
   const mean = (key) => rows.reduce((s, r) => s + r[key], 0) / rows.length;
   console.log(`mean over ${rows.length}: input ${mean('inputPsnr').toFixed(2)} dB → MAXIM ${mean('psnr').toFixed(2)} dB / SSIM ${mean('ssim').toFixed(4)}, ${mean('secondsPerMegapixel').toFixed(1)} s/MP (${backend})`);
+
+  // abair on the same crops, in its own process (see abair-crops.mjs for why)
+  const abairArgs = [path.join(here, 'abair-crops.mjs'), '--images', String(count), '--crop', String(crop), ...(args.data ? ['--data', args.data] : [])];
+  const abair = JSON.parse(execFileSync(process.execPath, abairArgs, { encoding: 'utf8', maxBuffer: 1 << 24 }));
+  abair.rows.forEach((r, i) => console.log(`${r.image}: abair ${r.psnr.toFixed(2)} dB / ${r.ssim.toFixed(4)}, ${r.seconds.toFixed(2)} s (MAXIM ${rows[i].psnr.toFixed(2)} dB, ${rows[i].seconds.toFixed(1)} s)`));
+  if (args.json) {
+    const report = {
+      format: 'abair-peer-comparison',
+      version: 1,
+      createdAt: new Date().toISOString(),
+      command: `node bench/peers/maxim.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+      machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: os.totalmem() / 2 ** 30, node: process.version, loadAverageEnd: os.loadavg() },
+      protocol: `Rain100H inputs 1..${count}, centre ${crop}×${crop} crop, 8-bit input and output, RGB PSNR, Gaussian SSIM; one image at a time, wall seconds after loading (abair after a warm-up restore)`,
+      peer: { name: 'MAXIM deraining', package: `@upscalerjs/maxim-deraining@${VERSIONS['@upscalerjs/maxim-deraining']}`, trainedOn: 'Rain13k', runtime: `TensorFlow.js ${VERSIONS['@tensorflow/tfjs-core']} (${backend})` },
+      abair: { model: abair.model, modelDigest: abair.modelDigest, engine: abair.engine, mode: abair.mode },
+      rows: rows.map((r, i) => ({ image: r.image, inputPsnr: r.inputPsnr, inputSsim: r.inputSsim, peer: { psnr: r.psnr, ssim: r.ssim, seconds: r.seconds }, abair: { psnr: abair.rows[i].psnr, ssim: abair.rows[i].ssim, seconds: abair.rows[i].seconds } })),
+    };
+    writeFileSync(args.json + '.tmp', JSON.stringify(report, null, 2) + '\n');
+    renameSync(args.json + '.tmp', args.json);
+    console.log(`wrote ${args.json}`);
+  }
 }
 
 main().catch((err) => {

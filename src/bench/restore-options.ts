@@ -30,6 +30,8 @@ export interface BenchOptions {
   adaptersAs: 'inputs' | 'branches';
   /** ONNX Runtime intra-op threads (default: the engine's, 2) */
   threads?: number;
+  /** also write the rows and their context as JSON here (for docs/results.md) */
+  json?: string;
 }
 
 function positiveNumber(text: string): number {
@@ -83,6 +85,7 @@ export function benchProgram(): Command {
     .option('--weights <dir>', 'benchmark this model folder instead')
     .option('--adapters-as <how>', 'ONNX engine: adapter blends as merged weight inputs or as branches (inputs|branches)', 'inputs')
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default 2)', positiveInteger)
+    .option('--json <file>', 'also write the measurements as JSON (abair eval --results-md … --json-in <file> puts them in docs/results.md)')
     .addHelpText(
       'after',
       '\nModel: --weights <dir>, else --preset <name> (fresh), else the shipped default model if there is one, else a fresh tiny model.\n' +
@@ -106,6 +109,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     weights?: string;
     adaptersAs: string;
     threads?: number;
+    json?: string;
   }>();
   if (2 * o.overlap > o.tile) throw new InvalidArgumentError(`--overlap ${o.overlap} is more than half of --tile ${o.tile}`);
   if (o.adaptersAs !== 'inputs' && o.adaptersAs !== 'branches') throw new InvalidArgumentError(`--adapters-as is inputs or branches, got '${o.adaptersAs}'`);
@@ -124,6 +128,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   if (o.weights) options.weights = o.weights;
   if (o.threads !== undefined) options.threads = o.threads;
   if (o.runBudget !== undefined) options.runBudgetSeconds = o.runBudget;
+  if (o.json) options.json = o.json;
   return options;
 }
 

@@ -41,6 +41,17 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** What `bench:restore --json` writes: the table's rows with their context, so docs can be generated from it. */
+export const RESTORE_BENCH_FORMAT = 'abair-restore-bench';
+export interface RestoreBenchRecord {
+  format: typeof RESTORE_BENCH_FORMAT;
+  version: 1;
+  createdAt: string;
+  command: string;
+  context: ReportContext;
+  rows: ReportRow[];
+}
+
 export const isFailed = (row: ReportRow): row is FailedRow => 'error' in row;
 
 /** Median wall seconds per megapixel of a measured row. */

@@ -18,7 +18,9 @@ test('parseBenchArgs: defaults, lists and refusals', () => {
   assert.equal(d.preset, 'tiny');
   assert.equal(d.presetGiven, false);
   assert.equal(d.runBudgetSeconds, undefined);
-  const o = parseBenchArgs(['--engine', 'tfjs', '--sizes', '0.25,2', '--tile', '256', '--overlap', '16', '--runs', '1', '--preset', 'small', '--run-budget', '60']);
+  assert.equal(d.json, undefined);
+  const o = parseBenchArgs(['--engine', 'tfjs', '--sizes', '0.25,2', '--tile', '256', '--overlap', '16', '--runs', '1', '--preset', 'small', '--run-budget', '60', '--json', 'speed.json']);
+  assert.equal(o.json, 'speed.json');
   assert.deepEqual(o.engines, ['tfjs']);
   assert.deepEqual(o.sizes, [0.25, 2]);
   assert.equal(o.tile, 256);

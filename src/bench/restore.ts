@@ -29,7 +29,8 @@ import { DEFAULT_ORT_THREADS } from '../onnx/runtime.js';
 import { defaultModelDir } from '../restore/default-model.js';
 import { measure, type ChildResult, type ChildSpec } from './restore-child.js';
 import { parseBenchArgs, type BenchOptions } from './restore-options.js';
-import { formatReport, type ReportRow } from './restore-report.js';
+import { formatReport, RESTORE_BENCH_FORMAT, type ReportContext, type ReportRow, type RestoreBenchRecord } from './restore-report.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 const RESULT_PREFIX = 'RESULT ';
 
@@ -117,7 +118,7 @@ async function parent(argv: string[]): Promise<void> {
     if (model.temporary) await fs.rm(model.dir, { recursive: true, force: true });
   }
   const cpus = os.cpus();
-  const report = formatReport(rows, {
+  const context: ReportContext = {
     cpuModel: cpus[0]?.model.trim() ?? 'unknown CPU',
     cores: cpus.length,
     memoryGiB: os.totalmem() / 2 ** 30,
@@ -132,8 +133,13 @@ async function parent(argv: string[]): Promise<void> {
     runs: options.runs,
     adaptersAs: options.adaptersAs,
     threads: options.threads ?? DEFAULT_ORT_THREADS,
-  });
-  process.stdout.write(`${report}\n`);
+  };
+  process.stdout.write(`${formatReport(rows, context)}\n`);
+  if (options.json) {
+    const record: RestoreBenchRecord = { format: RESTORE_BENCH_FORMAT, version: 1, createdAt: new Date().toISOString(), command: `npm run bench:restore -- ${argv.join(' ')}`.trim(), context, rows };
+    await writeFileAtomic(options.json, `${JSON.stringify(record, null, 2)}\n`);
+    process.stderr.write(`bench:restore: wrote ${options.json}\n`);
+  }
   if (rows.some((r) => 'error' in r)) process.exitCode = 1;
 }
 

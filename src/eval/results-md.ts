@@ -1,6 +1,8 @@
 /**
- * docs/results.md is generated from eval JSON files (`abair eval --results-md … --json-in …`), so
- * every number in it comes from a recorded run and the document is never edited by hand.
+ * docs/results.md is generated from recorded JSON files (`abair eval --results-md … --json-in …`),
+ * so every number in it comes from a recorded run and the document is never edited by hand. It
+ * reads three kinds: eval results (`abair eval --json`), speed measurements (`npm run
+ * bench:restore -- --json`) and peer comparisons (`node bench/peers/maxim.mjs --json`).
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -9,18 +11,56 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { formatProvenance } from './model-info.js';
 import { EVAL_FORMAT, EVAL_VERSION, type EvalReport } from './report.js';
 import { renderReport } from './table.js';
+import { formatReport, RESTORE_BENCH_FORMAT, type RestoreBenchRecord } from '../bench/restore-report.js';
+import { checkPeerComparison, PEER_COMPARISON_FORMAT, renderPeerComparison, type PeerComparisonRecord } from './peer-comparison.js';
 
-export async function readEvalReport(file: string): Promise<EvalReport> {
-  let json: EvalReport;
+/** One --json-in file, by what it records. */
+export type ResultsInput =
+  | { kind: 'eval'; file: string; report: EvalReport }
+  | { kind: 'speed'; file: string; record: RestoreBenchRecord }
+  | { kind: 'peer'; file: string; record: PeerComparisonRecord };
+
+async function readJson(file: string): Promise<Record<string, unknown>> {
+  let json: unknown;
   try {
-    json = JSON.parse(await fs.readFile(file, 'utf8')) as EvalReport;
+    json = JSON.parse(await fs.readFile(file, 'utf8'));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UserError(`${file}: ${code === 'ENOENT' ? 'file not found' : err instanceof SyntaxError ? `not valid JSON (${err.message})` : (err as Error).message}`);
   }
-  if (!json || json.format !== EVAL_FORMAT) throw new UserError(`${file}: not an abair eval result (write one with abair eval --json)`);
-  if (json.version !== EVAL_VERSION) throw new UserError(`${file}: unsupported eval result version ${String(json.version)} (this abair reads ${EVAL_VERSION})`);
-  return json;
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UserError(`${file}: not a JSON object`);
+  return json as Record<string, unknown>;
+}
+
+function checkEvalReport(file: string, json: Record<string, unknown>): EvalReport {
+  if (json['version'] !== EVAL_VERSION) throw new UserError(`${file}: unsupported eval result version ${String(json['version'])} (this abair reads ${EVAL_VERSION})`);
+  return json as unknown as EvalReport;
+}
+
+export async function readEvalReport(file: string): Promise<EvalReport> {
+  const json = await readJson(file);
+  if (json['format'] !== EVAL_FORMAT) throw new UserError(`${file}: not an abair eval result (write one with abair eval --json)`);
+  return checkEvalReport(file, json);
+}
+
+/** Reads one --json-in file of any of the three kinds; anything else is refused with its name. */
+export async function readResultsInput(file: string): Promise<ResultsInput> {
+  const json = await readJson(file);
+  switch (json['format']) {
+    case EVAL_FORMAT:
+      return { kind: 'eval', file, report: checkEvalReport(file, json) };
+    case RESTORE_BENCH_FORMAT:
+      if (json['version'] !== 1 || !Array.isArray(json['rows']) || typeof json['context'] !== 'object') throw new UserError(`${file}: not a usable bench:restore record (write one with npm run bench:restore -- --json <file>)`);
+      return { kind: 'speed', file, record: json as unknown as RestoreBenchRecord };
+    case PEER_COMPARISON_FORMAT:
+      try {
+        return { kind: 'peer', file, record: checkPeerComparison(json) };
+      } catch (err) {
+        throw new UserError(`${file}: ${(err as Error).message}`);
+      }
+    default:
+      throw new UserError(`${file}: not an abair eval result, bench:restore record or peer comparison (its "format" is ${JSON.stringify(json['format'] ?? null)})`);
+  }
 }
 
 function modelSection(report: EvalReport): string {
@@ -35,27 +75,47 @@ function modelSection(report: EvalReport): string {
   return lines.join('\n');
 }
 
-/** The whole document for these reports (each keeps its own section: mode and model differ). */
-export function renderResultsMarkdown(reports: readonly { file: string; report: EvalReport }[], command: string): string {
+function speedSection(record: RestoreBenchRecord): string {
+  return [
+    '## Speed: seconds per megapixel on this machine',
+    '',
+    `- run: ${record.createdAt}, \`${record.command}\` (each engine × size in its own process; synthetic image content, so only the timing matters)`,
+    '',
+    formatReport(record.rows, record.context).trimEnd(),
+  ].join('\n');
+}
+
+/**
+ * The whole document: eval results first (each keeps its own section: mode and model differ),
+ * then speed, then peer comparisons, each in the order given.
+ */
+export function renderResultsMarkdown(inputs: readonly (ResultsInput | { file: string; report: EvalReport })[], command: string): string {
+  const all: ResultsInput[] = inputs.map((i) => ('kind' in i ? i : { kind: 'eval', file: i.file, report: i.report }));
+  const evals = all.filter((i) => i.kind === 'eval');
+  const others = all.length - evals.length;
   const parts = [
     '# Results',
     '',
     `<!-- Generated by \`${command}\`. Do not edit by hand: rerun the command. -->`,
     '',
-    `Generated from ${reports.length} evaluation run(s): ${reports.map((r) => `\`${path.basename(r.file)}\``).join(', ')}. ` +
-      'Every number below was measured by `abair eval`; per-image values are in those JSON files.',
+    `Generated from ${evals.length} evaluation run(s)${others > 0 ? ` and ${others} other measurement(s)` : ''}: ${all.map((r) => `\`${path.basename(r.file)}\``).join(', ')}. ` +
+      'Every number below was measured by `abair eval` or the command its section names; per-image values are in those JSON files.',
   ];
-  for (const { report } of reports) {
+  for (const input of evals) {
+    const { report } = input;
     parts.push('', `## ${report.mode === 'identity' ? 'Identity baseline' : `Mode ${report.mode.toUpperCase()}`}: ${report.model.label}`, '', modelSection(report), '', renderReport(report).trimEnd());
   }
+  for (const input of all) if (input.kind === 'speed') parts.push('', speedSection(input.record));
+  for (const input of all) if (input.kind === 'peer') parts.push('', renderPeerComparison(input.record));
   return parts.join('\n') + '\n';
 }
 
 export async function writeResultsMarkdown(out: string, jsonFiles: readonly string[], command: string): Promise<string> {
   if (jsonFiles.length === 0) throw new UserError('--results-md needs eval results: give them with --json-in <file...>');
-  const reports = [];
-  for (const file of jsonFiles) reports.push({ file, report: await readEvalReport(file) });
-  const text = renderResultsMarkdown(reports, command);
+  const inputs: ResultsInput[] = [];
+  for (const file of jsonFiles) inputs.push(await readResultsInput(file));
+  if (!inputs.some((i) => i.kind === 'eval')) throw new UserError('--results-md needs at least one abair eval result among the --json-in files');
+  const text = renderResultsMarkdown(inputs, command);
   await fs.mkdir(path.dirname(path.resolve(out)), { recursive: true });
   await writeFileAtomic(out, text);
   return text;
