@@ -2,9 +2,11 @@
 /**
  * Diagnostic: how the estimator's input is formed matters. Compares top-1 accuracy of a model
  * folder's estimator on Kodak24 images (first 8) with each of its classes applied alone (our
- * generators, severity 0.5, seeded), when it sees (a) the whole image resized to its input size, as
- * the engines do today, or (b) the mean of its probabilities over a 3×3 grid of native-resolution
- * crops of that size, as it was trained (Phase III trains on native-resolution patches).
+ * generators, severity 0.5, seeded), when it sees (a) the whole image resized to its input size
+ * (estimatorInput), as the engines did before, or (b) the mean of its probabilities over the 3×3
+ * grid of native-resolution crops of that size that the engines now use (estimatorCrops +
+ * meanRows from dist, so this measures exactly what they run), as it was trained (Phase III
+ * trains on native-resolution patches).
  *
  *   npm run build && node bench/estimator-crops.mjs [modelDir]     (default: weights/default)
  */
@@ -12,7 +14,7 @@ import { initEngine, tf } from '../dist/engine/backend.js';
 import { loadEstimator, estimateProbabilities } from '../dist/model/index.js';
 import { applyDegradations } from '../dist/degrade/registry.js';
 import { readImage } from '../dist/io/image-io.js';
-import { estimatorInput } from '../dist/restore/estimator-input.js';
+import { estimatorCrops, estimatorInput, meanRows } from '../dist/restore/estimator-input.js';
 import { Rng } from '../dist/util/rng.js';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -31,17 +33,9 @@ for (const f of files) {
     const { image } = await applyDegradations(clean, [name], new Rng(`x:${f}:${name}`), 0.5);
     const img = q8(image);
     const a = estimateProbabilities(est.params, est.config, tf.tensor4d(estimatorInput(img, S), [1, S, S, 3]))[0];
-    // 3×3 grid of native-resolution crops
-    const crops = [];
-    for (let gy = 0; gy < 3; gy++) for (let gx = 0; gx < 3; gx++) {
-      const y0 = Math.round(gy * (img.height - S) / 2), x0 = Math.round(gx * (img.width - S) / 2);
-      const c = new Float32Array(S * S * 3);
-      for (let y = 0; y < S; y++) c.set(img.data.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + S) * 3), y * S * 3);
-      crops.push(c);
-    }
-    const batch = new Float32Array(9 * S * S * 3); crops.forEach((c, i) => batch.set(c, i * S * S * 3));
-    const pb = estimateProbabilities(est.params, est.config, tf.tensor4d(batch, [9, S, S, 3]));
-    const b = classes.map((_, k) => pb.reduce((s, r) => s + r[k], 0) / 9);
+    // 3×3 grid of native-resolution crops, averaged: what the engines do
+    const crops = estimatorCrops(img, S);
+    const b = Array.from(meanRows(estimateProbabilities(est.params, est.config, tf.tensor4d(crops.data, [crops.count, S, S, 3])).flat(), crops.count));
     const t = classes.indexOf(name);
     const okA = a.indexOf(Math.max(...a)) === t, okB = b.indexOf(Math.max(...b)) === t;
     score.resize += okA; score.crops += okB; score.n++;

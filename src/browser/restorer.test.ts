@@ -3,7 +3,8 @@
  * in Node) against the Node restorer with the ONNX engine, on one random-weight model folder
  * exported by export-web: same probabilities, weights, restored pixels and degradation map
  * (the fixture's head classes are the estimator's classes, so the two maps are over the same
- * classes) for sw, oh, explicit weights, an odd size, several tiles and a tiny image.
+ * classes) for sw, oh, explicit weights, an odd size, several tiles and a tiny image, and the same
+ * estimator probabilities on an image larger than the estimator's crop in both dimensions.
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -115,6 +116,10 @@ for (const [label, load, sessionOptions] of runtimes) {
       assert.deepEqual(restorer.segmentationClasses, ['b', 'a']);
       assert.equal(restorer.hasEstimator, true);
       for (const [i, c] of CASES.entries()) await compareWithNode(restorer, c, 10 + i);
+      // the estimator alone on an image larger than its 32² crop in both dimensions (3×3 crops)
+      const big = { width: 300, height: 200, data: Float32Array.from(randomBytes(300 * 200 * 3, 99), (v) => v / 255) };
+      const [mine, node] = [await restorer.estimate(big), await engine.estimate(big)];
+      assert.ok(maxAbsDiff(mine, node) <= 1e-4, `300×200 probabilities: ${mine} vs ${node}`);
     } finally {
       await restorer.dispose();
     }

@@ -4,10 +4,11 @@
  * `abair model export-web`. No tfjs, no Node APIs: the runtime module is passed in.
  *
  * Per image, the same steps as the Node restorer (src/restore/restorer.ts):
- *   estimator on the image resized by estimatorInput → adapter weights by mode (adapterWeightsFor)
- *   → adapters merged into the 1×1 weights once (mergeLora) → feathered tiles (tile-plan.ts: same
- *   plan, ramps and normalisation) through the backbone graph with the merged weights as inputs,
- *   each tile clipped to [0, 1] before blending.
+ *   estimator probabilities averaged over a 3×3 grid of native-resolution crops (estimatorCrops,
+ *   as it was trained) → adapter weights by mode (adapterWeightsFor) → adapters merged into the
+ *   1×1 weights once (mergeLora) → feathered tiles (tile-plan.ts: same plan, ramps and
+ *   normalisation) through the backbone graph with the merged weights as inputs, each tile
+ *   clipped to [0, 1] before blending.
  * Tiles under `padMultiple` pixels on a side are reflect-padded here (the graph's reflect Pad
  * cannot add more than the tile has). The degradation map comes from the same backbone run
  * (seg_logits): softmax over clean + the head's own classes, mixed with the palette, blended like
@@ -15,7 +16,7 @@
  */
 import { UsageError, UserError } from '../cli/errors.js';
 import type { RGBImage } from '../image/types.js';
-import { estimatorInput } from '../restore/estimator-input.js';
+import { estimatorCrops, meanRows } from '../restore/estimator-input.js';
 import { adapterWeightsFor, formatMode, parseMode, type RestoreMode } from '../restore/modes.js';
 import { mapPalette } from '../restore/palette.js';
 import { addWeightedTile, copyTile, normaliseBlend, planGrid, resolveTiling } from '../restore/tile-plan.js';
@@ -81,7 +82,7 @@ export interface BrowserRestorer {
   /** false when the model has no estimator: only explicit modes (adapter:…, weights:…) work */
   readonly hasEstimator: boolean;
   readonly manifest: WebModelManifest;
-  /** estimator probabilities for the whole image ([] when the model has no classes) */
+  /** estimator probabilities for the whole image, averaged over its crops ([] when the model has no classes) */
   estimate(image: RGBImage): Promise<Float32Array>;
   restore(image: RGBImage, options?: BrowserRestoreOptions): Promise<BrowserRestoreResult>;
   /** releases the ONNX Runtime sessions; the restorer cannot be used afterwards */
@@ -154,10 +155,12 @@ export async function createBrowserRestorer(ort: OrtLike, model: WebModel, optio
     if (!estimator) {
       throw new UserError(`this model has no estimator, so modes sw and oh are not available: use adapter:<name> or weights:<name>=<w>,… (adapters: ${classes.join(', ')})`);
     }
+    // The Node engines' input: native-resolution crops in one batch, probabilities averaged.
     const size = manifest.estimatorInputSize!;
-    const input = new ort.Tensor('float32', estimatorInput(image, size), [1, size, size, 3]);
+    const crops = estimatorCrops(image, size);
+    const input = new ort.Tensor('float32', crops.data, [crops.count, size, size, 3]);
     const out = await estimator.run({ image: input }, ['probabilities']);
-    return Float32Array.from(float32Output(out, 'probabilities', [1, classes.length]));
+    return meanRows(float32Output(out, 'probabilities', [crops.count, classes.length]), crops.count);
   }
 
   /** Runs the backbone on one tile; returns its restored pixels (clipped) and, when asked, the map colours. */

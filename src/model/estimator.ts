@@ -1,12 +1,16 @@
 /**
- * The degradation estimator (ABAIR Phase III): a small CNN that looks at a downscaled copy of the
- * input and outputs one independent sigmoid probability per known degradation, so mixed inputs can
- * score high on several. Its probabilities choose the adapter blend: OH = the most likely adapter,
- * SW = the probabilities normalised to sum 1.
+ * The degradation estimator (ABAIR Phase III): a small CNN that looks at an inputSize² image and
+ * outputs one independent sigmoid probability per known degradation, so mixed inputs can score
+ * high on several. Its probabilities choose the adapter blend: OH = the most likely adapter,
+ * SW = the probabilities normalised to sum 1. It is trained on native-resolution inputSize²
+ * patches, and the restore engines show it the same: a 3×3 grid of native crops of the image,
+ * probabilities averaged (src/restore/estimator-input.ts; the whole image resized to inputSize²
+ * loses the high-frequency cues it relies on).
  *
- * Design (ours; the paper does not publish one): bilinear resize to inputSize², then strided 3×3
- * convs (stride 2) with GELU, global average pool, linear head. Cost is independent of the input
- * resolution (a few tens of MFLOPs), far below the backbone's.
+ * Design (ours; the paper does not publish one): bilinear resize to inputSize² (the identity on
+ * the engines' crops; any other input size still works), then strided 3×3 convs (stride 2) with
+ * GELU, global average pool, linear head. Cost per pass is independent of the input resolution
+ * (a few tens of MFLOPs), far below the backbone's.
  *
  * High-pass input (`highPass`, the default): the first conv sees the image and a depthwise 3×3
  * filter of it, initialised as a Laplacian (×4) and trained with the rest. Without it (the first

@@ -145,7 +145,7 @@ export function formatSummary(s: ModelSummary): string {
   if (s.gflopsPerMegapixel.segHead) lines.push(`  segmentation head        ${s.gflopsPerMegapixel.segHead.toFixed(2)} GFLOPs per megapixel (Phase I only)`);
   if (s.estimator) {
     const e = s.estimator;
-    lines.push(`  estimator                ${e.gflopsPerImage.toFixed(4)} GFLOPs per image (input resized to ${e.inputSize}², any size)`);
+    lines.push(`  estimator                ${e.gflopsPerImage.toFixed(4)} GFLOPs per pass (input resized to ${e.inputSize}², any size; restoring averages up to 9 native ${e.inputSize}² crops)`);
     if (e.ratioAt1MP !== null) lines.push(`  estimator / backbone     ${(100 * e.ratioAt1MP).toFixed(3)}% at 1 MP, ${(100 * e.ratioAt256!).toFixed(2)}% at 256×256`);
     lines.push(`classes: ${e.classes.join(', ')}`);
   }

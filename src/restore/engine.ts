@@ -14,7 +14,10 @@ export interface RestorationEngine {
    * restorer then calls `estimate` only for modes that need it (sw, oh). Absent means true.
    */
   readonly hasEstimator?: boolean;
-  /** Probability per class (multi-label: they need not sum to 1), computed on the whole image. */
+  /**
+   * Probability per class (multi-label: they need not sum to 1) for the whole image: the model
+   * engines average the estimator over a grid of native-resolution crops (estimator-input.ts).
+   */
   estimate(image: RGBImage): Promise<Float32Array>;
   /** Prepare the network for one image with these adapter weights (e.g. merge LoRA). */
   prepare(adapterWeights: Float32Array): Promise<void>;

@@ -146,12 +146,32 @@ test('model engine: classes in estimator order, odd sizes, adapter:a and SW equa
     const wa = p.a! / (p.a! + p.b!);
     assert.ok(Math.abs(sw.adapterWeights.a! - wa) < 1e-6);
     assert.ok(maxAbs(sw.image.data, reference(f, raw, [wa, 1 - wa])) < 1e-5);
-    // estimate on the whole image equals the estimator run by tfjs on the full-size tensor
+    // estimate = the mean of the estimator's probabilities over the 3×3 grid of native 32² crops
+    // (offsets round(g·(61 − 32)/2) = 0, 15, 29 and round(g·(43 − 32)/2) = 0, 6, 11), each run
+    // alone on a crop cut by tfjs; an image under 32 on a side is resized whole instead.
     const est = await loadEstimator(f.dir);
-    const full = tf.tensor4d(fromRawPixels(raw).image.data, [1, 43, 61, 3]);
-    const [pb, pa] = estimateProbabilities(est.params, est.config, full)[0]!;
-    assert.ok(Math.abs(pa! - p.a!) < 1e-5 && Math.abs(pb! - p.b!) < 1e-5, `${pa},${pb} vs ${JSON.stringify(p)}`);
-    full.dispose();
+    const image = fromRawPixels(raw).image;
+    const estimated = await engine.estimate(image);
+    assert.deepEqual([p.b, p.a], Array.from(estimated));
+    const full = tf.tensor4d(image.data, [1, 43, 61, 3]);
+    const rows: number[][] = [];
+    for (const y0 of [0, 6, 11]) {
+      for (const x0 of [0, 15, 29]) {
+        const crop = tf.slice(full, [0, y0, x0, 0], [1, 32, 32, 3]);
+        rows.push(estimateProbabilities(est.params, est.config, crop)[0]!);
+        crop.dispose();
+      }
+    }
+    const mean = [0, 1].map((k) => rows.reduce((sum, row) => sum + row[k]!, 0) / rows.length);
+    assert.ok(Math.abs(mean[0]! - estimated[0]!) < 1e-6 && Math.abs(mean[1]! - estimated[1]!) < 1e-6, `${mean} vs ${estimated}`);
+    const wholeOnly = Array.from(estimateProbabilities(est.params, est.config, full)[0]!);
+    assert.ok(Math.max(...wholeOnly.map((v, k) => Math.abs(v - estimated[k]!))) > 1e-4, 'crops and the resized image agree: the test would prove nothing');
+    const small = fromRawPixels(rawImage(61, 20)).image;
+    const smallTensor = tf.tensor4d(small.data, [1, 20, 61, 3]);
+    const [sb, sa] = estimateProbabilities(est.params, est.config, smallTensor)[0]!;
+    const smallEstimate = await engine.estimate(small);
+    assert.ok(Math.abs(sb! - smallEstimate[0]!) < 1e-5 && Math.abs(sa! - smallEstimate[1]!) < 1e-5, `${sb},${sa} vs ${smallEstimate}`);
+    tf.dispose([full, smallTensor]);
     disposeParams(est.params);
 
     // alpha carried through untouched

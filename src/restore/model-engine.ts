@@ -47,9 +47,9 @@ import {
   type Params,
 } from '../model/index.js';
 import type { RestorationEngine } from './engine.js';
-import { estimatorInput } from './estimator-input.js';
+import { estimatorCrops, meanRows } from './estimator-input.js';
 
-export { estimatorInput } from './estimator-input.js';
+export { estimatorCrops, estimatorInput, meanRows } from './estimator-input.js';
 
 export interface ModelEngineOptions {
   /** initialise this backend first (default: keep the current one, or wasm if none is set up) */
@@ -200,10 +200,12 @@ export async function createModelEngine(modelDir: string, options: ModelEngineOp
       if (!estimator) {
         throw noEstimatorError(modelDir, classes);
       }
+      // Native-resolution crops, as the estimator was trained (estimator-input.ts), averaged.
       const size = estimator.config.inputSize;
-      const input = tf.tensor4d(estimatorInput(image, size), [1, size, size, 3]);
+      const crops = estimatorCrops(image, size);
+      const input = tf.tensor4d(crops.data, [crops.count, size, size, 3]);
       try {
-        return Float32Array.from(estimateProbabilities(estimator.params, estimator.config, input)[0]!);
+        return meanRows(estimateProbabilities(estimator.params, estimator.config, input).flat(), crops.count);
       } finally {
         input.dispose();
       }

@@ -46,9 +46,12 @@ for (const adaptersAs of ['inputs', 'branches'] as const) {
     const onnx = await createOnnxEngine(dir, { adaptersAs });
     try {
       assert.deepEqual(onnx.classes, reference.classes);
-      const image = { width: 41, height: 27, data: randomImages(1, 27, 41, 3, 4).dataSync() as Float32Array };
-      const [p1, p2] = [await reference.estimate(image), await onnx.estimate(image)];
-      p1.forEach((p, k) => assert.ok(Math.abs(p - p2[k]!) <= 1e-4, `class ${k}: ${p} vs ${p2[k]}`));
+      // 41×27 is under the 32² crop in height (resized whole), 300×200 gives the 3×3 crop batch
+      for (const [w, h] of [[41, 27], [300, 200]] as const) {
+        const image = { width: w, height: h, data: randomImages(1, h, w, 3, 4).dataSync() as Float32Array };
+        const [p1, p2] = [await reference.estimate(image), await onnx.estimate(image)];
+        p1.forEach((p, k) => assert.ok(Math.abs(p - p2[k]!) <= 1e-4, `${w}×${h} class ${k}: ${p} vs ${p2[k]}`));
+      }
 
       for (const weights of [[1, 0], [0.3, 0.7], [0, 0]]) {
         await reference.prepare(Float32Array.from(weights));

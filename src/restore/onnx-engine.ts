@@ -18,7 +18,7 @@ import { ADAPTER_WEIGHTS_INPUT, adapterInputNames, exportBackboneOnnx, exportEst
 import { loadOrt } from '../onnx/runtime.js';
 import { type HostTensor, SyncOrtRunner } from '../onnx/sync-runner.js';
 import type { RestorationEngine } from './engine.js';
-import { describeModel, estimatorInput, loadParts, noEstimatorError, segmentationClassNames, segmentationMapping } from './model-engine.js';
+import { describeModel, estimatorCrops, loadParts, meanRows, noEstimatorError, segmentationClassNames, segmentationMapping } from './model-engine.js';
 
 export interface OnnxEngineOptions {
   /** tfjs backend for the tile tensors the restorer exchanges (default: current, else wasm). */
@@ -102,10 +102,12 @@ export async function createOnnxEngine(modelDir: string, options: OnnxEngineOpti
       if (!estimator) {
         throw noEstimatorError(modelDir, classes);
       }
-      // Resized on the JS side like the tfjs engine: the full image never enters either runtime.
+      // The same native-resolution crops as the tfjs engine, cut on the JS side (the full image
+      // never enters either runtime), in one run: the graph's batch dimension is dynamic.
       const size = estimator.config.inputSize;
-      const out = runner.run('estimate', { image: { data: estimatorInput(image, size), dims: [1, size, size, 3] } }, ['probabilities']);
-      return Float32Array.from(out['probabilities']!.data);
+      const crops = estimatorCrops(image, size);
+      const out = runner.run('estimate', { image: { data: crops.data, dims: [crops.count, size, size, 3] } }, ['probabilities']);
+      return meanRows(out['probabilities']!.data, crops.count);
     },
 
     async prepare(weights: Float32Array): Promise<void> {

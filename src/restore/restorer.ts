@@ -2,7 +2,7 @@
  * The library entry point: `createRestorer()` → `restore(image)`.
  *
  * Pipeline per image: decode (file path, encoded bytes, or raw RGB/RGBA pixels) → estimator on
- * the whole image → adapter weights by mode → engine.prepare → tiled restoration with feathered
+ * the whole image (a grid of native-resolution crops) → adapter weights by mode → engine.prepare → tiled restoration with feathered
  * blending → alpha re-attached untouched. Memory: the decoded input and the output are each
  * H·W·3 float32 (600 MB apiece for 50 MP), the tiler adds only per-tile tensors and W + H weight
  * sums; --explain adds one more H·W·3 colour map.
