@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+/**
+ * Experiment: how should SW mode blend the adapters? On the benchmark, OH (argmax adapter only)
+ * beats SW (sigmoid probabilities normalised to sum 1) on mixed degradations, where the paper
+ * says SW should win. Hypothesis: normalising dilutes each adapter (two true classes get ~0.5
+ * each, wrong classes take some weight too); using the raw sigmoid probabilities as the weights
+ * (each adapter at the strength its probability says) may be better. This must not be decided on
+ * the benchmark test sets, so it runs on the HELD-OUT split of the training photos: the same
+ * openImageFolders split (path hash, default fraction 0.05) that every training phase uses on
+ * ../shared/data/train/clean, taken from dist/, so these images were never trained on.
+ *
+ * Per held-out image: centre crop 256×256; for each case (the 8 single degradations and the
+ * mixed pairs blur+noise, blur+jpeg, haze+snow, rain+noise, lowlight+noise) degrade with
+ * applyDegradations(crop, names, Rng(`swblend:<file>:<case>`), 0.5), quantise to 8 bits, and
+ * restore with the shipped default model (weights/default) on the ONNX engine (as `abair restore`
+ * and `abair eval` default to) in these modes:
+ *   oh           argmax adapter only
+ *   sw           probabilities normalised to sum 1 (the current default)
+ *   raw          weights:<name>=<p>,… with p the sw run's raw probabilities (not normalised)
+ *   oracle       the true adapter (singles) / weights:a=0.5,b=0.5 (mixed), as `abair eval --mode oracle`
+ *   oracle-full  mixed only: weights:a=1,b=1
+ * RGB PSNR (dB, capped at 100) of the 8-bit output vs the clean crop, and of the input.
+ *
+ *   npm run build && node bench/sw-blend.mjs [--limit N] [--json out.json]
+ *
+ * --limit N: the first N held-out images (sorted by path). --json: every per-image number.
+ */
+import { cpus } from 'node:os';
+import path from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { openImageFolders } from '../dist/train/data/image-source.js';
+import { applyDegradations } from '../dist/degrade/registry.js';
+import { toUint8 } from '../dist/degrade/quantize.js';
+import { readImage } from '../dist/io/image-io.js';
+import { centerCrop, psnr } from '../dist/metrics/index.js';
+import { quantise8, PSNR_CAP_DB } from '../dist/eval/protocol.js';
+import { createRestorer } from '../dist/restore/restorer.js';
+import { Rng } from '../dist/util/rng.js';
+import { sharedDataDir } from '../dist/util/paths.js';
+import { loadOrt } from '../dist/onnx/runtime.js';
+
+const args = process.argv.slice(2);
+function option(name) {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  if (i + 1 >= args.length) throw new Error(`${name} needs a value`);
+  return args[i + 1];
+}
+const limit = option('--limit') === undefined ? undefined : Number(option('--limit'));
+if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new Error(`--limit takes a positive integer`);
+const jsonOut = option('--json');
+
+const SIZE = 256;
+const SEVERITY = 0.5;
+const SINGLES = ['rain', 'haze', 'noise', 'blur', 'lowlight', 'jpeg', 'bitdepth', 'snow'];
+const MIXED = [['blur', 'noise'], ['blur', 'jpeg'], ['haze', 'snow'], ['rain', 'noise'], ['lowlight', 'noise']];
+const CASES = [...SINGLES.map((s) => [s]), ...MIXED];
+const caseName = (names) => names.join('+');
+
+const started = performance.now();
+const trainDir = path.join(sharedDataDir(), 'train', 'clean');
+// exactly the training split: openImageFolders([dir]) with its default holdout fraction (0.05)
+const { train, holdout } = await openImageFolders([trainDir]);
+let files = [...holdout.names].sort();
+const heldOut = files.length;
+if (limit !== undefined) files = files.slice(0, limit);
+
+const restorer = createRestorer({ runtime: 'onnx' });
+const engine = await restorer.load();
+const classes = engine.classes;
+for (const c of SINGLES) if (!classes.includes(c)) throw new Error(`the default model has no ${c} adapter (it has ${classes.join(', ')})`);
+
+const cap = (p) => Math.min(p, PSNR_CAP_DB);
+const rawPixels = (img) => ({ data: toUint8(img), width: img.width, height: img.height, channels: 3 });
+const fmtW = (v) => String(v); // full precision: Number(String(v)) === v
+
+const ortError = await loadOrt().then(() => null, (err) => err.message);
+console.log(`machine: ${cpus()[0].model} (${cpus().length} cores); engine: ${ortError ? `tfjs (ONNX Runtime unavailable: ${ortError})` : 'onnx'}; model: weights/default (${classes.join(', ')})`);
+console.log(`held-out images: ${heldOut} of ${heldOut + train.size} in ${trainDir} (fraction 0.05); using ${files.length}${limit !== undefined ? ` (--limit ${limit})` : ''}`);
+
+const perImage = [];
+for (const [fi, file] of files.entries()) {
+  const rel = path.relative(trainDir, file).split(path.sep).join('/');
+  const full = quantise8((await readImage(file)).image);
+  const side = Math.min(SIZE, full.width, full.height);
+  if (side < SIZE) console.log(`  note: ${rel} is ${full.width}×${full.height}; cropped to ${side}×${side}`);
+  const clean = centerCrop(full, side, side);
+  const t0 = performance.now();
+  const row = { file: rel, width: side, height: side, cases: {} };
+  for (const names of CASES) {
+    const name = caseName(names);
+    const { image } = await applyDegradations(clean, names, new Rng(`swblend:${rel}:${name}`), SEVERITY);
+    const degraded = quantise8(image);
+    const input = rawPixels(degraded);
+    const score = async (mode) => {
+      const r = await restorer.restore(input, { mode });
+      return { psnr: cap(psnr(quantise8(r.image), clean)), probabilities: r.probabilities, adapterWeights: r.adapterWeights };
+    };
+    const sw = await score('sw');
+    const p = sw.probabilities;
+    const modes = {
+      oh: 'oh',
+      raw: `weights:${classes.map((c) => `${c}=${fmtW(p[c])}`).join(',')}`,
+      oracle: names.length === 1 ? `adapter:${names[0]}` : `weights:${names.map((n) => `${n}=${1 / names.length}`).join(',')}`,
+    };
+    if (names.length > 1) modes['oracle-full'] = `weights:${names.map((n) => `${n}=1`).join(',')}`;
+    const out = { input: cap(psnr(degraded, clean)), sw: sw.psnr };
+    const weights = { sw: sw.adapterWeights };
+    for (const [key, mode] of Object.entries(modes)) {
+      const r = await score(mode);
+      out[key] = r.psnr;
+      weights[key] = r.adapterWeights;
+    }
+    const argmax = classes.reduce((best, c) => (p[c] > p[best] ? c : best), classes[0]);
+    row.cases[name] = { psnr: out, probabilities: p, probabilitySum: classes.reduce((s, c) => s + p[c], 0), argmax, argmaxCorrect: names.includes(argmax), weights };
+  }
+  perImage.push(row);
+  console.log(`  [${fi + 1}/${files.length}] ${rel}  ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+// ---- table --------------------------------------------------------------------------------
+const COLS = ['input', 'oh', 'sw', 'raw', 'oracle', 'oracle-full'];
+const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
+const caseMeans = {};
+for (const names of CASES) {
+  const name = caseName(names);
+  const rows = perImage.map((r) => r.cases[name]);
+  const m = {};
+  for (const col of COLS) if (col in rows[0].psnr) m[col] = mean(rows.map((r) => r.psnr[col]));
+  m.sumP = mean(rows.map((r) => r.probabilitySum));
+  m.top1 = rows.filter((r) => r.argmaxCorrect).length / rows.length;
+  caseMeans[name] = m;
+}
+const groupMean = (group) => {
+  const m = {};
+  for (const col of [...COLS, 'sumP', 'top1']) {
+    const vals = group.map((n) => caseMeans[caseName(n)][col]).filter((v) => v !== undefined);
+    if (vals.length) m[col] = mean(vals);
+  }
+  return m;
+};
+const fmt = (v, d = 2) => (v === undefined ? '' : v.toFixed(d)).padStart(13);
+const header = 'case'.padEnd(16) + COLS.map((c) => c.padStart(13)).join('') + 'Σp'.padStart(8) + 'top1'.padStart(7);
+const line = (label, m) => label.padEnd(16) + COLS.map((c) => fmt(m[c])).join('') + m.sumP.toFixed(2).padStart(8) + `${Math.round(m.top1 * 100)}%`.padStart(7);
+console.log('');
+console.log(`RGB PSNR (dB), ${side0()}×${side0()} centre crops of ${files.length} held-out training images, severity ${SEVERITY}, 8-bit in/out; Σp = mean sum of the estimator's probabilities, top1 = argmax is a true class`);
+console.log(header);
+for (const s of SINGLES) console.log(line(s, caseMeans[s]));
+console.log(line('mean singles', groupMean(SINGLES.map((s) => [s]))));
+for (const m of MIXED) console.log(line(caseName(m), caseMeans[caseName(m)]));
+console.log(line('mean mixed', groupMean(MIXED)));
+const wall = (performance.now() - started) / 1000;
+console.log(`\nwall time: ${wall.toFixed(0)} s (${(wall / 60).toFixed(1)} min)`);
+
+function side0() {
+  return perImage[0]?.width ?? SIZE;
+}
+
+if (jsonOut) {
+  writeFileSync(
+    jsonOut,
+    JSON.stringify(
+      {
+        what: 'bench/sw-blend.mjs: SW blending variants on held-out training images',
+        machine: cpus()[0].model,
+        trainDir,
+        heldOut,
+        images: files.length,
+        limit: limit ?? null,
+        size: SIZE,
+        severity: SEVERITY,
+        seedRule: 'Rng(`swblend:<relative path>:<case>`)',
+        classes,
+        wallSec: wall,
+        means: { perCase: caseMeans, singles: groupMean(SINGLES.map((s) => [s])), mixed: groupMean(MIXED) },
+        perImage,
+      },
+      null,
+      2,
+    ),
+  );
+  console.log(`wrote ${jsonOut}`);
+}
+restorer.dispose();
