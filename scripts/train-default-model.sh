@@ -13,7 +13,7 @@
 #   RUNS        folder for run folders and models (default: runs/, git-ignored)
 #   PRETRAIN    Phase I run folder (default: $RUNS/pretrain-tiny-b16, the campaign's run 2)
 #   MODEL       the model folder built here (default: $RUNS/model)
-#   STEPS       Phase I steps (default 16000: run 2 was rescheduled from 40000); ADAPTER_STEPS (1500),
+#   STEPS       Phase I steps (default 12000: run 2 was rescheduled from 40000 to 16000, then to 12000); ADAPTER_STEPS (1500),
 #               ESTIMATOR_STEPS (2000: the high-pass estimator was still improving at 1000),
 #               ADD_ESTIMATOR_STEPS (1000: add-degradation starts from the trained estimator)
 #   ADAPTER_JOBS adapters trained at the same time, one worker each (default 2: at batch 8 a second
@@ -35,7 +35,7 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs}
 PRETRAIN=${PRETRAIN:-$RUNS/pretrain-tiny-b16}
 MODEL=${MODEL:-$RUNS/model}
-STEPS=${STEPS:-16000}
+STEPS=${STEPS:-12000}
 ADAPTER_STEPS=${ADAPTER_STEPS:-1500}
 ESTIMATOR_STEPS=${ESTIMATOR_STEPS:-2000}
 ADD_ESTIMATOR_STEPS=${ADD_ESTIMATOR_STEPS:-1000}
