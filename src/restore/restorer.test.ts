@@ -135,3 +135,19 @@ test('bad raw input is refused', async () => {
   const restorer = createRestorer({ engine: createFakeEngine() });
   await assert.rejects(restorer.restore({ data: new Uint8Array(5), width: 2, height: 2, channels: 3 }), /expected 2×2×3/);
 });
+
+test('the library runs the shipped model on ONNX Runtime by default (as the CLI does), tfjs on request', async () => {
+  const byDefault = createRestorer();
+  const onnx = await byDefault.load();
+  assert.equal((onnx as { engineName?: string }).engineName, 'onnx');
+  const small = { data: randomBytes(64 * 48 * 3, 3), width: 64, height: 48, channels: 3 as const };
+  const a = await byDefault.restore(small, { mode: 'adapter:noise' });
+  byDefault.dispose();
+  const tfjs = createRestorer({ runtime: 'tfjs' });
+  assert.equal(((await tfjs.load()) as { engineName?: string }).engineName, undefined);
+  const b = await tfjs.restore(small, { mode: 'adapter:noise' });
+  tfjs.dispose();
+  let maxDiff = 0;
+  for (let i = 0; i < a.image.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a.image.data[i]! - b.image.data[i]!));
+  assert.ok(maxDiff <= 1e-4, `ONNX and tfjs outputs differ by ${maxDiff}`);
+});
