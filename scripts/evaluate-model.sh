@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Every measurement behind docs/results.md and the README's Results section, for one model, as
+# one command (each step is an `abair eval` / bench command that can also be run alone):
+#
+#   scripts/evaluate-model.sh <5-class model dir>          # after `npm run build`
+#
+# The model evaluated is the shipped default (weights/default, or $ABAIR_WEIGHTS), so the reports
+# label it as such; the argument is its 5-class copy from before `add-degradation` (the recipe's
+# $MODEL-5): the zero-shot reference on the unseen suite and the "before" of the oracle check.
+#
+# Writes into $OUT (default docs/eval), with file names starting with $PREFIX (default "model"):
+#   <PREFIX>-sw-all.json            blind SW on every suite
+#   <PREFIX>-oh-mixed.json          OH on the mixed suite (the issue asks SW ≥ OH there)
+#   <PREFIX>-5class-unseen-sw.json  the 5-class model, blind, on the unseen suite (zero-shot)
+#   <PREFIX>-oracle.json, <PREFIX>-5class-oracle.json
+#                                   oracle mode on the five original tasks' suites, after and
+#                                   before adding; their outputs must be byte-identical
+#   speed.json                      bench:restore, 1 and 12 MP, both engines (SPEED=0 skips it;
+#                                   stop training first: it measures wall time)
+#   maxim-rain100h-5.json           only with MAXIM=1: the peer comparison (slow: ~2.5 min per crop)
+# and, with RESULTS=<file> (e.g. docs/results.md), the results document from all of them plus
+# the identity baseline docs/eval/identity-all.json.
+# QUICK=1 runs every eval on the --quick subset (a smoke test of this script, minutes not hours).
+set -euo pipefail
+main() {
+cd "$(dirname "$0")/.."
+if [[ $# -ne 1 || ! -d "$1" ]]; then
+  echo "usage: scripts/evaluate-model.sh <5-class model dir>   (see the header of this script)" >&2
+  exit 2
+fi
+MODEL5=$1
+OUT=${OUT:-docs/eval}
+PREFIX=${PREFIX:-model}
+QUICK_ARGS=()
+[[ "${QUICK:-0}" == 1 ]] && QUICK_ARGS=(--quick)
+mkdir -p "$OUT"
+say() { echo "[$(date -u +%FT%TZ)] $*"; }
+ev() { node bin/abair.js eval --no-progress "${QUICK_ARGS[@]}" "$@" >/dev/null; }
+
+say "SW, every suite";        ev --suite all --mode sw --json "$OUT/$PREFIX-sw-all.json"
+say "OH, mixed suite";        ev --suite mixed --mode oh --json "$OUT/$PREFIX-oh-mixed.json"
+say "zero-shot, unseen";      ev --suite unseen --mode sw --weights "$MODEL5" --json "$OUT/$PREFIX-5class-unseen-sw.json"
+oracle_suites=denoise,derain,dehaze,synthetic
+say "oracle, after adding";   ev --suite "$oracle_suites" --mode oracle --json "$OUT/$PREFIX-oracle.json"
+say "oracle, before adding";  ev --suite "$oracle_suites" --mode oracle --weights "$MODEL5" --json "$OUT/$PREFIX-5class-oracle.json"
+say "oracle outputs before vs after adding"
+node scripts/compare-eval-outputs.mjs "$OUT/$PREFIX-5class-oracle.json" "$OUT/$PREFIX-oracle.json" \
+  || { say "the oracle outputs changed when degradations were added (above): stop and find out why"; exit 1; }
+
+inputs=(docs/eval/identity-all.json "$OUT/$PREFIX-sw-all.json" "$OUT/$PREFIX-oh-mixed.json" "$OUT/$PREFIX-5class-unseen-sw.json"
+  "$OUT/$PREFIX-oracle.json" "$OUT/$PREFIX-5class-oracle.json")
+if [[ "${SPEED:-1}" == 1 ]]; then
+  say "speed (bench:restore)"
+  npm run --silent bench:restore -- --sizes 1,12 --runs 3 --run-budget 150 --json "$OUT/speed.json" >/dev/null
+fi
+[[ -f "$OUT/speed.json" ]] && inputs+=("$OUT/speed.json")
+if [[ "${MAXIM:-0}" == 1 ]]; then
+  say "peer comparison: MAXIM"
+  node bench/peers/maxim.mjs --images 5 --crop 256 --json "$OUT/maxim-rain100h-5.json" >/dev/null
+fi
+[[ -f "$OUT/maxim-rain100h-5.json" ]] && inputs+=("$OUT/maxim-rain100h-5.json")
+if [[ -n "${RESULTS:-}" ]]; then
+  say "results document → $RESULTS"
+  node bin/abair.js eval --results-md "$RESULTS" --json-in "${inputs[@]}"
+fi
+say "done: $OUT"
+}
+
+main "$@"
+exit
