@@ -18,6 +18,7 @@ const dist = (p) => path.join(repo, 'dist', p);
 const { createRestorer } = await import(dist('index.js'));
 const { psnr, ssim, centerCrop } = await import(dist('metrics/index.js'));
 const { readImage } = await import(dist('io/image-io.js'));
+const { quantise8 } = await import(dist('eval/protocol.js'));
 const { defaultModelDir } = await import(dist('restore/default-model.js'));
 
 const { values: args } = parseArgs({
@@ -36,7 +37,6 @@ if (!Number.isInteger(crop) || crop < 8 || !Number.isInteger(count) || count < 1
   process.exit(2);
 }
 const bench = args.data ?? path.join(process.env.ABAIR_DATA ?? path.resolve(repo, '..', 'shared', 'data'), 'bench');
-const quantise8 = (img) => ({ ...img, data: Float32Array.from(img.data, (v) => (v > 0 ? (v >= 1 ? 1 : Math.round(v * 255) / 255) : 0)) });
 
 const restorer = createRestorer({ runtime: args.engine });
 await restorer.load();

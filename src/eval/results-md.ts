@@ -89,8 +89,7 @@ function speedSection(record: RestoreBenchRecord): string {
  * The whole document: eval results first (each keeps its own section: mode and model differ),
  * then speed, then peer comparisons, each in the order given.
  */
-export function renderResultsMarkdown(inputs: readonly (ResultsInput | { file: string; report: EvalReport })[], command: string): string {
-  const all: ResultsInput[] = inputs.map((i) => ('kind' in i ? i : { kind: 'eval', file: i.file, report: i.report }));
+export function renderResultsMarkdown(all: readonly ResultsInput[], command: string): string {
   const evals = all.filter((i) => i.kind === 'eval');
   const others = all.length - evals.length;
   const parts = [
