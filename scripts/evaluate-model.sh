@@ -17,7 +17,9 @@
 #                                   before adding; their outputs must be byte-identical
 #   speed.json                      bench:restore, 1 and 12 MP, both engines (SPEED=0 skips it;
 #                                   stop training first: it measures wall time)
-#   maxim-rain100h-5.json           only with MAXIM=1: the peer comparison (slow: ~2.5 min per crop)
+#   maxim-rain100h-5.json           only with MAXIM=1: the peer comparison (~30 s per 256² crop here);
+#                                   MAXIM=reuse re-measures abair only and keeps MAXIM's rows from
+#                                   the existing file (same crops; the peer model does not change)
 # and, with RESULTS=<file> (e.g. docs/results.md), the results document from all of them plus
 # the identity baseline docs/eval/identity-all.json.
 # QUICK=1 runs every eval on the --quick subset (a smoke test of this script, minutes not hours).
@@ -57,6 +59,9 @@ fi
 if [[ "${MAXIM:-0}" == 1 ]]; then
   say "peer comparison: MAXIM"
   node bench/peers/maxim.mjs --images 5 --crop 256 --json "$OUT/maxim-rain100h-5.json" >/dev/null
+elif [[ "${MAXIM:-0}" == reuse ]]; then
+  say "peer comparison: abair on MAXIM's crops (MAXIM's rows reused)"
+  node bench/peers/maxim.mjs --images 5 --crop 256 --peer-from "$OUT/maxim-rain100h-5.json" --json "$OUT/maxim-rain100h-5.json" >/dev/null
 fi
 [[ -f "$OUT/maxim-rain100h-5.json" ]] && inputs+=("$OUT/maxim-rain100h-5.json")
 if [[ -n "${RESULTS:-}" ]]; then

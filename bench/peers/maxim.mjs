@@ -21,7 +21,8 @@
  * (`abair eval --results-md … --json-in … <file>`).
  *
  * Usage: nice -n 19 node bench/peers/maxim.mjs [--images 2] [--crop 256] [--backend wasm|cpu] [--data <bench dir>] [--json <file>]
- * CPU-heavy (about 50–100 s per 256² crop on wasm here, ~730 s/MP warm): run it by hand, never from tests.
+ *          [--peer-from <earlier --json file>]   (reuse MAXIM's rows for the same crops; re-measure abair only)
+ * CPU-heavy (25–100 s per 256² crop on wasm here, 400–730 s/MP, depending on the load): run it by hand, never from tests.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -41,6 +42,7 @@ const { values: args } = parseArgs({
     data: { type: 'string' },
     threads: { type: 'string' },
     json: { type: 'string' },
+    'peer-from': { type: 'string' },
   },
 });
 const VERSIONS = {
@@ -62,13 +64,17 @@ function ensureInstalled() {
   execFileSync('npm', ['install', '--no-save', '--legacy-peer-deps', '--no-audit', '--no-fund', ...specs], { cwd: scratch, stdio: 'inherit' });
 }
 
-ensureInstalled();
-// everything TensorFlow.js from the scratch folder, so the converter and the backends share one core
-const requirePeer = createRequire(path.join(scratch, 'package.json'));
-const tf = requirePeer('@tensorflow/tfjs-core');
-const tfconv = requirePeer('@tensorflow/tfjs-converter');
-requirePeer('@tensorflow/tfjs-backend-cpu');
-const wasm = requirePeer('@tensorflow/tfjs-backend-wasm');
+// TensorFlow.js and the model, loaded only when the peer runs (not with --peer-from)
+let tf, tfconv, wasm;
+function loadPeerRuntime() {
+  ensureInstalled();
+  // everything TensorFlow.js from the scratch folder, so the converter and the backends share one core
+  const requirePeer = createRequire(path.join(scratch, 'package.json'));
+  tf = requirePeer('@tensorflow/tfjs-core');
+  tfconv = requirePeer('@tensorflow/tfjs-converter');
+  requirePeer('@tensorflow/tfjs-backend-cpu');
+  wasm = requirePeer('@tensorflow/tfjs-backend-wasm');
+}
 // sharp (an abair dependency) reads the PNGs; abair's image-io would load abair's own tfjs copy too
 const sharp = createRequire(path.join(repo, 'package.json'))('sharp');
 const { psnr, ssim, centerCrop } = await import(path.join(repo, 'dist', 'metrics', 'index.js'));
@@ -134,9 +140,40 @@ function quantise8(img) {
   return { width: img.width, height: img.height, data };
 }
 
+const cropLabel = (i, crop) => `Rain100H/${i}.png (centre ${crop}²)`;
+
+/**
+ * The peer's rows from an earlier report of the same crops. MAXIM does not change between runs,
+ * and it costs ~2.5 min per crop here, so when only abair's model changed, only abair is re-run.
+ */
+function earlierPeerRun(file, count, crop) {
+  const earlier = JSON.parse(readFileSync(file, 'utf8'));
+  if (earlier.format !== 'abair-peer-comparison') throw new Error(`${file}: not a peer comparison`);
+  const pkg = `@upscalerjs/maxim-deraining@${VERSIONS['@upscalerjs/maxim-deraining']}`;
+  if (earlier.peer?.package !== pkg) throw new Error(`${file}: its peer is ${earlier.peer?.package}, not ${pkg}`);
+  if (earlier.rows.length !== count || earlier.rows.some((r, i) => r.image !== cropLabel(i + 1, crop))) {
+    throw new Error(`${file}: its crops are not Rain100H 1..${count} centre ${crop}² (rerun without --peer-from)`);
+  }
+  const rows = earlier.rows.map((r) => ({ image: r.image, inputPsnr: r.inputPsnr, inputSsim: r.inputSsim, psnr: r.peer.psnr, ssim: r.peer.ssim, seconds: r.peer.seconds }));
+  // the run that measured the peer, carried through any chain of reuses
+  const measuredIn = earlier.peer.measuredIn ?? { createdAt: earlier.createdAt, command: earlier.command, machine: earlier.machine };
+  return { rows, runtime: earlier.peer.runtime, measuredIn };
+}
+
 async function main() {
   const backend = args.backend;
   if (backend !== 'wasm' && backend !== 'cpu') throw new Error(`--backend must be wasm or cpu, got ${backend}`);
+  const bench = args.data ?? path.join(process.env.ABAIR_DATA ?? path.resolve(repo, '..', 'shared', 'data'), 'bench');
+  const crop = Number(args.crop);
+  const count = Number(args.images);
+  const reused = args['peer-from'] ? earlierPeerRun(args['peer-from'], count, crop) : null;
+  const rows = reused ? reused.rows : await runPeer(backend, bench, crop, count);
+
+  await report(rows, { backend, crop, count, reused });
+}
+
+async function runPeer(backend, bench, crop, count) {
+  loadPeerRuntime();
   if (backend === 'wasm' && args.threads) wasm.setThreadsCount(Number(args.threads));
   await tf.setBackend(backend);
   await tf.ready();
@@ -145,9 +182,6 @@ async function main() {
   const model = await tfconv.loadGraphModel(packageModel());
   console.log(`MAXIM deraining ${VERSIONS['@upscalerjs/maxim-deraining']} loaded on ${tf.getBackend()} in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`);
 
-  const bench = args.data ?? path.join(process.env.ABAIR_DATA ?? path.resolve(repo, '..', 'shared', 'data'), 'bench');
-  const crop = Number(args.crop);
-  const count = Number(args.images);
   const rows = [];
   for (let i = 1; i <= count; i++) {
     const input = quantise8(centerCrop(await readPng(path.join(bench, 'Rain100H', 'input', `${i}.png`)), crop, crop));
@@ -161,7 +195,7 @@ async function main() {
     tf.dispose([x, y]);
     const restored = quantise8({ width: crop, height: crop, data: Float32Array.from(data) });
     const row = {
-      image: `Rain100H/${i}.png (centre ${crop}²)`,
+      image: cropLabel(i, crop),
       inputPsnr: psnr(input, target),
       inputSsim: ssim(input, target),
       psnr: psnr(restored, target),
@@ -175,6 +209,11 @@ async function main() {
   }
   const mean = (key) => rows.reduce((s, r) => s + r[key], 0) / rows.length;
   console.log(`mean over ${rows.length}: input ${mean('inputPsnr').toFixed(2)} dB → MAXIM ${mean('psnr').toFixed(2)} dB / SSIM ${mean('ssim').toFixed(4)}, ${mean('secondsPerMegapixel').toFixed(1)} s/MP (${backend})`);
+  return rows;
+}
+
+async function report(rows, { backend, crop, count, reused }) {
+  if (reused) console.log(`MAXIM rows reused from ${args['peer-from']} (measured ${reused.measuredIn.createdAt})`);
 
   // abair on the same crops, in its own process (see abair-crops.mjs for why)
   const abairArgs = [path.join(here, 'abair-crops.mjs'), '--images', String(count), '--crop', String(crop), ...(args.data ? ['--data', args.data] : [])];
@@ -188,7 +227,13 @@ async function main() {
       command: `node bench/peers/maxim.mjs ${process.argv.slice(2).join(' ')}`.trim(),
       machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: os.totalmem() / 2 ** 30, node: process.version, loadAverageEnd: os.loadavg() },
       protocol: `Rain100H inputs 1..${count}, centre ${crop}×${crop} crop, 8-bit input and output, RGB PSNR, Gaussian SSIM; one image at a time, wall seconds after loading (abair after a warm-up restore)`,
-      peer: { name: 'MAXIM deraining', package: `@upscalerjs/maxim-deraining@${VERSIONS['@upscalerjs/maxim-deraining']}`, trainedOn: 'Rain13k', runtime: `TensorFlow.js ${VERSIONS['@tensorflow/tfjs-core']} (${backend})` },
+      peer: {
+        name: 'MAXIM deraining',
+        package: `@upscalerjs/maxim-deraining@${VERSIONS['@upscalerjs/maxim-deraining']}`,
+        trainedOn: 'Rain13k',
+        runtime: reused ? reused.runtime : `TensorFlow.js ${VERSIONS['@tensorflow/tfjs-core']} (${backend})`,
+        ...(reused ? { measuredIn: reused.measuredIn } : {}),
+      },
       abair: { model: abair.model, modelDigest: abair.modelDigest, engine: abair.engine, mode: abair.mode },
       rows: rows.map((r, i) => ({ image: r.image, inputPsnr: r.inputPsnr, inputSsim: r.inputSsim, peer: { psnr: r.psnr, ssim: r.ssim, seconds: r.seconds }, abair: { psnr: abair.rows[i].psnr, ssim: abair.rows[i].ssim, seconds: abair.rows[i].seconds } })),
     };
@@ -199,6 +244,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(`maxim peer: ${err?.stack ?? err}`);
+  console.error(`maxim peer: ${process.env.DEBUG ? err?.stack : err?.message ?? err}`);
   process.exit(1);
 });

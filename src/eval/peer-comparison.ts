@@ -19,7 +19,17 @@ export interface PeerComparisonRecord {
   command: string;
   machine: { cpu: string; cores: number; memoryGiB: number; node: string; loadAverageEnd: number[] };
   protocol: string;
-  peer: { name: string; package: string; trainedOn: string; runtime: string };
+  peer: {
+    name: string;
+    package: string;
+    trainedOn: string;
+    runtime: string;
+    /**
+     * Set when the peer's rows were taken from an earlier report (`--peer-from`) instead of being
+     * measured again: the peer model and the crops are the same, only abair's side was re-measured.
+     */
+    measuredIn?: { createdAt: string; command: string; machine: PeerComparisonRecord['machine'] };
+  };
   abair: { model: string; modelDigest: string; engine: string; mode: string };
   rows: { image: string; inputPsnr: number; inputSsim: number; peer: PeerSide; abair: PeerSide }[];
 }
@@ -58,6 +68,9 @@ export function renderPeerComparison(record: PeerComparisonRecord): string {
     '',
     `- protocol: ${record.protocol}`,
     `- peer: ${peer.name} (\`${peer.package}\`, trained on ${peer.trainedOn}), ${peer.runtime}`,
+    ...(peer.measuredIn
+      ? [`- the peer's numbers are from an earlier run of the same crops (${peer.measuredIn.createdAt}, \`${peer.measuredIn.command}\`, ${peer.measuredIn.machine.cpu}); this run re-measured abair only`]
+      : []),
     `- abair: \`${abair.model}\` (weights digest ${abair.modelDigest}), engine ${abair.engine}, mode ${abair.mode.toUpperCase()}`,
     `- machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB.toFixed(0)} GiB, Node ${machine.node}; load average at end ${machine.loadAverageEnd.map((l) => l.toFixed(2)).join(' ')}`,
     `- run: ${record.createdAt}, \`${record.command}\``,

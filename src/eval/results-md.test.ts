@@ -54,6 +54,14 @@ test('peer comparison section: per-image rows, means, s/MP of both and the ratio
   // 65.536 s and 0.131072 s on 65 536 pixels: 1000 and 2 s/MP
   assert.match(md, /MAXIM deraining 1000 s\/MP, abair 2.00 s\/MP \(500× faster\); PSNR difference abair − MAXIM deraining: -4.00 dB/);
   assert.match(md, /weights digest abcd/);
+  assert.doesNotMatch(md, /earlier run/);
+});
+
+test('peer comparison section: peer rows reused from an earlier run say so, with that run', () => {
+  const measuredIn = { createdAt: '2026-01-02T03:04:05Z', command: 'node bench/peers/maxim.mjs --images 2', machine: { ...peer.machine, cpu: 'Old CPU' } };
+  const record = { ...peer, peer: { ...peer.peer, measuredIn } };
+  const md = renderResultsMarkdown([{ kind: 'peer', file: '/x/maxim.json', record }], 'cmd');
+  assert.match(md, /peer's numbers are from an earlier run of the same crops \(2026-01-02T03:04:05Z, `node bench\/peers\/maxim.mjs --images 2`, Old CPU\); this run re-measured abair only/);
 });
 
 test('speed section: the bench:restore table with its command and the speed-up', () => {
