@@ -23,6 +23,10 @@
 # and, with RESULTS=<file> (e.g. docs/results.md), the results document from all of them plus
 # the identity baseline docs/eval/identity-all.json.
 # QUICK=1 runs every eval on the --quick subset (a smoke test of this script, minutes not hours).
+# PARTS=<comma list> runs only those parts (default: all of them, in this order):
+#   sw, oh, unseen, oracle, oracle5, compare, speed, maxim, results
+# e.g. PARTS=unseen,oracle5 while add-degradation is still training (they need only the 5-class
+# model), then PARTS=sw,oh,oracle,compare,speed,maxim,results once the model is final.
 set -euo pipefail
 main() {
 cd "$(dirname "$0")/.."
@@ -37,26 +41,35 @@ QUICK_ARGS=()
 [[ "${QUICK:-0}" == 1 ]] && QUICK_ARGS=(--quick)
 mkdir -p "$OUT"
 say() { echo "[$(date -u +%FT%TZ)] $*"; }
+PARTS=",${PARTS:-sw,oh,unseen,oracle,oracle5,compare,speed,maxim,results},"
+part() { [[ "$PARTS" == *",$1,"* ]]; }
+for p in ${PARTS//,/ }; do
+  [[ " sw oh unseen oracle oracle5 compare speed maxim results " == *" $p "* ]] || { echo "unknown part '$p' in PARTS" >&2; exit 2; }
+done
 ev() { node bin/abair.js eval --no-progress "${QUICK_ARGS[@]}" "$@" >/dev/null; }
 
-say "SW, every suite";        ev --suite all --mode sw --json "$OUT/$PREFIX-sw-all.json"
-say "OH, mixed suite";        ev --suite mixed --mode oh --json "$OUT/$PREFIX-oh-mixed.json"
-say "zero-shot, unseen";      ev --suite unseen --mode sw --weights "$MODEL5" --json "$OUT/$PREFIX-5class-unseen-sw.json"
 oracle_suites=denoise,derain,dehaze,synthetic
-say "oracle, after adding";   ev --suite "$oracle_suites" --mode oracle --json "$OUT/$PREFIX-oracle.json"
-say "oracle, before adding";  ev --suite "$oracle_suites" --mode oracle --weights "$MODEL5" --json "$OUT/$PREFIX-5class-oracle.json"
-say "oracle outputs before vs after adding"
-node scripts/compare-eval-outputs.mjs "$OUT/$PREFIX-5class-oracle.json" "$OUT/$PREFIX-oracle.json" \
-  || { say "the oracle outputs changed when degradations were added (above): stop and find out why"; exit 1; }
+part sw      && { say "SW, every suite";        ev --suite all --mode sw --json "$OUT/$PREFIX-sw-all.json"; }
+part oh      && { say "OH, mixed suite";        ev --suite mixed --mode oh --json "$OUT/$PREFIX-oh-mixed.json"; }
+part unseen  && { say "zero-shot, unseen";      ev --suite unseen --mode sw --weights "$MODEL5" --json "$OUT/$PREFIX-5class-unseen-sw.json"; }
+part oracle  && { say "oracle, after adding";   ev --suite "$oracle_suites" --mode oracle --json "$OUT/$PREFIX-oracle.json"; }
+part oracle5 && { say "oracle, before adding";  ev --suite "$oracle_suites" --mode oracle --weights "$MODEL5" --json "$OUT/$PREFIX-5class-oracle.json"; }
+if part compare; then
+  say "oracle outputs before vs after adding"
+  node scripts/compare-eval-outputs.mjs "$OUT/$PREFIX-5class-oracle.json" "$OUT/$PREFIX-oracle.json" \
+    || { say "the oracle outputs changed when degradations were added (above): stop and find out why"; exit 1; }
+fi
 
 inputs=(docs/eval/identity-all.json "$OUT/$PREFIX-sw-all.json" "$OUT/$PREFIX-oh-mixed.json" "$OUT/$PREFIX-5class-unseen-sw.json"
   "$OUT/$PREFIX-oracle.json" "$OUT/$PREFIX-5class-oracle.json")
-if [[ "${SPEED:-1}" == 1 ]]; then
+if [[ "${SPEED:-1}" == 1 ]] && part speed; then
   say "speed (bench:restore)"
   npm run --silent bench:restore -- --sizes 1,12 --runs 3 --run-budget 150 --json "$OUT/speed.json" >/dev/null
 fi
 [[ -f "$OUT/speed.json" ]] && inputs+=("$OUT/speed.json")
-if [[ "${MAXIM:-0}" == 1 ]]; then
+if ! part maxim; then
+  :
+elif [[ "${MAXIM:-0}" == 1 ]]; then
   say "peer comparison: MAXIM"
   node bench/peers/maxim.mjs --images 5 --crop 256 --json "$OUT/maxim-rain100h-5.json" >/dev/null
 elif [[ "${MAXIM:-0}" == reuse ]]; then
@@ -64,7 +77,7 @@ elif [[ "${MAXIM:-0}" == reuse ]]; then
   node bench/peers/maxim.mjs --images 5 --crop 256 --peer-from "$OUT/maxim-rain100h-5.json" --json "$OUT/maxim-rain100h-5.json" >/dev/null
 fi
 [[ -f "$OUT/maxim-rain100h-5.json" ]] && inputs+=("$OUT/maxim-rain100h-5.json")
-if [[ -n "${RESULTS:-}" ]]; then
+if [[ -n "${RESULTS:-}" ]] && part results; then
   say "results document → $RESULTS"
   node bin/abair.js eval --results-md "$RESULTS" --json-in "${inputs[@]}"
 fi
