@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+/**
+ * Mean RGB PSNR per dataset of several `abair eval --json` reports side by side (e.g. two models,
+ * or SW vs OH), with each report's estimator top-1 count, as a markdown table:
+ *
+ *   node scripts/compare-eval-means.mjs <label>=<eval.json> <label>=<eval.json> ...
+ *
+ * Datasets are keyed by suite/id (Kodak24-haze is in two suites); a dataset missing from a
+ * report gets "—". The input column is the first report's.
+ */
+import { readFileSync } from 'node:fs';
+
+const specs = process.argv.slice(2).map((arg) => {
+  const eq = arg.indexOf('=');
+  if (eq <= 0) {
+    console.error('usage: node scripts/compare-eval-means.mjs <label>=<eval.json> ...');
+    process.exit(2);
+  }
+  return { label: arg.slice(0, eq), file: arg.slice(eq + 1) };
+});
+if (specs.length === 0) {
+  console.error('usage: node scripts/compare-eval-means.mjs <label>=<eval.json> ...');
+  process.exit(2);
+}
+
+const reports = specs.map(({ label, file }) => {
+  let json;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    console.error(`${file}: ${err.message}`);
+    process.exit(1);
+  }
+  if (json.format !== 'abair-eval') {
+    console.error(`${file}: not an abair eval report`);
+    process.exit(1);
+  }
+  const byKey = new Map();
+  for (const suite of json.suites) for (const d of suite.datasets) if (d.mean) byKey.set(`${suite.name}/${d.id}`, d);
+  return { label, byKey };
+});
+
+const keys = [...new Set(reports.flatMap((r) => [...r.byKey.keys()]))];
+console.log(`| dataset | input | ${reports.map((r) => `${r.label} (top-1)`).join(' | ')} |`);
+console.log(`|---|---|${reports.map(() => '---|').join('')}`);
+for (const key of keys) {
+  const input = reports.map((r) => r.byKey.get(key)).find(Boolean).mean.input.psnr;
+  const cells = reports.map((r) => {
+    const d = r.byKey.get(key);
+    if (!d) return '—';
+    const acc = d.accuracy ? ` (${d.accuracy.correct}/${d.accuracy.total})` : '';
+    return `${d.mean.output.psnr.toFixed(2)}${acc}`;
+  });
+  console.log(`| ${key} | ${input.toFixed(2)} | ${cells.join(' | ')} |`);
+}
