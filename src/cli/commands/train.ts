@@ -96,17 +96,19 @@ function registerEstimator(train: Command): void {
     .option('--classes <names>', 'comma-separated classes instead of the adapters present', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .option('--images <dir...>', `clean photos to synthesise from (default: ${defaultImagesDir()}, development only)`)
     .option('--mixed-fraction <f>', 'fraction of samples with two stacked degradations', fraction('--mixed-fraction'), d.mixedFraction)
+    .option('--context <n>', 'degrade an n×-patch-size window and train on its centre patch, as the estimator sees crops of whole photos', integer('--context', 1), 1)
     .option('--out <dir>', 'run folder (checkpoint, log)', 'runs/estimator')
     .option('--into <dir>', 'write estimator.safetensors here instead of --model');
   addRunOptions(addCommonOptions(cmd, d), d)
     .addHelpText('after', `${LOG_NOTE}\n\nExample:\n  $ abair train estimator --model models/mine`)
-    .action(async (opts: ParsedCommon & { model: string; classes?: string[]; images?: string[]; mixedFraction: number; out: string; into?: string }) => {
+    .action(async (opts: ParsedCommon & { model: string; classes?: string[]; images?: string[]; mixedFraction: number; context: number; out: string; into?: string }) => {
       report(await trainEstimator({
         ...commonFrom(opts, opts.out),
         model: opts.model,
         ...(opts.classes ? { classes: opts.classes } : {}),
         images: imagesOrDefault(opts.images),
         mixedFraction: opts.mixedFraction,
+        context: opts.context,
         ...(opts.into ? { into: opts.into } : {}),
       }));
     });

@@ -44,6 +44,12 @@ export interface EstimatorOptions extends PatchOptions {
   cleanFraction?: number;
   /** also return the clean `target` patches (diagnostics, tests); default false */
   withTarget?: boolean;
+  /**
+   * Degrade a (context·patch)² window and keep its centre patch² (default 1: degrade the patch
+   * itself). At test time the estimator sees 128² crops of a whole degraded photo, where haze's
+   * depth ramp and other image-scale structure span far more than the crop.
+   */
+  context?: number;
 }
 
 export interface AdapterOptions extends PatchOptions {
@@ -82,9 +88,18 @@ function imageBuffers(o: PatchOptions) {
 }
 
 /** Cuts a random augmented clean patch of a random source image into `out`. */
-async function cleanPatch(source: ImageSource, rng: Rng, o: PatchOptions, out: Float32Array): Promise<RGBImage> {
+async function cleanPatch(source: ImageSource, rng: Rng, o: PatchOptions, out?: Float32Array): Promise<RGBImage> {
   const img = await source.getRaw(rng.int(source.size));
   return extractPatch(img, planCrop(img.width, img.height, o.patch, rng, o.rescale ?? {}), o.patch, out);
+}
+
+/** Copies the centre patch² of a window² RGB image into `out`. */
+function centreCrop(src: Float32Array, window: number, patch: number, out: Float32Array): void {
+  const off = (window - patch) >> 1;
+  for (let y = 0; y < patch; y++) {
+    const from = ((off + y) * window + off) * 3;
+    out.set(src.subarray(from, from + patch * 3), y * patch * 3);
+  }
 }
 
 /** Two distinct classes (a random ordered pair; stacking sorts them into physical order). */
@@ -187,6 +202,8 @@ export async function estimatorBatch(source: ImageSource, rng: Rng, o: Estimator
   if (!(mixedFraction >= 0 && cleanFraction >= 0 && mixedFraction + cleanFraction <= 1)) {
     throw new UsageError(`mixedFraction (${mixedFraction}) and cleanFraction (${cleanFraction}) must be ≥ 0 and sum to ≤ 1`);
   }
+  const context = o.context ?? 1;
+  if (!(Number.isInteger(context) && context >= 1)) throw new UsageError(`context must be an integer ≥ 1, got ${context}`);
   const K = classes.length;
   const buf = imageBuffers(o);
   const labels = new Float32Array(o.batch * K);
@@ -194,11 +211,17 @@ export async function estimatorBatch(source: ImageSource, rng: Rng, o: Estimator
     Array.from({ length: o.batch }, async (_, i) => {
       const r = rng.fork(i);
       const degradeRng = r.fork(DEGRADE_STREAM);
-      const clean = await cleanPatch(source, r, o, buf.targetView(i));
+      const window = context * o.patch;
+      const clean = await cleanPatch(source, r, { ...o, patch: window }, context === 1 ? buf.targetView(i) : undefined);
       const u = r.next();
       const names = u < cleanFraction ? [] : u < cleanFraction + mixedFraction && K >= 2 ? pickTwo(classes, r) : [r.pick(classes)];
       const { image } = await applyDegradations(clean, names, degradeRng);
-      buf.inputView(i).set(image.data);
+      if (context === 1) {
+        buf.inputView(i).set(image.data);
+      } else {
+        centreCrop(image.data, window, o.patch, buf.inputView(i));
+        centreCrop(clean.data, window, o.patch, buf.targetView(i));
+      }
       for (const name of names) labels[i * K + classes.indexOf(name)] = 1;
     }),
   );

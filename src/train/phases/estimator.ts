@@ -20,6 +20,8 @@ export interface EstimatorTrainOptions extends CommonTrainOptions {
   images: string[];
   /** Fraction of samples with two stacked degradations. */
   mixedFraction: number;
+  /** Degrade a (context·patch)² window and train on its centre patch (default 1); see EstimatorOptions. */
+  context?: number;
   /** Folder that receives estimator.safetensors (default: the model folder). */
   into?: string;
   /** Start from these values (config must match the classes), e.g. a grown estimator. */
@@ -40,17 +42,20 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<RunResul
   if (JSON.stringify(config.classes) !== JSON.stringify(classes)) throw new UserError(`the starting estimator's classes (${config.classes.join(', ')}) differ from ${classes.join(', ')}`);
   const { train, holdout } = await openTrainingImages(o.images, o);
   const into = o.into ?? o.model;
+  const context = o.context ?? 1;
+  // only recorded when used, so runs from before the option keep their identity (and resume)
+  const contextSetting = context === 1 ? {} : { context };
   say(o, `estimator: classes ${classes.join(', ')}${o.from ? ' (starting from the existing estimator)' : ''}, ${o.steps} steps × ${o.batch} patches of ${o.patch}², lr ${o.lr}, ${o.workers} worker(s) → ${into}`);
   return runTraining({
     phase: 'estimator',
     outDir: o.out,
     trainable: { phase: 'estimator', estimator: config, seed: o.seed },
-    identity: { phase: 'estimator', config, mixedFraction: o.mixedFraction, warmStart: Boolean(o.from), images: o.images, ...commonIdentity(o) },
-    meta: { command: o.command ?? null, model: o.model, classes, images: o.images, steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, mixedFraction: o.mixedFraction, seed: o.seed },
+    identity: { phase: 'estimator', config, mixedFraction: o.mixedFraction, ...contextSetting, warmStart: Boolean(o.from), images: o.images, ...commonIdentity(o) },
+    meta: { command: o.command ?? null, model: o.model, classes, images: o.images, steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, mixedFraction: o.mixedFraction, ...contextSetting, seed: o.seed },
     ...runSettings(o),
-    batchFor: (_step, rng) => estimatorBatch(train, rng, { batch: o.batch, patch: o.patch, classes, mixedFraction: o.mixedFraction }),
-    validation: { every: o.valEvery, batch: () => estimatorBatch(holdout, new Rng(`${o.seed}:estimator:val`), { batch: o.valCount, patch: o.patch, classes, mixedFraction: o.mixedFraction }) },
+    batchFor: (_step, rng) => estimatorBatch(train, rng, { batch: o.batch, patch: o.patch, classes, mixedFraction: o.mixedFraction, context }),
+    validation: { every: o.valEvery, batch: () => estimatorBatch(holdout, new Rng(`${o.seed}:estimator:val`), { batch: o.valCount, patch: o.patch, classes, mixedFraction: o.mixedFraction, context }) },
     ...(o.from ? { initialParams: o.from.params } : {}),
-    finish: async (model, provenance) => [await saveEstimator(into, model.estimator!, model.params, { ...provenance, images: o.images, mixedFraction: o.mixedFraction })],
+    finish: async (model, provenance) => [await saveEstimator(into, model.estimator!, model.params, { ...provenance, images: o.images, mixedFraction: o.mixedFraction, ...contextSetting })],
   });
 }
