@@ -26,18 +26,11 @@ const K = classes.length;
 const N = 64;
 const { holdout } = await openImageFolders([path.join(sharedDataDir(), 'train', 'clean')]);
 // --context C: degrade a (C·128)² window and show the estimator its centre 128², the way it sees a
-// crop of a large degraded photo (training degrades the 128² patch itself: haze's depth ramp and
-// other image-scale structure then span the patch)
+// crop of a large degraded photo (estimatorBatch's `context`, as `abair train estimator --context`)
 const ci = process.argv.indexOf('--context');
 const context = ci > 0 ? Number(process.argv[ci + 1]) : 1;
 if (!(Number.isInteger(context) && context >= 1)) throw new Error('--context must be an integer ≥ 1');
-const wide = await estimatorBatch(holdout, new Rng('diag'), { batch: N, patch: 128 * context, classes, mixedFraction: 0, cleanFraction: 0.1 });
-const batch = { labels: wide.labels, input: { shape: [N, 128, 128, 3], data: new Float32Array(N * 128 * 128 * 3) } };
-const W = 128 * context, off = 64 * (context - 1);
-for (let i = 0; i < N; i++) for (let y = 0; y < 128; y++) {
-  const src = ((i * W + off + y) * W + off) * 3;
-  batch.input.data.set(wide.input.data.subarray(src, src + 128 * 3), ((i * 128 + y) * 128) * 3);
-}
+const batch = await estimatorBatch(holdout, new Rng('diag'), { batch: N, patch: 128, classes, mixedFraction: 0, cleanFraction: 0.1, context });
 // --quantise8: round the degraded patches to 8-bit values, as every image abair is given at test time is
 if (process.argv.includes('--quantise8')) batch.input.data.forEach((v, i, a) => (a[i] = Math.min(255, Math.max(0, Math.round(v * 255))) / 255));
 const probabilities = estimateProbabilities(est.params, est.config, tf.tensor4d(batch.input.data, batch.input.shape));
