@@ -29,7 +29,10 @@ const { holdout } = await openImageFolders([path.join(sharedDataDir(), 'train', 
 // crop of a large degraded photo (estimatorBatch's `context`, as `abair train estimator --context`)
 const ci = process.argv.indexOf('--context');
 const context = ci > 0 ? Number(process.argv[ci + 1]) : 1;
-if (!(Number.isInteger(context) && context >= 1)) throw new Error('--context must be an integer ≥ 1');
+if (!(Number.isInteger(context) && context >= 1)) {
+  console.error('--context must be an integer ≥ 1');
+  process.exit(2);
+}
 const batch = await estimatorBatch(holdout, new Rng('diag'), { batch: N, patch: 128, classes, mixedFraction: 0, cleanFraction: 0.1, context });
 // --quantise8: round the degraded patches to 8-bit values, as every image abair is given at test time is
 if (process.argv.includes('--quantise8')) batch.input.data.forEach((v, i, a) => (a[i] = Math.min(255, Math.max(0, Math.round(v * 255))) / 255));
