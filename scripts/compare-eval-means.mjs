@@ -6,7 +6,9 @@
  *   node scripts/compare-eval-means.mjs <label>=<eval.json> <label>=<eval.json> ...
  *
  * Datasets are keyed by suite/id (Kodak24-haze is in two suites); a dataset missing from a
- * report gets "—". The input column is the first report's.
+ * report gets "—". The input column is that of the first report holding the dataset (inputs are
+ * seeded, so every report has the same). After each suite's datasets, its mean of dataset means,
+ * to 3 decimals (close calls such as SW vs OH on the mixed suite).
  */
 import { readFileSync } from 'node:fs';
 
@@ -36,7 +38,10 @@ const reports = specs.map(({ label, file }) => {
     process.exit(1);
   }
   const byKey = new Map();
-  for (const suite of json.suites) for (const d of suite.datasets) if (d.mean) byKey.set(`${suite.name}/${d.id}`, d);
+  for (const suite of json.suites) {
+    for (const d of suite.datasets) if (d.mean) byKey.set(`${suite.name}/${d.id}`, d);
+    if (suite.mean) byKey.set(`${suite.name}/`, { mean: suite.mean, suiteMean: true });
+  }
   return { label, byKey };
 });
 
@@ -49,7 +54,8 @@ for (const key of keys) {
     const d = r.byKey.get(key);
     if (!d) return '—';
     const acc = d.accuracy ? ` (${d.accuracy.correct}/${d.accuracy.total})` : '';
-    return `${d.mean.output.psnr.toFixed(2)}${acc}`;
+    return d.suiteMean ? `**${d.mean.output.psnr.toFixed(3)}**` : `${d.mean.output.psnr.toFixed(2)}${acc}`;
   });
-  console.log(`| ${key} | ${input.toFixed(2)} | ${cells.join(' | ')} |`);
+  const label = key.endsWith('/') ? `**${key.slice(0, -1)} mean**` : key;
+  console.log(`| ${label} | ${input.toFixed(2)} | ${cells.join(' | ')} |`);
 }

@@ -50,9 +50,11 @@ function pickVals(vals, lastStep) {
 }
 
 const rows = [];
+let total = 0;
 for (const dir of runs) {
   try {
     const s = summarise(dir);
+    total += s.cpuHours;
     const name = s.meta.name ?? (s.meta.classes ? `estimator (${s.meta.classes.length} classes)` : s.meta.preset ?? s.meta.phase);
     const input = s.vals.find((v) => typeof v.inputPsnr === 'number')?.inputPsnr;
     const curve = pickVals(s.vals, s.lastStep).map((v) => `${v.step}: ${formatVal(v)}`).join(', ');
@@ -64,7 +66,6 @@ for (const dir of runs) {
     process.exit(1);
   }
 }
-const total = runs.map(summarise).reduce((sum, s) => sum + s.cpuHours, 0);
 console.log('| run | phase | steps done / planned × batch | wall | workers | CPU-h | validation input (dB) | validation (step: dB, or BCE / per-label accuracy) |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const row of rows) console.log(row);
