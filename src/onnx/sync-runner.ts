@@ -22,6 +22,22 @@ export type RunnerReply = { ok: true; outputs: Record<string, HostTensor> } | { 
 /** Longest a single call may block (a 12 MP tile-free run of the restormer preset stays far below). */
 const CALL_TIMEOUT_MS = 30 * 60 * 1000;
 
+/**
+ * Blocks until flag[0] is non-zero; false on timeout. A wake-up alone is not an answer: the worker
+ * sets the flag, then notifies, and when this thread saw the flag before that notify ran (the wait
+ * returned 'not-equal'), the late notify wakes the wait of the NEXT call while its flag is still 0.
+ * Under CPU contention this happened (a held-out bench failed with "answered without a result"),
+ * so the flag itself is checked after every wake-up.
+ */
+export function waitForFlag(flag: Int32Array, timeoutMs: number): boolean {
+  const deadline = performance.now() + timeoutMs;
+  while (Atomics.load(flag, 0) === 0) {
+    const left = deadline - performance.now();
+    if (left <= 0 || Atomics.wait(flag, 0, 0, left) === 'timed-out') return Atomics.load(flag, 0) !== 0;
+  }
+  return true;
+}
+
 export class SyncOrtRunner {
   private readonly worker: Worker;
   private readonly flag = new Int32Array(new SharedArrayBuffer(4));
@@ -40,7 +56,7 @@ export class SyncOrtRunner {
     if (this.closed) throw new Error('this ONNX runner has been closed');
     Atomics.store(this.flag, 0, 0);
     this.worker.postMessage(request);
-    if (Atomics.wait(this.flag, 0, 0, CALL_TIMEOUT_MS) === 'timed-out') throw new Error('ONNX Runtime worker did not answer');
+    if (!waitForFlag(this.flag, CALL_TIMEOUT_MS)) throw new Error('ONNX Runtime worker did not answer');
     const message = receiveMessageOnPort(this.channel.port1)?.message as RunnerReply | undefined;
     if (!message) throw new Error('ONNX Runtime worker answered without a result');
     if (!message.ok) throw new Error(message.error);
