@@ -62,6 +62,11 @@ test('the three phases train (validation improves) and add-degradation grows the
     assert.ok(v.at(-1)!.bce! < v[0]!.bce!, `estimator BCE ${v[0]!.bce} → ${v.at(-1)!.bce}`);
     assert.deepEqual((await loadEstimator(model)).config.classes, ['haze', 'noise']);
 
+    // --widths: a narrower/deeper estimator is trained and saved with its own config.
+    const narrow = path.join(root, 'narrow');
+    await trainEstimator({ ...common(path.join(root, 'run-narrow'), 2, { patch: 32, batch: 4, valCount: 4 }), model, images, mixedFraction: 0.3, widths: [4, 8, 8], into: narrow });
+    assert.deepEqual((await loadEstimator(narrow)).config.widths, [4, 8, 8]);
+
     // add-degradation: earlier files byte-identical, estimator grown with its old rows as the start.
     const keep = ['backbone.safetensors', 'backbone.json', 'lora-noise.safetensors', 'lora-noise.json', 'lora-haze.safetensors', 'lora-haze.json'];
     const before = await Promise.all(keep.map((f) => sha(path.join(model, f))));

@@ -14,6 +14,16 @@ export function integer(name: string, min: number): (value: string) => number {
   };
 }
 
+/** A comma-separated list of positive integers (e.g. the estimator's conv widths). */
+export function widthList(value: string): number[] {
+  const parts = value.split(',').map((s) => s.trim());
+  const widths = parts.map(Number);
+  if (parts.length === 0 || !widths.every((w, i) => parts[i] !== '' && Number.isInteger(w) && w > 0)) {
+    throw new InvalidArgumentError(`expected comma-separated positive integers, e.g. 16,32,64,64 (got '${value}').`);
+  }
+  return widths;
+}
+
 export function positive(name: string): (value: string) => number {
   return (value) => {
     const n = Number(value);

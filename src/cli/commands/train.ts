@@ -11,7 +11,8 @@ import { exportRunWeights } from '../../train/export.js';
 import { initEngine } from '../../engine/backend.js';
 import { PRESET_NAMES } from '../../model/config.js';
 import { UsageError } from '../errors.js';
-import { addCommonOptions, addRunOptions, commonFrom, defaultImagesDir, fraction, integer, type ParsedCommon } from './train-options.js';
+import { addCommonOptions, addRunOptions, commonFrom, defaultImagesDir, fraction, integer, type ParsedCommon, widthList } from './train-options.js';
+import { DEFAULT_ESTIMATOR } from '../../model/estimator.js';
 
 const LOG_NOTE = `
 Every phase writes into --out: checkpoint.safetensors (params + AdamW state, replaced atomically),
@@ -97,11 +98,12 @@ function registerEstimator(train: Command): void {
     .option('--images <dir...>', `clean photos to synthesise from (default: ${defaultImagesDir()}, development only)`)
     .option('--mixed-fraction <f>', 'fraction of samples with two stacked degradations', fraction('--mixed-fraction'), d.mixedFraction)
     .option('--context <n>', 'degrade an n×-patch-size window and train on its centre patch, as the estimator sees crops of whole photos', integer('--context', 1), 1)
+    .option('--widths <list>', `channels of the estimator's stride-2 convs, comma-separated (one conv each; default: ${DEFAULT_ESTIMATOR.widths.join(',')})`, widthList)
     .option('--out <dir>', 'run folder (checkpoint, log)', 'runs/estimator')
     .option('--into <dir>', 'write estimator.safetensors here instead of --model');
   addRunOptions(addCommonOptions(cmd, d), d)
     .addHelpText('after', `${LOG_NOTE}\n\nExample:\n  $ abair train estimator --model models/mine`)
-    .action(async (opts: ParsedCommon & { model: string; classes?: string[]; images?: string[]; mixedFraction: number; context: number; out: string; into?: string }) => {
+    .action(async (opts: ParsedCommon & { model: string; classes?: string[]; images?: string[]; mixedFraction: number; context: number; widths?: number[]; out: string; into?: string }) => {
       report(await trainEstimator({
         ...commonFrom(opts, opts.out),
         model: opts.model,
@@ -109,6 +111,7 @@ function registerEstimator(train: Command): void {
         images: imagesOrDefault(opts.images),
         mixedFraction: opts.mixedFraction,
         context: opts.context,
+        ...(opts.widths ? { widths: opts.widths } : {}),
         ...(opts.into ? { into: opts.into } : {}),
       }));
     });

@@ -22,6 +22,8 @@ export interface EstimatorTrainOptions extends CommonTrainOptions {
   mixedFraction: number;
   /** Degrade a (context·patch)² window and train on its centre patch (default 1); see EstimatorOptions. */
   context?: number;
+  /** Output channels of the estimator's stride-2 convs (default DEFAULT_ESTIMATOR.widths); ignored with `from`. */
+  widths?: number[];
   /** Folder that receives estimator.safetensors (default: the model folder). */
   into?: string;
   /** Start from these values (config must match the classes), e.g. a grown estimator. */
@@ -38,7 +40,8 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<RunResul
   const classNames = o.classes ?? o.from?.config.classes ?? await adapterNames(o.model);
   if (classNames.length === 0) throw new UserError(`${o.model}: no lora-*.safetensors adapters found; train adapters first or give --classes`);
   const classes = degradationClasses(classNames, 'estimator classes');
-  const config = o.from?.config ?? estimatorConfig(classes);
+  if (o.from && o.widths) throw new UserError('widths cannot be given when starting from an existing estimator (its widths are kept)');
+  const config = o.from?.config ?? estimatorConfig(classes, o.widths ? { widths: o.widths } : {});
   if (JSON.stringify(config.classes) !== JSON.stringify(classes)) throw new UserError(`the starting estimator's classes (${config.classes.join(', ')}) differ from ${classes.join(', ')}`);
   const { train, holdout } = await openTrainingImages(o.images, o);
   const into = o.into ?? o.model;
