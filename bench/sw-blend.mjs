@@ -19,11 +19,18 @@
  *   raw          weights:<name>=<p>,… with p the sw run's raw probabilities (not normalised)
  *   oracle       the true adapter (singles) / weights:a=0.5,b=0.5 (mixed), as `abair eval --mode oracle`
  *   oracle-full  mixed only: weights:a=1,b=1
+ *   softmax      weights:<name>=<w>,… with w the softmax of the estimator's logits (w ∝ p/(1−p)):
+ *                the categorical distribution its scores define, instead of dividing the sigmoid
+ *                probabilities by their sum (a wrong class at p = 0.3 keeps odds 0.43, against
+ *                ~250 for a right one at 0.996, where normalising gives it 0.3/Σp)
+ *   softmax0     the same softmax with a fixed logit 0 for "no adapter" added (w = odds/(1+Σodds)):
+ *                weights sum to < 1 when no class is likely, leaving the backbone alone
  * RGB PSNR (dB, capped at 100) of the 8-bit output vs the clean crop, and of the input.
  *
- *   npm run build && node bench/sw-blend.mjs [--limit N] [--json out.json]
+ *   npm run build && node bench/sw-blend.mjs [--limit N] [--model dir] [--json out.json]
  *
- * --limit N: the first N held-out images (sorted by path). --json: every per-image number.
+ * --limit N: the first N held-out images (sorted by path). --model: a model folder instead of the
+ * shipped weights/default. --json: every per-image number.
  */
 import { cpus } from 'node:os';
 import path from 'node:path';
@@ -49,6 +56,7 @@ function option(name) {
 const limit = option('--limit') === undefined ? undefined : Number(option('--limit'));
 if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new Error(`--limit takes a positive integer`);
 const jsonOut = option('--json');
+const modelDir = option('--model');
 
 const SIZE = 256;
 const SEVERITY = 0.5;
@@ -65,7 +73,7 @@ let files = [...holdout.names].sort();
 const heldOut = files.length;
 if (limit !== undefined) files = files.slice(0, limit);
 
-const restorer = createRestorer({ runtime: 'onnx' });
+const restorer = createRestorer({ runtime: 'onnx', ...(modelDir ? { weights: modelDir } : {}) });
 const engine = await restorer.load();
 const classes = engine.classes;
 for (const c of SINGLES) if (!classes.includes(c)) throw new Error(`the default model has no ${c} adapter (it has ${classes.join(', ')})`);
@@ -75,7 +83,7 @@ const rawPixels = (img) => ({ data: toUint8(img), width: img.width, height: img.
 const fmtW = (v) => String(v); // full precision: Number(String(v)) === v
 
 const ortError = await loadOrt().then(() => null, (err) => err.message);
-console.log(`machine: ${cpus()[0].model} (${cpus().length} cores); engine: ${ortError ? `tfjs (ONNX Runtime unavailable: ${ortError})` : 'onnx'}; model: weights/default (${classes.join(', ')})`);
+console.log(`machine: ${cpus()[0].model} (${cpus().length} cores); engine: ${ortError ? `tfjs (ONNX Runtime unavailable: ${ortError})` : 'onnx'}; model: ${modelDir ?? 'weights/default'} (${classes.join(', ')})`);
 console.log(`held-out images: ${heldOut} of ${heldOut + train.size} in ${trainDir} (fraction 0.05); using ${files.length}${limit !== undefined ? ` (--limit ${limit})` : ''}`);
 
 const perImage = [];
@@ -98,9 +106,14 @@ for (const [fi, file] of files.entries()) {
     };
     const sw = await score('sw');
     const p = sw.probabilities;
+    // odds p/(1−p) = exp(logit); clamped so p = 1 in float32 stays finite
+    const odds = Object.fromEntries(classes.map((c) => [c, Math.min(p[c], 1 - 1e-7) / (1 - Math.min(p[c], 1 - 1e-7))]));
+    const sumOdds = classes.reduce((s, c) => s + odds[c], 0);
     const modes = {
       oh: 'oh',
       raw: `weights:${classes.map((c) => `${c}=${fmtW(p[c])}`).join(',')}`,
+      softmax: `weights:${classes.map((c) => `${c}=${fmtW(odds[c] / sumOdds)}`).join(',')}`,
+      softmax0: `weights:${classes.map((c) => `${c}=${fmtW(odds[c] / (1 + sumOdds))}`).join(',')}`,
       oracle: names.length === 1 ? `adapter:${names[0]}` : `weights:${names.map((n) => `${n}=${1 / names.length}`).join(',')}`,
     };
     if (names.length > 1) modes['oracle-full'] = `weights:${names.map((n) => `${n}=1`).join(',')}`;
@@ -119,7 +132,7 @@ for (const [fi, file] of files.entries()) {
 }
 
 // ---- table --------------------------------------------------------------------------------
-const COLS = ['input', 'oh', 'sw', 'raw', 'oracle', 'oracle-full'];
+const COLS = ['input', 'oh', 'sw', 'raw', 'softmax', 'softmax0', 'oracle', 'oracle-full'];
 const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
 const caseMeans = {};
 for (const names of CASES) {
@@ -171,6 +184,7 @@ if (jsonOut) {
         severity: SEVERITY,
         seedRule: 'Rng(`swblend:<relative path>:<case>`)',
         classes,
+        model: modelDir ?? 'weights/default',
         wallSec: wall,
         means: { perCase: caseMeans, singles: groupMean(SINGLES.map((s) => [s])), mixed: groupMean(MIXED) },
         perImage,

@@ -40,12 +40,13 @@ test('adding a class keeps every existing output exactly', async () => {
   disposeParams(grown.params);
 });
 
-test('SW weights are normalised probabilities, OH the argmax, in adapter order', () => {
+test('SW weights are the softmax of the logits, OH the argmax, in adapter order', () => {
   const probs = [[0.6, 0.2, 0.2], [0, 0, 0]];
   assert.deepEqual(blendWeights(probs, ['a', 'b', 'c'], ['c', 'a'], 'oh'), [[0, 1], [1, 0]]);
   const sw = blendWeights(probs, ['a', 'b', 'c'], ['a', 'b', 'c'], 'sw');
-  assert.deepEqual(sw[0]!.map((v) => Math.round(v * 100) / 100), [0.6, 0.2, 0.2]);
-  assert.deepEqual(sw[1], [1 / 3, 1 / 3, 1 / 3]);
+  // odds 1.5, 0.25, 0.25
+  assert.deepEqual(sw[0]!.map((v) => Math.round(v * 1000) / 1000), [0.75, 0.125, 0.125]);
+  assert.deepEqual(sw[1], [1 / 3, 1 / 3, 1 / 3].map(Math.fround));
   assert.throws(() => blendWeights(probs, ['a', 'b', 'c'], ['z'], 'sw'), /no estimator class for adapter 'z'/);
 });
 

@@ -2,7 +2,7 @@
  * The degradation estimator (ABAIR Phase III): a small CNN that looks at an inputSize² image and
  * outputs one independent sigmoid probability per known degradation, so mixed inputs can score
  * high on several. Its probabilities choose the adapter blend: OH = the most likely adapter,
- * SW = the probabilities normalised to sum 1. It is trained on native-resolution inputSize²
+ * SW = the softmax of its logits (softWeights). It is trained on native-resolution inputSize²
  * patches, and the restore engines show it the same: a 3×3 grid of native crops of the image,
  * probabilities averaged (src/restore/estimator-input.ts; the whole image resized to inputSize²
  * loses the high-frequency cues it relies on).
@@ -117,8 +117,7 @@ export type BlendMode = 'oh' | 'sw';
 
 /**
  * Adapter weights per image from estimator probabilities, in the order of `adapterNames`
- * (each must be an estimator class). OH: 1 for the most probable adapter. SW: probabilities
- * normalised to sum 1 (uniform if all are ~0).
+ * (each must be an estimator class). OH: 1 for the most probable adapter. SW: softWeights.
  */
 export function blendWeights(probabilities: number[][], classes: readonly string[], adapterNames: readonly string[], mode: BlendMode): number[][] {
   const columns = adapterNames.map((name) => {
@@ -132,9 +131,37 @@ export function blendWeights(probabilities: number[][], classes: readonly string
       const best = p.indexOf(Math.max(...p));
       return p.map((_, k) => (k === best ? 1 : 0));
     }
-    const sum = p.reduce((a, b) => a + b, 0);
-    return sum > 1e-12 ? p.map((v) => v / sum) : p.map(() => 1 / p.length);
+    return Array.from(softWeights(p));
   });
+}
+
+/** Probabilities are clamped this far from 0 and 1 so that float32 sigmoids that saturated to exactly 1 keep a finite logit. */
+const ODDS_CLAMP = 1e-6;
+
+/**
+ * SW blend weights: the softmax of the estimator's logits, computed from its sigmoid
+ * probabilities as odds p/(1−p) = e^logit normalised to sum 1. The sigmoids are independent
+ * (multi-label), so they are not a distribution over adapters; the softmax of the same scores is.
+ * Dividing the probabilities by their sum (the first SW rule) let wrong classes dilute a right
+ * one: noise at p 0.996 with blur at 0.30 and four others near 0.1 kept only 0.62 of the weight,
+ * where the softmax gives it 0.99. On held-out training photos (bench/sw-blend.mjs, 29 images,
+ * 256² crops) the softmax raised SW from 26.94 to 28.02 dB on single and from 18.53 to 19.09 dB
+ * on mixed degradations (docs/model.md). All-zero probabilities give uniform weights.
+ */
+export function softWeights(probabilities: ArrayLike<number>): Float32Array {
+  const k = probabilities.length;
+  const odds = new Float64Array(k);
+  let sum = 0;
+  for (let i = 0; i < k; i++) {
+    const raw = probabilities[i]!;
+    if (raw <= 0) continue; // exactly 0 (or below): no weight, as the first rule gave
+    const p = Math.min(Math.max(raw, ODDS_CLAMP), 1 - ODDS_CLAMP);
+    odds[i] = p / (1 - p);
+    sum += odds[i]!;
+  }
+  const weights = new Float32Array(k);
+  for (let i = 0; i < k; i++) weights[i] = sum > 0 ? odds[i]! / sum : 1 / k;
+  return weights;
 }
 
 /**

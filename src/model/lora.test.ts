@@ -62,7 +62,7 @@ test('OH with adapter k equals SW with a one-hot weight vector, per image in a b
   const oh = blendWeights(probabilities, names, names, 'oh');
   assert.deepEqual(oh, [[0, 1, 0], [0, 0, 1]]);
   const sw = blendWeights(probabilities, names, names, 'sw');
-  assert.ok(Math.abs(sw[0]!.reduce((a, b) => a + b) - 1) < 1e-12);
+  assert.ok(Math.abs(sw[0]!.reduce((a, b) => a + b) - 1) < 1e-6); // float32 weights
   const x = randomImages(2, 16, 16);
   const diffs = tf.tidy(() => {
     const viaOh = forwardBackbone(base, config, x, { blend: { adapters, weights: oh } }).restored;

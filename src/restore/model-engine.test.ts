@@ -139,11 +139,12 @@ test('model engine: classes in estimator order, odd sizes, adapter:a and SW equa
     assert.ok(maxAbs(refA, reference(f, raw, [0, 0])) > 1e-3, 'adapter a has no effect: the test would prove nothing');
     assert.ok(maxAbs(refA, reference(f, raw, [0, 1])) > 1e-3, 'adapters a and b give the same output');
 
-    // SW: the estimator's probabilities, normalised, merged
+    // SW: the softmax of the estimator's logits (odds p/(1−p) normalised), merged
     const sw = await restorer.restore(raw, { mode: 'sw' });
     const p = sw.probabilities;
     assert.ok(p.a! > 0 && p.a! < 1 && p.b! > 0 && p.b! < 1 && Math.abs(p.a! - p.b!) > 1e-3, JSON.stringify(p));
-    const wa = p.a! / (p.a! + p.b!);
+    const odds = (q: number) => q / (1 - q);
+    const wa = odds(p.a!) / (odds(p.a!) + odds(p.b!));
     assert.ok(Math.abs(sw.adapterWeights.a! - wa) < 1e-6);
     assert.ok(maxAbs(sw.image.data, reference(f, raw, [wa, 1 - wa])) < 1e-5);
     // estimate = the mean of the estimator's probabilities over the 3×3 grid of native 32² crops

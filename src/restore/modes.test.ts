@@ -17,7 +17,9 @@ test('parsing', () => {
 
 test('weights per mode', () => {
   const p = [0.9, 0.6, 0.0];
-  assert.deepEqual(Array.from(adapterWeightsFor(parseMode('sw'), p, classes)), [Math.fround(0.6), Math.fround(0.4), 0]);
+  // SW: odds 9 and 1.5 (p/(1−p) = e^logit), normalised; a class at exactly 0 gets nothing
+  const sw = Array.from(adapterWeightsFor(parseMode('sw'), p, classes));
+  [9 / 10.5, 1.5 / 10.5, 0].forEach((want, i) => assert.ok(Math.abs(sw[i]! - want) < 1e-6, `${sw}`));
   assert.deepEqual(Array.from(adapterWeightsFor(parseMode('sw'), [0, 0, 0], classes)), [1 / 3, 1 / 3, 1 / 3].map(Math.fround));
   assert.deepEqual(Array.from(adapterWeightsFor(parseMode('oh'), p, classes)), [1, 0, 0]);
   assert.deepEqual(Array.from(adapterWeightsFor(parseMode('oh'), [0.2, 0.7, 0.7], classes)), [0, 1, 0]); // first on ties
@@ -26,6 +28,18 @@ test('weights per mode', () => {
   assert.throws(() => adapterWeightsFor(parseMode('adapter:snow'), p, classes), /unknown adapter 'snow' \(this model has: rain, haze, noise\)/);
   assert.throws(() => adapterWeightsFor(parseMode('weights:snow=1'), p, classes), UsageError);
   assert.throws(() => adapterWeightsFor(parseMode('sw'), [1, 2], classes), /2 probabilities for 3 classes/);
+});
+
+test('SW is the softmax of the estimator logits: a confident class is not diluted by uncertain ones', () => {
+  const logits = [5.5, -0.85, -2.1, 0.3];
+  const probabilities = logits.map((z) => 1 / (1 + Math.exp(-z)));
+  const exp = logits.map(Math.exp);
+  const softmax = exp.map((e) => e / exp.reduce((a, b) => a + b, 0));
+  const sw = adapterWeightsFor(parseMode('sw'), probabilities, ['noise', 'blur', 'haze', 'snow']);
+  softmax.forEach((want, i) => assert.ok(Math.abs(sw[i]! - want) < 1e-6, `${Array.from(sw)} vs ${softmax}`));
+  assert.ok(sw[0]! > 0.98, 'noise at p 0.996 keeps almost all the weight');
+  // float32 sigmoids saturate to exactly 1: two such classes share the weight instead of producing NaN
+  assert.deepEqual(Array.from(adapterWeightsFor(parseMode('sw'), [1, 1, 0.5], classes)).map((v) => Math.round(v * 1e4) / 1e4), [0.5, 0.5, 0]);
 });
 
 test('probabilities are printed sorted', () => {

@@ -2,16 +2,18 @@
  * Inference modes: how the estimator's per-class probabilities become the adapter weights that
  * the engine merges for one image.
  *
- *   sw                      soft weights: the probabilities normalised to sum 1. The estimator is
- *                           multi-label (independent sigmoids), so raw probabilities can sum to
- *                           more than 1 (over-applying adapters) or to almost 0 (no restoration);
- *                           normalising keeps the merged update a convex blend of trained adapters.
+ *   sw                      soft weights: the softmax of the estimator's logits (softWeights in
+ *                           src/model/estimator.ts), a convex blend of trained adapters. The
+ *                           estimator is multi-label (independent sigmoids), so its raw
+ *                           probabilities can sum to more than 1 or to almost 0; dividing them by
+ *                           their sum (the first rule) let wrong classes dilute the right one.
  *                           All-zero probabilities fall back to uniform weights.
  *   oh                      one-hot on the most likely class (first one on ties).
  *   adapter:<name>          one-hot on a named class, ignoring the estimator (oracle / debugging).
  *   weights:rain=0.7,...    explicit weights, used as given; unnamed classes get 0.
  */
 import { UsageError } from '../cli/errors.js';
+import { softWeights } from '../model/estimator.js';
 
 export type RestoreMode =
   | { kind: 'sw' }
@@ -75,12 +77,8 @@ export function adapterWeightsFor(mode: RestoreMode, probabilities: ArrayLike<nu
   if (probabilities.length !== k) throw new Error(`estimator returned ${probabilities.length} probabilities for ${k} classes`);
   const weights = new Float32Array(k);
   switch (mode.kind) {
-    case 'sw': {
-      let sum = 0;
-      for (let i = 0; i < k; i++) sum += Math.max(0, probabilities[i]!);
-      for (let i = 0; i < k; i++) weights[i] = sum > 0 ? Math.max(0, probabilities[i]!) / sum : 1 / k;
-      return weights;
-    }
+    case 'sw':
+      return softWeights(probabilities);
     case 'oh': {
       let best = 0;
       for (let i = 1; i < k; i++) if (probabilities[i]! > probabilities[best]!) best = i;

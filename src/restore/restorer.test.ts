@@ -41,9 +41,11 @@ test('raw RGBA: tiled result equals the whole-image result, alpha carried throug
   assert.equal(result.image.height, height);
   assert.ok(result.alpha);
   for (let p = 0; p < width * height; p++) assert.equal(result.alpha[p], Math.fround(rgba[p * 4 + 3]! / 255));
-  // SW default: weights are the probabilities normalised to sum 1; the fake's strength is their sum = 1
+  // SW default: weights are the softmax of the logits (odds p/(1−p) normalised); the fake's strength is their sum = 1
   const w = result.adapterWeights;
-  assert.ok(Math.abs(w.rain! - 0.8 / 1.3) < 1e-6 && Math.abs(w.rain! + w.haze! + w.noise! - 1) < 1e-6);
+  const odds = (q: number) => Math.fround(q) / (1 - Math.fround(q));
+  const rain = odds(0.8) / (odds(0.8) + odds(0.4) + odds(0.1));
+  assert.ok(Math.abs(w.rain! - rain) < 1e-6 && Math.abs(w.rain! + w.haze! + w.noise! - 1) < 1e-6, JSON.stringify(w));
   assert.equal(result.probabilities.rain, Math.fround(0.8));
   const reference = wholeImageReference(result.input.data, width, height, 1);
   assert.ok(maxAbsDiff(result.image.data, reference) < 1e-5);
