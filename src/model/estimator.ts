@@ -25,6 +25,7 @@ import { conv3x3Specs, conv3x3With } from './layers/conv.js';
 import { type ModelOps, tfOps, weightOf, type WeightsOf } from './layers/graph-ops.js';
 import { createParams, initialValues, param, uniqueVariableName, type ParamSpec, type ParamStore, type Params } from './params.js';
 import { Rng } from '../util/rng.js';
+import { softWeights } from './soft-weights.js';
 
 export interface EstimatorConfig {
   /** Degradation names, one output each (the adapter with the same name is blended by it). */
@@ -135,34 +136,6 @@ export function blendWeights(probabilities: number[][], classes: readonly string
   });
 }
 
-/** Probabilities are clamped this far from 0 and 1 so that float32 sigmoids that saturated to exactly 1 keep a finite logit. */
-const ODDS_CLAMP = 1e-6;
-
-/**
- * SW blend weights: the softmax of the estimator's logits, computed from its sigmoid
- * probabilities as odds p/(1−p) = e^logit normalised to sum 1. The sigmoids are independent
- * (multi-label), so they are not a distribution over adapters; the softmax of the same scores is.
- * Dividing the probabilities by their sum (the first SW rule) let wrong classes dilute a right
- * one: noise at p 0.996 with blur at 0.30 and four others near 0.1 kept only 0.62 of the weight,
- * where the softmax gives it 0.99. On held-out training photos (bench/sw-blend.mjs, 29 images,
- * 256² crops) the softmax raised SW from 26.94 to 28.02 dB on single and from 18.53 to 19.09 dB
- * on mixed degradations (docs/model.md). All-zero probabilities give uniform weights.
- */
-export function softWeights(probabilities: ArrayLike<number>): Float32Array {
-  const k = probabilities.length;
-  const odds = new Float64Array(k);
-  let sum = 0;
-  for (let i = 0; i < k; i++) {
-    const raw = probabilities[i]!;
-    if (raw <= 0) continue; // exactly 0 (or below): no weight, as the first rule gave
-    const p = Math.min(Math.max(raw, ODDS_CLAMP), 1 - ODDS_CLAMP);
-    odds[i] = p / (1 - p);
-    sum += odds[i]!;
-  }
-  const weights = new Float32Array(k);
-  for (let i = 0; i < k; i++) weights[i] = sum > 0 ? odds[i]! / sum : 1 / k;
-  return weights;
-}
 
 /**
  * Grows the estimator by one class (a new degradation): every existing weight is kept, the head

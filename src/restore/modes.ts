@@ -3,7 +3,7 @@
  * the engine merges for one image.
  *
  *   sw                      soft weights: the softmax of the estimator's logits (softWeights in
- *                           src/model/estimator.ts), a convex blend of trained adapters. The
+ *                           src/model/soft-weights.ts), a convex blend of trained adapters. The
  *                           estimator is multi-label (independent sigmoids), so its raw
  *                           probabilities can sum to more than 1 or to almost 0; dividing them by
  *                           their sum (the first rule) let wrong classes dilute the right one.
@@ -13,7 +13,7 @@
  *   weights:rain=0.7,...    explicit weights, used as given; unnamed classes get 0.
  */
 import { UsageError } from '../cli/errors.js';
-import { softWeights } from '../model/estimator.js';
+import { softWeights } from '../model/soft-weights.js';
 
 export type RestoreMode =
   | { kind: 'sw' }
