@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /**
  * Experiment: how should SW mode blend the adapters? On the benchmark, OH (argmax adapter only)
- * beats SW (sigmoid probabilities normalised to sum 1) on mixed degradations, where the paper
+ * beat SW (then: sigmoid probabilities normalised to sum 1) on mixed degradations, where the paper
  * says SW should win. Hypothesis: normalising dilutes each adapter (two true classes get ~0.5
- * each, wrong classes take some weight too); using the raw sigmoid probabilities as the weights
- * (each adapter at the strength its probability says) may be better. This must not be decided on
+ * each, wrong classes take some weight too). This run chose the softmax of the logits as SW's
+ * rule (session 5; docs/model.md); the other rules stay as columns. This must not be decided on
  * the benchmark test sets, so it runs on the HELD-OUT split of the training photos: the same
  * openImageFolders split (path hash, default fraction 0.05) that every training phase uses on
  * ../shared/data/train/clean, taken from dist/, so these images were never trained on.
@@ -15,15 +15,14 @@
  * restore with the shipped default model (weights/default) on the ONNX engine (as `abair restore`
  * and `abair eval` default to) in these modes:
  *   oh           argmax adapter only
- *   sw           probabilities normalised to sum 1 (the current default)
+ *   sw           the current default: the softmax of the estimator's logits (w ∝ p/(1−p)): the
+ *                categorical distribution its scores define (src/model/soft-weights.ts)
+ *   sum          the first SW rule: weights:<name>=<p/Σp>,…; a wrong class at p = 0.3 keeps
+ *                0.3/Σp, where the softmax leaves it odds 0.43 against ~250 for a right one at 0.996
  *   raw          weights:<name>=<p>,… with p the sw run's raw probabilities (not normalised)
  *   oracle       the true adapter (singles) / weights:a=0.5,b=0.5 (mixed), as `abair eval --mode oracle`
  *   oracle-full  mixed only: weights:a=1,b=1
- *   softmax      weights:<name>=<w>,… with w the softmax of the estimator's logits (w ∝ p/(1−p)):
- *                the categorical distribution its scores define, instead of dividing the sigmoid
- *                probabilities by their sum (a wrong class at p = 0.3 keeps odds 0.43, against
- *                ~250 for a right one at 0.996, where normalising gives it 0.3/Σp)
- *   softmax0     the same softmax with a fixed logit 0 for "no adapter" added (w = odds/(1+Σodds)):
+ *   softmax0     the softmax with a fixed logit 0 for "no adapter" added (w = odds/(1+Σodds)):
  *                weights sum to < 1 when no class is likely, leaving the backbone alone
  * RGB PSNR (dB, capped at 100) of the 8-bit output vs the clean crop, and of the input.
  *
@@ -109,10 +108,11 @@ for (const [fi, file] of files.entries()) {
     // odds p/(1−p) = exp(logit); clamped so p = 1 in float32 stays finite
     const odds = Object.fromEntries(classes.map((c) => [c, Math.min(p[c], 1 - 1e-7) / (1 - Math.min(p[c], 1 - 1e-7))]));
     const sumOdds = classes.reduce((s, c) => s + odds[c], 0);
+    const sumP = classes.reduce((s, c) => s + p[c], 0);
     const modes = {
       oh: 'oh',
+      sum: `weights:${classes.map((c) => `${c}=${fmtW(sumP > 0 ? p[c] / sumP : 1 / classes.length)}`).join(',')}`,
       raw: `weights:${classes.map((c) => `${c}=${fmtW(p[c])}`).join(',')}`,
-      softmax: `weights:${classes.map((c) => `${c}=${fmtW(odds[c] / sumOdds)}`).join(',')}`,
       softmax0: `weights:${classes.map((c) => `${c}=${fmtW(odds[c] / (1 + sumOdds))}`).join(',')}`,
       oracle: names.length === 1 ? `adapter:${names[0]}` : `weights:${names.map((n) => `${n}=${1 / names.length}`).join(',')}`,
     };
@@ -132,7 +132,7 @@ for (const [fi, file] of files.entries()) {
 }
 
 // ---- table --------------------------------------------------------------------------------
-const COLS = ['input', 'oh', 'sw', 'raw', 'softmax', 'softmax0', 'oracle', 'oracle-full'];
+const COLS = ['input', 'oh', 'sw', 'sum', 'raw', 'softmax0', 'oracle', 'oracle-full'];
 const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
 const caseMeans = {};
 for (const names of CASES) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole recipe of the shipped default model, as one resumable script: Phase I, the five
 # Phase II adapters, the Phase III estimator, a copy of that 5-class model (the zero-shot
-# reference), then jpeg, bitdepth and snow added with `abair add-degradation`.
+# reference), then jpeg, bitdepth and snow added with `abair add-degradation`, and last a wider
+# 8-class estimator retrained from scratch (session 5), which replaces add-degradation's.
 #
 # Every stage is skipped when its output exists and resumed (--resume) when its run folder holds a
 # checkpoint, so after an interruption (Ctrl-C, end of a session) the same command continues where
@@ -15,7 +16,9 @@
 #   MODEL       the model folder built here (default: $RUNS/model)
 #   STEPS       Phase I steps (default 12000: run 2 was rescheduled from 40000 to 16000, then to 12000); ADAPTER_STEPS (1500),
 #               ESTIMATOR_STEPS (2000: the high-pass estimator was still improving at 1000),
-#               ADD_ESTIMATOR_STEPS (1000: add-degradation starts from the trained estimator)
+#               ADD_ESTIMATOR_STEPS (1000: add-degradation starts from the trained estimator),
+#               FINAL_ESTIMATOR_WIDTHS (24,48,96,128,128) and FINAL_ESTIMATOR_STEPS (4000 then 8000:
+#               the shipped run was trained for 4000 steps, then resumed with --reschedule to 8000)
 #   ADAPTER_JOBS adapters trained at the same time, one worker each (default 2: at batch 8 a second
 #               worker speeds one run up by only 7 %, a second run nearly doubles throughput; see
 #               the throughput table in docs/training.md)
@@ -40,6 +43,8 @@ ADAPTER_STEPS=${ADAPTER_STEPS:-1500}
 ESTIMATOR_STEPS=${ESTIMATOR_STEPS:-2000}
 ADD_ESTIMATOR_STEPS=${ADD_ESTIMATOR_STEPS:-1000}
 ADAPTER_JOBS=${ADAPTER_JOBS:-2}
+FINAL_ESTIMATOR_WIDTHS=${FINAL_ESTIMATOR_WIDTHS:-24,48,96,128,128}
+FINAL_ESTIMATOR_STEPS=${FINAL_ESTIMATOR_STEPS:-4000 8000}
 ABAIR=(node bin/abair.js)
 
 say() { echo "[$(date -u +%FT%TZ)] $*"; }
@@ -110,6 +115,32 @@ for d in jpeg bitdepth snow; do
   "${ABAIR[@]}" add-degradation "$d" --model "$MODEL" --synthetic "$d" --adapter-steps "$ADAPTER_STEPS" \
     --estimator-steps "$ADD_ESTIMATOR_STEPS" --runs "$RUNS/add-$d" $([[ -d "$RUNS/add-$d" ]] && echo --resume || true)
 done
+
+# The final estimator: the eight classes in the order add-degradation left them, a wider and deeper
+# net (5 stride-2 convs) trained from scratch; each step count after the first resumes the run with
+# a new schedule (--reschedule). It replaces add-degradation's estimator in the model; the
+# adapters and backbone are untouched, so oracle-mode outputs stay as they were.
+FINAL=$RUNS/est-wide
+classes=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).config.classes.join(","))' "$MODEL/estimator.json")
+steps_list=($FINAL_ESTIMATOR_STEPS)
+last=${steps_list[-1]}
+if [[ ! -f "$FINAL/model$last/estimator.safetensors" ]]; then
+  first=1
+  for n in "${steps_list[@]}"; do
+    extra=()
+    if [[ $first == 0 ]]; then extra=(--resume --reschedule)
+    elif [[ -f "$FINAL/run/checkpoint.safetensors" ]]; then extra=(--resume); fi
+    first=0
+    # a stage that already reached its step count is skipped (its log says so)
+    if [[ -f "$FINAL/model$n/estimator.safetensors" ]]; then continue; fi
+    say "final estimator: $n steps → $FINAL/model$n"
+    "${ABAIR[@]}" train estimator --model "$MODEL" --classes "$classes" --widths "$FINAL_ESTIMATOR_WIDTHS" \
+      --steps "$n" --warmup 100 --val-every 500 --checkpoint-every 100 --out "$FINAL/run" --into "$FINAL/model$n" \
+      --progress lines "${extra[@]}"
+  done
+fi
+cmp -s "$FINAL/model$last/estimator.safetensors" "$MODEL/estimator.safetensors" \
+  || cp "$FINAL/model$last/estimator.safetensors" "$FINAL/model$last/estimator.json" "$MODEL/"
 say "done: $MODEL (5-class reference: $MODEL-5)"
 }
 
