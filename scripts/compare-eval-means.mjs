@@ -3,7 +3,10 @@
  * Mean RGB PSNR per dataset of several `abair eval --json` reports side by side (e.g. two models,
  * or SW vs OH), with each report's estimator top-1 count, as a markdown table:
  *
- *   node scripts/compare-eval-means.mjs <label>=<eval.json> <label>=<eval.json> ...
+ *   node scripts/compare-eval-means.mjs <label>=<eval.json> <label>=<eval.json> ... [--confusion]
+ *
+ * --confusion: after the table, what the estimator's argmax was on each dataset, per report
+ * (e.g. "rain 58, bitdepth 31, snow 11").
  *
  * Datasets are keyed by suite/id (Kodak24-haze is in two suites); a dataset missing from a
  * report gets "—". The input column is that of the first report holding the dataset (inputs are
@@ -12,7 +15,9 @@
  */
 import { readFileSync } from 'node:fs';
 
-const specs = process.argv.slice(2).map((arg) => {
+const args = process.argv.slice(2);
+const showConfusion = args.includes('--confusion');
+const specs = args.filter((a) => a !== '--confusion').map((arg) => {
   const eq = arg.indexOf('=');
   if (eq <= 0) {
     console.error('usage: node scripts/compare-eval-means.mjs <label>=<eval.json> ...');
@@ -38,11 +43,16 @@ const reports = specs.map(({ label, file }) => {
     process.exit(1);
   }
   const byKey = new Map();
+  const confusion = new Map();
   for (const suite of json.suites) {
-    for (const d of suite.datasets) if (d.mean) byKey.set(`${suite.name}/${d.id}`, d);
+    for (const d of suite.datasets) {
+      if (d.mean) byKey.set(`${suite.name}/${d.id}`, d);
+      // confusion: { <truth>: { <argmax>: count } } with a single truth key per dataset
+      if (d.confusion) confusion.set(`${suite.name}/${d.id}`, Object.values(d.confusion).reduce((all, row) => ({ ...all, ...row }), {}));
+    }
     if (suite.mean) byKey.set(`${suite.name}/`, { mean: suite.mean, suiteMean: true });
   }
-  return { label, byKey };
+  return { label, byKey, confusion };
 });
 
 const keys = [...new Set(reports.flatMap((r) => [...r.byKey.keys()]))];
@@ -58,4 +68,15 @@ for (const key of keys) {
   });
   const label = key.endsWith('/') ? `**${key.slice(0, -1)} mean**` : key;
   console.log(`| ${label} | ${input.toFixed(2)} | ${cells.join(' | ')} |`);
+}
+if (showConfusion) {
+  console.log('\nEstimator argmax per dataset (count of images):');
+  for (const key of keys.filter((k) => !k.endsWith('/'))) {
+    const parts = reports.map((r) => {
+      const row = r.confusion.get(key);
+      const text = row ? Object.entries(row).sort((a, b) => b[1] - a[1]).map(([name, n]) => `${name} ${n}`).join(', ') : '—';
+      return `${r.label}: ${text}`;
+    });
+    console.log(`- ${key}: ${parts.join('; ')}`);
+  }
 }

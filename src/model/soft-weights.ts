@@ -14,7 +14,8 @@ const ODDS_CLAMP = 1e-6;
  * one: noise at p 0.996 with blur at 0.30 and four others near 0.1 kept only 0.62 of the weight,
  * where the softmax gives it 0.99. On held-out training photos (bench/sw-blend.mjs, 29 images,
  * 256² crops, the session-4 estimator) the softmax raised SW from 26.94 to 28.02 dB on single and
- * from 18.53 to 19.09 dB on mixed degradations (docs/model.md). All-zero probabilities give uniform weights.
+ * from 18.53 to 19.09 dB on mixed degradations (docs/model.md). All-zero probabilities give
+ * uniform weights.
  */
 export function softWeights(probabilities: ArrayLike<number>): Float32Array {
   const k = probabilities.length;
