@@ -44,6 +44,7 @@ import { createRestorer } from '../dist/restore/restorer.js';
 import { Rng } from '../dist/util/rng.js';
 import { sharedDataDir } from '../dist/util/paths.js';
 import { loadOrt } from '../dist/onnx/runtime.js';
+import { odds as oddsOf } from '../dist/model/soft-weights.js';
 
 const args = process.argv.slice(2);
 function option(name) {
@@ -105,8 +106,8 @@ for (const [fi, file] of files.entries()) {
     };
     const sw = await score('sw');
     const p = sw.probabilities;
-    // odds p/(1−p) = exp(logit); clamped so p = 1 in float32 stays finite
-    const odds = Object.fromEntries(classes.map((c) => [c, Math.min(p[c], 1 - 1e-7) / (1 - Math.min(p[c], 1 - 1e-7))]));
+    // odds p/(1−p) = exp(logit), with the same clamp as SW's own softWeights
+    const odds = Object.fromEntries(classes.map((c) => [c, oddsOf(p[c])]));
     const sumOdds = classes.reduce((s, c) => s + odds[c], 0);
     const sumP = classes.reduce((s, c) => s + p[c], 0);
     const modes = {

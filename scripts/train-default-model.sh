@@ -124,21 +124,17 @@ FINAL=$RUNS/est-wide
 classes=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).config.classes.join(","))' "$MODEL/estimator.json")
 steps_list=($FINAL_ESTIMATOR_STEPS)
 last=${steps_list[-1]}
-if [[ ! -f "$FINAL/model$last/estimator.safetensors" ]]; then
-  first=1
-  for n in "${steps_list[@]}"; do
-    extra=()
-    if [[ $first == 0 ]]; then extra=(--resume --reschedule)
-    elif [[ -f "$FINAL/run/checkpoint.safetensors" ]]; then extra=(--resume); fi
-    first=0
-    # a stage that already reached its step count is skipped (its log says so)
-    if [[ -f "$FINAL/model$n/estimator.safetensors" ]]; then continue; fi
-    say "final estimator: $n steps → $FINAL/model$n"
-    "${ABAIR[@]}" train estimator --model "$MODEL" --classes "$classes" --widths "$FINAL_ESTIMATOR_WIDTHS" \
-      --steps "$n" --warmup 100 --val-every 500 --checkpoint-every 100 --out "$FINAL/run" --into "$FINAL/model$n" \
-      --progress lines "${extra[@]}"
-  done
-fi
+for i in "${!steps_list[@]}"; do
+  n=${steps_list[$i]}
+  [[ -f "$FINAL/model$n/estimator.safetensors" ]] && continue # this stage finished
+  extra=()
+  [[ -f "$FINAL/run/checkpoint.safetensors" ]] && extra=(--resume)
+  ((i > 0)) && extra+=(--reschedule)
+  say "final estimator: $n steps → $FINAL/model$n"
+  "${ABAIR[@]}" train estimator --model "$MODEL" --classes "$classes" --widths "$FINAL_ESTIMATOR_WIDTHS" \
+    --steps "$n" --warmup 100 --val-every 500 --checkpoint-every 100 --out "$FINAL/run" --into "$FINAL/model$n" \
+    --progress lines "${extra[@]}"
+done
 cmp -s "$FINAL/model$last/estimator.safetensors" "$MODEL/estimator.safetensors" \
   || cp "$FINAL/model$last/estimator.safetensors" "$FINAL/model$last/estimator.json" "$MODEL/"
 say "done: $MODEL (5-class reference: $MODEL-5)"

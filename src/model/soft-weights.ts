@@ -19,16 +19,16 @@ const ODDS_CLAMP = 1e-6;
  */
 export function softWeights(probabilities: ArrayLike<number>): Float32Array {
   const k = probabilities.length;
-  const odds = new Float64Array(k);
-  let sum = 0;
-  for (let i = 0; i < k; i++) {
-    const raw = probabilities[i]!;
-    if (raw <= 0) continue; // exactly 0 (or below): no weight, as the first rule gave
-    const p = Math.min(Math.max(raw, ODDS_CLAMP), 1 - ODDS_CLAMP);
-    odds[i] = p / (1 - p);
-    sum += odds[i]!;
-  }
+  const each = Array.from(probabilities, odds);
+  const sum = each.reduce((a, b) => a + b, 0);
   const weights = new Float32Array(k);
-  for (let i = 0; i < k; i++) weights[i] = sum > 0 ? odds[i]! / sum : 1 / k;
+  for (let i = 0; i < k; i++) weights[i] = sum > 0 ? each[i]! / sum : 1 / k;
   return weights;
+}
+
+/** e^logit = p/(1−p) of one sigmoid probability, p clamped (ODDS_CLAMP); 0 for p ≤ 0 (no weight, as the first rule gave). */
+export function odds(probability: number): number {
+  if (probability <= 0) return 0;
+  const p = Math.min(Math.max(probability, ODDS_CLAMP), 1 - ODDS_CLAMP);
+  return p / (1 - p);
 }
