@@ -2,7 +2,7 @@
 # The whole recipe of the shipped default model, as one resumable script: Phase I, the five
 # Phase II adapters, the Phase III estimator, a copy of that 5-class model (the zero-shot
 # reference), then jpeg, bitdepth and snow added with `abair add-degradation`, and last a wider
-# 8-class estimator retrained from scratch (session 5), which replaces add-degradation's.
+# 8-class estimator retrained from scratch (sessions 5–6), which replaces add-degradation's.
 #
 # Every stage is skipped when its output exists and resumed (--resume) when its run folder holds a
 # checkpoint, so after an interruption (Ctrl-C, end of a session) the same command continues where
@@ -17,8 +17,9 @@
 #   STEPS       Phase I steps (default 12000: run 2 was rescheduled from 40000 to 16000, then to 12000); ADAPTER_STEPS (1500),
 #               ESTIMATOR_STEPS (2000: the high-pass estimator was still improving at 1000),
 #               ADD_ESTIMATOR_STEPS (1000: add-degradation starts from the trained estimator),
-#               FINAL_ESTIMATOR_WIDTHS (24,48,96,128,128) and FINAL_ESTIMATOR_STEPS (4000 then 8000:
-#               the shipped run was trained for 4000 steps, then resumed with --reschedule to 8000)
+#               FINAL_ESTIMATOR_WIDTHS (24,48,96,128,128) and FINAL_ESTIMATOR_STEPS (4000 8000 16000:
+#               the shipped run was trained for 4000 steps, then resumed with --reschedule to 8000,
+#               then again to 16000; each stage leaves its model in $RUNS/est-wide/model<steps>)
 #   ADAPTER_JOBS adapters trained at the same time, one worker each (default 2: at batch 8 a second
 #               worker speeds one run up by only 7 %, a second run nearly doubles throughput; see
 #               the throughput table in docs/training.md)
@@ -44,7 +45,7 @@ ESTIMATOR_STEPS=${ESTIMATOR_STEPS:-2000}
 ADD_ESTIMATOR_STEPS=${ADD_ESTIMATOR_STEPS:-1000}
 ADAPTER_JOBS=${ADAPTER_JOBS:-2}
 FINAL_ESTIMATOR_WIDTHS=${FINAL_ESTIMATOR_WIDTHS:-24,48,96,128,128}
-FINAL_ESTIMATOR_STEPS=${FINAL_ESTIMATOR_STEPS:-4000 8000}
+FINAL_ESTIMATOR_STEPS=${FINAL_ESTIMATOR_STEPS:-4000 8000 16000}
 ABAIR=(node bin/abair.js)
 
 say() { echo "[$(date -u +%FT%TZ)] $*"; }
