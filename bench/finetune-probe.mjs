@@ -10,6 +10,10 @@
  *   npm run build && node bench/finetune-probe.mjs --backbone <model dir> --synthetic blur \
  *     --steps 300 --lr 5e-4 --out /tmp/finetune-blur [--workers 1] [--batch 8] [--resume]
  *
+ * With --preset <name> instead of --backbone it trains a freshly initialised backbone of that preset
+ * on the one degradation (a specialist from scratch): laid beside the same run with another preset,
+ * it says whether a bigger backbone can learn the task at all, before a Phase I campaign is spent on it.
+ *
  * Writes a run folder like any training run (checkpoint, train-log.jsonl with "val" lines, and the
  * fine-tuned backbone.safetensors at the end); the result is for comparison only, never shipped.
  */
@@ -29,6 +33,7 @@ const { sharedDataDir } = await import(path.join(dist, 'util', 'paths.js'));
 const { values: a } = parseArgs({
   options: {
     backbone: { type: 'string' },
+    preset: { type: 'string' },
     synthetic: { type: 'string' },
     steps: { type: 'string', default: '300' },
     lr: { type: 'string', default: '5e-4' },
@@ -40,8 +45,13 @@ const { values: a } = parseArgs({
     resume: { type: 'boolean', default: false },
   },
 });
-if (!a.backbone || !a.synthetic || !a.out) {
-  console.error('finetune-probe: give --backbone <model dir or file>, --synthetic <degradation> and --out <run folder>');
+if (!a.backbone === !a.preset || !a.synthetic || !a.out) {
+  console.error('finetune-probe: give either --backbone <model dir or file> or --preset <name>, and --synthetic <degradation> and --out <run folder>');
+  process.exit(2);
+}
+const { PRESET_NAMES } = await import(path.join(dist, 'model', 'config.js'));
+if (a.preset && !PRESET_NAMES.includes(a.preset)) {
+  console.error(`finetune-probe: unknown preset '${a.preset}' (known: ${PRESET_NAMES.join(', ')})`);
   process.exit(2);
 }
 const o = {
@@ -49,15 +59,20 @@ const o = {
   workers: Number(a.workers), out: a.out, resume: a.resume, checkpointEvery: 50, valEvery: 100, valCount: 16, seed: 1, progress: 'lines',
 };
 const images = [path.join(sharedDataDir(), 'train', 'clean')];
-const backboneFile = await resolveBackboneFile(a.backbone);
+const backboneFile = a.backbone ? await resolveBackboneFile(a.backbone) : undefined;
 const degradations = parseDegradationSpec(a.synthetic);
 const { train, holdout } = await openTrainingImages(images, o);
 const result = await runTraining({
   phase: 'adapter', // the runner's phase names; this is Phase II's data with every backbone weight trainable
   outDir: o.out,
-  trainable: { phase: 'backbone', backboneFile, seed: o.seed, segWeight: 0, loss: 'l1' },
-  identity: { phase: 'finetune-probe', synthetic: degradations, backboneDigest: await fileDigest(backboneFile), ...commonIdentity(o) },
-  meta: { command: `node bench/finetune-probe.mjs ${process.argv.slice(2).join(' ')}`, backbone: backboneFile, synthetic: degradations, ...o },
+  trainable: backboneFile
+    ? { phase: 'backbone', backboneFile, seed: o.seed, segWeight: 0, loss: 'l1' }
+    : { phase: 'backbone', preset: a.preset, seed: o.seed, segWeight: 0, loss: 'l1' },
+  identity: {
+    phase: 'finetune-probe', synthetic: degradations, ...commonIdentity(o),
+    ...(backboneFile ? { backboneDigest: await fileDigest(backboneFile) } : { preset: a.preset }),
+  },
+  meta: { command: `node bench/finetune-probe.mjs ${process.argv.slice(2).join(' ')}`, backbone: backboneFile ?? `preset ${a.preset}, from scratch`, synthetic: degradations, ...o },
   ...runSettings(o),
   batchFor: (_step, rng) => adapterBatch(train, rng, { batch: o.batch, patch: o.patch, degradations }),
   // the same fixed patches as `abair train adapter --synthetic <same>` validates on
