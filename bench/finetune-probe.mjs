@@ -65,14 +65,12 @@ const { train, holdout } = await openTrainingImages(images, o);
 const result = await runTraining({
   phase: 'adapter', // the runner's phase names; this is Phase II's data with every backbone weight trainable
   outDir: o.out,
-  trainable: backboneFile
-    ? { phase: 'backbone', backboneFile, seed: o.seed, segWeight: 0, loss: 'l1' }
-    : { phase: 'backbone', preset: a.preset, seed: o.seed, segWeight: 0, loss: 'l1' },
+  trainable: { phase: 'backbone', ...(backboneFile ? { backboneFile } : { preset: a.preset }), seed: o.seed, segWeight: 0, loss: 'l1' },
   identity: {
     phase: 'finetune-probe', synthetic: degradations, ...commonIdentity(o),
     ...(backboneFile ? { backboneDigest: await fileDigest(backboneFile) } : { preset: a.preset }),
   },
-  meta: { command: `node bench/finetune-probe.mjs ${process.argv.slice(2).join(' ')}`, backbone: backboneFile ?? `preset ${a.preset}, from scratch`, synthetic: degradations, ...o },
+  meta: { command: `node bench/finetune-probe.mjs ${process.argv.slice(2).join(' ')}`, backbone: backboneFile ?? 'none (from scratch)', ...(a.preset ? { preset: a.preset } : {}), synthetic: degradations, ...o },
   ...runSettings(o),
   batchFor: (_step, rng) => adapterBatch(train, rng, { batch: o.batch, patch: o.patch, degradations }),
   // the same fixed patches as `abair train adapter --synthetic <same>` validates on
