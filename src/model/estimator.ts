@@ -136,7 +136,6 @@ export function blendWeights(probabilities: number[][], classes: readonly string
   });
 }
 
-
 /**
  * Grows the estimator by one class (a new degradation): every existing weight is kept, the head
  * gains one freshly initialised output. Returns a new config and store; the old store is untouched
