@@ -5,10 +5,11 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initEngine } from '../engine/backend.js';
-import { loadBackbone, loadEstimator } from '../model/weights.js';
+import { DEFAULT_LORA_RANK } from '../model/lora.js';
+import { loadBackbone, loadEstimator, readSidecar } from '../model/weights.js';
 import { loadSafetensors } from '../io/safetensors.js';
 import { exportRunWeights } from './export.js';
-import { addDegradation } from './phases/add-degradation.js';
+import { addDegradation, modelAdapterRank } from './phases/add-degradation.js';
 import { trainAdapter } from './phases/adapter.js';
 import type { CommonTrainOptions } from './phases/common.js';
 import { trainEstimator } from './phases/estimator.js';
@@ -49,9 +50,11 @@ test('the three phases train (validation improves) and add-degradation grows the
     for (const [name, t] of Object.entries(finalTensors.tensors)) assert.deepEqual(exportedTensors.tensors[name]!.data, t.data, name);
     assert.equal((await loadBackbone(exported)).config.dim, 8);
 
-    // Phase II: two adapters into the model folder; each improves its validation PSNR.
-    for (const name of ['noise', 'haze'] as const) {
-      const r = await trainAdapter({ ...common(path.join(root, `run-${name}`), 10, { lr: 1e-2 }), name, backbone: model, synthetic: name, images, rank: 4, loss: 'l1', into: model });
+    // Phase II: two adapters into the model folder; each improves its validation PSNR. Their ranks
+    // differ (and one is not the default) so that add-degradation's rank rule is seen below.
+    assert.equal(await modelAdapterRank(model), DEFAULT_LORA_RANK);
+    for (const [name, rank] of [['noise', DEFAULT_LORA_RANK], ['haze', DEFAULT_LORA_RANK + 2]] as const) {
+      const r = await trainAdapter({ ...common(path.join(root, `run-${name}`), 10, { lr: 1e-2 }), name, backbone: model, synthetic: name, images, rank, loss: 'l1', into: model });
       v = await vals(r.logFile);
       assert.ok(v.at(-1)!.psnr! > v[0]!.psnr! + 0.2, `adapter ${name} PSNR ${v[0]!.psnr} → ${v.at(-1)!.psnr}`);
     }
@@ -67,7 +70,8 @@ test('the three phases train (validation improves) and add-degradation grows the
     await trainEstimator({ ...common(path.join(root, 'run-narrow'), 2, { patch: 32, batch: 4, valCount: 4 }), model, images, mixedFraction: 0.3, widths: [4, 8, 8], into: narrow });
     assert.deepEqual((await loadEstimator(narrow)).config.widths, [4, 8, 8]);
 
-    // add-degradation: earlier files byte-identical, estimator grown with its old rows as the start.
+    // add-degradation: earlier files byte-identical, estimator grown with its old rows as the start;
+    // no rank given, so the new adapter takes the largest rank the model's adapters have.
     const keep = ['backbone.safetensors', 'backbone.json', 'lora-noise.safetensors', 'lora-noise.json', 'lora-haze.safetensors', 'lora-haze.json'];
     const before = await Promise.all(keep.map((f) => sha(path.join(model, f))));
     const added = await addDegradation({
@@ -75,10 +79,12 @@ test('the three phases train (validation improves) and add-degradation grows the
       model,
       runs: path.join(root, 'add-blur'),
       resume: false,
-      adapter: { ...common('', 3), synthetic: 'blur', images, rank: 4, loss: 'l1' },
+      adapter: { ...common('', 3), synthetic: 'blur', images, loss: 'l1' },
       estimator: { ...common('', 3), images, mixedFraction: 0.3 },
     });
     assert.equal(added.adapter.outputs.length, 1);
+    const blurSidecar = await readSidecar(path.join(model, 'lora-blur.safetensors'));
+    assert.equal(blurSidecar.kind === 'lora' && blurSidecar.adapter.rank, DEFAULT_LORA_RANK + 2);
     assert.deepEqual(await Promise.all(keep.map((f) => sha(path.join(model, f)))), before);
     const grown = await loadEstimator(model);
     assert.deepEqual(grown.config.classes, ['haze', 'noise', 'blur']);

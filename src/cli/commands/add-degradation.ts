@@ -11,7 +11,7 @@ interface AddOptions {
   synthetic?: string;
   pairs?: string[];
   images?: string[];
-  rank: number;
+  rank?: number;
   adapterSteps: number;
   estimatorSteps: number;
   batch: number;
@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option('--synthetic <spec>', "synthesise the degradation on clean photos, e.g. 'jpeg' or 'snow'")
     .option('--pairs <dirs...>', 'aligned pairs instead: <inputDir> <targetDir>')
     .option('--images <dir...>', `clean photos (default: ${defaultImagesDir()}, development only)`)
-    .option('--rank <r>', 'LoRA rank', integer('--rank', 1), a.rank)
+    .option('--rank <r>', `LoRA rank (default: the rank of the model's adapters, ${a.rank} if it has none)`, integer('--rank', 1))
     .option('--adapter-steps <n>', 'Phase II steps', integer('--adapter-steps', 1), a.steps)
     .option('--estimator-steps <n>', 'Phase III steps', integer('--estimator-steps', 1), e.steps)
     .option('--batch <n>', 'adapter patches per step', integer('--batch', 1), a.batch)
@@ -78,7 +78,7 @@ Example:
           steps: o.adapterSteps, batch: o.batch, patch: o.patch, lr: a.lr, warmup: Math.min(a.warmup, o.adapterSteps - 1), valCount: a.valCount,
           ...(o.synthetic ? { synthetic: o.synthetic } : {}),
           ...(o.pairs ? { pairs: [o.pairs[0]!, o.pairs[1]!] as [string, string] } : {}),
-          images, rank: o.rank, loss: 'l1',
+          images, ...(o.rank !== undefined ? { rank: o.rank } : {}), loss: 'l1',
         },
         estimator: {
           ...shared,

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { UserError } from '../../cli/errors.js';
 import { addEstimatorClass } from '../../model/estimator.js';
 import { disposeParams } from '../../model/params.js';
-import { adapterFile, ESTIMATOR_FILE, loadEstimator } from '../../model/weights.js';
+import { DEFAULT_LORA_RANK } from '../../model/lora.js';
+import { adapterFile, ESTIMATOR_FILE, listWeights, loadEstimator, readSidecar } from '../../model/weights.js';
 import { initEngine } from '../../engine/backend.js';
 import { checkpointPath } from '../checkpoint.js';
 import type { RunResult } from '../runner.js';
@@ -21,9 +22,25 @@ export interface AddDegradationOptions {
   model: string;
   /** Where the two run folders go. */
   runs: string;
-  adapter: Omit<AdapterTrainOptions, 'name' | 'backbone' | 'into' | 'out' | 'resume'>;
+  /** rank left out: that of the model's adapters ({@link modelAdapterRank}). */
+  adapter: Omit<AdapterTrainOptions, 'name' | 'backbone' | 'into' | 'out' | 'resume' | 'rank'> & { rank?: number };
   estimator: Omit<EstimatorTrainOptions, 'model' | 'into' | 'out' | 'resume' | 'from' | 'classes'>;
   resume: boolean;
+}
+
+/**
+ * The rank a new adapter of this model should have when none is asked for: that of the adapters it
+ * already has (the largest, should they differ), so that the added one is as capable as the
+ * others and costs the same per pixel; DEFAULT_LORA_RANK for a model without adapters.
+ */
+export async function modelAdapterRank(modelDir: string): Promise<number> {
+  const { adapters } = await listWeights(modelDir);
+  let rank = 0;
+  for (const file of adapters) {
+    const sidecar = await readSidecar(file);
+    if (sidecar.kind === 'lora') rank = Math.max(rank, sidecar.adapter.rank);
+  }
+  return rank || DEFAULT_LORA_RANK;
 }
 
 export async function addDegradation(o: AddDegradationOptions): Promise<{ adapter: RunResult; estimator?: RunResult }> {
@@ -33,8 +50,10 @@ export async function addDegradation(o: AddDegradationOptions): Promise<{ adapte
   const adapterDone = existing.includes(o.name);
   if (adapterDone && !o.resume) throw new UserError(`${o.model} already has an adapter '${o.name}' (${adapterFile(o.name)}); choose another name`);
   const oldClasses = existing.filter((n) => n !== o.name);
+  const rank = o.adapter.rank ?? await modelAdapterRank(o.model);
   const adapter = await trainAdapter({
     ...o.adapter,
+    rank,
     name: o.name,
     backbone: o.model,
     into: o.model,

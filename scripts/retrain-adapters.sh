@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Rebuild a finished model's adapters at another LoRA rank (session 7: rank 4 → 16), keeping its
+# frozen backbone and its estimator. The estimator never sees the adapters (it classifies the
+# degraded image), so only the adapters change; oracle-mode outputs of the 5-class and 8-class
+# models still share the same five adapter files, which keeps the byte-identical check like with like.
+#
+#   RANK=16 RUNS=/work/runs/r16 nohup nice -n 5 scripts/retrain-adapters.sh \
+#       /work/runs/model /work/runs/model-5 >> /work/runs/r16.out 2>&1 &
+#
+# Arguments: the base model (backbone + estimator + adapters) and its 5-class copy (the zero-shot
+# reference: its estimator knows only the five original classes).
+# Settings (environment):
+#   RANK          LoRA rank of the new adapters (default 16)
+#   RUNS          run folders: $RUNS/adapter-<name> per adapter; models $RUNS/model and $RUNS/model-5
+#   ADAPTER_STEPS steps per adapter (default 1500, as in train-default-model.sh)
+#   JOBS          adapter runs at the same time, one worker each (default 2, one per core)
+# Each adapter is trained with the recipe's settings (batch 8, 64² patches, lr 2e-3, warm-up 50,
+# one worker); a run folder that already holds lora-<name>.safetensors counts as finished (copy a
+# finished run there to reuse it), one with a checkpoint is resumed. Rerunning skips what is done.
+set -euo pipefail
+# Everything runs inside main(), which bash parses whole before running it, so the file can be
+# edited while a run of it is going.
+main() {
+cd "$(dirname "$0")/.."
+(($# == 2)) || { echo "usage: retrain-adapters.sh <base model> <5-class base model>" >&2; exit 2; }
+local base=$1 base5=$2
+for m in "$base" "$base5"; do
+  [[ -f "$m/backbone.safetensors" && -f "$m/estimator.json" ]] || { echo "not a model folder: $m" >&2; exit 2; }
+done
+cmp -s "$base/backbone.safetensors" "$base5/backbone.safetensors" \
+  || { echo "$base and $base5 do not share one backbone" >&2; exit 2; }
+RANK=${RANK:-16}
+RUNS=${RUNS:-runs/r$RANK}
+ADAPTER_STEPS=${ADAPTER_STEPS:-1500}
+JOBS=${JOBS:-2}
+local model=$RUNS/model model5=$RUNS/model-5
+say() { echo "[$(date -u +%FT%TZ)] $*"; }
+mkdir -p "$RUNS"
+
+# The adapters to rebuild: every lora-<name> of the base model.
+local names=()
+for f in "$base"/lora-*.safetensors; do n=${f##*/lora-}; names+=("${n%.safetensors}"); done
+((${#names[@]} > 0)) || { echo "$base has no adapters" >&2; exit 2; }
+
+train_one() {
+  local d=$1 out=$RUNS/adapter-$1
+  [[ -f "$out/lora-$d.safetensors" ]] && return 0
+  local resume=()
+  [[ -f "$out/checkpoint.safetensors" ]] && resume=(--resume)
+  say "adapter $d, rank $RANK → $out"
+  # bash's `time` adds the process's own CPU seconds to the log: the runs share two cores, so
+  # wall × workers alone is only an upper bound of what each used.
+  { TIMEFORMAT="cpu: user %U s, sys %S s, wall %R s"; time node bin/abair.js train adapter --name "$d" --synthetic "$d" \
+      --backbone "$base" --rank "$RANK" --warmup 50 --workers 1 --steps "$ADAPTER_STEPS" --out "$out" \
+      --progress lines "${resume[@]}"; } > "$out.log" 2>&1 \
+    || { say "adapter $d failed (see $out.log)"; return 1; }
+  say "adapter $d done"
+}
+
+# A queue of JOBS runs: a new one starts as soon as one finishes, so no core idles between rounds.
+local running=0 failed=0
+for d in "${names[@]}"; do
+  if ((running >= JOBS)); then wait -n || failed=1; running=$((running - 1)); fi
+  train_one "$d" & running=$((running + 1))
+done
+while ((running > 0)); do wait -n || failed=1; running=$((running - 1)); done
+((failed == 0)) || { say "an adapter run failed; fix it and rerun (finished runs are kept)"; exit 1; }
+
+# The two models: base backbone and estimator, new adapters. model-5 takes the 5-class estimator
+# and only the adapters the 5-class base has.
+build() {
+  local from=$1 to=$2
+  rm -rf "$to.tmp" && mkdir -p "$to.tmp"
+  cp "$from"/backbone.* "$from"/estimator.* "$to.tmp/"
+  for f in "$from"/lora-*.safetensors; do
+    local n=${f##*/lora-}; n=${n%.safetensors}
+    cp "$RUNS/adapter-$n/lora-$n.safetensors" "$RUNS/adapter-$n/lora-$n.json" "$to.tmp/"
+  done
+  rm -rf "$to" && mv "$to.tmp" "$to"
+  say "model → $to"
+}
+build "$base" "$model"
+build "$base5" "$model5"
+}
+main "$@"
