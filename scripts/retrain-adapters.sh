@@ -37,10 +37,12 @@ local model=$RUNS/model model5=$RUNS/model-5
 say() { echo "[$(date -u +%FT%TZ)] $*"; }
 mkdir -p "$RUNS"
 
-# The adapters to rebuild: every lora-<name> of the base model.
-local names=()
-for f in "$base"/lora-*.safetensors; do n=${f##*/lora-}; names+=("${n%.safetensors}"); done
-((${#names[@]} > 0)) || { echo "$base has no adapters" >&2; exit 2; }
+# The adapter names of a model folder: <name> of every lora-<name>.safetensors.
+adapters_of() { local f n; for f in "$1"/lora-*.safetensors; do n=${f##*/lora-}; echo "${n%.safetensors}"; done; }
+# The adapters to rebuild: all of the base model's.
+local names
+mapfile -t names < <(adapters_of "$base")
+[[ -f "$base/lora-${names[0]}.safetensors" ]] || { echo "$base has no adapters" >&2; exit 2; }
 
 train_one() {
   local d=$1 out=$RUNS/adapter-$1
@@ -72,8 +74,7 @@ build() {
   local from=$1 to=$2
   rm -rf "$to.tmp" && mkdir -p "$to.tmp"
   cp "$from"/backbone.* "$from"/estimator.* "$to.tmp/"
-  for f in "$from"/lora-*.safetensors; do
-    local n=${f##*/lora-}; n=${n%.safetensors}
+  for n in $(adapters_of "$from"); do
     cp "$RUNS/adapter-$n/lora-$n.safetensors" "$RUNS/adapter-$n/lora-$n.json" "$to.tmp/"
   done
   rm -rf "$to" && mv "$to.tmp" "$to"
