@@ -38,11 +38,13 @@ say() { echo "[$(date -u +%FT%TZ)] $*"; }
 mkdir -p "$RUNS"
 
 # The adapter names of a model folder: <name> of every lora-<name>.safetensors.
+# (nullglob: a folder without adapters gives no names, not the pattern itself)
+shopt -s nullglob
 adapters_of() { local f n; for f in "$1"/lora-*.safetensors; do n=${f##*/lora-}; echo "${n%.safetensors}"; done; }
 # The adapters to rebuild: all of the base model's.
 local names
 mapfile -t names < <(adapters_of "$base")
-[[ -f "$base/lora-${names[0]}.safetensors" ]] || { echo "$base has no adapters" >&2; exit 2; }
+((${#names[@]} > 0)) || { echo "$base has no adapters" >&2; exit 2; }
 
 train_one() {
   local d=$1 out=$RUNS/adapter-$1
