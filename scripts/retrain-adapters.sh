@@ -11,6 +11,8 @@
 # reference: its estimator knows only the five original classes).
 # Settings (environment):
 #   RANK          LoRA rank of the new adapters (default 16)
+#   RANKS         per-adapter exceptions, e.g. "noise=64" or "noise=64,haze=32"; such a run goes
+#                 in $RUNS/adapter-<name>-r<rank>, so that it never resumes a run of another rank
 #   RUNS          run folders: $RUNS/adapter-<name> per adapter; models $RUNS/model and $RUNS/model-5
 #   ADAPTER_STEPS steps per adapter (default 1500, as in train-default-model.sh)
 #   JOBS          adapter runs at the same time, one worker each (default 2, one per core)
@@ -33,6 +35,7 @@ RANK=${RANK:-16}
 RUNS=${RUNS:-runs/r$RANK}
 ADAPTER_STEPS=${ADAPTER_STEPS:-1500}
 JOBS=${JOBS:-2}
+RANKS=${RANKS:-}
 local model=$RUNS/model model5=$RUNS/model-5
 say() { echo "[$(date -u +%FT%TZ)] $*"; }
 mkdir -p "$RUNS"
@@ -46,16 +49,35 @@ local names
 mapfile -t names < <(adapters_of "$base")
 ((${#names[@]} > 0)) || { echo "$base has no adapters" >&2; exit 2; }
 
+# The rank of adapter $1: its RANKS entry, else RANK.
+rank_of() {
+  local entry
+  for entry in ${RANKS//,/ }; do
+    [[ "${entry%%=*}" == "$1" ]] && { echo "${entry#*=}"; return; }
+  done
+  echo "$RANK"
+}
+# Its run folder: adapter-<name> at RANK, adapter-<name>-r<rank> at an exception.
+run_of() {
+  local r; r=$(rank_of "$1")
+  if [[ "$r" == "$RANK" ]]; then echo "$RUNS/adapter-$1"; else echo "$RUNS/adapter-$1-r$r"; fi
+}
+for entry in ${RANKS//,/ }; do
+  [[ "$entry" =~ ^[a-z0-9_-]+=[1-9][0-9]*$ ]] || { echo "RANKS: '$entry' is not <adapter>=<rank>" >&2; exit 2; }
+  [[ " ${names[*]} " == *" ${entry%%=*} "* ]] || { echo "RANKS: $base has no adapter '${entry%%=*}'" >&2; exit 2; }
+done
+
 train_one() {
-  local d=$1 out=$RUNS/adapter-$1
+  local d=$1 out rank
+  out=$(run_of "$d"); rank=$(rank_of "$d")
   [[ -f "$out/lora-$d.safetensors" ]] && return 0
   local resume=()
   [[ -f "$out/checkpoint.safetensors" ]] && resume=(--resume)
-  say "adapter $d, rank $RANK → $out"
+  say "adapter $d, rank $rank → $out"
   # bash's `time` adds the process's own CPU seconds to the log: the runs share two cores, so
   # wall × workers alone is only an upper bound of what each used.
   { TIMEFORMAT="cpu: user %U s, sys %S s, wall %R s"; time node bin/abair.js train adapter --name "$d" --synthetic "$d" \
-      --backbone "$base" --rank "$RANK" --warmup 50 --workers 1 --steps "$ADAPTER_STEPS" --out "$out" \
+      --backbone "$base" --rank "$rank" --warmup 50 --workers 1 --steps "$ADAPTER_STEPS" --out "$out" \
       --progress lines "${resume[@]}"; } > "$out.log" 2>&1 \
     || { say "adapter $d failed (see $out.log)"; return 1; }
   say "adapter $d done"
@@ -76,8 +98,10 @@ build() {
   local from=$1 to=$2
   rm -rf "$to.tmp" && mkdir -p "$to.tmp"
   cp "$from"/backbone.* "$from"/estimator.* "$to.tmp/"
+  local n run
   for n in $(adapters_of "$from"); do
-    cp "$RUNS/adapter-$n/lora-$n.safetensors" "$RUNS/adapter-$n/lora-$n.json" "$to.tmp/"
+    run=$(run_of "$n")
+    cp "$run/lora-$n.safetensors" "$run/lora-$n.json" "$to.tmp/"
   done
   rm -rf "$to" && mv "$to.tmp" "$to"
   say "model → $to"

@@ -71,7 +71,7 @@ test('the three phases train (validation improves) and add-degradation grows the
     assert.deepEqual((await loadEstimator(narrow)).config.widths, [4, 8, 8]);
 
     // add-degradation: earlier files byte-identical, estimator grown with its old rows as the start;
-    // no rank given, so the new adapter takes the largest rank the model's adapters have.
+    // no rank given, so the new adapter takes the model's adapters' rank (a tie of 4 and 6: the larger).
     const keep = ['backbone.safetensors', 'backbone.json', 'lora-noise.safetensors', 'lora-noise.json', 'lora-haze.safetensors', 'lora-haze.json'];
     const before = await Promise.all(keep.map((f) => sha(path.join(model, f))));
     const added = await addDegradation({

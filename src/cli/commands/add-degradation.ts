@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option('--synthetic <spec>', "synthesise the degradation on clean photos, e.g. 'jpeg' or 'snow'")
     .option('--pairs <dirs...>', 'aligned pairs instead: <inputDir> <targetDir>')
     .option('--images <dir...>', `clean photos (default: ${defaultImagesDir()}, development only)`)
-    .option('--rank <r>', `LoRA rank (default: the rank of the model's adapters, ${a.rank} if it has none)`, integer('--rank', 1))
+    .option('--rank <r>', `LoRA rank (default: the rank most of the model's adapters have, ${a.rank} if it has none)`, integer('--rank', 1))
     .option('--adapter-steps <n>', 'Phase II steps', integer('--adapter-steps', 1), a.steps)
     .option('--estimator-steps <n>', 'Phase III steps', integer('--estimator-steps', 1), e.steps)
     .option('--batch <n>', 'adapter patches per step', integer('--batch', 1), a.batch)

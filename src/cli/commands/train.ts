@@ -64,7 +64,7 @@ function registerAdapter(train: Command): void {
     .option('--synthetic <spec>', "degradation(s) to synthesise on clean photos: 'rain', or stacked 'rain+noise'")
     .option('--pairs <dirs...>', 'aligned pairs instead: <inputDir> <targetDir> (files matched by name)')
     .option('--images <dir...>', `clean photos for --synthetic (default: ${defaultImagesDir()}, development only)`)
-    .option('--rank <r>', 'LoRA rank (the paper: 4 is best; the shipped adapters, on a narrower backbone, use 16)', integer('--rank', 1), d.rank)
+    .option('--rank <r>', 'LoRA rank (the paper: 4 is best; the shipped adapters, on a narrower backbone, use 16, and noise 64)', integer('--rank', 1), d.rank)
     .addOption(new Option('--loss <kind>', 'restoration loss').choices(['l1', 'charbonnier']).default('l1'))
     .option('--out <dir>', 'run folder (default runs/adapter-<name>)')
     .option('--into <modelDir>', 'write lora-<name>.safetensors into this model folder instead of --out');

@@ -29,18 +29,27 @@ export interface AddDegradationOptions {
 }
 
 /**
- * The rank a new adapter of this model should have when none is asked for: that of the adapters it
- * already has (the largest, should they differ), so that the added one is as capable as the
- * others and costs the same per pixel; DEFAULT_LORA_RANK for a model without adapters.
+ * The rank a new adapter of this model should have when none is asked for: the rank most of its
+ * adapters have (the larger on a tie), so that the added one is as capable as a typical adapter of
+ * the model. Not the largest: the shipped model gives one hard task (noise) a far larger rank than
+ * the rest, and a new adapter should not pay that training cost by default. `exclude` leaves one
+ * adapter out of the count: the one being added, whose file is already in the model when an
+ * add-degradation run is resumed. DEFAULT_LORA_RANK for a model without (other) adapters.
  */
-export async function modelAdapterRank(modelDir: string): Promise<number> {
+export async function modelAdapterRank(modelDir: string, exclude?: string): Promise<number> {
   const { adapters } = await listWeights(modelDir);
-  let rank = 0;
+  const counts = new Map<number, number>();
   for (const file of adapters) {
     const sidecar = await readSidecar(file);
-    if (sidecar.kind === 'lora') rank = Math.max(rank, sidecar.adapter.rank);
+    if (sidecar.kind !== 'lora' || sidecar.adapter.name === exclude) continue;
+    counts.set(sidecar.adapter.rank, (counts.get(sidecar.adapter.rank) ?? 0) + 1);
   }
-  return rank || DEFAULT_LORA_RANK;
+  let best = 0;
+  let bestCount = 0;
+  for (const [rank, count] of counts) {
+    if (count > bestCount || (count === bestCount && rank > best)) [best, bestCount] = [rank, count];
+  }
+  return best || DEFAULT_LORA_RANK;
 }
 
 export async function addDegradation(o: AddDegradationOptions): Promise<{ adapter: RunResult; estimator?: RunResult }> {
@@ -50,7 +59,7 @@ export async function addDegradation(o: AddDegradationOptions): Promise<{ adapte
   const adapterDone = existing.includes(o.name);
   if (adapterDone && !o.resume) throw new UserError(`${o.model} already has an adapter '${o.name}' (${adapterFile(o.name)}); choose another name`);
   const oldClasses = existing.filter((n) => n !== o.name);
-  const rank = o.adapter.rank ?? await modelAdapterRank(o.model);
+  const rank = o.adapter.rank ?? await modelAdapterRank(o.model, o.name);
   const adapter = await trainAdapter({
     ...o.adapter,
     rank,
