@@ -24,7 +24,8 @@ test('a new adapter gets the rank most of the model\'s adapters have, not the la
     [{ noise: 64, rain: 16, haze: 16, blur: 16 }, undefined, 16],
     // a tie goes to the larger rank
     [{ noise: 4, haze: 6 }, undefined, 6],
-    // the adapter being added (resumed: its file is already in the model) is not counted
+    // the adapter being added is not counted (on a resumed run its file is already in the model):
+    // counting jpeg, 4 wins; without it, 16 and 4 tie and the larger wins
     [{ noise: 16, blur: 4, jpeg: 4 }, undefined, 4],
     [{ noise: 16, blur: 4, jpeg: 4 }, 'jpeg', 16],
     [{ snow: 8 }, 'snow', DEFAULT_LORA_RANK],
