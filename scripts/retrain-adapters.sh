@@ -15,6 +15,9 @@
 #                 in $RUNS/adapter-<name>-r<rank>, so that it never resumes a run of another rank
 #   RUNS          run folders: $RUNS/adapter-<name> per adapter; models $RUNS/model and $RUNS/model-5
 #   ADAPTER_STEPS steps per adapter (default 1500, as in train-default-model.sh)
+#   STEPS_EACH    per-adapter continuations, e.g. "noise=3000": that adapter is first trained for
+#                 ADAPTER_STEPS like the others, then resumed with --reschedule to the given total
+#                 (session 9: how the shipped noise adapter was made, so a rerun rebuilds it as shipped)
 #   JOBS          adapter runs at the same time, one worker each (default 2, one per core)
 # Each adapter is trained with the recipe's settings (batch 8, 64² patches, lr 2e-3, warm-up 50,
 # one worker); a run folder that already holds lora-<name>.safetensors counts as finished (copy a
@@ -36,6 +39,7 @@ RUNS=${RUNS:-runs/r$RANK}
 ADAPTER_STEPS=${ADAPTER_STEPS:-1500}
 JOBS=${JOBS:-2}
 RANKS=${RANKS:-}
+STEPS_EACH=${STEPS_EACH:-}
 local model=$RUNS/model model5=$RUNS/model-5
 say() { echo "[$(date -u +%FT%TZ)] $*"; }
 mkdir -p "$RUNS"
@@ -66,20 +70,51 @@ for entry in ${RANKS//,/ }; do
   [[ "$entry" =~ ^[a-z0-9_-]+=[1-9][0-9]*$ ]] || { echo "RANKS: '$entry' is not <adapter>=<rank>" >&2; exit 2; }
   [[ " ${names[*]} " == *" ${entry%%=*} "* ]] || { echo "RANKS: $base has no adapter '${entry%%=*}'" >&2; exit 2; }
 done
+# The total steps of adapter $1: its STEPS_EACH entry, else ADAPTER_STEPS.
+steps_of() {
+  local entry
+  for entry in ${STEPS_EACH//,/ }; do
+    [[ "${entry%%=*}" == "$1" ]] && { echo "${entry#*=}"; return; }
+  done
+  echo "$ADAPTER_STEPS"
+}
+for entry in ${STEPS_EACH//,/ }; do
+  [[ "$entry" =~ ^[a-z0-9_-]+=[1-9][0-9]*$ ]] || { echo "STEPS_EACH: '$entry' is not <adapter>=<steps>" >&2; exit 2; }
+  [[ " ${names[*]} " == *" ${entry%%=*} "* ]] || { echo "STEPS_EACH: $base has no adapter '${entry%%=*}'" >&2; exit 2; }
+  ((${entry#*=} > ADAPTER_STEPS)) || { echo "STEPS_EACH: '$entry' must continue past ADAPTER_STEPS ($ADAPTER_STEPS)" >&2; exit 2; }
+done
+# The steps a finished adapter file was trained for (its provenance), 0 if none is there.
+steps_done() {
+  [[ -f "$1" ]] || { echo 0; return; }
+  node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).provenance?.steps ?? 0)' "$1"
+}
 
-train_one() {
-  local d=$1 out rank
-  out=$(run_of "$d"); rank=$(rank_of "$d")
-  [[ -f "$out/lora-$d.safetensors" ]] && return 0
-  local resume=()
-  [[ -f "$out/checkpoint.safetensors" ]] && resume=(--resume)
-  say "adapter $d, rank $rank → $out"
+# One training command for adapter $1 into $2 at rank $3 for $4 steps, extra flags after; its
+# output goes to $2.log (appended, so a continuation keeps the first stage's lines).
+train_cmd() {
+  local d=$1 out=$2 rank=$3 steps=$4; shift 4
   # bash's `time` adds the process's own CPU seconds to the log: the runs share two cores, so
   # wall × workers alone is only an upper bound of what each used.
   { TIMEFORMAT="cpu: user %U s, sys %S s, wall %R s"; time node bin/abair.js train adapter --name "$d" --synthetic "$d" \
-      --backbone "$base" --rank "$rank" --warmup 50 --workers 1 --steps "$ADAPTER_STEPS" --out "$out" \
-      --progress lines "${resume[@]}"; } > "$out.log" 2>&1 \
-    || { say "adapter $d failed (see $out.log)"; return 1; }
+      --backbone "$base" --rank "$rank" --warmup 50 --workers 1 --steps "$steps" --out "$out" \
+      --progress lines "$@"; } >> "$out.log" 2>&1
+}
+train_one() {
+  local d=$1 out rank total
+  out=$(run_of "$d"); rank=$(rank_of "$d"); total=$(steps_of "$d")
+  [[ -f "$out/lora-$d.safetensors" ]] && (($(steps_done "$out/lora-$d.json") >= total)) && return 0
+  if [[ ! -f "$out/lora-$d.safetensors" ]]; then
+    local resume=()
+    [[ -f "$out/checkpoint.safetensors" ]] && resume=(--resume)
+    say "adapter $d, rank $rank, $ADAPTER_STEPS steps → $out"
+    train_cmd "$d" "$out" "$rank" "$ADAPTER_STEPS" "${resume[@]}" || { say "adapter $d failed (see $out.log)"; return 1; }
+  fi
+  if (($(steps_done "$out/lora-$d.json") < total)); then
+    # The continuation: the same run resumed with the longer cosine schedule (--reschedule keeps
+    # every step before the checkpoint identical).
+    say "adapter $d continued to $total steps → $out"
+    train_cmd "$d" "$out" "$rank" "$total" --resume --reschedule || { say "adapter $d failed (see $out.log)"; return 1; }
+  fi
   say "adapter $d done"
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ADAPTER_DEFAULTS, ESTIMATOR_DEFAULTS, PRETRAIN_DEFAULTS } from '../../train/defaults.js';
 import { trainAdapter } from '../../train/phases/adapter.js';
-import { trainEstimator } from '../../train/phases/estimator.js';
+import { trainEstimator, type EstimatorTrainOptions } from '../../train/phases/estimator.js';
 import { trainPretrain } from '../../train/phases/pretrain.js';
 import type { RunResult } from '../../train/runner.js';
 import { exportRunWeights } from '../../train/export.js';
@@ -13,6 +13,8 @@ import { PRESET_NAMES } from '../../model/config.js';
 import { UsageError } from '../errors.js';
 import { addCommonOptions, addRunOptions, commonFrom, defaultImagesDir, fraction, integer, type ParsedCommon, widthList } from './train-options.js';
 import { DEFAULT_ESTIMATOR } from '../../model/estimator.js';
+import { loadEstimator } from '../../model/weights.js';
+import { disposeParams } from '../../model/params.js';
 
 const LOG_NOTE = `
 Every phase writes into --out: checkpoint.safetensors (params + AdamW state, replaced atomically),
@@ -100,10 +102,12 @@ function registerEstimator(train: Command): void {
     .option('--context <n>', 'degrade an n×-patch-size window and train on its centre patch, as the estimator sees crops of whole photos', integer('--context', 1), 1)
     .option('--widths <list>', `channels of the estimator's stride-2 convs, comma-separated (one conv each; default: ${DEFAULT_ESTIMATOR.widths.join(',')})`, widthList)
     .option('--out <dir>', 'run folder (checkpoint, log)', 'runs/estimator')
-    .option('--into <dir>', 'write estimator.safetensors here instead of --model');
+    .option('--into <dir>', 'write estimator.safetensors here instead of --model')
+    .option('--from <path>', 'start from this estimator (a model folder or estimator.safetensors; same classes) instead of random weights, e.g. to fine-tune the shipped one with other data settings');
   addRunOptions(addCommonOptions(cmd, d), d)
     .addHelpText('after', `${LOG_NOTE}\n\nExample:\n  $ abair train estimator --model models/mine`)
-    .action(async (opts: ParsedCommon & { model: string; classes?: string[]; images?: string[]; mixedFraction: number; context: number; widths?: number[]; out: string; into?: string }) => {
+    .action(async (opts: ParsedCommon & { model: string; classes?: string[]; images?: string[]; mixedFraction: number; context: number; widths?: number[]; out: string; into?: string; from?: string }) => {
+      const from = opts.from ? await startingEstimator(opts.from) : undefined;
       report(await trainEstimator({
         ...commonFrom(opts, opts.out),
         model: opts.model,
@@ -113,8 +117,18 @@ function registerEstimator(train: Command): void {
         context: opts.context,
         ...(opts.widths ? { widths: opts.widths } : {}),
         ...(opts.into ? { into: opts.into } : {}),
+        ...(from ? { from } : {}),
       }));
     });
+}
+
+/** `--from`: an estimator's config and values as host arrays, and its file (hashed into the run identity). */
+async function startingEstimator(target: string): Promise<NonNullable<EstimatorTrainOptions['from']>> {
+  await initEngine({ backend: 'wasm' });
+  const loaded = await loadEstimator(target);
+  const params = Object.fromEntries(Object.entries(loaded.params).map(([n, t]) => [n, t.dataSync() as Float32Array]));
+  disposeParams(loaded.params);
+  return { config: loaded.config, params, file: loaded.file };
 }
 
 /** Utilities on a run: export its current weights, plot its log. */

@@ -11,7 +11,7 @@ import { listWeights, saveEstimator } from '../../model/weights.js';
 import { Rng } from '../../util/rng.js';
 import { estimatorBatch } from '../data/index.js';
 import { runTraining, type RunResult } from '../runner.js';
-import { commonIdentity, degradationClasses, openTrainingImages, runSettings, say, type CommonTrainOptions } from './common.js';
+import { commonIdentity, degradationClasses, fileDigest, openTrainingImages, runSettings, say, type CommonTrainOptions } from './common.js';
 
 export interface EstimatorTrainOptions extends CommonTrainOptions {
   /** Model folder: its lora-*.safetensors name the default classes, and the estimator goes here. */
@@ -26,8 +26,12 @@ export interface EstimatorTrainOptions extends CommonTrainOptions {
   widths?: number[];
   /** Folder that receives estimator.safetensors (default: the model folder). */
   into?: string;
-  /** Start from these values (config must match the classes), e.g. a grown estimator. */
-  from?: { config: EstimatorConfig; params: Record<string, Float32Array> };
+  /**
+   * Start from these values (config must match the classes), e.g. a grown estimator. `file`, when
+   * the values come from one unchanged (`train estimator --from`), puts its hash in the run
+   * identity, so a resume from another starting file is refused.
+   */
+  from?: { config: EstimatorConfig; params: Record<string, Float32Array>; file?: string };
 }
 
 /** The adapter names present in a model folder (lora-<name>.safetensors), sorted. */
@@ -48,12 +52,13 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<RunResul
   const context = o.context ?? 1;
   // only recorded when used, so runs from before the option keep their identity (and resume)
   const contextSetting = context === 1 ? {} : { context };
+  const fromSetting = o.from?.file ? { warmStartDigest: await fileDigest(o.from.file) } : {};
   say(o, `estimator: classes ${classes.join(', ')}${o.from ? ' (starting from the existing estimator)' : ''}, ${o.steps} steps × ${o.batch} patches of ${o.patch}², lr ${o.lr}, ${o.workers} worker(s) → ${into}`);
   return runTraining({
     phase: 'estimator',
     outDir: o.out,
     trainable: { phase: 'estimator', estimator: config, seed: o.seed },
-    identity: { phase: 'estimator', config, mixedFraction: o.mixedFraction, ...contextSetting, warmStart: Boolean(o.from), images: o.images, ...commonIdentity(o) },
+    identity: { phase: 'estimator', config, mixedFraction: o.mixedFraction, ...contextSetting, warmStart: Boolean(o.from), ...fromSetting, images: o.images, ...commonIdentity(o) },
     meta: { command: o.command ?? null, model: o.model, classes, images: o.images, steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, mixedFraction: o.mixedFraction, ...contextSetting, seed: o.seed },
     ...runSettings(o),
     batchFor: (_step, rng) => estimatorBatch(train, rng, { batch: o.batch, patch: o.patch, classes, mixedFraction: o.mixedFraction, context }),

@@ -1,0 +1,71 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { initEngine } from '../../engine/backend.js';
+import { createEstimator, estimatorConfig } from '../../model/estimator.js';
+import { disposeParams } from '../../model/params.js';
+import { loadEstimator, saveEstimator } from '../../model/weights.js';
+import { writeTestImages } from '../../train/test-images.js';
+import { packageRoot } from '../../util/paths.js';
+
+function abair(args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(packageRoot, 'bin', 'abair.js'), ...args], { encoding: 'utf8' });
+  return { code: r.status, stderr: r.stderr };
+}
+
+/** The largest absolute difference between two estimators' values (same names). */
+async function maxDifference(a: string, b: string): Promise<number> {
+  const [x, y] = await Promise.all([loadEstimator(a), loadEstimator(b)]);
+  let max = 0;
+  for (const [name, t] of Object.entries(x.params)) {
+    const u = t.dataSync(), v = y.params[name]!.dataSync();
+    for (let i = 0; i < u.length; i++) max = Math.max(max, Math.abs(u[i]! - v[i]!));
+  }
+  disposeParams(x.params);
+  disposeParams(y.params);
+  return max;
+}
+
+test('train estimator --from starts from the given estimator, and a resume from another file is refused', async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'abair-est-from-'));
+  try {
+    await initEngine({ backend: 'wasm' });
+    const images = await writeTestImages(path.join(root, 'images'), 6);
+    const config = estimatorConfig(['noise', 'haze'], { inputSize: 32, widths: [4, 4] });
+    // Two starting estimators, initialised from seeds the run itself never uses.
+    const starts = [path.join(root, 'start-a'), path.join(root, 'start-b')];
+    for (const [i, dir] of starts.entries()) {
+      const params = createEstimator(config, `test-start-${i}`);
+      await saveEstimator(dir, config, params);
+      disposeParams(params);
+    }
+    // One step at a negligible learning rate: the result is the starting point, to AdamW's lr-sized step.
+    const run = (out: string, into: string, extra: string[]) => abair(['train', 'estimator', '--model', starts[0]!, '--images', images,
+      '--steps', '1', '--batch', '2', '--patch', '32', '--lr', '1e-9', '--warmup', '1', '--workers', '1', '--val-every', '1', '--val-count', '2',
+      '--progress', 'silent', '--out', path.join(root, out), '--into', path.join(root, into), ...extra]);
+
+    let r = run('run-from', 'from', ['--from', starts[0]!]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(await maxDifference(starts[0]!, path.join(root, 'from')) < 1e-6, 'the run started from --from');
+
+    r = run('run-scratch', 'scratch', ['--classes', 'noise,haze', '--widths', '4,4']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(await maxDifference(starts[0]!, path.join(root, 'scratch')) > 1e-3, 'without --from the run starts elsewhere (so the check above can fail)');
+
+    // Continuing the --from run from another starting file is another run: refused, no stack trace.
+    r = run('run-from', 'from', ['--from', starts[1]!, '--resume', '--reschedule', '--steps', '2']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /warmStartDigest/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+
+    r = run('run-missing', 'missing', ['--from', path.join(root, 'nowhere')]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /nowhere/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
