@@ -21,7 +21,8 @@
 #   JOBS          adapter runs at the same time, one worker each (default 2, one per core)
 # Each adapter is trained with the recipe's settings (batch 8, 64² patches, lr 2e-3, warm-up 50,
 # one worker); a run folder that already holds lora-<name>.safetensors counts as finished (copy a
-# finished run there to reuse it), one with a checkpoint is resumed. Rerunning skips what is done.
+# finished run there to reuse it) unless STEPS_EACH asks for more steps than its provenance
+# records, and one with a checkpoint is resumed. Rerunning skips what is done.
 set -euo pipefail
 # Everything runs inside main(), which bash parses whole before running it, so the file can be
 # edited while a run of it is going.
