@@ -105,6 +105,11 @@ export function snapshotParams(params: Params): Record<string, { shape: number[]
   return out;
 }
 
+/** A store's values as plain host arrays by name (e.g. a training run's `initialParams`). */
+export function hostValues(params: Params): Record<string, Float32Array> {
+  return Object.fromEntries(Object.entries(params).map(([name, t]) => [name, t.dataSync() as Float32Array]));
+}
+
 /** Overwrites the variables of `store` with host values (shapes must match exactly). */
 export function assignParams(store: ParamStore, values: Record<string, { shape: number[]; data: Float32Array }>): void {
   for (const [name, v] of Object.entries(values)) {

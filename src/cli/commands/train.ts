@@ -14,7 +14,7 @@ import { UsageError } from '../errors.js';
 import { addCommonOptions, addRunOptions, commonFrom, defaultImagesDir, fraction, integer, type ParsedCommon, widthList } from './train-options.js';
 import { DEFAULT_ESTIMATOR } from '../../model/estimator.js';
 import { loadEstimator } from '../../model/weights.js';
-import { disposeParams } from '../../model/params.js';
+import { disposeParams, hostValues } from '../../model/params.js';
 
 const LOG_NOTE = `
 Every phase writes into --out: checkpoint.safetensors (params + AdamW state, replaced atomically),
@@ -126,7 +126,7 @@ function registerEstimator(train: Command): void {
 async function startingEstimator(target: string): Promise<NonNullable<EstimatorTrainOptions['from']>> {
   await initEngine({ backend: 'wasm' });
   const loaded = await loadEstimator(target);
-  const params = Object.fromEntries(Object.entries(loaded.params).map(([n, t]) => [n, t.dataSync() as Float32Array]));
+  const params = hostValues(loaded.params);
   disposeParams(loaded.params);
   return { config: loaded.config, params, file: loaded.file };
 }

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../cli/errors.js';
 import { addEstimatorClass } from '../../model/estimator.js';
-import { disposeParams } from '../../model/params.js';
+import { disposeParams, hostValues } from '../../model/params.js';
 import { DEFAULT_LORA_RANK } from '../../model/lora.js';
 import { adapterFile, ESTIMATOR_FILE, listWeights, loadEstimator, readSidecar } from '../../model/weights.js';
 import { initEngine } from '../../engine/backend.js';
@@ -84,7 +84,7 @@ export async function addDegradation(o: AddDegradationOptions): Promise<{ adapte
       throw new UserError(`${estimatorFile} already has class '${o.name}'`);
     }
     const grown = addEstimatorClass(old.config, old.params, o.name);
-    const params = Object.fromEntries(Object.entries(grown.params).map(([n, t]) => [n, t.dataSync() as Float32Array]));
+    const params = hostValues(grown.params);
     from = { config: grown.config, params };
     disposeParams(old.params);
     disposeParams(grown.params);
