@@ -15,9 +15,10 @@
 #                 in $RUNS/adapter-<name>-r<rank>, so that it never resumes a run of another rank
 #   RUNS          run folders: $RUNS/adapter-<name> per adapter; models $RUNS/model and $RUNS/model-5
 #   ADAPTER_STEPS steps per adapter (default 1500, as in train-default-model.sh)
-#   STEPS_EACH    per-adapter continuations, e.g. "noise=3000": that adapter is first trained for
-#                 ADAPTER_STEPS like the others, then resumed with --reschedule to the given total
-#                 (session 9: how the shipped noise adapter was made, so a rerun rebuilds it as shipped)
+#   STEPS_EACH    per-adapter continuations, e.g. "noise=3000" or "noise=3000:4500": that adapter is
+#                 first trained for ADAPTER_STEPS like the others, then resumed with --reschedule to
+#                 each given total in turn (how the shipped noise adapter was made, so that a rerun
+#                 rebuilds it as shipped: each stage's cosine schedule shapes the next one's start)
 #   JOBS          adapter runs at the same time, one worker each (default 2, one per core)
 # Each adapter is trained with the recipe's settings (batch 8, 64² patches, lr 2e-3, warm-up 50,
 # one worker); a run folder that already holds lora-<name>.safetensors counts as finished (copy a
@@ -71,18 +72,22 @@ for entry in ${RANKS//,/ }; do
   [[ "$entry" =~ ^[a-z0-9_-]+=[1-9][0-9]*$ ]] || { echo "RANKS: '$entry' is not <adapter>=<rank>" >&2; exit 2; }
   [[ " ${names[*]} " == *" ${entry%%=*} "* ]] || { echo "RANKS: $base has no adapter '${entry%%=*}'" >&2; exit 2; }
 done
-# The total steps of adapter $1: its STEPS_EACH entry, else ADAPTER_STEPS.
-steps_of() {
+# The continuation totals of adapter $1, space-separated (its STEPS_EACH entry; none if it has none).
+stages_of() {
   local entry
   for entry in ${STEPS_EACH//,/ }; do
-    [[ "${entry%%=*}" == "$1" ]] && { echo "${entry#*=}"; return; }
+    [[ "${entry%%=*}" == "$1" ]] && { echo "${entry#*=}" | tr ':' ' '; return; }
   done
-  echo "$ADAPTER_STEPS"
+  return 0   # none: not a failure (set -e)
 }
 for entry in ${STEPS_EACH//,/ }; do
-  [[ "$entry" =~ ^[a-z0-9_-]+=[1-9][0-9]*$ ]] || { echo "STEPS_EACH: '$entry' is not <adapter>=<steps>" >&2; exit 2; }
+  [[ "$entry" =~ ^[a-z0-9_-]+=[1-9][0-9]*(:[1-9][0-9]*)*$ ]] || { echo "STEPS_EACH: '$entry' is not <adapter>=<steps>[:<steps>…]" >&2; exit 2; }
   [[ " ${names[*]} " == *" ${entry%%=*} "* ]] || { echo "STEPS_EACH: $base has no adapter '${entry%%=*}'" >&2; exit 2; }
-  ((${entry#*=} > ADAPTER_STEPS)) || { echo "STEPS_EACH: '$entry' must continue past ADAPTER_STEPS ($ADAPTER_STEPS)" >&2; exit 2; }
+  local prev=$ADAPTER_STEPS t
+  for t in $(stages_of "${entry%%=*}"); do
+    ((t > prev)) || { echo "STEPS_EACH: '$entry' must rise past ADAPTER_STEPS ($ADAPTER_STEPS) at every stage" >&2; exit 2; }
+    prev=$t
+  done
 done
 # The steps a finished adapter file was trained for (its provenance), 0 if none is there.
 steps_done() {
@@ -101,8 +106,9 @@ train_cmd() {
       --progress lines "$@"; } >> "$out.log" 2>&1
 }
 train_one() {
-  local d=$1 out rank total
-  out=$(run_of "$d"); rank=$(rank_of "$d"); total=$(steps_of "$d")
+  local d=$1 out rank stages total t
+  out=$(run_of "$d"); rank=$(rank_of "$d"); stages=$(stages_of "$d")
+  total=${stages##* }; total=${total:-$ADAPTER_STEPS}
   [[ -f "$out/lora-$d.safetensors" ]] && (($(steps_done "$out/lora-$d.json") >= total)) && return 0
   if [[ ! -f "$out/lora-$d.safetensors" ]]; then
     local resume=()
@@ -110,12 +116,13 @@ train_one() {
     say "adapter $d, rank $rank, $ADAPTER_STEPS steps → $out"
     train_cmd "$d" "$out" "$rank" "$ADAPTER_STEPS" "${resume[@]}" || { say "adapter $d failed (see $out.log)"; return 1; }
   fi
-  if (($(steps_done "$out/lora-$d.json") < total)); then
-    # The continuation: the same run resumed with the longer cosine schedule (--reschedule keeps
+  for t in $stages; do
+    (($(steps_done "$out/lora-$d.json") < t)) || continue
+    # A continuation: the same run resumed with a longer cosine schedule (--reschedule keeps
     # every step before the checkpoint identical).
-    say "adapter $d continued to $total steps → $out"
-    train_cmd "$d" "$out" "$rank" "$total" --resume --reschedule || { say "adapter $d failed (see $out.log)"; return 1; }
-  fi
+    say "adapter $d continued to $t steps → $out"
+    train_cmd "$d" "$out" "$rank" "$t" --resume --reschedule || { say "adapter $d failed (see $out.log)"; return 1; }
+  done
   say "adapter $d done"
 }
 
