@@ -26,9 +26,10 @@
 #   FINAL_ADAPTER_RANKS (noise=64): that stage's per-adapter exceptions (retrain-adapters.sh's RANKS;
 #               session 8: noise, the adapter furthest from its target, gained 0.9 dB on validation
 #               at rank 64, full rank on every target; the others were not tried above 16)
-#   FINAL_ADAPTER_STEPS_EACH (noise=3000): that stage's per-adapter continuations (retrain-adapters.sh's
-#               STEPS_EACH; session 9: the rank-64 noise run, resumed with --reschedule from 1500 to
-#               3000 steps, rose from 28.62 to 28.95 dB on validation and was still rising)
+#   FINAL_ADAPTER_STEPS_EACH (noise=3000:4500): that stage's per-adapter continuations
+#               (retrain-adapters.sh's STEPS_EACH; session 9: the rank-64 noise run, resumed with
+#               --reschedule from 1500 to 3000 steps and then to 4500, rose from 28.62 to 28.95 and
+#               then 29.10 dB on validation)
 #   ADAPTER_JOBS adapters trained at the same time, one worker each (default 2: at batch 8 a second
 #               worker speeds one run up by only 7 %, a second run nearly doubles throughput; see
 #               the throughput table in docs/training.md)
@@ -58,7 +59,7 @@ FINAL_ESTIMATOR_WIDTHS=${FINAL_ESTIMATOR_WIDTHS:-24,48,96,128,128}
 FINAL_ESTIMATOR_STEPS=${FINAL_ESTIMATOR_STEPS:-4000 8000 16000}
 FINAL_ADAPTER_RANK=${FINAL_ADAPTER_RANK:-16}
 FINAL_ADAPTER_RANKS=${FINAL_ADAPTER_RANKS-noise=64}
-FINAL_ADAPTER_STEPS_EACH=${FINAL_ADAPTER_STEPS_EACH-noise=3000}
+FINAL_ADAPTER_STEPS_EACH=${FINAL_ADAPTER_STEPS_EACH-noise=3000:4500}
 ABAIR=(node bin/abair.js)
 
 say() { echo "[$(date -u +%FT%TZ)] $*"; }
