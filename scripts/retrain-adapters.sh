@@ -55,34 +55,35 @@ local names
 mapfile -t names < <(adapters_of "$base")
 ((${#names[@]} > 0)) || { echo "$base has no adapters" >&2; exit 2; }
 
-# The rank of adapter $1: its RANKS entry, else RANK.
-rank_of() {
+# The value for adapter $2 in a "<adapter>=<value>,…" list $1 (nothing when it has no entry).
+entry_of() {
   local entry
-  for entry in ${RANKS//,/ }; do
-    [[ "${entry%%=*}" == "$1" ]] && { echo "${entry#*=}"; return; }
+  for entry in ${1//,/ }; do
+    [[ "${entry%%=*}" == "$2" ]] && { echo "${entry#*=}"; return; }
   done
-  echo "$RANK"
+  return 0   # no entry: not a failure (set -e)
 }
+# Refuses (exit 2) an entry of list $2, named $1, whose value is not the pattern $3 (described as
+# $4) or whose adapter the base model does not have.
+check_entries() {
+  local entry
+  for entry in ${2//,/ }; do
+    [[ "$entry" =~ ^[a-z0-9_-]+=($3)$ ]] || { echo "$1: '$entry' is not <adapter>=$4" >&2; exit 2; }
+    [[ " ${names[*]} " == *" ${entry%%=*} "* ]] || { echo "$1: $base has no adapter '${entry%%=*}'" >&2; exit 2; }
+  done
+}
+# The rank of adapter $1: its RANKS entry, else RANK.
+rank_of() { local r; r=$(entry_of "$RANKS" "$1"); echo "${r:-$RANK}"; }
 # Its run folder: adapter-<name> at RANK, adapter-<name>-r<rank> at an exception.
 run_of() {
   local r; r=$(rank_of "$1")
   if [[ "$r" == "$RANK" ]]; then echo "$RUNS/adapter-$1"; else echo "$RUNS/adapter-$1-r$r"; fi
 }
-for entry in ${RANKS//,/ }; do
-  [[ "$entry" =~ ^[a-z0-9_-]+=[1-9][0-9]*$ ]] || { echo "RANKS: '$entry' is not <adapter>=<rank>" >&2; exit 2; }
-  [[ " ${names[*]} " == *" ${entry%%=*} "* ]] || { echo "RANKS: $base has no adapter '${entry%%=*}'" >&2; exit 2; }
-done
 # The continuation totals of adapter $1, space-separated (its STEPS_EACH entry; none if it has none).
-stages_of() {
-  local entry
-  for entry in ${STEPS_EACH//,/ }; do
-    [[ "${entry%%=*}" == "$1" ]] && { echo "${entry#*=}" | tr ':' ' '; return; }
-  done
-  return 0   # none: not a failure (set -e)
-}
+stages_of() { entry_of "$STEPS_EACH" "$1" | tr ':' ' '; }
+check_entries RANKS "$RANKS" '[1-9][0-9]*' '<rank>'
+check_entries STEPS_EACH "$STEPS_EACH" '[1-9][0-9]*(:[1-9][0-9]*)*' '<steps>[:<steps>…]'
 for entry in ${STEPS_EACH//,/ }; do
-  [[ "$entry" =~ ^[a-z0-9_-]+=[1-9][0-9]*(:[1-9][0-9]*)*$ ]] || { echo "STEPS_EACH: '$entry' is not <adapter>=<steps>[:<steps>…]" >&2; exit 2; }
-  [[ " ${names[*]} " == *" ${entry%%=*} "* ]] || { echo "STEPS_EACH: $base has no adapter '${entry%%=*}'" >&2; exit 2; }
   local prev=$ADAPTER_STEPS t
   for t in $(stages_of "${entry%%=*}"); do
     ((t > prev)) || { echo "STEPS_EACH: '$entry' must rise past ADAPTER_STEPS ($ADAPTER_STEPS) at every stage" >&2; exit 2; }
