@@ -29,7 +29,7 @@ async function maxDifference(a: string, b: string): Promise<number> {
   return max;
 }
 
-test('train estimator --from starts from the given estimator, and a resume from another file is refused', async () => {
+test('train estimator --from starts from the given estimator, and a resume from another file or other widths are refused', async () => {
   const root = await mkdtemp(path.join(tmpdir(), 'abair-est-from-'));
   try {
     await initEngine({ backend: 'wasm' });
@@ -59,6 +59,12 @@ test('train estimator --from starts from the given estimator, and a resume from 
     r = run('run-from', 'from', ['--from', starts[1]!, '--resume', '--reschedule', '--steps', '2']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /warmStartDigest/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+
+    // The widths come from the starting estimator; asking for others as well is refused before any training.
+    r = run('run-widths', 'widths', ['--from', starts[0]!, '--widths', '8,8']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /widths cannot be given/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
 
     r = run('run-missing', 'missing', ['--from', path.join(root, 'nowhere')]);
