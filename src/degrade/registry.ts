@@ -95,20 +95,26 @@ export async function applyDegradation(
   return { image, params };
 }
 
+/** Called after each degradation of a stack with the image before and after it (do not modify them). */
+export type DegradationStepObserver = (name: DegradationName, before: RGBImage, after: RGBImage) => void;
+
 /**
  * Stack degradations in physical order (whatever order `names` has). All randomness comes from
- * `rng`, consumed in sequence, so a seed reproduces the result exactly.
+ * `rng`, consumed in sequence, so a seed reproduces the result exactly. `onStep` sees each step's
+ * input and output (e.g. to measure how much each degradation changed the image).
  */
 export async function applyDegradations(
   img: RGBImage,
   names: readonly DegradationName[],
   rng: Rng,
   severity?: number,
+  onStep?: DegradationStepObserver,
 ): Promise<{ image: RGBImage; params: AppliedDegradation[] }> {
   let image = cloneImage(img); // callers may own the result even when `names` is empty
   const params: AppliedDegradation[] = [];
   for (const name of physicalOrder(names)) {
     const step = await applyDegradation(image, name, rng, severity);
+    onStep?.(name, image, step.image);
     image = step.image;
     params.push({ name, params: step.params });
   }

@@ -67,6 +67,11 @@ test('train estimator --from starts from the given estimator, and a resume from 
     assert.match(r.stderr, /widths cannot be given/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
 
+    r = run('run-labels', 'labels', ['--from', starts[0]!, '--mixed-labels', 'soft']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /multi-hot, dominant/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+
     r = run('run-missing', 'missing', ['--from', path.join(root, 'nowhere')]);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /nowhere/);

@@ -122,6 +122,55 @@ test('estimatorBatch: multi-hot labels that match the degradations applied', asy
   assert.ok(bytesOf(plain).input!.equals(bytesOf(batch).input!));
 });
 
+test("estimatorBatch with mixedLabels 'dominant': the same inputs; a pair's labels are its steps' changes over the larger", async () => {
+  const B = 16, P = 24, K = CLASSES.length;
+  const rng = new Rng('est');
+  const options = { batch: B, patch: P, classes: CLASSES, mixedFraction: 0.4, cleanFraction: 0.15, withTarget: true };
+  const hot = await estimatorBatch(source, rng, options);
+  const dominant = await estimatorBatch(source, rng, { ...options, mixedLabels: 'dominant' });
+  assert.ok(bytesOf(dominant).input!.equals(bytesOf(hot).input!), 'the labels rule does not change the images');
+  const n = P * P * 3;
+  let pairs = 0, below = 0;
+  for (let i = 0; i < B; i++) {
+    const hotRow = [...hot.labels!.data.slice(i * K, (i + 1) * K)];
+    const row = [...dominant.labels!.data.slice(i * K, (i + 1) * K)];
+    const names: DegradationName[] = CLASSES.filter((_, k) => hotRow[k] === 1);
+    if (names.length < 2) {
+      assert.deepEqual(row, hotRow, `sample ${i}: clean and single samples keep 0/1 labels`);
+      continue;
+    }
+    pairs++;
+    // the change each step made, measured again on the clean patch with the sample's own stream
+    const change = new Map<DegradationName, number>();
+    const target = { width: P, height: P, data: batch(dominant.target!, i, n) };
+    await applyDegradations(target, names, rng.fork(i).fork(DEGRADE_STREAM), undefined, (name, before, after) => {
+      change.set(name, before.data.reduce((sum, v, j) => sum + (after.data[j]! - v) ** 2, 0) / before.data.length);
+    });
+    const largest = Math.max(...change.values());
+    for (const [k, name] of CLASSES.entries()) {
+      const expected = names.includes(name) ? change.get(name)! / largest : 0;
+      assert.ok(Math.abs(row[k]! - expected) < 1e-5, `sample ${i} ${name}: ${row[k]} vs ${expected}`);
+    }
+    assert.equal(Math.max(...row), 1);
+    if (Math.min(...names.map((name) => row[CLASSES.indexOf(name)]!)) < 0.999) below++;
+  }
+  assert.ok(pairs >= 2 && below >= 1, `mixed samples occur (${pairs}) and some get a label under 1 (${below})`);
+
+  // A pair whose answer is known: darkening to low light changes an image far more than JPEG does.
+  const known = await estimatorBatch(source, new Rng('known'), { batch: 4, patch: P, classes: ['lowlight', 'jpeg'], mixedFraction: 1, cleanFraction: 0, mixedLabels: 'dominant' });
+  for (let i = 0; i < 4; i++) {
+    const [lowlight, jpeg] = known.labels!.data.slice(i * 2, i * 2 + 2);
+    assert.equal(lowlight, 1);
+    assert.ok(jpeg! > 0 && jpeg! < 0.5, `jpeg's share ${jpeg}`);
+  }
+  await assert.rejects(estimatorBatch(source, rng, { batch: 1, patch: P, classes: CLASSES, mixedLabels: 'soft' as never }), /mixedLabels must be one of/);
+});
+
+/** Sample i of a [B,P,P,3] host tensor with n values per sample. */
+function batch(t: HostTensor, i: number, n: number): Float32Array {
+  return (t.data as Float32Array).slice(i * n, (i + 1) * n);
+}
+
 test('estimatorBatch with context: the centre patch of a degraded larger window, labels as without', async () => {
   const B = 12, P = 16, K = CLASSES.length, C = 3, W = C * P;
   const rng = new Rng('est-context');

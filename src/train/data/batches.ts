@@ -36,12 +36,22 @@ export interface PretrainOptions extends PatchOptions {
   classes?: readonly DegradationName[];
 }
 
+export const MIXED_LABELS = ['multi-hot', 'dominant'] as const;
+export type MixedLabels = (typeof MIXED_LABELS)[number];
+
 export interface EstimatorOptions extends PatchOptions {
   classes?: readonly DegradationName[];
   /** fraction of samples with two stacked degradations (default 0.3) */
   mixedFraction?: number;
   /** fraction of clean samples, labelled all zeros (default 0.05) */
   cleanFraction?: number;
+  /**
+   * Labels of mixed samples. 'multi-hot' (default): 1 for both degradations. 'dominant': 1 for the
+   * one that changed the image more (mean squared change of its step in the stack) and the ratio
+   * of the two changes for the other, so the estimator learns which adapter matters most for the
+   * pair (on held-out haze+snow, picking haze restores far better than picking snow).
+   */
+  mixedLabels?: MixedLabels;
   /** also return the clean `target` patches (diagnostics, tests); default false */
   withTarget?: boolean;
   /**
@@ -192,6 +202,7 @@ export async function pairsBatch(source: PairSource, rng: Rng, o: PatchOptions):
 /**
  * Phase III: `{input [B,P,P,3], labels [B,K] float32 multi-hot}` over `classes`: one degradation
  * per patch, two stacked for `mixedFraction` of them, none (all zeros) for `cleanFraction`.
+ * With `mixedLabels: 'dominant'` a mixed sample's labels are its two steps' changes over the larger.
  */
 export async function estimatorBatch(source: ImageSource, rng: Rng, o: EstimatorOptions): Promise<HostBatch> {
   checkPatchOptions(o);
@@ -204,6 +215,9 @@ export async function estimatorBatch(source: ImageSource, rng: Rng, o: Estimator
   }
   const context = o.context ?? 1;
   if (!(Number.isInteger(context) && context >= 1)) throw new UsageError(`context must be an integer ≥ 1, got ${context}`);
+  const mixedLabels = o.mixedLabels ?? 'multi-hot';
+  if (!MIXED_LABELS.includes(mixedLabels)) throw new UsageError(`mixedLabels must be one of ${MIXED_LABELS.join(', ')}, got ${mixedLabels}`);
+  const dominant = mixedLabels === 'dominant';
   const K = classes.length;
   const buf = imageBuffers(o);
   const labels = new Float32Array(o.batch * K);
@@ -215,17 +229,30 @@ export async function estimatorBatch(source: ImageSource, rng: Rng, o: Estimator
       const clean = await cleanPatch(source, r, { ...o, patch: window }, context === 1 ? buf.targetView(i) : undefined);
       const u = r.next();
       const names = u < cleanFraction ? [] : u < cleanFraction + mixedFraction && K >= 2 ? pickTwo(classes, r) : [r.pick(classes)];
-      const { image } = await applyDegradations(clean, names, degradeRng);
+      const change = new Map<DegradationName, number>();
+      const observe = dominant && names.length >= 2 ? (name: DegradationName, before: RGBImage, after: RGBImage) => change.set(name, meanSquaredChange(before.data, after.data)) : undefined;
+      const { image } = await applyDegradations(clean, names, degradeRng, undefined, observe);
       if (context === 1) {
         buf.inputView(i).set(image.data);
       } else {
         centreCrop(image.data, window, o.patch, buf.inputView(i));
         centreCrop(clean.data, window, o.patch, buf.targetView(i));
       }
-      for (const name of names) labels[i * K + classes.indexOf(name)] = 1;
+      const largest = Math.max(0, ...change.values());
+      for (const name of names) labels[i * K + classes.indexOf(name)] = observe && largest > 0 ? change.get(name)! / largest : 1;
     }),
   );
   const out: HostBatch = { input: { shape: buf.shape, data: buf.input }, labels: { shape: [o.batch, K], data: labels } };
   if (o.withTarget) out.target = { shape: buf.shape, data: buf.target };
   return out;
+}
+
+/** Mean squared difference of two equally long arrays (how much a degradation step changed an image). */
+function meanSquaredChange(before: Float32Array, after: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < before.length; i++) {
+    const d = after[i]! - before[i]!;
+    sum += d * d;
+  }
+  return sum / before.length;
 }

@@ -11,6 +11,8 @@ export {
   pretrainBatch,
   DEGRADE_STREAM,
   PRETRAIN_MIX,
+  MIXED_LABELS,
+  type MixedLabels,
   type AdapterOptions,
   type EstimatorOptions,
   type PatchOptions,

@@ -9,7 +9,7 @@ import { UserError } from '../../cli/errors.js';
 import { estimatorConfig, type EstimatorConfig } from '../../model/estimator.js';
 import { listWeights, saveEstimator } from '../../model/weights.js';
 import { Rng } from '../../util/rng.js';
-import { estimatorBatch } from '../data/index.js';
+import { estimatorBatch, type MixedLabels } from '../data/index.js';
 import { runTraining, type RunResult } from '../runner.js';
 import { commonIdentity, degradationClasses, fileDigest, openTrainingImages, runSettings, say, type CommonTrainOptions } from './common.js';
 
@@ -20,6 +20,8 @@ export interface EstimatorTrainOptions extends CommonTrainOptions {
   images: string[];
   /** Fraction of samples with two stacked degradations. */
   mixedFraction: number;
+  /** Labels of mixed samples (default 'multi-hot'); see EstimatorOptions.mixedLabels. */
+  mixedLabels?: MixedLabels;
   /** Degrade a (context·patch)² window and train on its centre patch (default 1); see EstimatorOptions. */
   context?: number;
   /** Output channels of the estimator's stride-2 convs (default DEFAULT_ESTIMATOR.widths); ignored with `from`. */
@@ -52,18 +54,19 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<RunResul
   const context = o.context ?? 1;
   // only recorded when used, so runs from before the option keep their identity (and resume)
   const contextSetting = context === 1 ? {} : { context };
+  const labelSetting = (o.mixedLabels ?? 'multi-hot') === 'multi-hot' ? {} : { mixedLabels: o.mixedLabels };
   const fromSetting = o.from?.file ? { warmStartDigest: await fileDigest(o.from.file) } : {};
   say(o, `estimator: classes ${classes.join(', ')}${o.from ? ' (starting from the existing estimator)' : ''}, ${o.steps} steps × ${o.batch} patches of ${o.patch}², lr ${o.lr}, ${o.workers} worker(s) → ${into}`);
   return runTraining({
     phase: 'estimator',
     outDir: o.out,
     trainable: { phase: 'estimator', estimator: config, seed: o.seed },
-    identity: { phase: 'estimator', config, mixedFraction: o.mixedFraction, ...contextSetting, warmStart: Boolean(o.from), ...fromSetting, images: o.images, ...commonIdentity(o) },
-    meta: { command: o.command ?? null, model: o.model, classes, images: o.images, steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, mixedFraction: o.mixedFraction, ...contextSetting, seed: o.seed },
+    identity: { phase: 'estimator', config, mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, warmStart: Boolean(o.from), ...fromSetting, images: o.images, ...commonIdentity(o) },
+    meta: { command: o.command ?? null, model: o.model, classes, images: o.images, steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, seed: o.seed },
     ...runSettings(o),
-    batchFor: (_step, rng) => estimatorBatch(train, rng, { batch: o.batch, patch: o.patch, classes, mixedFraction: o.mixedFraction, context }),
-    validation: { every: o.valEvery, batch: () => estimatorBatch(holdout, new Rng(`${o.seed}:estimator:val`), { batch: o.valCount, patch: o.patch, classes, mixedFraction: o.mixedFraction, context }) },
+    batchFor: (_step, rng) => estimatorBatch(train, rng, { batch: o.batch, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting }),
+    validation: { every: o.valEvery, batch: () => estimatorBatch(holdout, new Rng(`${o.seed}:estimator:val`), { batch: o.valCount, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting }) },
     ...(o.from ? { initialParams: o.from.params } : {}),
-    finish: async (model, provenance) => [await saveEstimator(into, model.estimator!, model.params, { ...provenance, images: o.images, mixedFraction: o.mixedFraction, ...contextSetting })],
+    finish: async (model, provenance) => [await saveEstimator(into, model.estimator!, model.params, { ...provenance, images: o.images, mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting })],
   });
 }
