@@ -24,6 +24,8 @@
  *   oracle-full  mixed only: weights:a=1,b=1
  *   softmax0     the softmax with a fixed logit 0 for "no adapter" added (w = odds/(1+Σodds)):
  *                weights sum to < 1 when no class is likely, leaving the backbone alone
+ *   sharp        the softmax of twice the logits (w ∝ odds²): SW with temperature ½, for
+ *                estimators whose probabilities are less peaked (session 10's dominant labels)
  * RGB PSNR (dB, capped at 100) of the 8-bit output vs the clean crop, and of the input.
  *
  *   npm run build && node bench/sw-blend.mjs [--limit N] [--model dir] [--json out.json]
@@ -110,11 +112,13 @@ for (const [fi, file] of files.entries()) {
     const odds = Object.fromEntries(classes.map((c) => [c, oddsOf(p[c])]));
     const sumOdds = classes.reduce((s, c) => s + odds[c], 0);
     const sumP = classes.reduce((s, c) => s + p[c], 0);
+    const sumOdds2 = classes.reduce((s, c) => s + odds[c] ** 2, 0);
     const modes = {
       oh: 'oh',
       sum: `weights:${classes.map((c) => `${c}=${fmtW(sumP > 0 ? p[c] / sumP : 1 / classes.length)}`).join(',')}`,
       raw: `weights:${classes.map((c) => `${c}=${fmtW(p[c])}`).join(',')}`,
       softmax0: `weights:${classes.map((c) => `${c}=${fmtW(odds[c] / (1 + sumOdds))}`).join(',')}`,
+      sharp: `weights:${classes.map((c) => `${c}=${fmtW(sumOdds2 > 0 ? odds[c] ** 2 / sumOdds2 : 1 / classes.length)}`).join(',')}`,
       oracle: names.length === 1 ? `adapter:${names[0]}` : `weights:${names.map((n) => `${n}=${1 / names.length}`).join(',')}`,
     };
     if (names.length > 1) modes['oracle-full'] = `weights:${names.map((n) => `${n}=1`).join(',')}`;
@@ -133,7 +137,7 @@ for (const [fi, file] of files.entries()) {
 }
 
 // ---- table --------------------------------------------------------------------------------
-const COLS = ['input', 'oh', 'sw', 'sum', 'raw', 'softmax0', 'oracle', 'oracle-full'];
+const COLS = ['input', 'oh', 'sw', 'sum', 'raw', 'softmax0', 'sharp', 'oracle', 'oracle-full'];
 const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
 const caseMeans = {};
 for (const names of CASES) {
