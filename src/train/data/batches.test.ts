@@ -142,7 +142,7 @@ test("estimatorBatch with mixedLabels 'dominant': the same inputs; a pair's labe
     pairs++;
     // the change each step made, measured again on the clean patch with the sample's own stream
     const change = new Map<DegradationName, number>();
-    const target = { width: P, height: P, data: batch(dominant.target!, i, n) };
+    const target = { width: P, height: P, data: dominant.target!.data.slice(i * n, (i + 1) * n) as Float32Array };
     await applyDegradations(target, names, rng.fork(i).fork(DEGRADE_STREAM), undefined, (name, before, after) => {
       change.set(name, before.data.reduce((sum, v, j) => sum + (after.data[j]! - v) ** 2, 0) / before.data.length);
     });
@@ -165,11 +165,6 @@ test("estimatorBatch with mixedLabels 'dominant': the same inputs; a pair's labe
   }
   await assert.rejects(estimatorBatch(source, rng, { batch: 1, patch: P, classes: CLASSES, mixedLabels: 'soft' as never }), /mixedLabels must be one of/);
 });
-
-/** Sample i of a [B,P,P,3] host tensor with n values per sample. */
-function batch(t: HostTensor, i: number, n: number): Float32Array {
-  return (t.data as Float32Array).slice(i * n, (i + 1) * n);
-}
 
 test('estimatorBatch with context: the centre patch of a degraded larger window, labels as without', async () => {
   const B = 12, P = 16, K = CLASSES.length, C = 3, W = C * P;
