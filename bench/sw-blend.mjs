@@ -15,8 +15,9 @@
  * restore with the shipped default model (weights/default) on the ONNX engine (as `abair restore`
  * and `abair eval` default to) in these modes:
  *   oh           argmax adapter only
- *   sw           the current default: the softmax of the estimator's logits (w ∝ p/(1−p)): the
- *                categorical distribution its scores define (src/model/soft-weights.ts)
+ *   sw           the product's SW: the softmax of the estimator's logits times the model's SW
+ *                exponent x (w ∝ (p/(1−p))^x; x is the estimator's swExponent, 1 unless set
+ *                with `abair model set-blend`; src/model/soft-weights.ts)
  *   sum          the first SW rule: weights:<name>=<p/Σp>,…; a wrong class at p = 0.3 keeps
  *                0.3/Σp, where the softmax leaves it odds 0.43 against ~250 for a right one at 0.996
  *   raw          weights:<name>=<p>,… with p the sw run's raw probabilities (not normalised)
@@ -24,8 +25,9 @@
  *   oracle-full  mixed only: weights:a=1,b=1
  *   softmax0     the softmax with a fixed logit 0 for "no adapter" added (w = odds/(1+Σodds)):
  *                weights sum to < 1 when no class is likely, leaving the backbone alone
- *   sharp        the softmax of twice the logits (w ∝ odds²): SW with temperature ½, for
- *                estimators whose probabilities are less peaked (session 10's dominant labels)
+ *   sharp        the softmax of twice the logits (w ∝ odds²), whatever the model's exponent: SW
+ *                with temperature ½, for estimators whose probabilities are less peaked (session
+ *                10's dominant labels); equal to sw on a model whose exponent is 2
  * RGB PSNR (dB, capped at 100) of the 8-bit output vs the clean crop, and of the input.
  *
  *   npm run build && node bench/sw-blend.mjs [--limit N] [--model dir] [--json out.json]

@@ -14,6 +14,7 @@
  * size), so a wrong or stale folder fails on load with one line instead of deep inside a tile.
  */
 import { UserError } from '../cli/errors.js';
+import { isSwExponent } from '../model/soft-weights.js';
 
 export const WEB_MODEL_FORMAT = 'abair-web-model';
 export const WEB_MODEL_VERSION = 1;
@@ -74,6 +75,8 @@ export interface WebModelManifest {
   classes: string[];
   /** side of the estimator's square input, or null when the model has no estimator (then only explicit modes work) */
   estimatorInputSize: number | null;
+  /** SW blends by odds^swExponent of the estimate (the estimator's calibration); 1 when absent (manifests written before it existed) */
+  swExponent: number;
   /** names of the segmentation head's classes (seg_logits channel 1 + k), or null when the graph has no seg_logits */
   segmentationClasses: string[] | null;
   /** tiles smaller than this on a side are reflect-padded by the caller (the graph pads larger ones itself) */
@@ -123,6 +126,8 @@ export function parseWebManifest(json: unknown): WebModelManifest {
   const classes = stringList(json['classes'], 'classes');
   const estimatorInputSize = json['estimatorInputSize'];
   if (estimatorInputSize !== null && !isPosInt(estimatorInputSize)) fail('estimatorInputSize must be a positive integer or null');
+  const swExponent = json['swExponent'] ?? 1;
+  if (!isSwExponent(swExponent)) fail('swExponent must be a finite number > 0');
   const segmentationClasses = json['segmentationClasses'] === null ? null : stringList(json['segmentationClasses'], 'segmentationClasses');
   if (segmentationClasses && segmentationClasses.length === 0) fail('segmentationClasses is empty (null means no segmentation head)');
   const padMultiple = json['padMultiple'];
@@ -183,6 +188,7 @@ export function parseWebManifest(json: unknown): WebModelManifest {
     version: WEB_MODEL_VERSION,
     classes,
     estimatorInputSize: estimatorInputSize as number | null,
+    swExponent,
     segmentationClasses,
     padMultiple,
     loraBytes,

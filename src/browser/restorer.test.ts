@@ -17,9 +17,14 @@ import { writeFixtureModel } from '../onnx/export-web-fixture.js';
 import { createOnnxEngine } from '../restore/onnx-engine.js';
 import { createRestorer } from '../restore/restorer.js';
 import { Rng } from '../util/rng.js';
+import { setEstimatorBlend } from '../model/weights.js';
+import { softWeights } from '../model/soft-weights.js';
 import { createBrowserRestorer, loadWebModel, type BrowserRestorer, type OrtLike } from './restorer.js';
 
 const modelDir = await writeFixtureModel();
+// A sharper SW blend than the default, so that both restorers must read it (model.json in the
+// browser, estimator.json in Node) for their SW weights to agree.
+await setEstimatorBlend(modelDir, 2);
 const webDir = await fs.mkdtemp(path.join(os.tmpdir(), 'abair-web-model-'));
 await exportWebModel(modelDir, webDir);
 const webModel = await loadWebModel((name) => fs.readFile(path.join(webDir, name)));
@@ -87,6 +92,7 @@ async function compareWithNode(restorer: BrowserRestorer, c: Case, seed: number)
   const classes = restorer.classes;
   assert.ok(maxAbsDiff(actual.probabilities, classes.map((k) => expected.probabilities[k]!)) <= 1e-4, `${c.name}: probabilities`);
   assert.ok(maxAbsDiff(actual.weights, classes.map((k) => expected.adapterWeights[k]!)) <= 1e-5, `${c.name}: adapter weights`);
+  if (c.mode === 'sw') assert.ok(maxAbsDiff(actual.weights, softWeights(actual.probabilities, 1)) > 1e-3, `${c.name}: the plain softmax gives the same weights: the exponent is not tested`);
   const diff = maxAbsDiff(actual.image.data, expected.image.data);
   assert.ok(diff <= 1e-4, `${c.name}: restored differs by ${diff}`);
   if (c.map) {
@@ -115,6 +121,7 @@ for (const [label, load, sessionOptions] of runtimes) {
       assert.deepEqual(restorer.classes, ['b', 'a']);
       assert.deepEqual(restorer.segmentationClasses, ['b', 'a']);
       assert.equal(restorer.hasEstimator, true);
+      assert.equal(restorer.manifest.swExponent, 2);
       for (const [i, c] of CASES.entries()) await compareWithNode(restorer, c, 10 + i);
       // the estimator alone on an image larger than its 32² crop in both dimensions (3×3 crops)
       const big = { width: 300, height: 200, data: Float32Array.from(randomBytes(300 * 200 * 3, 99), (v) => v / 255) };

@@ -188,7 +188,7 @@ export async function createBrowserRestorer(ort: OrtLike, model: WebModel, optio
     // Without an estimator, explicit modes still work (probabilities then read NaN: not estimated).
     const needsEstimate = estimator !== null || mode.kind === 'sw' || mode.kind === 'oh';
     const probabilities = classes.length === 0 || !needsEstimate ? new Float32Array(classes.length).fill(Number.NaN) : await estimate(image);
-    const weights = classes.length === 0 ? new Float32Array(0) : adapterWeightsFor(mode, probabilities, classes);
+    const weights = classes.length === 0 ? new Float32Array(0) : adapterWeightsFor(mode, probabilities, classes, manifest.swExponent);
     const weightFeeds: Record<string, OrtTensorLike> = {};
     for (const [name, merged] of mergeLora(lora, manifest, weights)) {
       weightFeeds[name] = new ort.Tensor('float32', merged, manifest.weightInputs.find((w) => w.name === name)!.shape);

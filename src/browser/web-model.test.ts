@@ -12,6 +12,7 @@ function goodManifest(): WebModelManifest {
     version: 1,
     classes: ['rain'],
     estimatorInputSize: 16,
+    swExponent: 2,
     segmentationClasses: ['rain', 'haze'],
     padMultiple: 8,
     loraBytes: 44,
@@ -43,6 +44,9 @@ test('a good folder loads: manifest checked, lora.bin as float32', async () => {
   assert.deepEqual([...model.estimator!], [4, 5]);
   const noEstimator = await loadWebModel(folder({ ...goodManifest(), estimatorInputSize: null }, { 'estimator.onnx': null }));
   assert.equal(noEstimator.estimator, null);
+  // Manifests exported before swExponent existed blend by the plain softmax.
+  const { swExponent: _absent, ...older } = goodManifest();
+  assert.equal((await loadWebModel(folder(older))).manifest.swExponent, 1);
 });
 
 test('a wrong version, missing file or inconsistent manifest is refused clearly', async () => {
@@ -59,6 +63,8 @@ test('a wrong version, missing file or inconsistent manifest is refused clearly'
     ['adapters vs classes', folder({ ...goodManifest(), classes: ['haze'] }), /adapters \(rain\) do not match classes \(haze\)/],
     ['unknown layer', folder({ ...goodManifest(), adapters: [{ ...goodManifest().adapters[0]!, layers: [{ ...goodManifest().adapters[0]!.layers[0]!, input: 'x.w' }] }] }), /layer x\.w is not one of the weight inputs/],
     ['estimator size', folder({ ...goodManifest(), estimatorInputSize: 0 }), /estimatorInputSize/],
+    ['sw exponent', folder({ ...goodManifest(), swExponent: 0 }), /swExponent must be a finite number > 0/],
+    ['sw exponent type', folder({ ...goodManifest(), swExponent: '2' }), /swExponent must be a finite number > 0/],
   ];
   for (const [label, readFile, message] of cases) {
     await assert.rejects(loadWebModel(readFile), (err: Error) => {

@@ -2,6 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine, tf } from '../engine/backend.js';
 import { presetConfig } from './config.js';
+import { softWeights } from './soft-weights.js';
 import { addEstimatorClass, blendWeights, createEstimator, estimateProbabilities, estimatorConfig, estimatorFlops, estimatorLogits, upgradeEstimatorConfig } from './estimator.js';
 import { backboneFlopsPerPixel } from './flops.js';
 import { disposeParams } from './params.js';
@@ -24,10 +25,11 @@ test('estimator gives one probability per class for any input size', async () =>
 
 test('adding a class keeps every existing output exactly', async () => {
   await initEngine({ backend: 'wasm' });
-  const config = estimatorConfig(['rain', 'haze'], { inputSize: 32 });
+  const config = estimatorConfig(['rain', 'haze'], { inputSize: 32, swExponent: 2 });
   const params = createEstimator(config);
   const grown = addEstimatorClass(config, params, 'snow');
   assert.deepEqual(grown.config.classes, ['rain', 'haze', 'snow']);
+  assert.equal(grown.config.swExponent, 2, 'the blend setting travels with the estimator');
   const x = randomImages(2, 40, 40);
   const [before, after] = tf.tidy(() => [estimatorLogits(params, config, x).arraySync(), estimatorLogits(grown.params, grown.config, x).arraySync()]) as [number[][], number[][]];
   for (let i = 0; i < 2; i++) {
@@ -48,6 +50,25 @@ test('SW weights are the softmax of the logits, OH the argmax, in adapter order'
   assert.deepEqual(sw[0]!.map((v) => Math.round(v * 1000) / 1000), [0.75, 0.125, 0.125]);
   assert.deepEqual(sw[1], [1 / 3, 1 / 3, 1 / 3].map(Math.fround));
   assert.throws(() => blendWeights(probs, ['a', 'b', 'c'], ['z'], 'sw'), /no estimator class for adapter 'z'/);
+  // The estimator's SW exponent x: weights ∝ odds^x (odds² 2.25, 0.0625, 0.0625 for x = 2)
+  const sharp = blendWeights(probs, ['a', 'b', 'c'], ['a', 'b', 'c'], 'sw', 2);
+  assert.deepEqual(sharp[0]!.map((v) => Math.round(v * 10000) / 10000), [0.9474, 0.0263, 0.0263]);
+  assert.deepEqual(sharp[1], [1 / 3, 1 / 3, 1 / 3].map(Math.fround));
+});
+
+test('the SW exponent: odds^x normalised, no overflow at saturated probabilities, refused unless finite and > 0', () => {
+  const p = [0.9, 0.5, 0.1];
+  const odds = [9, 1, 1 / 9];
+  for (const x of [0.5, 1, 2, 3]) {
+    const expected = odds.map((o) => o ** x / odds.reduce((s, v) => s + v ** x, 0));
+    softWeights(p, x).forEach((w, i) => assert.ok(Math.abs(w - expected[i]!) < 1e-7, `x ${x}: ${w} vs ${expected[i]}`));
+  }
+  // Exponent 1 is the plain softmax bit for bit (models without the setting blend as before).
+  assert.deepEqual(softWeights(p, 1), Float32Array.from(odds, (o) => o / odds.reduce((s, v) => s + v, 0)));
+  // Saturated sigmoids: odds clamp at ~1e6, and (1e6)^400 would be Infinity without the rescale.
+  const saturated = softWeights([1, 1, 0.5], 400);
+  assert.deepEqual(Array.from(saturated), [0.5, 0.5, 0].map(Math.fround));
+  for (const bad of [0, -2, Number.NaN, Number.POSITIVE_INFINITY]) assert.throws(() => softWeights(p, bad), /SW exponent must be a finite number > 0/);
 });
 
 test('default estimator costs under 5% of the tiny backbone at 256²', () => {
@@ -70,6 +91,11 @@ test('the high-pass input: a Laplacian at start, absent from configs stored befo
   const { highPass: _dropped, ...stored } = estimatorConfig(['noise'], { inputSize: 16, widths: [4], highPass: false });
   assert.equal(upgradeEstimatorConfig(stored).highPass, false);
   assert.throws(() => estimatorConfig(['noise'], { highPass: 'yes' as never }), /highPass must be true or false/);
+  // swExponent: 1 by default and for configs stored before it; checked like the rest.
+  assert.equal(config.swExponent, 1);
+  assert.equal(upgradeEstimatorConfig(stored).swExponent, 1);
+  assert.equal(upgradeEstimatorConfig({ ...stored, swExponent: 2 }).swExponent, 2);
+  for (const bad of [0, -1, '2' as never, Number.NaN]) assert.throws(() => estimatorConfig(['noise'], { swExponent: bad }), /swExponent must be a finite number > 0/);
   disposeParams(params);
 });
 

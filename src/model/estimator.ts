@@ -25,7 +25,7 @@ import { conv3x3Specs, conv3x3With } from './layers/conv.js';
 import { type ModelOps, tfOps, weightOf, type WeightsOf } from './layers/graph-ops.js';
 import { createParams, initialValues, param, uniqueVariableName, type ParamSpec, type ParamStore, type Params } from './params.js';
 import { Rng } from '../util/rng.js';
-import { softWeights } from './soft-weights.js';
+import { isSwExponent, softWeights } from './soft-weights.js';
 
 export interface EstimatorConfig {
   /** Degradation names, one output each (the adapter with the same name is blended by it). */
@@ -37,14 +37,33 @@ export interface EstimatorConfig {
   inChannels: number;
   /** Feed the first conv a learned high-pass copy of the image as well (see the file comment). */
   highPass: boolean;
+  /**
+   * How sharply SW blends by this estimator's scores: weights ∝ odds^swExponent, the softmax of
+   * swExponent × logits (softWeights). A calibration of this estimator, not part of its
+   * architecture: it is not recorded in the weights file, so it can be set after training
+   * (`abair model set-blend`) without touching the weights. 1 (the plain softmax) when absent.
+   */
+  swExponent: number;
 }
 
-export const DEFAULT_ESTIMATOR: Omit<EstimatorConfig, 'classes'> = { inputSize: 128, widths: [16, 32, 64, 64], inChannels: 3, highPass: true };
+export const DEFAULT_ESTIMATOR: Omit<EstimatorConfig, 'classes'> = { inputSize: 128, widths: [16, 32, 64, 64], inChannels: 3, highPass: true, swExponent: 1 };
 const HIGH_PASS_GAIN = 4;
 
-/** A config stored before `highPass` existed: those estimators had no high-pass input. */
-export function upgradeEstimatorConfig(config: Omit<EstimatorConfig, 'highPass'> & { highPass?: boolean }): EstimatorConfig {
-  return { ...config, highPass: config.highPass ?? false };
+/** A stored config, with the fields older versions did not write. */
+export type StoredEstimatorConfig = Omit<EstimatorConfig, 'highPass' | 'swExponent'> & { highPass?: boolean; swExponent?: number };
+
+/**
+ * A config stored before `highPass` existed (those estimators had no high-pass input) or before
+ * `swExponent` existed (they blended by the plain softmax, exponent 1).
+ */
+export function upgradeEstimatorConfig(config: StoredEstimatorConfig): EstimatorConfig {
+  return { ...config, highPass: config.highPass ?? false, swExponent: config.swExponent ?? 1 };
+}
+
+/** The part of a config that the weights depend on (recorded in the weights file): all but swExponent. */
+export function estimatorArchitecture(config: EstimatorConfig): Omit<EstimatorConfig, 'swExponent'> {
+  const { swExponent: _calibration, ...architecture } = config;
+  return architecture;
 }
 
 export function estimatorConfig(classes: string[], overrides: Partial<Omit<EstimatorConfig, 'classes'>> = {}): EstimatorConfig {
@@ -60,8 +79,10 @@ export function validateEstimatorConfig(config: EstimatorConfig): void {
   if (!Array.isArray(config.widths) || config.widths.length === 0 || !config.widths.every((w) => Number.isInteger(w) && w > 0)) throw new Error('estimator config: widths must be positive integers');
   if (!Number.isInteger(config.inChannels) || config.inChannels < 1) throw new Error('estimator config: inChannels must be a positive integer');
   if (typeof config.highPass !== 'boolean') throw new Error('estimator config: highPass must be true or false');
+  if (!isSwExponent(config.swExponent)) throw new Error(`estimator config: swExponent must be a finite number > 0 (got ${JSON.stringify(config.swExponent)})`);
 }
 
+/** Same architecture (swExponent aside: it changes no weight). */
 export function sameEstimatorConfig(a: EstimatorConfig, b: EstimatorConfig): boolean {
   const key = (c: EstimatorConfig) => JSON.stringify([c.classes, c.inputSize, c.widths, c.inChannels, c.highPass]);
   return key(a) === key(b);
@@ -118,9 +139,10 @@ export type BlendMode = 'oh' | 'sw';
 
 /**
  * Adapter weights per image from estimator probabilities, in the order of `adapterNames`
- * (each must be an estimator class). OH: 1 for the most probable adapter. SW: softWeights.
+ * (each must be an estimator class). OH: 1 for the most probable adapter. SW: softWeights with
+ * the estimator's swExponent.
  */
-export function blendWeights(probabilities: number[][], classes: readonly string[], adapterNames: readonly string[], mode: BlendMode): number[][] {
+export function blendWeights(probabilities: number[][], classes: readonly string[], adapterNames: readonly string[], mode: BlendMode, swExponent = 1): number[][] {
   const columns = adapterNames.map((name) => {
     const index = classes.indexOf(name);
     if (index < 0) throw new Error(`no estimator class for adapter '${name}' (classes: ${classes.join(', ')})`);
@@ -132,18 +154,18 @@ export function blendWeights(probabilities: number[][], classes: readonly string
       const best = p.indexOf(Math.max(...p));
       return p.map((_, k) => (k === best ? 1 : 0));
     }
-    return Array.from(softWeights(p));
+    return Array.from(softWeights(p, swExponent));
   });
 }
 
 /**
  * Grows the estimator by one class (a new degradation): every existing weight is kept, the head
- * gains one freshly initialised output. Returns a new config and store; the old store is untouched
- * (dispose it when no longer needed).
+ * gains one freshly initialised output; the blend setting (swExponent) is kept too. Returns a new
+ * config and store; the old store is untouched (dispose it when no longer needed).
  */
 export function addEstimatorClass(config: EstimatorConfig, params: Params, className: string, seed: number | string = `estimator:${className}`): { config: EstimatorConfig; params: ParamStore } {
   if (config.classes.includes(className)) throw new Error(`estimator already has class '${className}'`);
-  const grown = estimatorConfig([...config.classes, className], { inputSize: config.inputSize, widths: config.widths, inChannels: config.inChannels, highPass: config.highPass });
+  const grown = estimatorConfig([...config.classes, className], { inputSize: config.inputSize, widths: config.widths, inChannels: config.inChannels, highPass: config.highPass, swExponent: config.swExponent });
   const features = config.widths[config.widths.length - 1]!;
   const [newColumnSpec] = headSpecs(features, 1);
   const column = initialValues(newColumnSpec!, new Rng(seed));

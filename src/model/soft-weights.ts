@@ -16,14 +16,30 @@ const ODDS_CLAMP = 1e-6;
  * 256² crops, the session-4 estimator) the softmax raised SW from 26.94 to 28.02 dB on single and
  * from 18.53 to 19.09 dB on mixed degradations (docs/model.md). All-zero probabilities give
  * uniform weights.
+ *
+ * `exponent` sharpens the blend: weights ∝ odds^exponent, the softmax of exponent × logits
+ * (an inverse temperature). It belongs to the estimator (EstimatorConfig.swExponent): an estimator
+ * trained with soft labels is less sure of itself, and a plain softmax of its logits spreads the
+ * weight over wrong adapters (docs/training.md, session 10). 1 is the plain softmax.
  */
-export function softWeights(probabilities: ArrayLike<number>): Float32Array {
+export function softWeights(probabilities: ArrayLike<number>, exponent = 1): Float32Array {
+  if (!isSwExponent(exponent)) throw new RangeError(`SW exponent must be a finite number > 0, got ${exponent}`);
   const k = probabilities.length;
   const each = Array.from(probabilities, odds);
-  const sum = each.reduce((a, b) => a + b, 0);
+  // Odds to a power can overflow float64 (1e6^exponent); dividing by the largest first keeps every
+  // term in [0, 1] and leaves the normalised weights unchanged. Exponent 1 keeps the plain
+  // softmax's exact arithmetic, so models without the setting blend bit for bit as before.
+  const largest = Math.max(0, ...each);
+  const scaled = exponent === 1 ? each : each.map((o) => (largest > 0 ? (o / largest) ** exponent : 0));
+  const sum = scaled.reduce((a, b) => a + b, 0);
   const weights = new Float32Array(k);
-  for (let i = 0; i < k; i++) weights[i] = sum > 0 ? each[i]! / sum : 1 / k;
+  for (let i = 0; i < k; i++) weights[i] = sum > 0 ? scaled[i]! / sum : 1 / k;
   return weights;
+}
+
+/** A usable SW exponent: finite and > 0 (0 would blend uniformly, ignoring the estimator). */
+export function isSwExponent(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0;
 }
 
 /** e^logit = p/(1−p) of one sigmoid probability, p clamped (ODDS_CLAMP); 0 for p ≤ 0 (no weight, as the first rule gave). */

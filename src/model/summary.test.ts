@@ -50,6 +50,31 @@ test('weights-folder summary lists the adapters, classes and provenance', async 
     assert.match(err.stderr, /^abair: .*nothing: not found\n$/);
     return true;
   });
+  assert.equal(s.estimator!.swExponent, 1);
+
+  // model set-blend: rewrites the estimator's SW exponent, which model info then shows
+  const set = await run(process.execPath, [cli, 'model', 'set-blend', dir, '--sw-exponent', '2']);
+  assert.equal(set.stdout, `${path.join(dir, 'estimator.json')}: SW exponent 1 → 2\n`);
+  assert.equal((await summarizeWeights(dir)).estimator!.swExponent, 2);
+  assert.match((await run(process.execPath, [cli, 'model', 'info', dir])).stdout, /SW blend: weights ∝ odds\^2 \(the softmax of 2 × the estimator's logits\)/);
+  for (const [args, code, message] of [
+    [['--sw-exponent', '0'], 2, /--sw-exponent must be a number > 0/],
+    [['--sw-exponent', 'sharp'], 2, /--sw-exponent must be a number > 0/],
+    [[], 2, /required option '--sw-exponent <x>' not specified/],
+  ] as const) {
+    await assert.rejects(run(process.execPath, [cli, 'model', 'set-blend', dir, ...args]), (err: { code: number; stderr: string }) => {
+      assert.equal(err.code, code);
+      assert.match(err.stderr, message);
+      assert.doesNotMatch(err.stderr, /\n\s+at /); // no stack trace
+      return true;
+    });
+  }
+  await assert.rejects(run(process.execPath, [cli, 'model', 'set-blend', path.join(dir, 'nothing'), '--sw-exponent', '2']), (err: { code: number; stderr: string }) => {
+    assert.equal(err.code, 1);
+    assert.match(err.stderr, /^abair: .*nothing: not found\n$/);
+    return true;
+  });
+  assert.equal((await summarizeWeights(dir)).estimator!.swExponent, 2, 'a refused call leaves the setting as it was');
   [base, rain.params, est].forEach(disposeParams);
   await fs.rm(dir, { recursive: true });
 });

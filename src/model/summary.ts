@@ -22,7 +22,7 @@ export interface ModelSummary {
   config: BackboneConfig | null;
   params: { backbone: number | null; segHead: number | null; adapters: Record<string, number>; estimator: number | null; total: number };
   gflopsPerMegapixel: { backbone: number | null; segHead: number | null };
-  estimator: { classes: string[]; inputSize: number; gflopsPerImage: number; ratioAt1MP: number | null; ratioAt256: number | null } | null;
+  estimator: { classes: string[]; inputSize: number; swExponent: number; gflopsPerImage: number; ratioAt1MP: number | null; ratioAt256: number | null } | null;
   adapters: { name: string; rank: number; alpha: number; layers: number; provenance?: Provenance }[];
   provenance: Record<string, Provenance>;
 }
@@ -42,6 +42,8 @@ function estimatorPart(config: EstimatorConfig, backbone: BackboneConfig | null)
   return {
     classes: config.classes,
     inputSize: config.inputSize,
+    // stored configs from before the field blend by the plain softmax
+    swExponent: config.swExponent ?? 1,
     gflopsPerImage: flops / 1e9,
     ratioAt1MP: perPixel ? flops / (perPixel * 1e6) : null,
     ratioAt256: perPixel ? flops / (perPixel * 256 * 256) : null,
@@ -148,6 +150,7 @@ export function formatSummary(s: ModelSummary): string {
     lines.push(`  estimator                ${e.gflopsPerImage.toFixed(4)} GFLOPs per pass (input resized to ${e.inputSize}², any size; restoring averages up to 9 native ${e.inputSize}² crops)`);
     if (e.ratioAt1MP !== null) lines.push(`  estimator / backbone     ${(100 * e.ratioAt1MP).toFixed(3)}% at 1 MP, ${(100 * e.ratioAt256!).toFixed(2)}% at 256×256`);
     lines.push(`classes: ${e.classes.join(', ')}`);
+    lines.push(`SW blend: weights ∝ odds^${e.swExponent} (the softmax of ${e.swExponent === 1 ? '' : `${e.swExponent} × `}the estimator's logits)`);
   }
   if (s.adapters.length > 0) {
     lines.push('adapters:');

@@ -11,7 +11,7 @@ import { createEstimator, estimatorConfig } from './estimator.js';
 import { createAdapter } from './lora.js';
 import { disposeParams, type Params } from './params.js';
 import { randomize } from './test-helpers.js';
-import { loadAdapter, loadBackbone, loadEstimator, listWeights, saveAdapter, saveBackbone, saveEstimator } from './weights.js';
+import { loadAdapter, loadBackbone, loadEstimator, listWeights, saveAdapter, saveBackbone, saveEstimator, setEstimatorBlend } from './weights.js';
 
 const config = presetConfig('tiny');
 
@@ -110,8 +110,9 @@ test('an estimator saved before the high-pass option existed loads as one withou
     const current = estimatorConfig(['rain', 'haze'], { inputSize: 32, widths: [4, 8], highPass: false });
     const params = createEstimator(current, 3);
     const file = await saveEstimator(dir, current, params);
-    // Rewrite both records of the architecture the way the older version wrote them: no highPass.
-    const { highPass: _dropped, ...old } = current;
+    // Rewrite both records of the architecture the way the older version wrote them: no highPass
+    // (and no swExponent, which came later still).
+    const { highPass: _dropped, swExponent: _later, ...old } = current;
     const sidecar = JSON.parse(await fs.readFile(file.replace(/\.safetensors$/, '.json'), 'utf8')) as { config: unknown };
     sidecar.config = old;
     await fs.writeFile(file.replace(/\.safetensors$/, '.json'), JSON.stringify(sidecar));
@@ -121,12 +122,45 @@ test('an estimator saved before the high-pass option existed loads as one withou
     await saveSafetensors(file, tensors, { ...content.metadata, 'abair.config': JSON.stringify(old) });
     const loaded = await loadEstimator(dir);
     assert.equal(loaded.config.highPass, false);
+    assert.equal(loaded.config.swExponent, 1);
     assertBitExact(loaded.params, params);
     disposeParams(loaded.params);
     // The upgrade does not excuse a real difference between the two records.
     await saveSafetensors(file, tensors, { ...content.metadata, 'abair.config': JSON.stringify({ ...old, widths: [4, 16] }) });
     await assert.rejects(loadEstimator(dir), /architecture recorded in the weights does not match/);
     disposeParams(params);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('set-blend: the SW exponent is rewritten in the sidecar alone; the weights file is untouched and still loads', async () => {
+  await initEngine({ backend: 'wasm' });
+  const dir = await tempDir();
+  try {
+    const current = estimatorConfig(['rain', 'haze'], { inputSize: 32, widths: [4, 8] });
+    const params = createEstimator(current, 4);
+    const file = await saveEstimator(dir, current, params);
+    const weightsBefore = await fs.readFile(file);
+    assert.deepEqual(await setEstimatorBlend(dir, 2), { file: path.join(dir, 'estimator.json'), previous: 1 });
+    assert.deepEqual(await fs.readFile(file), weightsBefore);
+    const loaded = await loadEstimator(dir);
+    assert.equal(loaded.config.swExponent, 2);
+    assert.deepEqual({ ...loaded.config, swExponent: 1 }, current);
+    assertBitExact(loaded.params, params);
+    disposeParams(loaded.params);
+    assert.equal((await setEstimatorBlend(file, 0.5)).previous, 2);
+
+    // A bad exponent is refused and the sidecar stays as it was; so is a file of another kind.
+    const sidecarBefore = await fs.readFile(path.join(dir, 'estimator.json'), 'utf8');
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await assert.rejects(setEstimatorBlend(dir, bad), (err: Error) => err instanceof WeightsFormatError && /swExponent must be a finite number > 0/.test(err.message));
+    }
+    assert.equal(await fs.readFile(path.join(dir, 'estimator.json'), 'utf8'), sidecarBefore);
+    const base = createBackbone(config, 1);
+    const backboneFile = await saveBackbone(dir, config, base);
+    await assert.rejects(setEstimatorBlend(backboneFile, 2), /is a backbone file, expected an estimator/);
+    [params, base].forEach(disposeParams);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

@@ -18,7 +18,7 @@ import { loadSafetensors, saveSafetensors, WeightsFormatError, type SafetensorsC
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { modelSpecs, loraTargets } from './backbone.js';
 import { type BackboneConfig, sameConfig, validateConfig } from './config.js';
-import { type EstimatorConfig, estimatorSpecs, upgradeEstimatorConfig, validateEstimatorConfig } from './estimator.js';
+import { type EstimatorConfig, estimatorArchitecture, estimatorSpecs, type StoredEstimatorConfig, upgradeEstimatorConfig, validateEstimatorConfig } from './estimator.js';
 import { type LoraConfig, loraSpecs, type TrainableLoraAdapter, validateLoraConfig } from './lora.js';
 import { type ParamSpec, type ParamStore, type Params, uniqueVariableName } from './params.js';
 
@@ -86,7 +86,9 @@ export async function saveAdapter(dir: string, adapter: { config: LoraConfig; pa
 export async function saveEstimator(dir: string, config: EstimatorConfig, params: Params, provenance: Provenance = {}): Promise<string> {
   const file = path.join(dir, ESTIMATOR_FILE);
   const sidecar: EstimatorSidecar = { format: WEIGHTS_FORMAT, version: WEIGHTS_VERSION, kind: 'estimator', config, provenance };
-  await saveWith(file, sidecar, config, params);
+  // swExponent is a calibration, not architecture: left out of the weights' record so that it can
+  // be changed in the sidecar alone (setEstimatorBlend).
+  await saveWith(file, sidecar, estimatorArchitecture(config), params);
   return file;
 }
 
@@ -237,8 +239,24 @@ export async function loadEstimator(target: string): Promise<LoadedEstimator> {
   const config = upgradeEstimatorConfig(sidecar.config);
   check(file, () => validateEstimatorConfig(config));
   const content = await loadSafetensors(file);
-  const params = toParams(file, content, estimatorSpecs(config), 'estimator', config, upgradeEstimatorConfig);
+  const recorded = (stored: StoredEstimatorConfig) => estimatorArchitecture(upgradeEstimatorConfig(stored));
+  const params = toParams(file, content, estimatorSpecs(config), 'estimator', estimatorArchitecture(config), recorded);
   return { file, config, params, provenance: sidecar.provenance };
+}
+
+/**
+ * Sets the SW exponent of a folder's (or file's) estimator by rewriting its sidecar (atomically);
+ * the weights file is not touched. Returns the sidecar path and the previous exponent.
+ */
+export async function setEstimatorBlend(target: string, swExponent: number): Promise<{ file: string; previous: number }> {
+  const file = await resolveFile(target, ESTIMATOR_FILE);
+  const sidecar = await readSidecar(file);
+  if (sidecar.kind !== 'estimator') throw new WeightsFormatError(`${file}: is a ${sidecar.kind} file, expected an estimator`);
+  const config = upgradeEstimatorConfig(sidecar.config);
+  const updated = { ...config, swExponent };
+  check(file, () => validateEstimatorConfig(updated));
+  await writeFileAtomic(sidecarPath(file), JSON.stringify({ ...sidecar, config: updated }, null, 2) + '\n');
+  return { file: sidecarPath(file), previous: config.swExponent };
 }
 
 /** The weight files present in a directory (by their standard names). */

@@ -92,6 +92,7 @@ export async function exportWebModel(dir: string, outDir: string): Promise<{ fil
       version: WEB_MODEL_VERSION,
       classes,
       estimatorInputSize: estimator ? estimator.config.inputSize : null,
+      swExponent: estimator ? estimator.config.swExponent : 1,
       segmentationClasses,
       padMultiple: SIZE_MULTIPLE,
       loraBytes: lora.bytes.byteLength,

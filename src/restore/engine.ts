@@ -14,6 +14,8 @@ export interface RestorationEngine {
    * restorer then calls `estimate` only for modes that need it (sw, oh). Absent means true.
    */
   readonly hasEstimator?: boolean;
+  /** SW blends by odds^swExponent of the estimate (softWeights; the estimator's calibration). Absent means 1. */
+  readonly swExponent?: number;
   /**
    * Probability per class (multi-label: they need not sum to 1) for the whole image: the model
    * engines average the estimator over a grid of native-resolution crops (estimator-input.ts).

@@ -23,6 +23,7 @@ import {
   saveAdapter,
   saveBackbone,
   saveEstimator,
+  setEstimatorBlend,
   type Params,
 } from '../model/index.js';
 import { randomize } from '../model/test-helpers.js';
@@ -188,6 +189,31 @@ test('model engine: classes in estimator order, odd sizes, adapter:a and SW equa
     assert.deepEqual(seg.shape, [1, 43, 61, 3]);
     assert.ok(maxAbs(seg.dataSync() as Float32Array, expected.dataSync() as Float32Array) < 1e-5);
     [tile, seg, head, expected].forEach((t) => t.dispose());
+    restorer.dispose();
+  } finally {
+    engine.dispose();
+    await cleanup(f);
+  }
+});
+
+test("SW blends by the estimator's exponent: odds² after set-blend 2, merged the same way; OH unchanged", async () => {
+  const f = await writeModel();
+  await setEstimatorBlend(f.dir, 2);
+  const engine = await createModelEngine(f.dir);
+  try {
+    assert.equal(engine.swExponent, 2);
+    const restorer = createRestorer({ engine });
+    const raw = rawImage(61, 43);
+    const sw = await restorer.restore(raw, { mode: 'sw' });
+    const p = sw.probabilities;
+    const odds = (q: number) => q / (1 - q);
+    const wa = odds(p.a!) ** 2 / (odds(p.a!) ** 2 + odds(p.b!) ** 2);
+    const plain = odds(p.a!) / (odds(p.a!) + odds(p.b!));
+    assert.ok(Math.abs(wa - plain) > 1e-3, 'exponents 1 and 2 agree here: the test would prove nothing');
+    assert.ok(Math.abs(sw.adapterWeights.a! - wa) < 1e-6, `${sw.adapterWeights.a} vs ${wa}`);
+    assert.ok(maxAbs(sw.image.data, reference(f, raw, [wa, 1 - wa])) < 1e-5);
+    const oh = await restorer.restore(raw, { mode: 'oh' });
+    assert.deepEqual(oh.adapterWeights, p.a! > p.b! ? { b: 0, a: 1 } : { b: 1, a: 0 });
     restorer.dispose();
   } finally {
     engine.dispose();

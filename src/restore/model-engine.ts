@@ -62,6 +62,8 @@ export interface ModelEngine extends RestorationEngine {
   readonly config: BackboneConfig;
   /** false when the folder has no estimator.safetensors: only explicit modes can be used */
   readonly hasEstimator: boolean;
+  /** the estimator's SW exponent (1 without an estimator) */
+  readonly swExponent: number;
   /** adapter names found in the folder but not used because the estimator has no class for them */
   readonly ignoredAdapters: readonly string[];
   /** names of the segmentation head's classes (index 1 + k), or null when segmentTile is not offered */
@@ -162,9 +164,11 @@ export async function loadParts(dir: string): Promise<{
 
 /** The descriptive fields both engines (tfjs and ONNX) report for a loaded model folder. */
 export function describeModel(
-  dir: string, config: BackboneConfig, classes: string[], hasEstimator: boolean, ignoredAdapters: string[], segmentationClasses: string[] | null,
+  dir: string, config: BackboneConfig, classes: string[], estimator: LoadedEstimator | null, ignoredAdapters: string[], segmentationClasses: string[] | null,
 ) {
-  return { dir, config, classes, hasEstimator, ignoredAdapters, segmentationClasses, tileMultiple: SIZE_MULTIPLE };
+  const hasEstimator = estimator !== null;
+  const swExponent = estimator?.config.swExponent ?? 1;
+  return { dir, config, classes, hasEstimator, swExponent, ignoredAdapters, segmentationClasses, tileMultiple: SIZE_MULTIPLE };
 }
 
 /** Why sw/oh cannot run on a model folder without an estimator (shared by both engines). */
@@ -192,7 +196,7 @@ export async function createModelEngine(modelDir: string, options: ModelEngineOp
   };
 
   const engine: ModelEngine = {
-    ...describeModel(modelDir, config, classes, estimator !== null, ignored, segNames),
+    ...describeModel(modelDir, config, classes, estimator, ignored, segNames),
 
     async estimate(image: RGBImage): Promise<Float32Array> {
       assertLive();

@@ -2,8 +2,8 @@
  * Inference modes: how the estimator's per-class probabilities become the adapter weights that
  * the engine merges for one image.
  *
- *   sw                      soft weights: the softmax of the estimator's logits (softWeights in
- *                           src/model/soft-weights.ts), a convex blend of trained adapters. The
+ *   sw                      soft weights: the softmax of the estimator's logits, times its
+ *                           swExponent (softWeights in src/model/soft-weights.ts), a convex blend of trained adapters. The
  *                           estimator is multi-label (independent sigmoids), so its raw
  *                           probabilities can sum to more than 1 or to almost 0; dividing them by
  *                           their sum (the first rule) let wrong classes dilute the right one.
@@ -71,14 +71,17 @@ function classIndex(name: string, classes: readonly string[]): number {
   return index;
 }
 
-/** The adapter weight vector (one entry per class) for a mode and the estimator's probabilities. */
-export function adapterWeightsFor(mode: RestoreMode, probabilities: ArrayLike<number>, classes: readonly string[]): Float32Array {
+/**
+ * The adapter weight vector (one entry per class) for a mode and the estimator's probabilities.
+ * `swExponent` is the estimator's SW calibration (EstimatorConfig.swExponent; only sw uses it).
+ */
+export function adapterWeightsFor(mode: RestoreMode, probabilities: ArrayLike<number>, classes: readonly string[], swExponent = 1): Float32Array {
   const k = classes.length;
   if (probabilities.length !== k) throw new Error(`estimator returned ${probabilities.length} probabilities for ${k} classes`);
   const weights = new Float32Array(k);
   switch (mode.kind) {
     case 'sw':
-      return softWeights(probabilities);
+      return softWeights(probabilities, swExponent);
     case 'oh': {
       let best = 0;
       for (let i = 1; i < k; i++) if (probabilities[i]! > probabilities[best]!) best = i;

@@ -26,7 +26,7 @@ async function writeModel(): Promise<string> {
     await saveAdapter(dir, adapter, config);
     disposeParams(adapter.params);
   }
-  const estConfig = estimatorConfig(['b', 'a'], { inputSize: 32, widths: [4, 8] });
+  const estConfig = estimatorConfig(['b', 'a'], { inputSize: 32, widths: [4, 8], swExponent: 2 });
   const est = createEstimator(estConfig, 5);
   randomize(est, '.b', 1.5, 9);
   await saveEstimator(dir, estConfig, est);
@@ -46,6 +46,8 @@ for (const adaptersAs of ['inputs', 'branches'] as const) {
     const onnx = await createOnnxEngine(dir, { adaptersAs });
     try {
       assert.deepEqual(onnx.classes, reference.classes);
+      // both read the estimator's SW exponent (the restorer blends by it)
+      assert.deepEqual([reference.swExponent, onnx.swExponent], [2, 2]);
       // 41×27 is under the 32² crop in height (resized whole), 300×200 gives the 3×3 crop batch
       for (const [w, h] of [[41, 27], [300, 200]] as const) {
         const image = { width: w, height: h, data: randomImages(1, h, w, 3, 4).dataSync() as Float32Array };

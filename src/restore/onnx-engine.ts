@@ -33,6 +33,7 @@ export interface OnnxEngine extends RestorationEngine {
   readonly dir: string;
   readonly config: BackboneConfig;
   readonly hasEstimator: boolean;
+  readonly swExponent: number;
   readonly ignoredAdapters: readonly string[];
   readonly segmentationClasses: readonly string[] | null;
   readonly engineName: 'onnx';
@@ -94,7 +95,7 @@ export async function createOnnxEngine(modelDir: string, options: OnnxEngineOpti
 
   const engine: OnnxEngine = {
     engineName: 'onnx',
-    ...describeModel(modelDir, config, classes, estimator !== null, ignored, segNames),
+    ...describeModel(modelDir, config, classes, estimator, ignored, segNames),
 
     async estimate(image: RGBImage): Promise<Float32Array> {
       assertLive();

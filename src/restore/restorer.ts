@@ -140,7 +140,7 @@ export function createRestorer(options: RestorerOptions = {}): Restorer {
     // not estimated); one without adapters (backbone only) restores with its base weights whatever the mode.
     const needsEstimate = engine.hasEstimator !== false || mode.kind === 'sw' || mode.kind === 'oh';
     const probabilities = classes.length === 0 || !needsEstimate ? new Float32Array(classes.length).fill(Number.NaN) : await engine.estimate(image);
-    const weights = classes.length === 0 ? new Float32Array(0) : adapterWeightsFor(mode, probabilities, classes);
+    const weights = classes.length === 0 ? new Float32Array(0) : adapterWeightsFor(mode, probabilities, classes, engine.swExponent);
     await engine.prepare(weights);
 
     const segment = opts.explain && engine.segmentTile ? engine.segmentTile.bind(engine) : null;

@@ -10,6 +10,8 @@ import { formatSummary, summarizePreset, summarizeWeights } from '../../model/su
 import { UsageError, UserError } from '../errors.js';
 import { registerExportOnnx } from '../../onnx/export-command.js';
 import { registerExportWeb } from '../../onnx/export-web.js';
+import { setEstimatorBlend } from '../../model/weights.js';
+import { positive } from './train-options.js';
 
 interface InfoFlags {
   preset?: string;
@@ -43,6 +45,19 @@ Examples:
         throw err instanceof UserError ? err : new UserError((err as Error).message);
       }
       console.log(flags.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
+    });
+  model
+    .command('set-blend')
+    .description("set how sharply SW mode blends adapters by this model's estimator (a calibration stored in estimator.json; the weights are not touched)")
+    .argument('<weights>', 'a model folder (its estimator.safetensors) or an estimator .safetensors file')
+    .requiredOption('--sw-exponent <x>', 'SW weights ∝ odds^x: the softmax of x × the estimator logits (1 = plain softmax; 2 = sharper)', positive('--sw-exponent'))
+    .addHelpText('after', `
+Choose x on held-out images, not on a benchmark (bench/sw-blend.mjs prints SW, OH and a sharper blend).
+Example:
+  abair model set-blend models/mine --sw-exponent 2`)
+    .action(async (weights: string, flags: { swExponent: number }) => {
+      const result = await setEstimatorBlend(weights, flags.swExponent);
+      console.log(`${result.file}: SW exponent ${result.previous} → ${flags.swExponent}`);
     });
   registerExportOnnx(model);
   registerExportWeb(model);

@@ -1,13 +1,15 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initEngine } from '../../engine/backend.js';
+import { createBackbone } from '../../model/backbone.js';
+import { presetConfig } from '../../model/config.js';
 import { createEstimator, estimatorConfig } from '../../model/estimator.js';
 import { disposeParams } from '../../model/params.js';
-import { loadEstimator, saveEstimator } from '../../model/weights.js';
+import { loadEstimator, saveBackbone, saveEstimator } from '../../model/weights.js';
 import { writeTestImages } from '../../train/test-images.js';
 import { packageRoot } from '../../util/paths.js';
 
@@ -76,6 +78,44 @@ test('train estimator --from starts from the given estimator, and a resume from 
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /nowhere/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('train adapter --context: recorded in the adapter and the run identity; refused with --pairs or below 1', async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'abair-adapter-context-'));
+  try {
+    await initEngine({ backend: 'wasm' });
+    const images = await writeTestImages(path.join(root, 'images'), 6);
+    const config = presetConfig('tiny');
+    const base = createBackbone(config, 'adapter-context');
+    await saveBackbone(root, config, base);
+    disposeParams(base);
+    const common = ['train', 'adapter', '--name', 'haze', '--backbone', root, '--steps', '1', '--batch', '2', '--patch', '16', '--workers', '1',
+      '--val-every', '1', '--val-count', '2', '--progress', 'silent', '--out', path.join(root, 'run')];
+    const run = (extra: string[]) => abair([...common, '--synthetic', 'haze', '--images', images, ...extra]);
+
+    let r = run(['--context', '2']);
+    assert.equal(r.code, 0, r.stderr);
+    const sidecar = JSON.parse(await readFile(path.join(root, 'run', 'lora-haze.json'), 'utf8')) as { provenance: Record<string, unknown> };
+    assert.equal(sidecar.provenance['context'], 2);
+
+    // Resuming that run with another window is another run: refused, no stack trace.
+    r = run(['--context', '1', '--resume', '--reschedule', '--steps', '2']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /context/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+
+    for (const [args, message] of [
+      [[...common, '--synthetic', 'haze', '--images', images, '--context', '0'], /--context must be an integer >= 1/],
+      [[...common, '--pairs', images, images, '--context', '2'], /--context applies to --synthetic degradations only/],
+    ] as const) {
+      r = abair([...args]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    }
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -97,6 +97,34 @@ test('adapterBatch: whole-patch stacked degradations, reproducible from the docu
   assert.ok(bytesOf(same).input!.equals(bytesOf(batch).input!));
 });
 
+test('adapterBatch with context: input and target are the centre of a degraded larger window', async () => {
+  const B = 4, P = 16, C = 3, W = C * P, n = P * P * 3;
+  const degradations: DegradationName[] = ['haze'];
+  const batch = await adapterBatch(source, new Rng('adapter-context'), { batch: B, patch: P, degradations, context: C });
+  assert.deepEqual(batch.input!.shape, [B, P, P, 3]);
+  assert.deepEqual(batch.target!.shape, [B, P, P, 3]);
+  // The same stream at patch W (context 1) draws the same window and degrades it the same way.
+  const wide = await adapterBatch(source, new Rng('adapter-context'), { batch: B, patch: W, degradations });
+  const centre = (data: Float32Array, i: number) => {
+    const one = data.subarray(i * W * W * 3, (i + 1) * W * W * 3);
+    const off = (W - P) / 2;
+    const crop = new Float32Array(n);
+    for (let y = 0; y < P; y++) crop.set(one.subarray(((off + y) * W + off) * 3, ((off + y) * W + off + P) * 3), y * P * 3);
+    return crop;
+  };
+  let differs = 0;
+  for (let i = 0; i < B; i++) {
+    assert.deepEqual(batch.input!.data.slice(i * n, (i + 1) * n), centre(wide.input!.data as Float32Array, i), `sample ${i}: input`);
+    const target = batch.target!.data.slice(i * n, (i + 1) * n) as Float32Array;
+    assert.deepEqual(target, centre(wide.target!.data as Float32Array, i), `sample ${i}: target`);
+    // Degrading the centre patch alone gives another image: haze depends on the whole window.
+    const alone = await applyDegradations({ width: P, height: P, data: target }, degradations, new Rng('adapter-context').fork(i).fork(DEGRADE_STREAM));
+    if (alone.image.data.some((v, k) => Math.abs(v - batch.input!.data[i * n + k]!) > 1e-3)) differs++;
+  }
+  assert.ok(differs > 0, 'the window made no difference: the test would prove nothing');
+  await assert.rejects(adapterBatch(source, new Rng(1), { batch: 1, patch: P, degradations, context: 0 }), /context must be an integer ≥ 1/);
+});
+
 test('estimatorBatch: multi-hot labels that match the degradations applied', async () => {
   const B = 16, P = 24, K = CLASSES.length;
   const rng = new Rng('est');

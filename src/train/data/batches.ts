@@ -65,6 +65,13 @@ export interface EstimatorOptions extends PatchOptions {
 export interface AdapterOptions extends PatchOptions {
   /** applied together to every patch (stacked in physical order), e.g. ['rain', 'noise'] */
   degradations: readonly DegradationName[];
+  /**
+   * Degrade a (context·patch)² window and train on its centre patch², input and target (default 1:
+   * degrade the patch itself). Haze's depth ramp spans the whole degraded image: on a 64² patch it
+   * is squeezed into 64 px, on photos it spreads over hundreds, and an adapter that fits the
+   * squeezed version loses on photos (docs/training.md, session 10).
+   */
+  context?: number;
 }
 
 /**
@@ -101,6 +108,13 @@ function imageBuffers(o: PatchOptions) {
 async function cleanPatch(source: ImageSource, rng: Rng, o: PatchOptions, out?: Float32Array): Promise<RGBImage> {
   const img = await source.getRaw(rng.int(source.size));
   return extractPatch(img, planCrop(img.width, img.height, o.patch, rng, o.rescale ?? {}), o.patch, out);
+}
+
+/** The window factor of a batch (default 1), checked. */
+function checkContext(value: number | undefined): number {
+  const context = value ?? 1;
+  if (!(Number.isInteger(context) && context >= 1)) throw new UsageError(`context must be an integer ≥ 1, got ${context}`);
+  return context;
 }
 
 /** Copies the centre patch² of a window² RGB image into `out`. */
@@ -163,20 +177,30 @@ export async function pretrainBatch(source: ImageSource, rng: Rng, o: PretrainOp
   };
 }
 
-/** Phase II: `{input, target}` with all of `degradations` over every whole patch. */
+/**
+ * Phase II: `{input, target}` with all of `degradations` over every whole patch (or, with
+ * `context` > 1, over a larger window whose centre patch is kept).
+ */
 export async function adapterBatch(source: ImageSource, rng: Rng, o: AdapterOptions): Promise<HostBatch> {
   checkPatchOptions(o);
   checkSource(source);
   if (o.degradations.length === 0) throw new UsageError('adapterBatch needs at least one degradation');
   for (const d of o.degradations) getDegradation(d);
+  const context = checkContext(o.context);
+  const window = context * o.patch;
   const buf = imageBuffers(o);
   await Promise.all(
     Array.from({ length: o.batch }, async (_, i) => {
       const r = rng.fork(i);
       const degradeRng = r.fork(DEGRADE_STREAM); // forked before r advances (see DEGRADE_STREAM)
-      const clean = await cleanPatch(source, r, o, buf.targetView(i));
+      const clean = await cleanPatch(source, r, { ...o, patch: window }, context === 1 ? buf.targetView(i) : undefined);
       const { image } = await applyDegradations(clean, o.degradations, degradeRng);
-      buf.inputView(i).set(image.data);
+      if (context === 1) {
+        buf.inputView(i).set(image.data);
+      } else {
+        centreCrop(image.data, window, o.patch, buf.inputView(i));
+        centreCrop(clean.data, window, o.patch, buf.targetView(i));
+      }
     }),
   );
   return { input: { shape: buf.shape, data: buf.input }, target: { shape: buf.shape, data: buf.target } };
@@ -213,8 +237,7 @@ export async function estimatorBatch(source: ImageSource, rng: Rng, o: Estimator
   if (!(mixedFraction >= 0 && cleanFraction >= 0 && mixedFraction + cleanFraction <= 1)) {
     throw new UsageError(`mixedFraction (${mixedFraction}) and cleanFraction (${cleanFraction}) must be ≥ 0 and sum to ≤ 1`);
   }
-  const context = o.context ?? 1;
-  if (!(Number.isInteger(context) && context >= 1)) throw new UsageError(`context must be an integer ≥ 1, got ${context}`);
+  const context = checkContext(o.context);
   const mixedLabels = o.mixedLabels ?? 'multi-hot';
   if (!MIXED_LABELS.includes(mixedLabels)) throw new UsageError(`mixedLabels must be one of ${MIXED_LABELS.join(', ')}, got ${mixedLabels}`);
   const dominant = mixedLabels === 'dominant';

@@ -19,6 +19,8 @@ export interface ValidationOptions {
   degradations?: readonly DegradationName[];
   /** pretrain only: the segmentation classes */
   classes?: readonly DegradationName[];
+  /** adapter only: degrade a (context·patch)² window, keep its centre (as the training batches do) */
+  context?: number;
 }
 
 function concatRows(parts: HostBatch[]): HostBatch {
@@ -62,7 +64,7 @@ export async function validationSet(holdout: ImageSource, o: ValidationOptions):
       const sample =
         o.kind === 'pretrain'
           ? await pretrainBatch(one, rng, { ...opts, ...(o.classes ? { classes: o.classes } : {}) })
-          : await adapterBatch(one, rng, { ...opts, degradations: o.degradations! });
+          : await adapterBatch(one, rng, { ...opts, degradations: o.degradations!, ...(o.context ? { context: o.context } : {}) });
       if (!sameValues(sample.input!.data, sample.target!.data) || attempt >= 20) {
         parts.push(sample);
         break;

@@ -26,6 +26,8 @@ export interface AdapterTrainOptions extends CommonTrainOptions {
   loss: RestorationLoss;
   /** Model folder that receives the adapter file (default: the run folder). */
   into?: string;
+  /** synthetic only: degrade (context·patch)² windows and train on their centre patches (default 1) */
+  context?: number;
 }
 
 export const ADAPTER_NAME = /^[a-z0-9][a-z0-9_-]*$/;
@@ -39,6 +41,11 @@ export async function resolveBackboneFile(target: string): Promise<string> {
 export async function trainAdapter(o: AdapterTrainOptions): Promise<RunResult> {
   if (!ADAPTER_NAME.test(o.name)) throw new UsageError(`adapter name '${o.name}' must be lower-case letters, digits, '-' or '_'`);
   if (!o.synthetic === !o.pairs) throw new UsageError('give exactly one of --synthetic <spec> and --pairs <inputDir> <targetDir>');
+  const context = o.context ?? 1;
+  if (!(Number.isInteger(context) && context >= 1)) throw new UsageError(`--context must be an integer ≥ 1, got ${context}`);
+  if (context !== 1 && o.pairs) throw new UsageError('--context applies to --synthetic degradations only (pairs are cropped as they are)');
+  // Only a non-default context enters the run identity, so runs from before the option resume.
+  const contextSetting = context === 1 ? {} : { context };
   const backboneFile = await resolveBackboneFile(o.backbone);
   const backboneDigest = await fileDigest(backboneFile);
   let data: Pick<RunOptions, 'batchFor' | 'validation'>;
@@ -47,10 +54,10 @@ export async function trainAdapter(o: AdapterTrainOptions): Promise<RunResult> {
     const degradations = parseDegradationSpec(o.synthetic);
     const { train, holdout } = await openTrainingImages(o.images, o);
     data = {
-      batchFor: (_step, rng) => adapterBatch(train, rng, { batch: o.batch, patch: o.patch, degradations }),
-      validation: { every: o.valEvery, batch: () => validationSet(holdout, { count: o.valCount, patch: o.patch, seed: o.seed, kind: 'adapter', degradations }) },
+      batchFor: (_step, rng) => adapterBatch(train, rng, { batch: o.batch, patch: o.patch, degradations, context }),
+      validation: { every: o.valEvery, batch: () => validationSet(holdout, { count: o.valCount, patch: o.patch, seed: o.seed, kind: 'adapter', degradations, context }) },
     };
-    source = { synthetic: degradations, images: o.images };
+    source = { synthetic: degradations, images: o.images, ...contextSetting };
   } else {
     const [inputDir, targetDir] = o.pairs!;
     const pairs = await openPairFolders(inputDir, targetDir);
