@@ -30,6 +30,9 @@
 #               (retrain-adapters.sh's STEPS_EACH; session 9: the rank-64 noise run, resumed with
 #               --reschedule from 1500 to 3000 steps and then to 4500, rose from 28.62 to 28.95 and
 #               then 29.10 dB on validation)
+#   TUNE_ESTIMATOR_STEPS (8000) and SW_EXPONENT (2): last, the final estimator fine-tuned with
+#               dominant labels for mixed samples and blended by odds^SW_EXPONENT (sessions 10–11),
+#               into $RUNS/r<rank>/model-tuned; 0 steps skips it
 #   ADAPTER_JOBS adapters trained at the same time, one worker each (default 2: at batch 8 a second
 #               worker speeds one run up by only 7 %, a second run nearly doubles throughput; see
 #               the throughput table in docs/training.md)
@@ -39,8 +42,8 @@
 # into their add-degradation run folders, with add-degradation's settings, so that
 # add-degradation later resumes them as finished and only retrains the estimator); Phase III;
 # the 5-class copy; add-degradation for jpeg, bitdepth, snow (one at a time: each grows the
-# estimator); the final estimator; the adapters rebuilt at FINAL_ADAPTER_RANK. The shipped
-# weights/default is the last model built.
+# estimator); the final estimator; the adapters rebuilt at FINAL_ADAPTER_RANK; the estimator
+# fine-tuned. The shipped weights/default is the last model built.
 set -euo pipefail
 # Everything runs inside main(), which bash parses whole before running it: the script can be
 # edited while a long run of it is going without the running copy reading the new text.
@@ -60,6 +63,8 @@ FINAL_ESTIMATOR_STEPS=${FINAL_ESTIMATOR_STEPS:-4000 8000 16000}
 FINAL_ADAPTER_RANK=${FINAL_ADAPTER_RANK:-16}
 FINAL_ADAPTER_RANKS=${FINAL_ADAPTER_RANKS-noise=64}
 FINAL_ADAPTER_STEPS_EACH=${FINAL_ADAPTER_STEPS_EACH-noise=3000:4500}
+TUNE_ESTIMATOR_STEPS=${TUNE_ESTIMATOR_STEPS:-8000}
+SW_EXPONENT=${SW_EXPONENT:-2}
 ABAIR=(node bin/abair.js)
 
 say() { echo "[$(date -u +%FT%TZ)] $*"; }
@@ -156,14 +161,35 @@ cmp -s "$FINAL/model$last/estimator.safetensors" "$MODEL/estimator.safetensors" 
 # The adapters again at a higher rank (session 7): the rank-4 ones fell well short on noise, where a
 # rank-16 one gained 1.3 dB on validation at the same steps (docs/training.md). Backbone and
 # estimators are kept, so $MODEL and $MODEL-5 stay the rank-4 models that this replaces.
+FINAL_MODEL=$MODEL
 if ((FINAL_ADAPTER_RANK != 4)); then
   say "adapters at rank $FINAL_ADAPTER_RANK${FINAL_ADAPTER_RANKS:+ ($FINAL_ADAPTER_RANKS)} → $RUNS/r$FINAL_ADAPTER_RANK"
   RANK=$FINAL_ADAPTER_RANK RANKS=$FINAL_ADAPTER_RANKS STEPS_EACH=$FINAL_ADAPTER_STEPS_EACH RUNS=$RUNS/r$FINAL_ADAPTER_RANK ADAPTER_STEPS=$ADAPTER_STEPS JOBS=$ADAPTER_JOBS \
     scripts/retrain-adapters.sh "$MODEL" "$MODEL-5"
-  say "done: $RUNS/r$FINAL_ADAPTER_RANK/model (5-class reference: $RUNS/r$FINAL_ADAPTER_RANK/model-5)"
-else
-  say "done: $MODEL (5-class reference: $MODEL-5)"
+  FINAL_MODEL=$RUNS/r$FINAL_ADAPTER_RANK/model
 fi
+
+# The 8-class estimator fine-tuned (sessions 10–11): half its samples mixed, each mixed sample
+# labelled 1 for the degradation that changed it more and its share for the other
+# (--mixed-labels dominant), then SW blended by odds^SW_EXPONENT: those labels leave the
+# probabilities less peaked, and the plain softmax spread the weight over wrong adapters. Into
+# $FINAL_MODEL-tuned (backbone and adapters copied), which is the shipped model; the 5-class
+# reference is unchanged. TUNE_ESTIMATOR_STEPS=0 skips the stage.
+if ((TUNE_ESTIMATOR_STEPS > 0)); then
+  TUNED=$FINAL_MODEL-tuned
+  TUNE_RUN=$(dirname "$FINAL_MODEL")/est-dominant
+  if [[ ! -f "$TUNED/estimator.safetensors" ]]; then
+    say "estimator fine-tuned with dominant labels: $TUNE_ESTIMATOR_STEPS steps → $TUNED"
+    mkdir -p "$TUNED"
+    cp "$FINAL_MODEL"/backbone.* "$FINAL_MODEL"/lora-* "$TUNED/"
+    "${ABAIR[@]}" train estimator --model "$FINAL_MODEL" --from "$FINAL_MODEL" --mixed-fraction 0.5 --mixed-labels dominant \
+      --lr 5e-4 --warmup 100 --steps "$TUNE_ESTIMATOR_STEPS" --val-every 500 --checkpoint-every 100 --workers 2 \
+      --out "$TUNE_RUN" --into "$TUNED" --progress lines $(resume_flag "$TUNE_RUN")
+  fi
+  "${ABAIR[@]}" model set-blend "$TUNED" --sw-exponent "$SW_EXPONENT"
+  FINAL_MODEL=$TUNED
+fi
+say "done: $FINAL_MODEL (5-class reference: $([[ $FINAL_ADAPTER_RANK != 4 ]] && echo "$RUNS/r$FINAL_ADAPTER_RANK/model-5" || echo "$MODEL-5"))"
 }
 
 main "$@"

@@ -18,7 +18,8 @@ Each result is written as <name>.restored.<ext> beside its input (or in --out-di
 are never replaced without --overwrite and inputs are never replaced at all. A file that fails is
 reported and the others go on; the exit code is then 1.
 
-Modes: sw  blend the adapters by the estimator (softmax of its scores; default)
+Modes: sw  blend the adapters by the estimator (softmax of its scores, sharpened by the
+           model's SW exponent: abair model set-blend; default)
        oh  use only the most likely adapter
        adapter:<name>          force one adapter, e.g. adapter:rain
        weights:rain=0.7,haze=0.3   explicit adapter weights

@@ -9,7 +9,7 @@ import { createBackbone } from '../../model/backbone.js';
 import { presetConfig } from '../../model/config.js';
 import { createEstimator, estimatorConfig } from '../../model/estimator.js';
 import { disposeParams } from '../../model/params.js';
-import { loadEstimator, saveBackbone, saveEstimator } from '../../model/weights.js';
+import { loadEstimator, saveBackbone, saveEstimator, setEstimatorBlend } from '../../model/weights.js';
 import { writeTestImages } from '../../train/test-images.js';
 import { packageRoot } from '../../util/paths.js';
 
@@ -57,8 +57,17 @@ test('train estimator --from starts from the given estimator, and a resume from 
     assert.equal(r.code, 0, r.stderr);
     assert.ok(await maxDifference(starts[0]!, path.join(root, 'scratch')) > 1e-3, 'without --from the run starts elsewhere (so the check above can fail)');
 
+    // The SW exponent is no part of the run: set on the starting estimator, the run still resumes,
+    // and the result keeps it (the blend setting travels with a fine-tuned estimator).
+    await setEstimatorBlend(starts[0]!, 2);
+    r = run('run-from', 'from', ['--from', starts[0]!, '--resume', '--reschedule', '--steps', '2']);
+    assert.equal(r.code, 0, r.stderr);
+    const resumed = await loadEstimator(path.join(root, 'from'));
+    assert.equal(resumed.config.swExponent, 2);
+    disposeParams(resumed.params);
+
     // Continuing the --from run from another starting file is another run: refused, no stack trace.
-    r = run('run-from', 'from', ['--from', starts[1]!, '--resume', '--reschedule', '--steps', '2']);
+    r = run('run-from', 'from', ['--from', starts[1]!, '--resume', '--reschedule', '--steps', '3']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /warmStartDigest/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);

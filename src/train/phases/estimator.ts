@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { UserError } from '../../cli/errors.js';
-import { estimatorConfig, type EstimatorConfig } from '../../model/estimator.js';
+import { estimatorArchitecture, estimatorConfig, type EstimatorConfig } from '../../model/estimator.js';
 import { listWeights, saveEstimator } from '../../model/weights.js';
 import { Rng } from '../../util/rng.js';
 import { estimatorBatch, type MixedLabels } from '../data/index.js';
@@ -61,7 +61,9 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<RunResul
     phase: 'estimator',
     outDir: o.out,
     trainable: { phase: 'estimator', estimator: config, seed: o.seed },
-    identity: { phase: 'estimator', config, mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, warmStart: Boolean(o.from), ...fromSetting, images: o.images, ...commonIdentity(o) },
+    // the architecture only: the SW exponent changes no step, so setting it on a --from model
+    // (or the version that added it) does not make a run unresumable
+    identity: { phase: 'estimator', config: estimatorArchitecture(config), mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, warmStart: Boolean(o.from), ...fromSetting, images: o.images, ...commonIdentity(o) },
     meta: { command: o.command ?? null, model: o.model, classes, images: o.images, steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, seed: o.seed },
     ...runSettings(o),
     batchFor: (_step, rng) => estimatorBatch(train, rng, { batch: o.batch, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting }),
