@@ -48,7 +48,7 @@ import { createRestorer } from '../dist/restore/restorer.js';
 import { Rng } from '../dist/util/rng.js';
 import { sharedDataDir } from '../dist/util/paths.js';
 import { loadOrt } from '../dist/onnx/runtime.js';
-import { odds as oddsOf } from '../dist/model/soft-weights.js';
+import { odds as oddsOf, softWeights } from '../dist/model/soft-weights.js';
 
 const args = process.argv.slice(2);
 function option(name) {
@@ -114,13 +114,14 @@ for (const [fi, file] of files.entries()) {
     const odds = Object.fromEntries(classes.map((c) => [c, oddsOf(p[c])]));
     const sumOdds = classes.reduce((s, c) => s + odds[c], 0);
     const sumP = classes.reduce((s, c) => s + p[c], 0);
-    const sumOdds2 = classes.reduce((s, c) => s + odds[c] ** 2, 0);
+    // the product's rule with exponent 2 (what `abair model set-blend --sw-exponent 2` selects)
+    const sharp = softWeights(classes.map((c) => p[c]), 2);
     const modes = {
       oh: 'oh',
       sum: `weights:${classes.map((c) => `${c}=${fmtW(sumP > 0 ? p[c] / sumP : 1 / classes.length)}`).join(',')}`,
       raw: `weights:${classes.map((c) => `${c}=${fmtW(p[c])}`).join(',')}`,
       softmax0: `weights:${classes.map((c) => `${c}=${fmtW(odds[c] / (1 + sumOdds))}`).join(',')}`,
-      sharp: `weights:${classes.map((c) => `${c}=${fmtW(sumOdds2 > 0 ? odds[c] ** 2 / sumOdds2 : 1 / classes.length)}`).join(',')}`,
+      sharp: `weights:${classes.map((c, k) => `${c}=${fmtW(sharp[k])}`).join(',')}`,
       oracle: names.length === 1 ? `adapter:${names[0]}` : `weights:${names.map((n) => `${n}=${1 / names.length}`).join(',')}`,
     };
     if (names.length > 1) modes['oracle-full'] = `weights:${names.map((n) => `${n}=1`).join(',')}`;

@@ -118,6 +118,19 @@ function checkContext(value: number | undefined): number {
   return context;
 }
 
+/**
+ * Writes sample i of a batch from its degraded and clean window²: the images themselves when the
+ * window is the patch (the clean one was cut straight into the target buffer), else their centre patch².
+ */
+function storeSample(buf: ReturnType<typeof imageBuffers>, i: number, degraded: RGBImage, clean: RGBImage, window: number, patch: number): void {
+  if (window === patch) {
+    buf.inputView(i).set(degraded.data);
+    return;
+  }
+  centreCrop(degraded.data, window, patch, buf.inputView(i));
+  centreCrop(clean.data, window, patch, buf.targetView(i));
+}
+
 /** Copies the centre patch² of a window² RGB image into `out`. */
 function centreCrop(src: Float32Array, window: number, patch: number, out: Float32Array): void {
   const off = (window - patch) >> 1;
@@ -196,12 +209,7 @@ export async function adapterBatch(source: ImageSource, rng: Rng, o: AdapterOpti
       const degradeRng = r.fork(DEGRADE_STREAM); // forked before r advances (see DEGRADE_STREAM)
       const clean = await cleanPatch(source, r, { ...o, patch: window }, context === 1 ? buf.targetView(i) : undefined);
       const { image } = await applyDegradations(clean, o.degradations, degradeRng);
-      if (context === 1) {
-        buf.inputView(i).set(image.data);
-      } else {
-        centreCrop(image.data, window, o.patch, buf.inputView(i));
-        centreCrop(clean.data, window, o.patch, buf.targetView(i));
-      }
+      storeSample(buf, i, image, clean, window, o.patch);
     }),
   );
   return { input: { shape: buf.shape, data: buf.input }, target: { shape: buf.shape, data: buf.target } };
@@ -256,12 +264,7 @@ export async function estimatorBatch(source: ImageSource, rng: Rng, o: Estimator
       const change = new Map<DegradationName, number>();
       const observe = dominant && names.length >= 2 ? (name: DegradationName, before: RGBImage, after: RGBImage) => change.set(name, meanSquaredChange(before.data, after.data)) : undefined;
       const { image } = await applyDegradations(clean, names, degradeRng, undefined, observe);
-      if (context === 1) {
-        buf.inputView(i).set(image.data);
-      } else {
-        centreCrop(image.data, window, o.patch, buf.inputView(i));
-        centreCrop(clean.data, window, o.patch, buf.targetView(i));
-      }
+      storeSample(buf, i, image, clean, window, o.patch);
       const largest = Math.max(0, ...change.values());
       for (const name of names) labels[i * K + classes.indexOf(name)] = observe && largest > 0 ? change.get(name)! / largest : 1;
     }),
