@@ -28,6 +28,12 @@
  *   sharp        the softmax of twice the logits (w ∝ odds²), whatever the model's exponent: SW
  *                with temperature ½, for estimators whose probabilities are less peaked (session
  *                10's dominant labels); equal to sw on a model whose exponent is 2
+ *   keep         the product's SW with keep-clean forced on (`restore(…, {keepClean: true})`, what
+ *                `abair model set-blend --keep-clean on` makes the default): the output pulled back
+ *                toward the input by the estimated chance that nothing is wrong (cleanWeight)
+ * One more case, `clean`: the crop itself, undegraded (input PSNR = the 100 dB cap), restored in
+ * the oh, sw and keep modes: how much the model changes a photo that needs nothing (session 12).
+ * It is reported on its own row, not in the singles mean.
  * RGB PSNR (dB, capped at 100) of the 8-bit output vs the clean crop, and of the input.
  *
  *   npm run build && node bench/sw-blend.mjs [--limit N] [--model dir] [--json out.json]
@@ -66,8 +72,8 @@ const SIZE = 256;
 const SEVERITY = 0.5;
 const SINGLES = ['rain', 'haze', 'noise', 'blur', 'lowlight', 'jpeg', 'bitdepth', 'snow'];
 const MIXED = [['blur', 'noise'], ['blur', 'jpeg'], ['haze', 'snow'], ['rain', 'noise'], ['lowlight', 'noise']];
-const CASES = [...SINGLES.map((s) => [s]), ...MIXED];
-const caseName = (names) => names.join('+');
+const CASES = [...SINGLES.map((s) => [s]), ...MIXED, []];
+const caseName = (names) => (names.length === 0 ? 'clean' : names.join('+'));
 
 const started = performance.now();
 const trainDir = path.join(sharedDataDir(), 'train', 'clean');
@@ -109,6 +115,7 @@ for (const [fi, file] of files.entries()) {
       return { psnr: cap(psnr(quantise8(r.image), clean)), probabilities: r.probabilities, adapterWeights: r.adapterWeights };
     };
     const sw = await score('sw');
+    const keep = await restorer.restore(input, { mode: 'sw', keepClean: true });
     const p = sw.probabilities;
     // odds p/(1−p) = exp(logit), with the same clamp as SW's own softWeights
     const odds = Object.fromEntries(classes.map((c) => [c, oddsOf(p[c])]));
@@ -116,7 +123,7 @@ for (const [fi, file] of files.entries()) {
     const sumP = classes.reduce((s, c) => s + p[c], 0);
     // the product's rule with exponent 2 (what `abair model set-blend --sw-exponent 2` selects)
     const sharp = softWeights(classes.map((c) => p[c]), 2);
-    const modes = {
+    const modes = names.length === 0 ? { oh: 'oh' } : {
       oh: 'oh',
       sum: `weights:${classes.map((c) => `${c}=${fmtW(sumP > 0 ? p[c] / sumP : 1 / classes.length)}`).join(',')}`,
       raw: `weights:${classes.map((c) => `${c}=${fmtW(p[c])}`).join(',')}`,
@@ -125,22 +132,23 @@ for (const [fi, file] of files.entries()) {
       oracle: names.length === 1 ? `adapter:${names[0]}` : `weights:${names.map((n) => `${n}=${1 / names.length}`).join(',')}`,
     };
     if (names.length > 1) modes['oracle-full'] = `weights:${names.map((n) => `${n}=1`).join(',')}`;
-    const out = { input: cap(psnr(degraded, clean)), sw: sw.psnr };
-    const weights = { sw: sw.adapterWeights };
+    const out = { input: cap(psnr(degraded, clean)), sw: sw.psnr, keep: cap(psnr(quantise8(keep.image), clean)) };
+    const weights = { sw: sw.adapterWeights, keepCleanShare: keep.cleanShare };
     for (const [key, mode] of Object.entries(modes)) {
       const r = await score(mode);
       out[key] = r.psnr;
       weights[key] = r.adapterWeights;
     }
     const argmax = classes.reduce((best, c) => (p[c] > p[best] ? c : best), classes[0]);
-    row.cases[name] = { psnr: out, probabilities: p, probabilitySum: classes.reduce((s, c) => s + p[c], 0), argmax, argmaxCorrect: names.includes(argmax), weights };
+    // the clean crop has no true class: its top-1 is not counted
+    row.cases[name] = { psnr: out, probabilities: p, probabilitySum: classes.reduce((s, c) => s + p[c], 0), argmax, argmaxCorrect: names.length === 0 ? null : names.includes(argmax), weights };
   }
   perImage.push(row);
   console.log(`  [${fi + 1}/${files.length}] ${rel}  ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 // ---- table --------------------------------------------------------------------------------
-const COLS = ['input', 'oh', 'sw', 'sum', 'raw', 'softmax0', 'sharp', 'oracle', 'oracle-full'];
+const COLS = ['input', 'oh', 'sw', 'keep', 'sum', 'raw', 'softmax0', 'sharp', 'oracle', 'oracle-full'];
 const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
 const caseMeans = {};
 for (const names of CASES) {
@@ -149,27 +157,30 @@ for (const names of CASES) {
   const m = {};
   for (const col of COLS) if (col in rows[0].psnr) m[col] = mean(rows.map((r) => r.psnr[col]));
   m.sumP = mean(rows.map((r) => r.probabilitySum));
-  m.top1 = rows.filter((r) => r.argmaxCorrect).length / rows.length;
+  m.top1 = names.length === 0 ? undefined : rows.filter((r) => r.argmaxCorrect).length / rows.length;
+  m.cleanShare = mean(rows.map((r) => r.weights.keepCleanShare));
   caseMeans[name] = m;
 }
 const groupMean = (group) => {
   const m = {};
-  for (const col of [...COLS, 'sumP', 'top1']) {
+  for (const col of [...COLS, 'sumP', 'top1', 'cleanShare']) {
     const vals = group.map((n) => caseMeans[caseName(n)][col]).filter((v) => v !== undefined);
     if (vals.length) m[col] = mean(vals);
   }
   return m;
 };
 const fmt = (v, d = 2) => (v === undefined ? '' : v.toFixed(d)).padStart(13);
-const header = 'case'.padEnd(16) + COLS.map((c) => c.padStart(13)).join('') + 'Σp'.padStart(8) + 'top1'.padStart(7);
-const line = (label, m) => label.padEnd(16) + COLS.map((c) => fmt(m[c])).join('') + m.sumP.toFixed(2).padStart(8) + `${Math.round(m.top1 * 100)}%`.padStart(7);
+const header = 'case'.padEnd(16) + COLS.map((c) => c.padStart(13)).join('') + 'Σp'.padStart(8) + 'top1'.padStart(7) + 'kept'.padStart(7);
+const line = (label, m) =>
+  label.padEnd(16) + COLS.map((c) => fmt(m[c])).join('') + m.sumP.toFixed(2).padStart(8) + (m.top1 === undefined ? '' : `${Math.round(m.top1 * 100)}%`).padStart(7) + m.cleanShare.toFixed(2).padStart(7);
 console.log('');
-console.log(`RGB PSNR (dB), ${side0()}×${side0()} centre crops of ${files.length} held-out training images, severity ${SEVERITY}, 8-bit in/out; Σp = mean sum of the estimator's probabilities, top1 = argmax is a true class`);
+console.log(`RGB PSNR (dB), ${side0()}×${side0()} centre crops of ${files.length} held-out training images, severity ${SEVERITY}, 8-bit in/out; Σp = mean sum of the estimator's probabilities, top1 = argmax is a true class, kept = mean share of the input kept by keep-clean (the keep column)`);
 console.log(header);
 for (const s of SINGLES) console.log(line(s, caseMeans[s]));
 console.log(line('mean singles', groupMean(SINGLES.map((s) => [s]))));
 for (const m of MIXED) console.log(line(caseName(m), caseMeans[caseName(m)]));
 console.log(line('mean mixed', groupMean(MIXED)));
+console.log(line('clean', caseMeans.clean));
 const wall = (performance.now() - started) / 1000;
 console.log(`\nwall time: ${wall.toFixed(0)} s (${(wall / 60).toFixed(1)} min)`);
 
@@ -194,7 +205,7 @@ if (jsonOut) {
         classes,
         model: modelDir ?? 'weights/default',
         wallSec: wall,
-        means: { perCase: caseMeans, singles: groupMean(SINGLES.map((s) => [s])), mixed: groupMean(MIXED) },
+        means: { perCase: caseMeans, singles: groupMean(SINGLES.map((s) => [s])), mixed: groupMean(MIXED), clean: caseMeans.clean },
         perImage,
       },
       null,

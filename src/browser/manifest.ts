@@ -77,6 +77,8 @@ export interface WebModelManifest {
   estimatorInputSize: number | null;
   /** SW blends by odds^swExponent of the estimate (the estimator's calibration); 1 when absent (manifests written before it existed) */
   swExponent: number;
+  /** SW pulls the restoration back toward the input by the clean share (the estimator's keepClean); false when absent */
+  keepClean: boolean;
   /** names of the segmentation head's classes (seg_logits channel 1 + k), or null when the graph has no seg_logits */
   segmentationClasses: string[] | null;
   /** tiles smaller than this on a side are reflect-padded by the caller (the graph pads larger ones itself) */
@@ -128,6 +130,8 @@ export function parseWebManifest(json: unknown): WebModelManifest {
   if (estimatorInputSize !== null && !isPosInt(estimatorInputSize)) fail('estimatorInputSize must be a positive integer or null');
   const swExponent = json['swExponent'] ?? 1;
   if (!isSwExponent(swExponent)) fail('swExponent must be a finite number > 0');
+  const keepClean = json['keepClean'] ?? false;
+  if (typeof keepClean !== 'boolean') fail('keepClean must be true or false');
   const segmentationClasses = json['segmentationClasses'] === null ? null : stringList(json['segmentationClasses'], 'segmentationClasses');
   if (segmentationClasses && segmentationClasses.length === 0) fail('segmentationClasses is empty (null means no segmentation head)');
   const padMultiple = json['padMultiple'];
@@ -189,6 +193,7 @@ export function parseWebManifest(json: unknown): WebModelManifest {
     classes,
     estimatorInputSize: estimatorInputSize as number | null,
     swExponent,
+    keepClean,
     segmentationClasses,
     padMultiple,
     loraBytes,

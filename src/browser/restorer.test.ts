@@ -22,9 +22,9 @@ import { softWeights } from '../model/soft-weights.js';
 import { createBrowserRestorer, loadWebModel, type BrowserRestorer, type OrtLike } from './restorer.js';
 
 const modelDir = await writeFixtureModel();
-// A sharper SW blend than the default, so that both restorers must read it (model.json in the
-// browser, estimator.json in Node) for their SW weights to agree.
-await setEstimatorBlend(modelDir, 2);
+// A sharper SW blend than the default and keep-clean on, so that both restorers must read them
+// (model.json in the browser, estimator.json in Node) for their SW outputs to agree.
+await setEstimatorBlend(modelDir, { swExponent: 2, keepClean: true });
 const webDir = await fs.mkdtemp(path.join(os.tmpdir(), 'abair-web-model-'));
 await exportWebModel(modelDir, webDir);
 const webModel = await loadWebModel((name) => fs.readFile(path.join(webDir, name)));
@@ -93,6 +93,16 @@ async function compareWithNode(restorer: BrowserRestorer, c: Case, seed: number)
   assert.ok(maxAbsDiff(actual.probabilities, classes.map((k) => expected.probabilities[k]!)) <= 1e-4, `${c.name}: probabilities`);
   assert.ok(maxAbsDiff(actual.weights, classes.map((k) => expected.adapterWeights[k]!)) <= 1e-5, `${c.name}: adapter weights`);
   if (c.mode === 'sw') assert.ok(maxAbsDiff(actual.weights, softWeights(actual.probabilities, 1)) > 1e-3, `${c.name}: the plain softmax gives the same weights: the exponent is not tested`);
+  assert.ok(Math.abs(actual.cleanShare - expected.cleanShare) <= 1e-4, `${c.name}: clean share ${actual.cleanShare} vs ${expected.cleanShare}`);
+  if (c.mode === 'sw') {
+    assert.ok(actual.cleanShare > 1e-3, `${c.name}: clean share ${actual.cleanShare}: keep-clean is not tested`);
+    // the pull is larger than the tolerance below, so a restorer that skipped it would fail
+    const unpulled = await restorer.restore(image, { mode: c.mode, ...tiling, keepClean: false });
+    assert.equal(unpulled.cleanShare, 0);
+    assert.ok(maxAbsDiff(unpulled.image.data, actual.image.data) > 1e-3, `${c.name}: keep-clean changed the output by less than 1e-3`);
+  } else {
+    assert.equal(actual.cleanShare, 0);
+  }
   const diff = maxAbsDiff(actual.image.data, expected.image.data);
   assert.ok(diff <= 1e-4, `${c.name}: restored differs by ${diff}`);
   if (c.map) {
@@ -122,6 +132,7 @@ for (const [label, load, sessionOptions] of runtimes) {
       assert.deepEqual(restorer.segmentationClasses, ['b', 'a']);
       assert.equal(restorer.hasEstimator, true);
       assert.equal(restorer.manifest.swExponent, 2);
+      assert.equal(restorer.manifest.keepClean, true);
       for (const [i, c] of CASES.entries()) await compareWithNode(restorer, c, 10 + i);
       // the estimator alone on an image larger than its 32² crop in both dimensions (3×3 crops)
       const big = { width: 300, height: 200, data: Float32Array.from(randomBytes(300 * 200 * 3, 99), (v) => v / 255) };

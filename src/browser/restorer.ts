@@ -17,7 +17,8 @@
 import { UsageError, UserError } from '../cli/errors.js';
 import type { RGBImage } from '../image/types.js';
 import { estimatorCrops, meanRows } from '../restore/estimator-input.js';
-import { adapterWeightsFor, formatMode, parseMode, type RestoreMode } from '../restore/modes.js';
+import { adapterWeightsFor, cleanShareFor, formatMode, parseMode, type RestoreMode } from '../restore/modes.js';
+import { pullTowardInput } from '../model/soft-weights.js';
 import { mapPalette } from '../restore/palette.js';
 import { addWeightedTile, copyTile, normaliseBlend, planGrid, resolveTiling } from '../restore/tile-plan.js';
 import { mergeLora } from './lora-merge.js';
@@ -50,6 +51,8 @@ export interface OrtLike {
 export interface BrowserRestoreOptions {
   /** 'sw' (default) | 'oh' | 'adapter:<name>' | 'weights:<name>=<w>,…', or a parsed mode */
   mode?: string | RestoreMode;
+  /** sw only: pull the restoration back toward the input by the clean share (default: the model's keepClean) */
+  keepClean?: boolean;
   /** default 512 */
   tileSize?: number;
   /** default 32 (at most tileSize / 2) */
@@ -70,6 +73,8 @@ export interface BrowserRestoreResult {
   probabilities: Float32Array;
   /** adapter weights used, in `classes` order */
   weights: Float32Array;
+  /** the share of the input kept (sw with keep-clean, as the Node restorer's cleanShare); 0 otherwise */
+  cleanShare: number;
   /** the mode as text, e.g. 'sw', 'adapter:rain', 'weights:rain=0.7,haze=0.3' */
   mode: string;
 }
@@ -217,11 +222,14 @@ export async function createBrowserRestorer(ort: OrtLike, model: WebModel, optio
     }
     normaliseBlend(restored, grid, 3);
     if (map) normaliseBlend(map, grid, 3);
+    const cleanShare = cleanShareFor(mode, probabilities, opts.keepClean ?? manifest.keepClean, manifest.swExponent);
+    pullTowardInput(restored, image.data, cleanShare);
     return {
       image: { width, height, data: restored },
       map: map ? { width, height, data: map } : null,
       probabilities,
       weights,
+      cleanShare,
       mode: formatMode(mode),
     };
   }

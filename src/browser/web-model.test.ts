@@ -13,6 +13,7 @@ function goodManifest(): WebModelManifest {
     classes: ['rain'],
     estimatorInputSize: 16,
     swExponent: 2,
+    keepClean: true,
     segmentationClasses: ['rain', 'haze'],
     padMultiple: 8,
     loraBytes: 44,
@@ -47,6 +48,9 @@ test('a good folder loads: manifest checked, lora.bin as float32', async () => {
   // Manifests exported before swExponent existed blend by the plain softmax.
   const { swExponent: _absent, ...older } = goodManifest();
   assert.equal((await loadWebModel(folder(older))).manifest.swExponent, 1);
+  // ... and those exported before keepClean existed restore without it.
+  const { keepClean: _none, ...beforeKeepClean } = goodManifest();
+  assert.equal((await loadWebModel(folder(beforeKeepClean))).manifest.keepClean, false);
 });
 
 test('a wrong version, missing file or inconsistent manifest is refused clearly', async () => {
@@ -65,6 +69,7 @@ test('a wrong version, missing file or inconsistent manifest is refused clearly'
     ['estimator size', folder({ ...goodManifest(), estimatorInputSize: 0 }), /estimatorInputSize/],
     ['sw exponent', folder({ ...goodManifest(), swExponent: 0 }), /swExponent must be a finite number > 0/],
     ['sw exponent type', folder({ ...goodManifest(), swExponent: '2' }), /swExponent must be a finite number > 0/],
+    ['keep clean type', folder({ ...goodManifest(), keepClean: 'yes' }), /keepClean must be true or false/],
   ];
   for (const [label, readFile, message] of cases) {
     await assert.rejects(loadWebModel(readFile), (err: Error) => {

@@ -35,9 +35,11 @@ export interface ImageResult {
   restoreMode: string | null;
   probabilities: Record<string, number> | null;
   adapterWeights: Record<string, number> | null;
+  /** share of the input kept by keep-clean (RestoreResult.cleanShare; absent in reports written before it existed, null for identity) */
+  cleanShare?: number | null;
   /** argmax of probabilities (null for identity) */
   predicted: string | null;
-  /** predicted is one of the true classes */
+  /** predicted is one of the true classes (null for identity and for clean inputs, which have none) */
   correct: boolean | null;
   /** wall seconds of restore() (0 for identity) */
   restoreSeconds: number;

@@ -13,6 +13,7 @@ import { describeWeightsDir } from './model-info.js';
 import type { EvalReport } from './report.js';
 import { renderResultsMarkdown } from './results-md.js';
 import { restoreModeFor, runEvaluation } from './runner.js';
+import { renderSuiteTable } from './table.js';
 
 await initEngine({ backend: 'wasm' });
 const bench = path.join(sharedDataDir(), 'bench');
@@ -25,6 +26,33 @@ test('oracle modes: the true adapter, equal weights for mixed, skipped without t
   assert.deepEqual(restoreModeFor('oracle', ['blur', 'noise'], classes), { mode: 'weights:blur=0.5,noise=0.5' });
   assert.match((restoreModeFor('oracle', ['jpeg'], classes) as { skip: string }).skip, /no jpeg adapter/);
   assert.deepEqual(restoreModeFor('oh', ['jpeg'], classes), { mode: 'oh' });
+  assert.match((restoreModeFor('oracle', [], classes) as { skip: string }).skip, /clean input has no true adapter/);
+});
+
+test('the clean suite: input = the clean image, output scored against it, clean share recorded, no accuracy but a confusion row', async () => {
+  // the fake estimator is unsure (nothing above 0.3), so keep-clean keeps most of the input
+  const engine = createFakeEngine({ classes: ['rain', 'haze'], probabilities: [0.3, 0.1], strengths: [0.5, 0.5] });
+  const restorer = createRestorer({ engine });
+  const run = (keepClean: boolean) =>
+    runEvaluation({ suites: ['clean'], dataRoot: bench, mode: 'sw', restorer, model: { kind: 'injected', label: 'fake' }, limit: 1, restoreOptions: { keepClean } });
+  const [plain, kept] = [await run(false), await run(true)];
+  const d = plain.suites[0]!.datasets;
+  assert.deepEqual(d.map((x) => x.id), ['Kodak24-clean', 'CBSD68-clean']);
+  const image = d[0]!.perImage[0]!;
+  assert.equal(image.input.psnr, 100, 'the input is the clean image: PSNR at the cap');
+  assert.ok(image.output.psnr < 100, 'the fake engine changes the image');
+  assert.equal(image.correct, null);
+  assert.equal(image.cleanShare, 0);
+  assert.equal(plain.suites[0]!.accuracy, null);
+  assert.deepEqual(plain.suites[0]!.confusion, { clean: { rain: 2 } });
+  const keptImage = kept.suites[0]!.datasets[0]!.perImage[0]!;
+  assert.ok(keptImage.cleanShare! > 0.5, `clean share ${keptImage.cleanShare}`);
+  assert.ok(keptImage.output.psnr > image.output.psnr + 3, `keep-clean: ${keptImage.output.psnr} vs ${image.output.psnr} dB`);
+  const table = renderSuiteTable(plain.suites[0]!, plain);
+  assert.match(table, /\| Kodak24 clean \| clean \(undegraded\) \| 1 of 24 \| 100\.00 \/ 1\.0000 \|/);
+  assert.match(table, /the input is the clean image itself/);
+  const oracle = await runEvaluation({ suites: ['clean'], dataRoot: bench, mode: 'oracle', restorer, model: { kind: 'injected', label: 'fake' }, limit: 1 });
+  assert.match(oracle.suites[0]!.datasets[0]!.skipped!, /clean input has no true adapter/);
 });
 
 test('estimator statistics', () => {

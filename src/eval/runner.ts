@@ -41,7 +41,7 @@ export interface EvalRunOptions {
   limit?: number;
   quick?: boolean;
   /** passed to restore() (tile size, overlap) */
-  restoreOptions?: Pick<RestoreOptions, 'tileSize' | 'overlap'>;
+  restoreOptions?: Pick<RestoreOptions, 'tileSize' | 'overlap' | 'keepClean'>;
   /** only the datasets this accepts (tests) */
   datasetFilter?: (dataset: EvalDataset) => boolean;
   onImage?: (progress: EvalProgress) => void;
@@ -63,6 +63,7 @@ function rawPixels(img: RGBImage): RawPixels {
 export function restoreModeFor(mode: EvalMode, truth: readonly string[], classes: readonly string[]): { mode: string } | { skip: string } {
   if (mode === 'oh' || mode === 'sw') return { mode };
   if (mode === 'identity') return { mode: 'identity' };
+  if (truth.length === 0) return { skip: 'oracle: a clean input has no true adapter' };
   const missing = truth.filter((t) => !classes.includes(t));
   if (missing.length > 0) return { skip: `oracle: the model has no ${missing.join(', ')} adapter (it has ${classes.join(', ')})` };
   if (truth.length === 1) return { mode: `adapter:${truth[0]}` };
@@ -106,7 +107,7 @@ async function runDataset(dataset: EvalDataset, options: EvalRunOptions, classes
     const cropped = { width: clean.width - (clean.width % CROP_MULTIPLE), height: clean.height - (clean.height % CROP_MULTIPLE) };
     if (options.mode === 'identity') {
       // the identity "model" returns its input, so its scores are the input's
-      perImage.push({ name: item.name, ...cropped, seed, params, input, output: input, restoreMode: null, probabilities: null, adapterWeights: null, predicted: null, correct: null, restoreSeconds: 0, outputSha256: null });
+      perImage.push({ name: item.name, ...cropped, seed, params, input, output: input, restoreMode: null, probabilities: null, adapterWeights: null, cleanShare: null, predicted: null, correct: null, restoreSeconds: 0, outputSha256: null });
       continue;
     }
     const started = performance.now();
@@ -114,7 +115,8 @@ async function runDataset(dataset: EvalDataset, options: EvalRunOptions, classes
     const restoreSeconds = (performance.now() - started) / 1000;
     const output = measure(quantise8(restored.image), clean, space);
     const predicted = argmaxClass(restored.probabilities);
-    const correct = predicted !== null && truth.includes(predicted);
+    // a clean input has no right answer: its top-1 is left out of the accuracy, its row kept in the confusion
+    const correct = truth.length === 0 ? null : predicted !== null && truth.includes(predicted);
     if (predicted !== null) addToConfusion(confusion, truthLabel(truth), predicted);
     perImage.push({
       name: item.name,
@@ -126,6 +128,7 @@ async function runDataset(dataset: EvalDataset, options: EvalRunOptions, classes
       restoreMode: planned.mode,
       probabilities: restored.probabilities,
       adapterWeights: restored.adapterWeights,
+      cleanShare: restored.cleanShare,
       predicted,
       correct,
       restoreSeconds,
@@ -141,7 +144,7 @@ async function runDataset(dataset: EvalDataset, options: EvalRunOptions, classes
     skipped: perImage.length === 0 ? 'no images' : null,
     mean: perImage.length ? { input: meanScores(perImage.map((r) => r.input)), output: meanScores(perImage.map((r) => r.output)) } : null,
     accuracy: accuracyOf(restoredImages.map((r) => r.correct === true)),
-    confusion: restoredImages.length ? confusion : null,
+    confusion: Object.keys(confusion).length ? confusion : null,
     secondsPerMegapixel: options.mode === 'identity' || megapixels === 0 ? null : seconds / megapixels,
     perImage,
   };

@@ -37,7 +37,7 @@ test('datasets have the expected image counts and pairs', async () => {
 
 test('suites list their datasets; all expands; unknown names are usage errors', () => {
   const counts = Object.fromEntries(SUITE_NAMES.map((s) => [s, datasetsOf(s).length]));
-  assert.deepEqual(counts, { denoise: 3, derain: 2, dehaze: 2, unseen: 3, synthetic: 8, mixed: 3 });
+  assert.deepEqual(counts, { denoise: 3, derain: 2, dehaze: 2, unseen: 3, synthetic: 8, mixed: 3, clean: 2 });
   assert.deepEqual(resolveSuites('all'), [...SUITE_NAMES]);
   assert.deepEqual(resolveSuites('derain, denoise,derain'), ['derain', 'denoise']);
   assert.throws(() => resolveSuites('deblur'), UsageError);
@@ -45,7 +45,9 @@ test('suites list their datasets; all expands; unknown names are usage errors', 
     const ids = datasetsOf(suite).map((d) => d.id);
     assert.equal(new Set(ids).size, ids.length, `${suite} dataset ids are unique`);
     for (const d of datasetsOf(suite)) {
-      assert.ok(d.truth.length >= 1);
+      // only the clean suite's inputs have no degradation
+      assert.equal(d.truth.length === 0, suite === 'clean', d.id);
+      assert.equal(d.source === 'none', suite === 'clean', d.id);
       assert.equal(Boolean(d.synthesise), d.source !== 'real', `${d.id}: real pairs are read, the rest synthesised`);
     }
   }
@@ -66,7 +68,8 @@ test('seeded degradations are reproducible byte for byte and depend on the image
     const b = await d.synthesise(kodak, rngFor(d.suite, d.id, 'kodim03'));
     assert.ok(bytesOf(quantise8(a.image)).equals(bytesOf(quantise8(b.image))), `${d.suite}/${d.id} reproducible`);
     assert.deepEqual(a.params, b.params);
-    assert.ok(!bytesOf(quantise8(a.image)).equals(bytesOf(kodak)), `${d.suite}/${d.id} degrades`);
+    // every input is degraded except the clean suite's, which is the clean image byte for byte
+    assert.equal(bytesOf(quantise8(a.image)).equals(bytesOf(kodak)), d.source === 'none', `${d.suite}/${d.id} degrades (or, clean, does not)`);
   }
   assert.equal(seedFor('denoise', 'CBSD68-sigma25', '3096'), 'denoise:CBSD68-sigma25:3096');
   const noisy = datasetsOf('denoise')[1]!;

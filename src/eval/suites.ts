@@ -19,14 +19,15 @@ import { noise, noiseParams } from '../degrade/types/noise.js';
 import type { RGBImage } from '../image/types.js';
 import type { Rng } from '../util/rng.js';
 
-export const SUITE_NAMES = ['denoise', 'derain', 'dehaze', 'unseen', 'synthetic', 'mixed'] as const;
+export const SUITE_NAMES = ['denoise', 'derain', 'dehaze', 'unseen', 'synthetic', 'mixed', 'clean'] as const;
 export type SuiteName = (typeof SUITE_NAMES)[number];
 
 /** How a dataset's degraded inputs come about. */
 export type InputSource =
   | 'real' // real degraded/clean pairs from the dataset
   | 'standard' // the benchmark's own synthesis (Gaussian noise, JPEG Q20, 4-bit), reproducible
-  | 'synthetic'; // our degradation generators (not a published benchmark)
+  | 'synthetic' // our degradation generators (not a published benchmark)
+  | 'none'; // the clean image itself: how much restoring changes a photo that needs nothing
 
 /** The generator's result: the degraded image and the parameters used (logged in the JSON). */
 export interface Synthesis {
@@ -45,7 +46,7 @@ export interface EvalDataset {
   source: InputSource;
   /** only a few pairs of the real test set exist here */
   sample: boolean;
-  /** the true degradation(s), in the registry's names */
+  /** the true degradation(s), in the registry's names; none for the clean suite */
   truth: readonly DegradationName[];
   /** images used by --quick (the first ones in natural order) */
   quickCount: number;
@@ -107,6 +108,21 @@ function kodak(suite: SuiteName, names: readonly DegradationName[]): EvalDataset
   };
 }
 
+function undegraded(suite: SuiteName, folder: string, quickCount: number): EvalDataset {
+  return {
+    suite,
+    id: `${folder}-clean`,
+    label: `${folder} clean`,
+    folder,
+    source: 'none',
+    sample: false,
+    truth: [],
+    quickCount,
+    note: 'the clean image itself, undegraded',
+    synthesise: async (clean) => ({ image: clean, params: [] }),
+  };
+}
+
 function suiteDatasets(suite: SuiteName): EvalDataset[] {
   switch (suite) {
     case 'denoise':
@@ -154,6 +170,10 @@ function suiteDatasets(suite: SuiteName): EvalDataset[] {
     case 'mixed':
       // the paper's Table 5 pairs
       return [kodak(suite, ['blur', 'noise']), kodak(suite, ['blur', 'jpeg']), kodak(suite, ['haze', 'snow'])];
+    case 'clean':
+      // Not in the paper: users also restore photos that need nothing, and a blind restorer
+      // should leave those (nearly) alone. The output's PSNR against the input says how far it moved.
+      return [undegraded(suite, 'Kodak24', QUICK_KODAK), undegraded(suite, 'CBSD68', QUICK)];
   }
 }
 
@@ -174,7 +194,7 @@ export function datasetsOf(suite: SuiteName): EvalDataset[] {
   return suiteDatasets(suite);
 }
 
-/** "rain" or "blur+noise": how a truth is named in confusion matrices. */
+/** "rain", "blur+noise", or "clean" (no degradation): how a truth is named in confusion matrices. */
 export function truthLabel(truth: readonly string[]): string {
-  return truth.join('+');
+  return truth.length === 0 ? 'clean' : truth.join('+');
 }

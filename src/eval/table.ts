@@ -14,7 +14,7 @@ const signed = (v: number, digits: number) => `${v >= 0 ? '+' : '−'}${Math.abs
 const delta = (a: Scores, b: Scores) => `${signed(b.psnr - a.psnr, 2)} / ${signed(b.ssim - a.ssim, 4)}`;
 
 function dataKind(d: DatasetResult): string {
-  const kind = d.source === 'real' ? 'real pairs' : d.source === 'standard' ? 'standard synthesis' : 'synthetic (ours)';
+  const kind = d.source === 'real' ? 'real pairs' : d.source === 'standard' ? 'standard synthesis' : d.source === 'none' ? 'clean (undegraded)' : 'synthetic (ours)';
   return d.sample ? `${kind}, sample` : kind;
 }
 
@@ -49,6 +49,9 @@ export function renderSuiteTable(suite: SuiteResult, report: EvalReport): string
   if (suite.mean) {
     const n = suite.datasets.reduce((s, d) => s + d.images, 0);
     lines.push(`| **mean** (of dataset means) | | ${n} | ${pair(suite.mean.input)} | ${pair(suite.mean.output)} | ${delta(suite.mean.input, suite.mean.output)} |`);
+  }
+  if (suite.datasets.some((d) => d.source === 'none')) {
+    lines.push('', `"clean (undegraded)": the input is the clean image itself (PSNR capped at ${report.protocol.psnrCapDb} dB), so the output's PSNR against it says how far restoring moved a photo that needed nothing: higher is better, and the identity scores the cap.`);
   }
   if (suite.accuracy) {
     lines.push('', `Estimator top-1 accuracy (argmax is a true class): ${(100 * suite.accuracy.top1).toFixed(1)} % (${suite.accuracy.correct}/${suite.accuracy.total}).`);

@@ -44,25 +44,31 @@ export interface EstimatorConfig {
    * (`abair model set-blend`) without touching the weights. 1 (the plain softmax) when absent.
    */
   swExponent: number;
+  /**
+   * SW leaves clean photos alone: the restoration is pulled back toward the input by the share
+   * of "nothing is wrong" (cleanWeight, from Π(1 − p_i)). Also a calibration, set with
+   * `abair model set-blend --keep-clean`; false when absent, so older models restore as before.
+   */
+  keepClean: boolean;
 }
 
-export const DEFAULT_ESTIMATOR: Omit<EstimatorConfig, 'classes'> = { inputSize: 128, widths: [16, 32, 64, 64], inChannels: 3, highPass: true, swExponent: 1 };
+export const DEFAULT_ESTIMATOR: Omit<EstimatorConfig, 'classes'> = { inputSize: 128, widths: [16, 32, 64, 64], inChannels: 3, highPass: true, swExponent: 1, keepClean: false };
 const HIGH_PASS_GAIN = 4;
 
 /** A stored config, with the fields older versions did not write. */
-export type StoredEstimatorConfig = Omit<EstimatorConfig, 'highPass' | 'swExponent'> & { highPass?: boolean; swExponent?: number };
+export type StoredEstimatorConfig = Omit<EstimatorConfig, 'highPass' | 'swExponent' | 'keepClean'> & { highPass?: boolean; swExponent?: number; keepClean?: boolean };
 
 /**
  * A config stored before `highPass` existed (those estimators had no high-pass input) or before
- * `swExponent` existed (they blended by the plain softmax, exponent 1).
+ * `swExponent` existed (they blended by the plain softmax, exponent 1) or `keepClean` (off).
  */
 export function upgradeEstimatorConfig(config: StoredEstimatorConfig): EstimatorConfig {
-  return { ...config, highPass: config.highPass ?? false, swExponent: config.swExponent ?? 1 };
+  return { ...config, highPass: config.highPass ?? false, swExponent: config.swExponent ?? 1, keepClean: config.keepClean ?? false };
 }
 
-/** The part of a config that the weights depend on (recorded in the weights file): all but swExponent. */
-export function estimatorArchitecture(config: EstimatorConfig): Omit<EstimatorConfig, 'swExponent'> {
-  const { swExponent: _calibration, ...architecture } = config;
+/** The part of a config that the weights depend on (recorded in the weights file): all but the blend calibration. */
+export function estimatorArchitecture(config: EstimatorConfig): Omit<EstimatorConfig, 'swExponent' | 'keepClean'> {
+  const { swExponent: _exponent, keepClean: _keepClean, ...architecture } = config;
   return architecture;
 }
 
@@ -80,9 +86,10 @@ export function validateEstimatorConfig(config: EstimatorConfig): void {
   if (!Number.isInteger(config.inChannels) || config.inChannels < 1) throw new Error('estimator config: inChannels must be a positive integer');
   if (typeof config.highPass !== 'boolean') throw new Error('estimator config: highPass must be true or false');
   if (!isSwExponent(config.swExponent)) throw new Error(`estimator config: swExponent must be a finite number > 0 (got ${JSON.stringify(config.swExponent)})`);
+  if (typeof config.keepClean !== 'boolean') throw new Error(`estimator config: keepClean must be true or false (got ${JSON.stringify(config.keepClean)})`);
 }
 
-/** Same architecture (swExponent aside: it changes no weight). */
+/** Same architecture (the blend calibration aside: it changes no weight). */
 export function sameEstimatorConfig(a: EstimatorConfig, b: EstimatorConfig): boolean {
   const key = (c: EstimatorConfig) => JSON.stringify([c.classes, c.inputSize, c.widths, c.inChannels, c.highPass]);
   return key(a) === key(b);
@@ -160,12 +167,12 @@ export function blendWeights(probabilities: number[][], classes: readonly string
 
 /**
  * Grows the estimator by one class (a new degradation): every existing weight is kept, the head
- * gains one freshly initialised output; the blend setting (swExponent) is kept too. Returns a new
+ * gains one freshly initialised output; the blend settings (swExponent, keepClean) are kept too. Returns a new
  * config and store; the old store is untouched (dispose it when no longer needed).
  */
 export function addEstimatorClass(config: EstimatorConfig, params: Params, className: string, seed: number | string = `estimator:${className}`): { config: EstimatorConfig; params: ParamStore } {
   if (config.classes.includes(className)) throw new Error(`estimator already has class '${className}'`);
-  const grown = estimatorConfig([...config.classes, className], { inputSize: config.inputSize, widths: config.widths, inChannels: config.inChannels, highPass: config.highPass, swExponent: config.swExponent });
+  const grown = estimatorConfig([...config.classes, className], { inputSize: config.inputSize, widths: config.widths, inChannels: config.inChannels, highPass: config.highPass, swExponent: config.swExponent, keepClean: config.keepClean });
   const features = config.widths[config.widths.length - 1]!;
   const [newColumnSpec] = headSpecs(features, 1);
   const column = initialValues(newColumnSpec!, new Rng(seed));

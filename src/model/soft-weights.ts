@@ -48,3 +48,36 @@ export function odds(probability: number): number {
   const p = Math.min(Math.max(probability, ODDS_CLAMP), 1 - ODDS_CLAMP);
   return p / (1 - p);
 }
+
+/**
+ * The share of "nothing is wrong" in an SW blend (EstimatorConfig.keepClean). The estimator's
+ * sigmoids are independent and it was trained with clean samples labelled all zeros, so
+ * P(clean) = Π(1 − p_i); its odds q = P(clean)/(1 − P(clean)) compete with the adapters' odds under
+ * the same exponent: clean weight = q^x / (q^x + Σ odds_i^x). Without it SW normalises whatever the
+ * estimator says, so a clean photo whose probabilities are all low still gets some adapter at full
+ * strength (session 12: clean held-out crops came back at about 27 dB against themselves). Returns
+ * a number in [0, 1]; 0 for no classes.
+ */
+export function cleanWeight(probabilities: ArrayLike<number>, exponent = 1): number {
+  if (!isSwExponent(exponent)) throw new RangeError(`SW exponent must be a finite number > 0, got ${exponent}`);
+  if (probabilities.length === 0) return 0;
+  let clean = 1;
+  for (const p of Array.from(probabilities)) clean *= 1 - Math.min(Math.max(p, 0), 1);
+  const all = [odds(clean), ...Array.from(probabilities, odds)];
+  // as in softWeights: divide by the largest before the power, so nothing overflows
+  const largest = Math.max(0, ...all);
+  if (largest === 0) return 0;
+  const scaled = all.map((o) => (o / largest) ** exponent);
+  return scaled[0]! / scaled.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * out = input + (1 − keep)·(restored − input), in place on `restored`: the restoration pulled back
+ * toward the input by the clean share `keep` (cleanWeight). keep 0 leaves `restored` as it is.
+ */
+export function pullTowardInput(restored: Float32Array, input: Float32Array, keep: number): void {
+  if (restored.length !== input.length) throw new Error(`pullTowardInput: ${restored.length} values against ${input.length}`);
+  if (!(keep >= 0 && keep <= 1)) throw new RangeError(`the clean share must be in [0, 1], got ${keep}`);
+  if (keep === 0) return;
+  for (let i = 0; i < restored.length; i++) restored[i] = input[i]! + (1 - keep) * (restored[i]! - input[i]!);
+}

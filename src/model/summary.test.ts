@@ -54,13 +54,21 @@ test('weights-folder summary lists the adapters, classes and provenance', async 
 
   // model set-blend: rewrites the estimator's SW exponent, which model info then shows
   const set = await run(process.execPath, [cli, 'model', 'set-blend', dir, '--sw-exponent', '2']);
-  assert.equal(set.stdout, `${path.join(dir, 'estimator.json')}: SW exponent 1 → 2\n`);
+  assert.equal(set.stdout, `${path.join(dir, 'estimator.json')}: SW exponent 1 → 2, keep clean off → off\n`);
   assert.equal((await summarizeWeights(dir)).estimator!.swExponent, 2);
-  assert.match((await run(process.execPath, [cli, 'model', 'info', dir])).stdout, /SW blend: weights ∝ odds\^2 \(the softmax of 2 × the estimator's logits\)/);
+  const info = (await run(process.execPath, [cli, 'model', 'info', dir])).stdout;
+  assert.match(info, /SW blend: weights ∝ odds\^2 \(the softmax of 2 × the estimator's logits\)/);
+  assert.match(info, /keep clean: off/);
+  // --keep-clean alone leaves the exponent; model info shows it
+  const keep = await run(process.execPath, [cli, 'model', 'set-blend', dir, '--keep-clean', 'on']);
+  assert.equal(keep.stdout, `${path.join(dir, 'estimator.json')}: SW exponent 2 → 2, keep clean off → on\n`);
+  assert.deepEqual([(await summarizeWeights(dir)).estimator!.swExponent, (await summarizeWeights(dir)).estimator!.keepClean], [2, true]);
+  assert.match((await run(process.execPath, [cli, 'model', 'info', dir])).stdout, /keep clean: on/);
   for (const [args, code, message] of [
     [['--sw-exponent', '0'], 2, /--sw-exponent must be a number > 0/],
     [['--sw-exponent', 'sharp'], 2, /--sw-exponent must be a number > 0/],
-    [[], 2, /required option '--sw-exponent <x>' not specified/],
+    [[], 2, /give --sw-exponent <x>, --keep-clean <on\|off> or both/],
+    [['--keep-clean', 'yes'], 2, /--keep-clean.*yes.*Allowed choices are on, off/],
   ] as const) {
     await assert.rejects(run(process.execPath, [cli, 'model', 'set-blend', dir, ...args]), (err: { code: number; stderr: string }) => {
       assert.equal(err.code, code);

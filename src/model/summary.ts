@@ -22,7 +22,7 @@ export interface ModelSummary {
   config: BackboneConfig | null;
   params: { backbone: number | null; segHead: number | null; adapters: Record<string, number>; estimator: number | null; total: number };
   gflopsPerMegapixel: { backbone: number | null; segHead: number | null };
-  estimator: { classes: string[]; inputSize: number; swExponent: number; gflopsPerImage: number; ratioAt1MP: number | null; ratioAt256: number | null } | null;
+  estimator: { classes: string[]; inputSize: number; swExponent: number; keepClean: boolean; gflopsPerImage: number; ratioAt1MP: number | null; ratioAt256: number | null } | null;
   adapters: { name: string; rank: number; alpha: number; layers: number; provenance?: Provenance }[];
   provenance: Record<string, Provenance>;
 }
@@ -44,6 +44,7 @@ function estimatorPart(config: EstimatorConfig, backbone: BackboneConfig | null)
     inputSize: config.inputSize,
     // stored configs from before the field blend by the plain softmax
     swExponent: config.swExponent ?? 1,
+    keepClean: config.keepClean ?? false,
     gflopsPerImage: flops / 1e9,
     ratioAt1MP: perPixel ? flops / (perPixel * 1e6) : null,
     ratioAt256: perPixel ? flops / (perPixel * 256 * 256) : null,
@@ -151,6 +152,7 @@ export function formatSummary(s: ModelSummary): string {
     if (e.ratioAt1MP !== null) lines.push(`  estimator / backbone     ${(100 * e.ratioAt1MP).toFixed(3)}% at 1 MP, ${(100 * e.ratioAt256!).toFixed(2)}% at 256×256`);
     lines.push(`classes: ${e.classes.join(', ')}`);
     lines.push(`SW blend: weights ∝ odds^${e.swExponent} (the softmax of ${e.swExponent === 1 ? '' : `${e.swExponent} × `}the estimator's logits)`);
+    lines.push(`keep clean: ${e.keepClean ? "on (SW keeps the input's share by the estimated chance that nothing is wrong)" : 'off'}`);
   }
   if (s.adapters.length > 0) {
     lines.push('adapters:');

@@ -142,24 +142,30 @@ test('set-blend: the SW exponent is rewritten in the sidecar alone; the weights 
     const params = createEstimator(current, 4);
     const file = await saveEstimator(dir, current, params);
     const weightsBefore = await fs.readFile(file);
-    assert.deepEqual(await setEstimatorBlend(dir, 2), { file: path.join(dir, 'estimator.json'), previous: 1 });
+    assert.deepEqual(await setEstimatorBlend(dir, { swExponent: 2 }), { file: path.join(dir, 'estimator.json'), previous: { swExponent: 1, keepClean: false }, current: { swExponent: 2, keepClean: false } });
     assert.deepEqual(await fs.readFile(file), weightsBefore);
     const loaded = await loadEstimator(dir);
     assert.equal(loaded.config.swExponent, 2);
     assert.deepEqual({ ...loaded.config, swExponent: 1 }, current);
     assertBitExact(loaded.params, params);
     disposeParams(loaded.params);
-    assert.equal((await setEstimatorBlend(file, 0.5)).previous, 2);
+    assert.equal((await setEstimatorBlend(file, { swExponent: 0.5 })).previous.swExponent, 2);
+    // keep-clean alone leaves the exponent, and the weights, as they are
+    assert.deepEqual((await setEstimatorBlend(dir, { keepClean: true })).current, { swExponent: 0.5, keepClean: true });
+    const again = await loadEstimator(dir);
+    assert.equal(again.config.keepClean, true);
+    disposeParams(again.params);
+    assert.deepEqual(await fs.readFile(file), weightsBefore);
 
     // A bad exponent is refused and the sidecar stays as it was; so is a file of another kind.
     const sidecarBefore = await fs.readFile(path.join(dir, 'estimator.json'), 'utf8');
     for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      await assert.rejects(setEstimatorBlend(dir, bad), (err: Error) => err instanceof WeightsFormatError && /swExponent must be a finite number > 0/.test(err.message));
+      await assert.rejects(setEstimatorBlend(dir, { swExponent: bad }), (err: Error) => err instanceof WeightsFormatError && /swExponent must be a finite number > 0/.test(err.message));
     }
     assert.equal(await fs.readFile(path.join(dir, 'estimator.json'), 'utf8'), sidecarBefore);
     const base = createBackbone(config, 1);
     const backboneFile = await saveBackbone(dir, config, base);
-    await assert.rejects(setEstimatorBlend(backboneFile, 2), /is a backbone file, expected an estimator/);
+    await assert.rejects(setEstimatorBlend(backboneFile, { swExponent: 2 }), /is a backbone file, expected an estimator/);
     [params, base].forEach(disposeParams);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });

@@ -86,8 +86,8 @@ export async function saveAdapter(dir: string, adapter: { config: LoraConfig; pa
 export async function saveEstimator(dir: string, config: EstimatorConfig, params: Params, provenance: Provenance = {}): Promise<string> {
   const file = path.join(dir, ESTIMATOR_FILE);
   const sidecar: EstimatorSidecar = { format: WEIGHTS_FORMAT, version: WEIGHTS_VERSION, kind: 'estimator', config, provenance };
-  // swExponent is a calibration, not architecture: left out of the weights' record so that it can
-  // be changed in the sidecar alone (setEstimatorBlend).
+  // swExponent and keepClean are a calibration, not architecture: left out of the weights' record
+  // so that they can be changed in the sidecar alone (setEstimatorBlend).
   await saveWith(file, sidecar, estimatorArchitecture(config), params);
   return file;
 }
@@ -244,19 +244,24 @@ export async function loadEstimator(target: string): Promise<LoadedEstimator> {
   return { file, config, params, provenance: sidecar.provenance };
 }
 
+/** The SW blend calibration of an estimator (EstimatorConfig): what `set-blend` changes. */
+export type EstimatorBlend = Pick<EstimatorConfig, 'swExponent' | 'keepClean'>;
+
 /**
- * Sets the SW exponent of a folder's (or file's) estimator by rewriting its sidecar (atomically);
- * the weights file is not touched. Returns the sidecar path and the previous exponent.
+ * Sets the SW blend calibration (exponent, keep-clean; either or both) of a folder's (or file's)
+ * estimator by rewriting its sidecar (atomically); the weights file is not touched. Returns the
+ * sidecar path and the settings before and after.
  */
-export async function setEstimatorBlend(target: string, swExponent: number): Promise<{ file: string; previous: number }> {
+export async function setEstimatorBlend(target: string, changes: Partial<EstimatorBlend>): Promise<{ file: string; previous: EstimatorBlend; current: EstimatorBlend }> {
   const file = await resolveFile(target, ESTIMATOR_FILE);
   const sidecar = await readSidecar(file);
   if (sidecar.kind !== 'estimator') throw new WeightsFormatError(`${file}: is a ${sidecar.kind} file, expected an estimator`);
   const config = upgradeEstimatorConfig(sidecar.config);
-  const updated = { ...config, swExponent };
+  const updated = { ...config, ...changes };
   check(file, () => validateEstimatorConfig(updated));
   await writeFileAtomic(sidecarPath(file), JSON.stringify({ ...sidecar, config: updated }, null, 2) + '\n');
-  return { file: sidecarPath(file), previous: config.swExponent };
+  const blend = (c: EstimatorConfig): EstimatorBlend => ({ swExponent: c.swExponent, keepClean: c.keepClean });
+  return { file: sidecarPath(file), previous: blend(config), current: blend(updated) };
 }
 
 /** The weight files present in a directory (by their standard names). */

@@ -93,6 +93,7 @@ export async function exportWebModel(dir: string, outDir: string): Promise<{ fil
       classes,
       estimatorInputSize: estimator ? estimator.config.inputSize : null,
       swExponent: estimator ? estimator.config.swExponent : 1,
+      keepClean: estimator ? estimator.config.keepClean : false,
       segmentationClasses,
       padMultiple: SIZE_MULTIPLE,
       loraBytes: lora.bytes.byteLength,

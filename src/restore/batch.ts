@@ -27,6 +27,8 @@ export interface RestoreCommandOptions {
   output?: string;
   outDir?: string;
   mode?: string;
+  /** sw: pull the result toward the input by the clean share (default: the model's keepClean) */
+  keepClean?: boolean;
   explain?: boolean;
   tile?: number;
   overlap?: number;
@@ -162,6 +164,7 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
 
         const result = await restorer.restore(file, {
           mode,
+          ...(options.keepClean !== undefined ? { keepClean: options.keepClean } : {}),
           tileSize: tiling.tileSize,
           overlap: tiling.overlap,
           explain: options.explain,
@@ -190,7 +193,8 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
         const extra = options.explain ? `, ${targets.explain}` : '';
         // without an estimator the probabilities are NaN (not estimated): show the weights used instead
         const estimated = !Object.values(result.probabilities).some(Number.isNaN);
-        const summary = estimated ? formatProbabilities(result.probabilities) : `adapter weights: ${formatProbabilities(result.adapterWeights)}`;
+        const kept = result.cleanShare > 0 ? `; kept ${Math.round(100 * result.cleanShare)} % of the input (keep-clean)` : '';
+        const summary = estimated ? `${formatProbabilities(result.probabilities)}${kept}` : `adapter weights: ${formatProbabilities(result.adapterWeights)}`;
         stdout.write(`${file} -> ${targets.output}${extra}${summary ? `  (${summary})` : ''}\n`);
       } catch (err) {
         tiles.bar?.finish();

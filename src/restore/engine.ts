@@ -16,6 +16,8 @@ export interface RestorationEngine {
   readonly hasEstimator?: boolean;
   /** SW blends by odds^swExponent of the estimate (softWeights; the estimator's calibration). Absent means 1. */
   readonly swExponent?: number;
+  /** SW pulls the restoration back toward the input by the clean share (cleanWeight; the estimator's keepClean). Absent means false. */
+  readonly keepClean?: boolean;
   /**
    * Probability per class (multi-label: they need not sum to 1) for the whole image: the model
    * engines average the estimator over a grid of native-resolution crops (estimator-input.ts).

@@ -27,6 +27,7 @@ import {
   type Params,
 } from '../model/index.js';
 import { randomize } from '../model/test-helpers.js';
+import { cleanWeight } from '../model/soft-weights.js';
 import { Rng } from '../util/rng.js';
 import { packageRoot } from '../util/paths.js';
 import { createModelEngine, estimatorInput } from './model-engine.js';
@@ -198,7 +199,7 @@ test('model engine: classes in estimator order, odd sizes, adapter:a and SW equa
 
 test("SW blends by the estimator's exponent: odds² after set-blend 2, merged the same way; OH unchanged", async () => {
   const f = await writeModel();
-  await setEstimatorBlend(f.dir, 2);
+  await setEstimatorBlend(f.dir, { swExponent: 2 });
   const engine = await createModelEngine(f.dir);
   try {
     assert.equal(engine.swExponent, 2);
@@ -217,6 +218,41 @@ test("SW blends by the estimator's exponent: odds² after set-blend 2, merged th
     restorer.dispose();
   } finally {
     engine.dispose();
+    await cleanup(f);
+  }
+});
+
+test('keep-clean: SW pulls the restoration toward the input by the clean share; off by default, per call overridable, OH untouched', async () => {
+  const f = await writeModel();
+  try {
+    const before = await createModelEngine(f.dir);
+    assert.equal(before.keepClean, false);
+    before.dispose();
+    await setEstimatorBlend(f.dir, { swExponent: 2, keepClean: true });
+    const engine = await createModelEngine(f.dir);
+    try {
+      assert.equal(engine.keepClean, true);
+      const restorer = createRestorer({ engine });
+      const raw = rawImage(61, 43);
+      const input = fromRawPixels(raw).image.data;
+      const kept = await restorer.restore(raw, { mode: 'sw' });
+      const plain = await restorer.restore(raw, { mode: 'sw', keepClean: false });
+      assert.equal(plain.cleanShare, 0);
+      const p = ['b', 'a'].map((c) => kept.probabilities[c]!);
+      const share = cleanWeight(p, 2);
+      assert.ok(share > 1e-3, `clean share ${share}: too small to test anything`);
+      assert.equal(kept.cleanShare, share);
+      assert.deepEqual(kept.adapterWeights, plain.adapterWeights);
+      const expected = Float32Array.from(plain.image.data, (v, i) => input[i]! + (1 - share) * (v - input[i]!));
+      assert.ok(maxAbs(kept.image.data, expected) < 1e-6);
+      assert.ok(maxAbs(kept.image.data, plain.image.data) > 1e-3, 'the pull changed nothing: the test would prove nothing');
+      const oh = await restorer.restore(raw, { mode: 'oh' });
+      assert.equal(oh.cleanShare, 0);
+      restorer.dispose();
+    } finally {
+      engine.dispose();
+    }
+  } finally {
     await cleanup(f);
   }
 });

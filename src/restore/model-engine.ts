@@ -64,6 +64,8 @@ export interface ModelEngine extends RestorationEngine {
   readonly hasEstimator: boolean;
   /** the estimator's SW exponent (1 without an estimator) */
   readonly swExponent: number;
+  /** the estimator's keep-clean setting (false without an estimator) */
+  readonly keepClean: boolean;
   /** adapter names found in the folder but not used because the estimator has no class for them */
   readonly ignoredAdapters: readonly string[];
   /** names of the segmentation head's classes (index 1 + k), or null when segmentTile is not offered */
@@ -168,7 +170,8 @@ export function describeModel(
 ) {
   const hasEstimator = estimator !== null;
   const swExponent = estimator?.config.swExponent ?? 1;
-  return { dir, config, classes, hasEstimator, swExponent, ignoredAdapters, segmentationClasses, tileMultiple: SIZE_MULTIPLE };
+  const keepClean = estimator?.config.keepClean ?? false;
+  return { dir, config, classes, hasEstimator, swExponent, keepClean, ignoredAdapters, segmentationClasses, tileMultiple: SIZE_MULTIPLE };
 }
 
 /** Why sw/oh cannot run on a model folder without an estimator (shared by both engines). */

@@ -1,7 +1,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { UsageError } from '../cli/errors.js';
-import { adapterWeightsFor, formatProbabilities, parseMode } from './modes.js';
+import { cleanWeight } from '../model/soft-weights.js';
+import { adapterWeightsFor, cleanShareFor, formatProbabilities, parseMode } from './modes.js';
 
 const classes = ['rain', 'haze', 'noise'];
 
@@ -40,6 +41,16 @@ test('SW is the softmax of the estimator logits: a confident class is not dilute
   assert.ok(sw[0]! > 0.98, 'noise at p 0.996 keeps almost all the weight');
   // float32 sigmoids saturate to exactly 1: two such classes share the weight instead of producing NaN
   assert.deepEqual(Array.from(adapterWeightsFor(parseMode('sw'), [1, 1, 0.5], classes)).map((v) => Math.round(v * 1e4) / 1e4), [0.5, 0.5, 0]);
+});
+
+test('the clean share applies to sw with keep-clean on and estimated probabilities only', () => {
+  const p = [0.3, 0.2, 0.1];
+  assert.equal(cleanShareFor(parseMode('sw'), p, true, 2), cleanWeight(p, 2));
+  assert.ok(cleanShareFor(parseMode('sw'), p, true, 2) > 0.1, 'a small share would test nothing');
+  assert.equal(cleanShareFor(parseMode('sw'), p, false, 2), 0);
+  for (const mode of ['oh', 'adapter:rain', 'weights:rain=1']) assert.equal(cleanShareFor(parseMode(mode), p, true, 2), 0, mode);
+  assert.equal(cleanShareFor(parseMode('sw'), [Number.NaN, Number.NaN, Number.NaN], true, 2), 0);
+  assert.equal(cleanShareFor(parseMode('sw'), [], true, 2), 0);
 });
 
 test('probabilities are printed sorted', () => {

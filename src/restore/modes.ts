@@ -13,7 +13,7 @@
  *   weights:rain=0.7,...    explicit weights, used as given; unnamed classes get 0.
  */
 import { UsageError } from '../cli/errors.js';
-import { softWeights } from '../model/soft-weights.js';
+import { cleanWeight, softWeights } from '../model/soft-weights.js';
 
 export type RestoreMode =
   | { kind: 'sw' }
@@ -95,6 +95,16 @@ export function adapterWeightsFor(mode: RestoreMode, probabilities: ArrayLike<nu
       for (const [name, weight] of Object.entries(mode.weights)) weights[classIndex(name, classes)] = weight;
       return weights;
   }
+}
+
+/**
+ * How much of the input an SW restoration keeps (the "nothing is wrong" share, cleanWeight): only
+ * in sw mode with keep-clean on, and only when the probabilities were estimated (not NaN); else 0.
+ */
+export function cleanShareFor(mode: RestoreMode, probabilities: ArrayLike<number>, keepClean: boolean, swExponent = 1): number {
+  if (mode.kind !== 'sw' || !keepClean || probabilities.length === 0) return 0;
+  if (!Array.from(probabilities).every(Number.isFinite)) return 0;
+  return cleanWeight(probabilities, swExponent);
 }
 
 /** A per-class vector as a name → value record (for results and printing). */

@@ -34,6 +34,7 @@ export interface OnnxEngine extends RestorationEngine {
   readonly config: BackboneConfig;
   readonly hasEstimator: boolean;
   readonly swExponent: number;
+  readonly keepClean: boolean;
   readonly ignoredAdapters: readonly string[];
   readonly segmentationClasses: readonly string[] | null;
   readonly engineName: 'onnx';

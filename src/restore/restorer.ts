@@ -16,7 +16,8 @@ import { encodeImage, readImage, type ImageFormat } from '../io/image-io.js';
 import { UsageError } from '../cli/errors.js';
 import type { RestorationEngine } from './engine.js';
 import { loadDefaultEngine, loadEngineFromFile, type EngineRuntime } from './default-model.js';
-import { adapterWeightsFor, byClass, parseMode, type RestoreMode } from './modes.js';
+import { adapterWeightsFor, byClass, cleanShareFor, parseMode, type RestoreMode } from './modes.js';
+import { pullTowardInput } from '../model/soft-weights.js';
 import { countTiles, resolveTiling, restoreTiled, type TilingOptions } from './tiling.js';
 import { segmentationColourFn } from './explain.js';
 
@@ -48,6 +49,12 @@ export interface RestorerOptions {
 export interface RestoreOptions extends Pick<TilingOptions, 'feather' | 'margin'> {
   /** 'sw' (default) | 'oh' | 'adapter:<name>' | 'weights:<name>=<w>,…', or a parsed mode */
   mode?: string | RestoreMode;
+  /**
+   * sw only: pull the restoration back toward the input by the estimated chance that nothing is
+   * wrong (RestoreResult.cleanShare), so clean photos are left nearly alone. Default: the model's
+   * setting (`abair model set-blend --keep-clean`).
+   */
+  keepClean?: boolean;
   /** default 512 */
   tileSize?: number;
   /** default 32 */
@@ -69,6 +76,8 @@ export interface RestoreResult {
   input: RGBImage;
   probabilities: Record<string, number>;
   adapterWeights: Record<string, number>;
+  /** the share of the input kept (sw with keep-clean: the estimated chance nothing is wrong, as a blend weight); 0 otherwise */
+  cleanShare: number;
   /** per-pixel colour map (explain.ts palette) when `explain` was asked and the engine can segment; else null */
   degradationMap: RGBImage | null;
   toBuffer(format: ImageFormat | 'jpg'): Promise<Buffer>;
@@ -151,6 +160,8 @@ export function createRestorer(options: RestorerOptions = {}): Restorer {
       signal: opts.signal,
       onProgress: opts.onProgress && ((done) => opts.onProgress!(done, total)),
     });
+    const cleanShare = cleanShareFor(mode, probabilities, opts.keepClean ?? engine.keepClean ?? false, engine.swExponent);
+    pullTowardInput(restored.data, image.data, cleanShare);
     const degradationMap = segment
       ? await restoreTiled(image, segmentationColourFn(segment, classes.length), {
           ...tiling,
@@ -165,6 +176,7 @@ export function createRestorer(options: RestorerOptions = {}): Restorer {
       input: image,
       probabilities: byClass(probabilities, classes),
       adapterWeights: byClass(weights, classes),
+      cleanShare,
       degradationMap,
       toBuffer: (format) => encodeImage(restored, { format: format === 'jpg' ? 'jpeg' : format, alpha }),
     };

@@ -119,7 +119,8 @@ function onResult(result: ResultReply): void {
   }
   renderChart(ui.chart, model.classes, result.probabilities, result.weights, model.legend);
   const tiles = running?.tiles ?? 0;
-  ui.caption.textContent = `${result.width}×${result.height} · mode ${result.mode} · ${tiles} tile${tiles === 1 ? '' : 's'} · ${result.seconds.toFixed(1)} s`;
+  const kept = result.cleanShare > 0 ? ` · kept ${Math.round(100 * result.cleanShare)} % of the input (keep-clean)` : '';
+  ui.caption.textContent = `${result.width}×${result.height} · mode ${result.mode}${kept} · ${tiles} tile${tiles === 1 ? '' : 's'} · ${result.seconds.toFixed(1)} s`;
   ui.downloadButton.disabled = false;
   running = null;
   setState('done');

@@ -85,6 +85,8 @@ export interface ResultReply {
   probabilities: Float32Array;
   /** the adapter weights the mode chose, in `classes` order */
   weights: Float32Array;
+  /** the share of the input kept by keep-clean (0 when off or not sw) */
+  cleanShare: number;
   /** the mode that ran */
   mode: string;
   seconds: number;

@@ -48,16 +48,21 @@ Examples:
     });
   model
     .command('set-blend')
-    .description("set how sharply SW mode blends adapters by this model's estimator (a calibration stored in estimator.json; the weights are not touched)")
+    .description("set how SW mode blends adapters by this model's estimator (a calibration stored in estimator.json; the weights are not touched)")
     .argument('<weights>', 'a model folder (its estimator.safetensors) or an estimator .safetensors file')
-    .requiredOption('--sw-exponent <x>', 'SW weights ∝ odds^x: the softmax of x × the estimator logits (1 = plain softmax; 2 = sharper)', positive('--sw-exponent'))
+    .option('--sw-exponent <x>', 'SW weights ∝ odds^x: the softmax of x × the estimator logits (1 = plain softmax; 2 = sharper)', positive('--sw-exponent'))
+    .addOption(new Option('--keep-clean <on|off>', 'pull SW restorations back toward the input by the estimated chance that nothing is wrong, so clean photos are left (nearly) alone').choices(['on', 'off']))
     .addHelpText('after', `
-Choose x on held-out images, not on a benchmark (bench/sw-blend.mjs prints SW, OH and a sharper blend).
+Give --sw-exponent, --keep-clean or both. Choose them on held-out images, not on a benchmark
+(bench/sw-blend.mjs prints SW, OH, a sharper blend and clean crops).
 Example:
-  abair model set-blend models/mine --sw-exponent 2`)
-    .action(async (weights: string, flags: { swExponent: number }) => {
-      const result = await setEstimatorBlend(weights, flags.swExponent);
-      console.log(`${result.file}: SW exponent ${result.previous} → ${flags.swExponent}`);
+  abair model set-blend models/mine --sw-exponent 2 --keep-clean on`)
+    .action(async (weights: string, flags: { swExponent?: number; keepClean?: 'on' | 'off' }) => {
+      if (flags.swExponent === undefined && flags.keepClean === undefined) throw new UsageError('give --sw-exponent <x>, --keep-clean <on|off> or both');
+      const changes = { ...(flags.swExponent !== undefined ? { swExponent: flags.swExponent } : {}), ...(flags.keepClean !== undefined ? { keepClean: flags.keepClean === 'on' } : {}) };
+      const { file, previous, current } = await setEstimatorBlend(weights, changes);
+      const onOff = (b: boolean) => (b ? 'on' : 'off');
+      console.log(`${file}: SW exponent ${previous.swExponent} → ${current.swExponent}, keep clean ${onOff(previous.keepClean)} → ${onOff(current.keepClean)}`);
     });
   registerExportOnnx(model);
   registerExportWeb(model);

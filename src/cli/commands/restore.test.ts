@@ -28,8 +28,19 @@ test('abair restore with the shipped default model: restores, explains, reports 
   assert.deepEqual(readdirSync(dir).sort(), ['x.explain.png', 'x.png', 'x.restored.png']);
   const meta = await sharp(path.join(dir, 'x.restored.png')).metadata();
   assert.deepEqual([meta.width, meta.height], [40, 24]);
-  // One "name probability" pair per class of the shipped estimator.
-  assert.match(r.stdout + r.stderr, /\((\w+ \d\.\d\d, ){2,}\w+ \d\.\d\d\)/);
+  // One "name probability" pair per class of the shipped estimator (and the input's share when keep-clean is on).
+  assert.match(r.stdout + r.stderr, /\((\w+ \d\.\d\d, ){2,}\w+ \d\.\d\d(; kept \d+ % of the input \(keep-clean\))?\)/);
+
+  // --keep-clean overrides the model's setting: on says how much of the input it kept, off keeps none
+  const run = (flag: string) => spawnSync(process.execPath, [bin, 'restore', 'x.png', '-o', `${flag}.png`, '--keep-clean', flag, '--no-progress'], { cwd: dir, encoding: 'utf8', env });
+  const [on, off] = [run('on'), run('off')];
+  assert.equal(on.status, 0, on.stderr);
+  assert.match(on.stdout, /; kept \d+ % of the input \(keep-clean\)\)/);
+  assert.equal(off.status, 0, off.stderr);
+  assert.doesNotMatch(off.stdout, /kept/);
+  const bad = run('maybe');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--keep-clean.*maybe.*on, off|Allowed choices are on, off/);
 });
 
 test('abair restore usage errors exit 2', () => {

@@ -20,6 +20,9 @@ reported and the others go on; the exit code is then 1.
 
 Modes: sw  blend the adapters by the estimator (softmax of its scores, sharpened by the
            model's SW exponent: abair model set-blend; default)
+           With keep-clean on (the model's setting or --keep-clean on), part of the input
+           is kept by the estimated chance that nothing is wrong; the line printed per file
+           says how much.
        oh  use only the most likely adapter
        adapter:<name>          force one adapter, e.g. adapter:rain
        weights:rain=0.7,haze=0.3   explicit adapter weights
@@ -39,6 +42,7 @@ export function register(program: Command): void {
     .option('-o, --output <file>', 'output file (only with exactly one input; format from its extension)')
     .option('--out-dir <dir>', 'write results into this folder (created if missing)')
     .option('--mode <mode>', `how adapters are chosen: ${MODE_SYNTAX}`, 'sw')
+    .addOption(new Option('--keep-clean <on|off>', "sw: keep part of the input by the estimated chance that nothing is wrong, so clean photos stay (nearly) as they are (default: the model's setting, abair model info)").choices(['on', 'off']))
     .option('--explain', 'also write <name>.explain.png (input | output | degradation map) and show the probabilities')
     .option('--tile <pixels>', 'tile size in pixels: larger is faster, smaller needs less memory', integer('--tile', 1), DEFAULT_TILE_SIZE)
     // no commander default: an unset overlap shrinks to half of a small --tile instead of failing
@@ -52,8 +56,8 @@ export function register(program: Command): void {
     .addHelpText('after', EXAMPLES)
     .action(async (inputs: string[], options: RestoreCommandOptions, command: Command) => {
       const debug = Boolean(command.optsWithGlobals().debug);
-      const { engine, ...rest } = options as RestoreCommandOptions & { engine?: 'onnx' | 'tfjs' };
-      const result = await runRestore(inputs, { ...rest, runtime: engine, debug });
+      const { engine, keepClean, ...rest } = options as Omit<RestoreCommandOptions, 'keepClean'> & { engine?: 'onnx' | 'tfjs'; keepClean?: 'on' | 'off' };
+      const result = await runRestore(inputs, { ...rest, ...(keepClean ? { keepClean: keepClean === 'on' } : {}), runtime: engine, debug });
       process.exitCode = result.exitCode;
     });
 }

@@ -59,12 +59,28 @@ test('train estimator --from starts from the given estimator, and a resume from 
 
     // The SW exponent is no part of the run: set on the starting estimator, the run still resumes,
     // and the result keeps it (the blend setting travels with a fine-tuned estimator).
-    await setEstimatorBlend(starts[0]!, 2);
+    await setEstimatorBlend(starts[0]!, { swExponent: 2, keepClean: true });
     r = run('run-from', 'from', ['--from', starts[0]!, '--resume', '--reschedule', '--steps', '2']);
     assert.equal(r.code, 0, r.stderr);
     const resumed = await loadEstimator(path.join(root, 'from'));
     assert.equal(resumed.config.swExponent, 2);
+    assert.equal(resumed.config.keepClean, true);
     disposeParams(resumed.params);
+
+    // --clean-fraction: recorded in the provenance and the run identity when not the default
+    r = run('run-clean', 'clean', ['--from', starts[0]!, '--clean-fraction', '0.5']);
+    assert.equal(r.code, 0, r.stderr);
+    const sidecar = JSON.parse(await readFile(path.join(root, 'clean', 'estimator.json'), 'utf8')) as { provenance: Record<string, unknown> };
+    assert.equal(sidecar.provenance['cleanFraction'], 0.5);
+    assert.equal(JSON.parse(await readFile(path.join(root, 'from', 'estimator.json'), 'utf8')).provenance['cleanFraction'], undefined, 'the default is not recorded');
+    r = run('run-clean', 'clean', ['--from', starts[0]!, '--clean-fraction', '0.3', '--resume', '--reschedule', '--steps', '2']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /cleanFraction/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    r = run('run-clean-bad', 'clean-bad', ['--from', starts[0]!, '--clean-fraction', '0.8', '--mixed-fraction', '0.5']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /must be ≥ 0 and sum to ≤ 1/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
 
     // Continuing the --from run from another starting file is another run: refused, no stack trace.
     r = run('run-from', 'from', ['--from', starts[1]!, '--resume', '--reschedule', '--steps', '3']);

@@ -11,7 +11,7 @@ import { exportRunWeights } from '../../train/export.js';
 import { initEngine } from '../../engine/backend.js';
 import { PRESET_NAMES } from '../../model/config.js';
 import { UsageError } from '../errors.js';
-import { MIXED_LABELS, type MixedLabels } from '../../train/data/index.js';
+import { DEFAULT_CLEAN_FRACTION, MIXED_LABELS, type MixedLabels } from '../../train/data/index.js';
 import { addCommonOptions, addRunOptions, commonFrom, defaultImagesDir, fraction, integer, type ParsedCommon, widthList } from './train-options.js';
 import { DEFAULT_ESTIMATOR } from '../../model/estimator.js';
 import { loadEstimator } from '../../model/weights.js';
@@ -102,6 +102,7 @@ function registerEstimator(train: Command): void {
     .option('--classes <names>', 'comma-separated classes instead of the adapters present', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .option('--images <dir...>', `clean photos to synthesise from (default: ${defaultImagesDir()}, development only)`)
     .option('--mixed-fraction <f>', 'fraction of samples with two stacked degradations', fraction('--mixed-fraction'), d.mixedFraction)
+    .option('--clean-fraction <f>', 'fraction of undegraded samples (all labels 0), which teach the estimator what a clean photo looks like', fraction('--clean-fraction'), DEFAULT_CLEAN_FRACTION)
     .addOption(new Option('--mixed-labels <rule>', "labels of mixed samples: multi-hot (1 for both), or dominant (1 for the degradation that changed the image more, the other its share)").choices(MIXED_LABELS).default('multi-hot'))
     .option('--context <n>', 'degrade an n×-patch-size window and train on its centre patch, as the estimator sees crops of whole photos', integer('--context', 1), 1)
     .option('--widths <list>', `channels of the estimator's stride-2 convs, comma-separated (one conv each; default: ${DEFAULT_ESTIMATOR.widths.join(',')})`, widthList)
@@ -110,7 +111,7 @@ function registerEstimator(train: Command): void {
     .option('--from <path>', 'start from this estimator (a model folder or estimator.safetensors; same classes) instead of random weights, e.g. to fine-tune the shipped one with other data settings');
   addRunOptions(addCommonOptions(cmd, d), d)
     .addHelpText('after', `${LOG_NOTE}\n\nExample:\n  $ abair train estimator --model models/mine`)
-    .action(async (opts: ParsedCommon & { model: string; classes?: string[]; images?: string[]; mixedFraction: number; mixedLabels: MixedLabels; context: number; widths?: number[]; out: string; into?: string; from?: string }) => {
+    .action(async (opts: ParsedCommon & { model: string; classes?: string[]; images?: string[]; mixedFraction: number; cleanFraction: number; mixedLabels: MixedLabels; context: number; widths?: number[]; out: string; into?: string; from?: string }) => {
       const from = opts.from ? await startingEstimator(opts.from) : undefined;
       report(await trainEstimator({
         ...commonFrom(opts, opts.out),
@@ -118,6 +119,7 @@ function registerEstimator(train: Command): void {
         ...(opts.classes ? { classes: opts.classes } : {}),
         images: imagesOrDefault(opts.images),
         mixedFraction: opts.mixedFraction,
+        cleanFraction: opts.cleanFraction,
         mixedLabels: opts.mixedLabels,
         context: opts.context,
         ...(opts.widths ? { widths: opts.widths } : {}),

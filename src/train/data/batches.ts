@@ -43,7 +43,7 @@ export interface EstimatorOptions extends PatchOptions {
   classes?: readonly DegradationName[];
   /** fraction of samples with two stacked degradations (default 0.3) */
   mixedFraction?: number;
-  /** fraction of clean samples, labelled all zeros (default 0.05) */
+  /** fraction of clean samples, labelled all zeros (default DEFAULT_CLEAN_FRACTION, 0.05) */
   cleanFraction?: number;
   /**
    * Labels of mixed samples. 'multi-hot' (default): 1 for both degradations. 'dominant': 1 for the
@@ -232,6 +232,9 @@ export async function pairsBatch(source: PairSource, rng: Rng, o: PatchOptions):
   return { input: { shape: buf.shape, data: buf.input }, target: { shape: buf.shape, data: buf.target } };
 }
 
+/** Phase III's share of clean samples (all-zero labels) unless a run sets another. */
+export const DEFAULT_CLEAN_FRACTION = 0.05;
+
 /**
  * Phase III: `{input [B,P,P,3], labels [B,K] float32 multi-hot}` over `classes`: one degradation
  * per patch, two stacked for `mixedFraction` of them, none (all zeros) for `cleanFraction`.
@@ -242,7 +245,7 @@ export async function estimatorBatch(source: ImageSource, rng: Rng, o: Estimator
   checkSource(source);
   const classes = resolveClasses(o.classes);
   const mixedFraction = o.mixedFraction ?? 0.3;
-  const cleanFraction = o.cleanFraction ?? 0.05;
+  const cleanFraction = o.cleanFraction ?? DEFAULT_CLEAN_FRACTION;
   if (!(mixedFraction >= 0 && cleanFraction >= 0 && mixedFraction + cleanFraction <= 1)) {
     throw new UsageError(`mixedFraction (${mixedFraction}) and cleanFraction (${cleanFraction}) must be ≥ 0 and sum to ≤ 1`);
   }

@@ -9,6 +9,7 @@ export {
   estimatorBatch,
   pairsBatch,
   pretrainBatch,
+  DEFAULT_CLEAN_FRACTION,
   DEGRADE_STREAM,
   PRETRAIN_MIX,
   MIXED_LABELS,

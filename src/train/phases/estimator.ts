@@ -5,11 +5,11 @@
  * when a degradation was added: the old rows are kept and fine-tuned).
  */
 import path from 'node:path';
-import { UserError } from '../../cli/errors.js';
+import { UsageError, UserError } from '../../cli/errors.js';
 import { estimatorArchitecture, estimatorConfig, type EstimatorConfig } from '../../model/estimator.js';
 import { listWeights, saveEstimator } from '../../model/weights.js';
 import { Rng } from '../../util/rng.js';
-import { estimatorBatch, type MixedLabels } from '../data/index.js';
+import { DEFAULT_CLEAN_FRACTION, estimatorBatch, type MixedLabels } from '../data/index.js';
 import { runTraining, type RunResult } from '../runner.js';
 import { commonIdentity, degradationClasses, fileDigest, openTrainingImages, runSettings, say, type CommonTrainOptions } from './common.js';
 
@@ -22,6 +22,8 @@ export interface EstimatorTrainOptions extends CommonTrainOptions {
   mixedFraction: number;
   /** Labels of mixed samples (default 'multi-hot'); see EstimatorOptions.mixedLabels. */
   mixedLabels?: MixedLabels;
+  /** Fraction of clean samples, labelled all zeros (default DEFAULT_CLEAN_FRACTION). */
+  cleanFraction?: number;
   /** Degrade a (context·patch)² window and train on its centre patch (default 1); see EstimatorOptions. */
   context?: number;
   /** Output channels of the estimator's stride-2 convs (default DEFAULT_ESTIMATOR.widths); ignored with `from`. */
@@ -49,12 +51,19 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<RunResul
   if (o.from && o.widths) throw new UserError('widths cannot be given when starting from an existing estimator (its widths are kept)');
   const config = o.from?.config ?? estimatorConfig(classes, o.widths ? { widths: o.widths } : {});
   if (JSON.stringify(config.classes) !== JSON.stringify(classes)) throw new UserError(`the starting estimator's classes (${config.classes.join(', ')}) differ from ${classes.join(', ')}`);
+  const cleanFraction = o.cleanFraction ?? DEFAULT_CLEAN_FRACTION;
+  // checked here too, so a bad pair fails before any images are opened or files written
+  if (!(o.mixedFraction >= 0 && cleanFraction >= 0 && o.mixedFraction + cleanFraction <= 1)) {
+    throw new UsageError(`mixedFraction (${o.mixedFraction}) and cleanFraction (${cleanFraction}) must be ≥ 0 and sum to ≤ 1`);
+  }
   const { train, holdout } = await openTrainingImages(o.images, o);
   const into = o.into ?? o.model;
   const context = o.context ?? 1;
   // only recorded when used, so runs from before the option keep their identity (and resume)
   const contextSetting = context === 1 ? {} : { context };
   const labelSetting = (o.mixedLabels ?? 'multi-hot') === 'multi-hot' ? {} : { mixedLabels: o.mixedLabels };
+  // likewise: a run at the default clean share keeps the identity it had before the option
+  const cleanSetting = cleanFraction === DEFAULT_CLEAN_FRACTION ? {} : { cleanFraction };
   const fromSetting = o.from?.file ? { warmStartDigest: await fileDigest(o.from.file) } : {};
   say(o, `estimator: classes ${classes.join(', ')}${o.from ? ' (starting from the existing estimator)' : ''}, ${o.steps} steps × ${o.batch} patches of ${o.patch}², lr ${o.lr}, ${o.workers} worker(s) → ${into}`);
   return runTraining({
@@ -63,12 +72,12 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<RunResul
     trainable: { phase: 'estimator', estimator: config, seed: o.seed },
     // the architecture only: the SW exponent changes no step, so setting it on a --from model
     // (or the version that added it) does not make a run unresumable
-    identity: { phase: 'estimator', config: estimatorArchitecture(config), mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, warmStart: Boolean(o.from), ...fromSetting, images: o.images, ...commonIdentity(o) },
-    meta: { command: o.command ?? null, model: o.model, classes, images: o.images, steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, seed: o.seed },
+    identity: { phase: 'estimator', config: estimatorArchitecture(config), mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting, warmStart: Boolean(o.from), ...fromSetting, images: o.images, ...commonIdentity(o) },
+    meta: { command: o.command ?? null, model: o.model, classes, images: o.images, steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting, seed: o.seed },
     ...runSettings(o),
-    batchFor: (_step, rng) => estimatorBatch(train, rng, { batch: o.batch, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting }),
-    validation: { every: o.valEvery, batch: () => estimatorBatch(holdout, new Rng(`${o.seed}:estimator:val`), { batch: o.valCount, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting }) },
+    batchFor: (_step, rng) => estimatorBatch(train, rng, { batch: o.batch, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting, ...cleanSetting }),
+    validation: { every: o.valEvery, batch: () => estimatorBatch(holdout, new Rng(`${o.seed}:estimator:val`), { batch: o.valCount, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting, ...cleanSetting }) },
     ...(o.from ? { initialParams: o.from.params } : {}),
-    finish: async (model, provenance) => [await saveEstimator(into, model.estimator!, model.params, { ...provenance, images: o.images, mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting })],
+    finish: async (model, provenance) => [await saveEstimator(into, model.estimator!, model.params, { ...provenance, images: o.images, mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting })],
   });
 }
