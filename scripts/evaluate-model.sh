@@ -9,7 +9,8 @@
 # $MODEL-5): the zero-shot reference on the unseen suite and the "before" of the oracle check.
 #
 # Writes into $OUT (default docs/eval), with file names starting with $PREFIX (default "model"):
-#   <PREFIX>-sw-all.json            blind SW on every suite
+#   <PREFIX>-sw-all.json            blind SW on every suite (the clean suite too, since session 12;
+#                                   an older file is completed by <PREFIX>-sw-clean.json if present)
 #   <PREFIX>-oh-mixed.json          OH on the mixed suite (the issue asks SW ≥ OH there)
 #   <PREFIX>-5class-unseen-sw.json  the 5-class model, blind, on the unseen suite (zero-shot)
 #   <PREFIX>-oracle.json, <PREFIX>-5class-oracle.json
@@ -60,8 +61,12 @@ if part compare; then
     || { say "the oracle outputs changed when degradations were added (above): stop and find out why"; exit 1; }
 fi
 
-inputs=(docs/eval/identity-all.json "$OUT/$PREFIX-sw-all.json" "$OUT/$PREFIX-oh-mixed.json" "$OUT/$PREFIX-5class-unseen-sw.json"
-  "$OUT/$PREFIX-oracle.json" "$OUT/$PREFIX-5class-oracle.json")
+inputs=(docs/eval/identity-all.json "$OUT/$PREFIX-sw-all.json")
+# sw-all files written before the clean suite existed (session 12) lack it; it was then run alone
+if ! grep -q '"name": "clean"' "$OUT/$PREFIX-sw-all.json" 2>/dev/null && [[ -f "$OUT/$PREFIX-sw-clean.json" ]]; then
+  inputs+=("$OUT/$PREFIX-sw-clean.json")
+fi
+inputs+=("$OUT/$PREFIX-oh-mixed.json" "$OUT/$PREFIX-5class-unseen-sw.json" "$OUT/$PREFIX-oracle.json" "$OUT/$PREFIX-5class-oracle.json")
 if [[ "${SPEED:-1}" == 1 ]] && part speed; then
   say "speed (bench:restore)"
   npm run --silent bench:restore -- --sizes 1,12 --runs 3 --run-budget 150 --json "$OUT/speed.json" >/dev/null
