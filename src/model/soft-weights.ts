@@ -25,16 +25,22 @@ const ODDS_CLAMP = 1e-6;
 export function softWeights(probabilities: ArrayLike<number>, exponent = 1): Float32Array {
   if (!isSwExponent(exponent)) throw new RangeError(`SW exponent must be a finite number > 0, got ${exponent}`);
   const k = probabilities.length;
-  const each = Array.from(probabilities, odds);
-  // Odds to a power can overflow float64 (1e6^exponent); dividing by the largest first keeps every
-  // term in [0, 1] and leaves the normalised weights unchanged. Exponent 1 keeps the plain
-  // softmax's exact arithmetic, so models without the setting blend bit for bit as before.
-  const largest = Math.max(0, ...each);
-  const scaled = exponent === 1 ? each : each.map((o) => (largest > 0 ? (o / largest) ** exponent : 0));
+  const scaled = oddsPowers(Array.from(probabilities, odds), exponent);
   const sum = scaled.reduce((a, b) => a + b, 0);
   const weights = new Float32Array(k);
   for (let i = 0; i < k; i++) weights[i] = sum > 0 ? scaled[i]! / sum : 1 / k;
   return weights;
+}
+
+/**
+ * odds^exponent up to a common factor (all that normalised weights need). Odds to a power can
+ * overflow float64 (1e6^exponent); dividing by the largest first keeps every term in [0, 1].
+ * Exponent 1 keeps the odds as they are, so models without the setting blend bit for bit as before.
+ */
+function oddsPowers(each: number[], exponent: number): number[] {
+  if (exponent === 1) return each;
+  const largest = Math.max(0, ...each);
+  return each.map((o) => (largest > 0 ? (o / largest) ** exponent : 0));
 }
 
 /** A usable SW exponent: finite and > 0 (0 would blend uniformly, ignoring the estimator). */
@@ -64,12 +70,9 @@ export function cleanWeight(probabilities: ArrayLike<number>, exponent = 1): num
   if (probabilities.length === 0) return 0;
   let clean = 1;
   for (const p of Array.from(probabilities)) clean *= 1 - Math.min(Math.max(p, 0), 1);
-  const all = [odds(clean), ...Array.from(probabilities, odds)];
-  // as in softWeights: divide by the largest before the power, so nothing overflows
-  const largest = Math.max(0, ...all);
-  if (largest === 0) return 0;
-  const scaled = all.map((o) => (o / largest) ** exponent);
-  return scaled[0]! / scaled.reduce((a, b) => a + b, 0);
+  const scaled = oddsPowers([odds(clean), ...Array.from(probabilities, odds)], exponent);
+  const sum = scaled.reduce((a, b) => a + b, 0);
+  return sum > 0 ? scaled[0]! / sum : 0;
 }
 
 /**
