@@ -51,6 +51,7 @@ test('the clean suite: input = the clean image, output scored against it, clean 
   const table = renderSuiteTable(plain.suites[0]!, plain);
   assert.match(table, /\| Kodak24 clean \| clean \(undegraded\) \| 1 of 24 \| 100\.00 \/ 1\.0000 \|/);
   assert.match(table, /the input is the clean image itself/);
+  assert.match(table, /What the estimator took them for \(its top class, images\): Kodak24 clean: rain 1; CBSD68 clean: rain 1\./);
   const oracle = await runEvaluation({ suites: ['clean'], dataRoot: bench, mode: 'oracle', restorer, model: { kind: 'injected', label: 'fake' }, limit: 1 });
   assert.match(oracle.suites[0]!.datasets[0]!.skipped!, /clean input has no true adapter/);
 });

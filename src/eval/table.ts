@@ -50,13 +50,21 @@ export function renderSuiteTable(suite: SuiteResult, report: EvalReport): string
     const n = suite.datasets.reduce((s, d) => s + d.images, 0);
     lines.push(`| **mean** (of dataset means) | | ${n} | ${pair(suite.mean.input)} | ${pair(suite.mean.output)} | ${delta(suite.mean.input, suite.mean.output)} |`);
   }
-  if (suite.datasets.some((d) => d.source === 'none')) {
+  const clean = suite.datasets.filter((d) => d.source === 'none');
+  if (clean.length > 0) {
     lines.push('', `"clean (undegraded)": the input is the clean image itself (PSNR capped at ${report.protocol.psnrCapDb} dB), so the output's PSNR against it says how far restoring moved a photo that needed nothing: higher is better, and the identity scores the cap.`);
+    const picks = clean.filter((d) => d.confusion?.['clean']).map((d) => `${d.label}: ${countsByDescending(d.confusion!['clean']!)}`);
+    if (picks.length > 0) lines.push('', `What the estimator took them for (its top class, images): ${picks.join('; ')}.`);
   }
   if (suite.accuracy) {
     lines.push('', `Estimator top-1 accuracy (argmax is a true class): ${(100 * suite.accuracy.top1).toFixed(1)} % (${suite.accuracy.correct}/${suite.accuracy.total}).`);
   }
   return lines.join('\n');
+}
+
+/** "haze 15, snow 6, rain 1": a confusion row, largest first (ties by name). */
+function countsByDescending(row: Record<string, number>): string {
+  return Object.entries(row).sort(([a, x], [b, y]) => y - x || a.localeCompare(b)).map(([name, n]) => `${name} ${n}`).join(', ');
 }
 
 export function renderConfusion(confusion: Confusion): string {
