@@ -19,9 +19,12 @@ import type { EngineRuntime } from './default-model.js';
 import type { RestorationEngine } from './engine.js';
 import { buildExplainSheet } from './explain.js';
 import { expandInputs } from './inputs.js';
-import { formatProbabilities, parseMode } from './modes.js';
+import { cleanShareFor, formatProbabilities, parseMode } from './modes.js';
 import { createRestorer } from './restorer.js';
 import { resolveTiling } from './tiling.js';
+
+/** Above this clean share (what keep-clean would keep), the CLI suggests --keep-clean on. */
+const NOTHING_WRONG_HINT = 0.5;
 
 export interface RestoreCommandOptions {
   output?: string;
@@ -196,6 +199,11 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
         const kept = result.cleanShare > 0 ? `; kept ${Math.round(100 * result.cleanShare)} % of the input (keep-clean)` : '';
         const summary = estimated ? `${formatProbabilities(result.probabilities)}${kept}` : `adapter weights: ${formatProbabilities(result.adapterWeights)}`;
         stdout.write(`${file} -> ${targets.output}${extra}${summary ? `  (${summary})` : ''}\n`);
+        // SW changes photos that need nothing (docs/model.md, "Keep-clean"): say so when it likely happened
+        const wouldKeep = estimated && result.cleanShare === 0 ? cleanShareFor(mode, engine.classes.map((c) => result.probabilities[c]!), true, engine.swExponent) : 0;
+        if (wouldKeep >= NOTHING_WRONG_HINT) {
+          stderr.write(`abair: note: the estimator sees little wrong with ${file}; --keep-clean on would keep ${Math.round(100 * wouldKeep)} % of the input\n`);
+        }
       } catch (err) {
         tiles.bar?.finish();
         if (isAbort(err)) throw err;
