@@ -110,12 +110,13 @@ for (const [fi, file] of files.entries()) {
     const { image } = await applyDegradations(clean, names, new Rng(`swblend:${rel}:${name}`), SEVERITY);
     const degraded = quantise8(image);
     const input = rawPixels(degraded);
-    const score = async (mode) => {
-      const r = await restorer.restore(input, { mode });
-      return { psnr: cap(psnr(quantise8(r.image), clean)), probabilities: r.probabilities, adapterWeights: r.adapterWeights };
+    const score = async (mode, keepClean) => {
+      const r = await restorer.restore(input, { mode, ...(keepClean === undefined ? {} : { keepClean }) });
+      return { psnr: cap(psnr(quantise8(r.image), clean)), probabilities: r.probabilities, adapterWeights: r.adapterWeights, cleanShare: r.cleanShare };
     };
     const sw = await score('sw');
-    const keep = await restorer.restore(input, { mode: 'sw', keepClean: true });
+    // on a model with keep-clean on, its own SW already is the keep column
+    const keep = engine.keepClean ? sw : await score('sw', true);
     const p = sw.probabilities;
     // odds p/(1−p) = exp(logit), with the same clamp as SW's own softWeights
     const odds = Object.fromEntries(classes.map((c) => [c, oddsOf(p[c])]));
@@ -132,7 +133,7 @@ for (const [fi, file] of files.entries()) {
       oracle: names.length === 1 ? `adapter:${names[0]}` : `weights:${names.map((n) => `${n}=${1 / names.length}`).join(',')}`,
     };
     if (names.length > 1) modes['oracle-full'] = `weights:${names.map((n) => `${n}=1`).join(',')}`;
-    const out = { input: cap(psnr(degraded, clean)), sw: sw.psnr, keep: cap(psnr(quantise8(keep.image), clean)) };
+    const out = { input: cap(psnr(degraded, clean)), sw: sw.psnr, keep: keep.psnr };
     const weights = { sw: sw.adapterWeights, keepCleanShare: keep.cleanShare };
     for (const [key, mode] of Object.entries(modes)) {
       const r = await score(mode);
