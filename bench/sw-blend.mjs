@@ -31,15 +31,20 @@
  *   keep         the product's SW with keep-clean forced on (`restore(…, {keepClean: true})`, what
  *                `abair model set-blend --keep-clean on` makes the default): the output pulled back
  *                toward the input by the estimated chance that nothing is wrong (cleanWeight)
+ *   x<e>         with --exponents e1,e2,…: the product's rule with exponent e (w ∝ odds^e), one column
+ *                each, to compare blend exponents on held-out crops before changing a model's
+ *                swExponent (session 13)
  * One more case, `clean`: the crop itself, undegraded (input PSNR = the 100 dB cap), restored in
  * the oh, sw and keep modes: how much the model changes a photo that needs nothing (session 12).
  * It is reported on its own row, not in the singles mean.
  * RGB PSNR (dB, capped at 100) of the 8-bit output vs the clean crop, and of the input.
  *
  *   npm run build && node bench/sw-blend.mjs [--limit N] [--model dir] [--json out.json]
+ *                                            [--exponents e1,e2,…] [--minimal]
  *
  * --limit N: the first N held-out images (sorted by path). --model: a model folder instead of the
- * shipped weights/default. --json: every per-image number.
+ * shipped weights/default. --json: every per-image number. --minimal: only the input, oh, sw and
+ * x<e> columns (a third of the restores).
  */
 import { cpus } from 'node:os';
 import path from 'node:path';
@@ -67,6 +72,10 @@ const limit = option('--limit') === undefined ? undefined : Number(option('--lim
 if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new Error(`--limit takes a positive integer`);
 const jsonOut = option('--json');
 const modelDir = option('--model');
+const exponents = (option('--exponents') ?? '').split(',').filter((e) => e !== '').map(Number);
+for (const e of exponents) if (!(Number.isFinite(e) && e > 0)) throw new Error(`--exponents takes positive numbers, got ${option('--exponents')}`);
+const minimal = args.includes('--minimal');
+const exponentColumn = (e) => `x${e}`;
 
 const SIZE = 256;
 const SEVERITY = 0.5;
@@ -116,7 +125,7 @@ for (const [fi, file] of files.entries()) {
     };
     const sw = await score('sw');
     // on a model with keep-clean on, its own SW already is the keep column
-    const keep = engine.keepClean ? sw : await score('sw', true);
+    const keep = engine.keepClean || minimal ? sw : await score('sw', true);
     const p = sw.probabilities;
     // odds p/(1−p) = exp(logit), with the same clamp as SW's own softWeights
     const odds = Object.fromEntries(classes.map((c) => [c, oddsOf(p[c])]));
@@ -124,17 +133,20 @@ for (const [fi, file] of files.entries()) {
     const sumP = classes.reduce((s, c) => s + p[c], 0);
     // the product's rule with exponent 2 (what `abair model set-blend --sw-exponent 2` selects)
     const sharp = softWeights(classes.map((c) => p[c]), 2);
-    const modes = names.length === 0 ? { oh: 'oh' } : {
+    const blend = (w) => `weights:${classes.map((c, k) => `${c}=${fmtW(w[k])}`).join(',')}`;
+    const exponentModes = Object.fromEntries(exponents.map((e) => [exponentColumn(e), blend(softWeights(classes.map((c) => p[c]), e))]));
+    const modes = names.length === 0 ? { oh: 'oh' } : minimal ? { oh: 'oh', ...exponentModes } : {
       oh: 'oh',
+      ...exponentModes,
       sum: `weights:${classes.map((c) => `${c}=${fmtW(sumP > 0 ? p[c] / sumP : 1 / classes.length)}`).join(',')}`,
       raw: `weights:${classes.map((c) => `${c}=${fmtW(p[c])}`).join(',')}`,
       softmax0: `weights:${classes.map((c) => `${c}=${fmtW(odds[c] / (1 + sumOdds))}`).join(',')}`,
-      sharp: `weights:${classes.map((c, k) => `${c}=${fmtW(sharp[k])}`).join(',')}`,
+      sharp: blend(sharp),
       oracle: names.length === 1 ? `adapter:${names[0]}` : `weights:${names.map((n) => `${n}=${1 / names.length}`).join(',')}`,
     };
-    if (names.length > 1) modes['oracle-full'] = `weights:${names.map((n) => `${n}=1`).join(',')}`;
-    const out = { input: cap(psnr(degraded, clean)), sw: sw.psnr, keep: keep.psnr };
-    const weights = { sw: sw.adapterWeights, keepCleanShare: keep.cleanShare };
+    if (names.length > 1 && !minimal) modes['oracle-full'] = `weights:${names.map((n) => `${n}=1`).join(',')}`;
+    const out = { input: cap(psnr(degraded, clean)), sw: sw.psnr, ...(minimal ? {} : { keep: keep.psnr }) };
+    const weights = { sw: sw.adapterWeights, keepCleanShare: minimal ? undefined : keep.cleanShare };
     for (const [key, mode] of Object.entries(modes)) {
       const r = await score(mode);
       out[key] = r.psnr;
@@ -149,7 +161,9 @@ for (const [fi, file] of files.entries()) {
 }
 
 // ---- table --------------------------------------------------------------------------------
-const COLS = ['input', 'oh', 'sw', 'keep', 'sum', 'raw', 'softmax0', 'sharp', 'oracle', 'oracle-full'];
+const COLS = minimal
+  ? ['input', 'oh', 'sw', ...exponents.map(exponentColumn)]
+  : ['input', 'oh', 'sw', ...exponents.map(exponentColumn), 'keep', 'sum', 'raw', 'softmax0', 'sharp', 'oracle', 'oracle-full'];
 const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
 const caseMeans = {};
 for (const names of CASES) {
@@ -173,7 +187,7 @@ const groupMean = (group) => {
 const fmt = (v, d = 2) => (v === undefined ? '' : v.toFixed(d)).padStart(13);
 const header = 'case'.padEnd(16) + COLS.map((c) => c.padStart(13)).join('') + 'Σp'.padStart(8) + 'top1'.padStart(7) + 'kept'.padStart(7);
 const line = (label, m) =>
-  label.padEnd(16) + COLS.map((c) => fmt(m[c])).join('') + m.sumP.toFixed(2).padStart(8) + (m.top1 === undefined ? '' : `${Math.round(m.top1 * 100)}%`).padStart(7) + m.cleanShare.toFixed(2).padStart(7);
+  label.padEnd(16) + COLS.map((c) => fmt(m[c])).join('') + m.sumP.toFixed(2).padStart(8) + (m.top1 === undefined ? '' : `${Math.round(m.top1 * 100)}%`).padStart(7) + (Number.isFinite(m.cleanShare) ? m.cleanShare.toFixed(2) : '').padStart(7);
 console.log('');
 console.log(`RGB PSNR (dB), ${side0()}×${side0()} centre crops of ${files.length} held-out training images, severity ${SEVERITY}, 8-bit in/out; Σp = mean sum of the estimator's probabilities, top1 = argmax is a true class, kept = mean share of the input kept by keep-clean (the keep column)`);
 console.log(header);
