@@ -55,3 +55,20 @@ test('identity run writes JSON, and --results-md turns it into the results docum
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /missing\.json: file not found/);
 });
+
+test('a report on $ABAIR_WEIGHTS names that folder, not the shipped model', async () => {
+  const { describeDefaultModel } = await import('./eval.js');
+  const saved = process.env['ABAIR_WEIGHTS'];
+  try {
+    delete process.env['ABAIR_WEIGHTS'];
+    const shipped = await describeDefaultModel();
+    assert.equal(shipped.label, 'default model shipped with abair (weights/default)');
+    process.env['ABAIR_WEIGHTS'] = dir;
+    const other = await describeDefaultModel();
+    assert.equal(other.label, `default model from ABAIR_WEIGHTS (${path.resolve(dir)})`);
+    assert.doesNotMatch(other.label, /shipped/);
+  } finally {
+    if (saved === undefined) delete process.env['ABAIR_WEIGHTS'];
+    else process.env['ABAIR_WEIGHTS'] = saved;
+  }
+});

@@ -14,7 +14,7 @@ import { resolveSuites, SUITE_NAMES } from '../../eval/suites.js';
 import { renderReport } from '../../eval/table.js';
 import type { RestorationEngine } from '../../restore/engine.js';
 import { createRestorer } from '../../restore/restorer.js';
-import { defaultModelDir } from '../../restore/default-model.js';
+import { DEFAULT_MODEL_ENV, defaultModelDir } from '../../restore/default-model.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { sharedDataDir } from '../../util/paths.js';
 import { createProgress, type Progress, type ProgressMode, type ProgressStream } from '../progress.js';
@@ -62,11 +62,18 @@ function commandLine(options: EvalCommandOptions): string {
   return `abair eval --results-md ${options.resultsMd} --json-in ${inputs.join(' ')}`;
 }
 
-/** The shipped model with the provenance of its configs (steps, compute), when it is there. */
-async function describeDefaultModel(): Promise<ModelInfo> {
+/**
+ * The default model with the provenance of its configs (steps, compute), when it is there: the
+ * shipped one, or the folder $ABAIR_WEIGHTS names instead (a report must not call that one shipped).
+ */
+export async function describeDefaultModel(): Promise<ModelInfo> {
   const dir = defaultModelDir();
+  const override = process.env[DEFAULT_MODEL_ENV];
   const described = await describeWeightsDir(dir).catch(() => null);
-  return { kind: 'default', label: 'default model shipped with abair (weights/default)', ...(described ? { weightsDir: 'weights/default', provenance: described.provenance } : {}) };
+  const [label, weightsDir] = override
+    ? [`default model from ${DEFAULT_MODEL_ENV} (${dir})`, dir]
+    : ['default model shipped with abair (weights/default)', 'weights/default'];
+  return { kind: 'default', label, ...(described ? { weightsDir, provenance: described.provenance } : {}) };
 }
 
 /** Runs the command; returns the report when suites were evaluated. */
