@@ -15,7 +15,10 @@
 #   <PREFIX>-5class-unseen-sw.json  the 5-class model, blind, on the unseen suite (zero-shot)
 #   <PREFIX>-oracle.json, <PREFIX>-5class-oracle.json
 #                                   oracle mode on the five original tasks' suites, after and
-#                                   before adding; their outputs must be byte-identical
+#                                   before adding; their outputs must be byte-identical (run
+#                                   both on one machine: floating point differs between VMs;
+#                                   oracle5 needs no estimator, so the 5-class copy can be the
+#                                   backbone and the five original adapters alone)
 #   speed.json                      bench:restore, 1 and 12 MP, both engines (SPEED=0 skips it;
 #                                   stop training first: it measures wall time)
 #   maxim-rain100h-5.json           only with MAXIM=1: the peer comparison (~30 s per 256² crop here);
