@@ -6,23 +6,29 @@
  * as percentiles. Session 13 asked whether the estimator takes clean photos for haze because it
  * is trained on barely visible haze (it is not: training haze is strong).
  *
- *   npm run build && node bench/degradation-visibility.mjs [--batches N]
+ *   npm run build && node bench/degradation-visibility.mjs [--batches N] [--model dir]
  *
- * --batches N: batches of 16 samples (default 40, about 80 per class). Seeded (Rng('vis<b>')),
- * so a rerun prints the same table.
+ * --batches N: batches of 16 samples (default 40, about 80 per class). --model: the model whose
+ * estimator's classes (and their order, which decides what each seed draws) are sampled
+ * (default weights/default). Seeded (Rng('vis<b>')), so a rerun prints the same table.
  */
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { openImageFolders } from '../dist/train/data/image-source.js';
 import { estimatorBatch } from '../dist/train/data/batches.js';
-import { DEFAULT_CLASSES } from '../dist/degrade/cutmix.js';
 import { Rng } from '../dist/util/rng.js';
 import { sharedDataDir } from '../dist/util/paths.js';
 
-const i = process.argv.indexOf('--batches');
-const batches = i < 0 ? 40 : Number(process.argv[i + 1]);
+const option = (name) => {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? undefined : process.argv[i + 1];
+};
+const batches = Number(option('--batches') ?? 40);
 if (!(Number.isInteger(batches) && batches > 0)) throw new Error('--batches takes a positive integer');
+const modelDir = option('--model') ?? new URL('../weights/default', import.meta.url).pathname;
 
-const CLASSES = [...DEFAULT_CLASSES, 'jpeg', 'bitdepth', 'snow'];
+// the estimator's own class list: estimatorBatch draws a sample's class by its index in this list
+const CLASSES = JSON.parse(readFileSync(path.join(modelDir, 'estimator.json'), 'utf8')).config.classes;
 const PATCH = 128;
 const BATCH = 16;
 const { train } = await openImageFolders([path.join(sharedDataDir(), 'train', 'clean')]);
