@@ -40,11 +40,15 @@
  * RGB PSNR (dB, capped at 100) of the 8-bit output vs the clean crop, and of the input.
  *
  *   npm run build && node bench/sw-blend.mjs [--limit N] [--model dir] [--json out.json]
- *                                            [--exponents e1,e2,…] [--minimal]
+ *                                            [--exponents e1,e2,…] [--minimal] [--max-side N]
+ *                                            [--seed-tag T]
  *
  * --limit N: the first N held-out images (sorted by path). --model: a model folder instead of the
  * shipped weights/default. --json: every per-image number. --minimal: only the input, oh, sw and
- * x<e> columns (a third of the restores).
+ * x<e> columns (a third of the restores). --max-side N: each held-out image at its own size,
+ * centre-cropped to at most N per side, instead of the 256² square (the estimator's crop grid
+ * then meets photo sizes that are not multiples of 16, as on LIVE1 and users' photos). --seed-tag
+ * T: seeds Rng(`T:<file>:<case>`) instead of `swblend:…`, another draw of every degradation.
  */
 import { cpus } from 'node:os';
 import path from 'node:path';
@@ -75,6 +79,14 @@ const modelDir = option('--model');
 const exponents = (option('--exponents') ?? '').split(',').filter((e) => e !== '').map(Number);
 for (const e of exponents) if (!(Number.isFinite(e) && e > 0)) throw new Error(`--exponents takes positive numbers, got ${option('--exponents')}`);
 const minimal = args.includes('--minimal');
+// --max-side N: whole held-out images, centre-cropped to at most N on each side (not square, not
+// snapped to 16): photos' own sizes, where the estimator's crops need not start on the JPEG block
+// grid (session 14). Without it: the 256² centre square.
+const maxSide = option('--max-side') === undefined ? undefined : Number(option('--max-side'));
+if (maxSide !== undefined && !(Number.isInteger(maxSide) && maxSide >= 16)) throw new Error(`--max-side takes an integer ≥ 16`);
+// --seed-tag T: degrade with Rng(`T:<file>:<case>`) instead of `swblend:…`: a second, independent
+// draw of every degradation on the same images (session 14)
+const seedTag = option('--seed-tag') ?? 'swblend';
 const exponentColumn = (e) => `x${e}`;
 
 const SIZE = 256;
@@ -110,13 +122,15 @@ for (const [fi, file] of files.entries()) {
   const rel = path.relative(trainDir, file).split(path.sep).join('/');
   const full = quantise8((await readImage(file)).image);
   const side = Math.min(SIZE, full.width, full.height);
-  if (side < SIZE) console.log(`  note: ${rel} is ${full.width}×${full.height}; cropped to ${side}×${side}`);
-  const clean = centerCrop(full, side, side);
+  if (maxSide === undefined && side < SIZE) console.log(`  note: ${rel} is ${full.width}×${full.height}; cropped to ${side}×${side}`);
+  const cropW = maxSide === undefined ? side : Math.min(maxSide, full.width);
+  const cropH = maxSide === undefined ? side : Math.min(maxSide, full.height);
+  const clean = centerCrop(full, cropW, cropH);
   const t0 = performance.now();
-  const row = { file: rel, width: side, height: side, cases: {} };
+  const row = { file: rel, width: cropW, height: cropH, cases: {} };
   for (const names of CASES) {
     const name = caseName(names);
-    const { image } = await applyDegradations(clean, names, new Rng(`swblend:${rel}:${name}`), SEVERITY);
+    const { image } = await applyDegradations(clean, names, new Rng(`${seedTag}:${rel}:${name}`), SEVERITY);
     const degraded = quantise8(image);
     const input = rawPixels(degraded);
     const score = async (mode, keepClean) => {
@@ -189,7 +203,7 @@ const header = 'case'.padEnd(16) + COLS.map((c) => c.padStart(13)).join('') + '�
 const line = (label, m) =>
   label.padEnd(16) + COLS.map((c) => fmt(m[c])).join('') + m.sumP.toFixed(2).padStart(8) + (m.top1 === undefined ? '' : `${Math.round(m.top1 * 100)}%`).padStart(7) + (Number.isFinite(m.cleanShare) ? m.cleanShare.toFixed(2) : '').padStart(7);
 console.log('');
-console.log(`RGB PSNR (dB), ${side0()}×${side0()} centre crops of ${files.length} held-out training images, severity ${SEVERITY}, 8-bit in/out; Σp = mean sum of the estimator's probabilities, top1 = argmax is a true class, kept = mean share of the input kept by keep-clean (the keep column)`);
+console.log(`RGB PSNR (dB), ${maxSide === undefined ? `${side0()}×${side0()} centre crops` : `whole images centre-cropped to ≤ ${maxSide} per side`} of ${files.length} held-out training images, severity ${SEVERITY}, 8-bit in/out; Σp = mean sum of the estimator's probabilities, top1 = argmax is a true class, kept = mean share of the input kept by keep-clean (the keep column)`);
 console.log(header);
 for (const s of SINGLES) console.log(line(s, caseMeans[s]));
 console.log(line('mean singles', groupMean(SINGLES.map((s) => [s]))));
@@ -214,9 +228,10 @@ if (jsonOut) {
         heldOut,
         images: files.length,
         limit: limit ?? null,
-        size: SIZE,
+        size: maxSide === undefined ? SIZE : null,
+        maxSide: maxSide ?? null,
         severity: SEVERITY,
-        seedRule: 'Rng(`swblend:<relative path>:<case>`)',
+        seedRule: `Rng(\`${seedTag}:<relative path>:<case>\`)`,
         classes,
         model: modelDir ?? 'weights/default',
         wallSec: wall,

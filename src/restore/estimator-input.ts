@@ -14,6 +14,18 @@ import type { RGBImage } from '../image/types.js';
 /** Crops per side of the grid the engines average over. */
 export const ESTIMATOR_GRID = 3;
 
+/**
+ * Crop offsets are multiples of this many pixels. JPEG codes an image in 8×8 blocks, 16×16
+ * macroblocks under 4:2:0 chroma, always counted from the image's top-left pixel, and Phase III
+ * degrades each training patch on its own, so the estimator only ever saw block edges in one phase
+ * relative to its input. A crop that starts off the 16-pixel grid shows it the same artefacts
+ * shifted, and it misses them: on held-out training photos at their own sizes (481×321, …), JPEG
+ * got 0.64 of the SW weight with free offsets and 0.91 with offsets on the grid (session 14,
+ * docs/training.md). Other degradations have no grid, so for them the snap only moves crops by
+ * < 16 pixels.
+ */
+export const ESTIMATOR_CROP_ALIGN = 16;
+
 /** A batch of estimator inputs: `count` images of size×size×3, stacked as [count, size, size, 3]. */
 export interface EstimatorBatch {
   data: Float32Array;
@@ -57,19 +69,22 @@ export function estimatorInput(image: RGBImage, size: number): Float32Array {
 
 /**
  * Top-left offsets of `grid` crops of `size` along an axis of `extent` ≥ size pixels: evenly
- * spaced from 0 to extent − size (a single crop is centred), duplicates dropped (extent == size
- * gives one).
+ * spaced from 0 to extent − size (a single crop is centred), each rounded down to a multiple of
+ * `align` (so every crop still fits), duplicates dropped (extent == size gives one).
  */
-export function cropOffsets(extent: number, size: number, grid: number): number[] {
-  if (grid === 1) return [Math.round((extent - size) / 2)];
-  const offsets = Array.from({ length: grid }, (_, g) => Math.round((g * (extent - size)) / (grid - 1)));
+export function cropOffsets(extent: number, size: number, grid: number, align = 1): number[] {
+  if (!Number.isInteger(align) || align < 1) throw new Error(`cropOffsets: align must be a positive integer, got ${align}`);
+  const snap = (offset: number) => Math.floor(offset / align) * align;
+  if (grid === 1) return [snap(Math.round((extent - size) / 2))];
+  const offsets = Array.from({ length: grid }, (_, g) => snap(Math.round((g * (extent - size)) / (grid - 1))));
   return [...new Set(offsets)];
 }
 
 /**
  * The estimator's inputs for one image: a grid×grid set of native-resolution size² crops (rows
  * of crops top to bottom, left to right within a row), evenly spread over the image so the
- * average sees all of it; fewer when offsets coincide.
+ * average sees all of it, each starting on the ESTIMATOR_CROP_ALIGN grid; fewer when offsets
+ * coincide.
  *
  * An image smaller than `size` on either side has no native crop: it falls back to the whole
  * image resized to size² (one input), which is what the estimator itself would do to it (it
@@ -79,8 +94,8 @@ export function estimatorCrops(image: RGBImage, size: number, grid = ESTIMATOR_G
   if (!Number.isInteger(grid) || grid < 1) throw new Error(`estimatorCrops: grid must be a positive integer, got ${grid}`);
   const { width, height, data } = image;
   if (width < size || height < size) return { data: estimatorInput(image, size), count: 1 };
-  const xs = cropOffsets(width, size, grid);
-  const ys = cropOffsets(height, size, grid);
+  const xs = cropOffsets(width, size, grid, ESTIMATOR_CROP_ALIGN);
+  const ys = cropOffsets(height, size, grid, ESTIMATOR_CROP_ALIGN);
   const cropLength = size * size * 3;
   const out = new Float32Array(xs.length * ys.length * cropLength);
   let at = 0;

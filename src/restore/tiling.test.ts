@@ -2,6 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine, tf } from '../engine/backend.js';
 import { axisWeights, countTiles, planAxis, processTiled, resolveTiling, restoreTiled, type Raster } from './tiling.js';
+import { TILE_ALIGN, TILE_ALIGN_MIN_SIZE } from './tile-plan.js';
 import type { RGBImage } from '../image/types.js';
 import { Rng } from '../util/rng.js';
 
@@ -56,6 +57,31 @@ test('axis plan: full-size tiles, shifted last tile, short axes are one tile', (
   }
 });
 
+test('axis plan, tiles of 128 or more: the last tile starts on the 16-pixel JPEG grid and grows to the edge', () => {
+  assert.equal(TILE_ALIGN, 16);
+  assert.equal(TILE_ALIGN_MIN_SIZE, 128);
+  // 1000 px, tiles 512/32: 0 and 488 (= 1000 − 512, a multiple of 8 but not 16) → 480, 520 wide
+  assert.deepEqual(planAxis(1000, 512, 32), [
+    { start: 0, size: 512, hasPrev: false, hasNext: true },
+    { start: 480, size: 520, hasPrev: true, hasNext: false },
+  ]);
+  assert.deepEqual(planAxis(1024, 512, 32).map((t) => [t.start, t.size]), [[0, 512], [480, 512], [512, 512]]); // on the grid: unchanged
+  // 520 px: the last start 8 rounds down to 0, and that tile covers the whole axis
+  assert.deepEqual(planAxis(520, 512, 32), [{ start: 0, size: 520, hasPrev: false, hasNext: false }]);
+  for (let length = 129; length < 3000; length += 37) {
+    for (const [tile, overlap] of [[128, 16], [256, 32], [512, 32]] as const) {
+      const tiles = planAxis(length, tile, overlap);
+      assert.equal(tiles[0]!.start, 0);
+      const last = tiles[tiles.length - 1]!;
+      assert.equal(last.start + last.size, length, `${length}/${tile}`);
+      assert.equal(last.start % TILE_ALIGN, 0, `${length}/${tile}: last tile at ${last.start}`);
+      assert.ok(last.size >= Math.min(tile, length) && last.size < tile + TILE_ALIGN, `${length}/${tile}: last tile ${last.size}`);
+      for (const t of tiles.slice(0, -1)) assert.equal(t.size, tile);
+      for (let i = 1; i < tiles.length; i++) assert.ok(tiles[i - 1]!.start + tiles[i - 1]!.size - tiles[i]!.start >= overlap, `${length}/${tile}: overlap at tile ${i}`);
+    }
+  }
+});
+
 test('neighbouring ramps at the nominal stride sum to 1 (both feathers)', () => {
   for (const feather of ['linear', 'cosine'] as const) {
     const tiling = resolveTiling({ tileSize: 32, overlap: 8, margin: 2, feather });
@@ -88,6 +114,17 @@ test('conv net with receptive field r and margin ≥ r: tiled equals whole withi
     const tiled = await restoreTiled(image, fn, { tileSize: 24, overlap: 8, margin: 2 });
     assert.ok(maxAbsDiff(tiled.data, whole(image, fn)) < 1e-5, `${w}×${h}`);
   }
+});
+
+test('aligned last tiles (tiles ≥ 128, grown up to 15 px): a conv net with margin ≥ r is still tiled == whole within 1e-5', async () => {
+  const fn = convNet(2); // r = 2
+  for (const [w, h] of [[300, 150], [277, 141], [129, 400]] as const) {
+    const image = randomImage(w, h, 7);
+    const tiled = await restoreTiled(image, fn, { tileSize: 128, overlap: 16, margin: 4 });
+    assert.ok(maxAbsDiff(tiled.data, whole(image, fn)) < 1e-5, `${w}×${h}`);
+  }
+  // 300 px: 0, 112 and a last tile at 172 → 160, 140 wide
+  assert.deepEqual(planAxis(300, 128, 16).map((t) => [t.start, t.size]), [[0, 128], [112, 128], [160, 140]]);
 });
 
 test('conv net with overlap = 2r and the default margin: seams within 0.02 (max abs, values ~[0,1])', async () => {
