@@ -12,7 +12,7 @@
  *   - the SW weight (the product's rule, the model's swExponent) that lands on the true classes,
  *     per single degradation and over the mixed pairs, the singles' top-1, and on clean images the
  *     largest probability (what a clean photo is taken for).
- * Crops are cut by dist's cropOffsets, so align 16 with grid 3 is exactly what the engines run.
+ * Crops are cut by dist's estimatorCrops, so align 16 with grid 3 is exactly what the engines run.
  * The images are degraded whole (severity 0.5, Rng(`cropgrid:<file>:<case>`), 8-bit), so any JPEG
  * grid starts at the image's top-left pixel as in a real photo.
  *
@@ -21,24 +21,16 @@
  */
 import path from 'node:path';
 import { cpus } from 'node:os';
-import { openImageFolders } from '../dist/train/data/image-source.js';
 import { applyDegradations } from '../dist/degrade/registry.js';
 import { readImage } from '../dist/io/image-io.js';
 import { quantise8 } from '../dist/eval/protocol.js';
 import { Rng } from '../dist/util/rng.js';
-import { cropOffsets } from '../dist/restore/estimator-input.js';
+import { estimatorCrops } from '../dist/restore/estimator-input.js';
 import { initEngine, tf } from '../dist/engine/backend.js';
 import { loadEstimator, estimateProbabilities } from '../dist/model/index.js';
 import { softWeights } from '../dist/model/soft-weights.js';
-import { sharedDataDir } from '../dist/util/paths.js';
+import { heldOutImages, option } from './held-out.mjs';
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  if (i + 1 >= args.length) throw new Error(`${name} needs a value`);
-  return args[i + 1];
-};
 const list = (name, fallback) => option(name, fallback).split(',').map(Number);
 const grids = list('--grids', '3');
 const aligns = list('--aligns', '1,16');
@@ -51,10 +43,7 @@ const est = await loadEstimator(modelDir);
 const classes = est.config.classes;
 const S = est.config.inputSize;
 const exponent = est.config.swExponent ?? 1;
-const trainDir = path.join(sharedDataDir(), 'train', 'clean');
-const { holdout } = await openImageFolders([trainDir]);
-let files = [...holdout.names].sort();
-if (limit !== undefined) files = files.slice(0, limit);
+const { trainDir, files } = await heldOutImages(limit);
 
 const SINGLES = classes;
 const MIXED = [['blur', 'noise'], ['blur', 'jpeg'], ['haze', 'snow'], ['rain', 'noise'], ['lowlight', 'noise']].filter((m) => m.every((n) => classes.includes(n)));
@@ -65,20 +54,6 @@ const AVERAGES = {
   'mean p': (col) => col.reduce((a, b) => a + b, 0) / col.length,
   'mean logit': (col) => 1 / (1 + Math.exp(-col.reduce((a, b) => a + logit(b), 0) / col.length)),
 };
-
-/** The crops at offsets cropOffsets(·, S, grid, align), row by row: as estimatorCrops cuts them. */
-function crops(image, grid, align) {
-  const xs = cropOffsets(image.width, S, grid, align);
-  const ys = cropOffsets(image.height, S, grid, align);
-  const out = new Float32Array(xs.length * ys.length * S * S * 3);
-  let at = 0;
-  for (const y0 of ys) for (const x0 of xs) for (let y = 0; y < S; y++) {
-    const from = ((y0 + y) * image.width + x0) * 3;
-    out.set(image.data.subarray(from, from + S * 3), at);
-    at += S * 3;
-  }
-  return { data: out, count: xs.length * ys.length };
-}
 
 const acc = new Map(); // variant → field → [sum, n]
 const add = (variant, field, v) => {
@@ -99,7 +74,7 @@ for (const file of files) {
     const { image } = await applyDegradations(full, names, new Rng(`cropgrid:${rel}:${name}`), 0.5);
     const degraded = quantise8(image);
     for (const grid of grids) for (const align of aligns) {
-      const batch = crops(degraded, grid, align);
+      const batch = estimatorCrops(degraded, S, grid, align);
       const rows = tf.tidy(() => estimateProbabilities(est.params, est.config, tf.tensor4d(batch.data, [batch.count, S, S, 3])));
       for (const [averageName, average] of Object.entries(AVERAGES)) {
         const p = classes.map((_, k) => average(rows.map((r) => r[k])));

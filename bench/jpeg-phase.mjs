@@ -15,33 +15,22 @@
  *
  *   npm run build && node bench/jpeg-phase.mjs [--images 8] [--quality 20] [--model dir]
  */
-import path from 'node:path';
 import { cpus } from 'node:os';
-import { openImageFolders } from '../dist/train/data/image-source.js';
 import { readImage } from '../dist/io/image-io.js';
 import { quantise8 } from '../dist/eval/protocol.js';
 import { jpegRoundTrip } from '../dist/degrade/types/jpeg.js';
 import { toUint8 } from '../dist/degrade/quantize.js';
 import { psnr } from '../dist/metrics/index.js';
 import { createRestorer } from '../dist/restore/restorer.js';
-import { sharedDataDir } from '../dist/util/paths.js';
+import { heldOutImages, option } from './held-out.mjs';
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  if (i + 1 >= args.length) throw new Error(`${name} needs a value`);
-  return args[i + 1];
-};
 const count = Number(option('--images', '8'));
 const quality = Number(option('--quality', '20'));
 const modelDir = option('--model');
 if (!(Number.isInteger(count) && count > 0)) throw new Error('--images takes a positive integer');
 if (!(Number.isInteger(quality) && quality >= 1 && quality <= 100)) throw new Error('--quality takes an integer in 1..100');
 
-const trainDir = path.join(sharedDataDir(), 'train', 'clean');
-const { holdout } = await openImageFolders([trainDir]);
-const files = [...holdout.names].sort().slice(0, count);
+const { trainDir, files } = await heldOutImages(count);
 const restorer = createRestorer({ runtime: 'onnx', ...(modelDir ? { weights: modelDir } : {}) });
 await restorer.load();
 

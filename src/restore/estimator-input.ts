@@ -83,19 +83,19 @@ export function cropOffsets(extent: number, size: number, grid: number, align = 
 /**
  * The estimator's inputs for one image: a grid×grid set of native-resolution size² crops (rows
  * of crops top to bottom, left to right within a row), evenly spread over the image so the
- * average sees all of it, each starting on the ESTIMATOR_CROP_ALIGN grid; fewer when offsets
- * coincide.
+ * average sees all of it, each starting on the `align` grid (the engines use the default,
+ * ESTIMATOR_CROP_ALIGN; bench/estimator-crop-grid.mjs compares others); fewer when offsets coincide.
  *
  * An image smaller than `size` on either side has no native crop: it falls back to the whole
  * image resized to size² (one input), which is what the estimator itself would do to it (it
  * resizes any input to size²) and what the engines did before the crops.
  */
-export function estimatorCrops(image: RGBImage, size: number, grid = ESTIMATOR_GRID): EstimatorBatch {
+export function estimatorCrops(image: RGBImage, size: number, grid = ESTIMATOR_GRID, align = ESTIMATOR_CROP_ALIGN): EstimatorBatch {
   if (!Number.isInteger(grid) || grid < 1) throw new Error(`estimatorCrops: grid must be a positive integer, got ${grid}`);
   const { width, height, data } = image;
   if (width < size || height < size) return { data: estimatorInput(image, size), count: 1 };
-  const xs = cropOffsets(width, size, grid, ESTIMATOR_CROP_ALIGN);
-  const ys = cropOffsets(height, size, grid, ESTIMATOR_CROP_ALIGN);
+  const xs = cropOffsets(width, size, grid, align);
+  const ys = cropOffsets(height, size, grid, align);
   const cropLength = size * size * 3;
   const out = new Float32Array(xs.length * ys.length * cropLength);
   let at = 0;
