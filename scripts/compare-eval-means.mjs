@@ -15,7 +15,7 @@
  * seeded, so every report has the same). After each suite's datasets, its mean of dataset means,
  * to 3 decimals (close calls such as SW vs OH on the mixed suite).
  */
-import { readFileSync } from 'node:fs';
+import { readReport } from './read-report.mjs';
 
 const args = process.argv.slice(2);
 const showConfusion = args.includes('--confusion');
@@ -39,17 +39,7 @@ if (specs.length === 0) {
 }
 
 const reports = specs.map(({ label, file }) => {
-  let json;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    console.error(`${file}: ${err.message}`);
-    process.exit(1);
-  }
-  if (json.format !== 'abair-eval') {
-    console.error(`${file}: not an abair eval report`);
-    process.exit(1);
-  }
+  const json = readReport(file, (j) => j.format === 'abair-eval', 'not an abair eval report');
   const byKey = new Map();
   const confusion = new Map();
   for (const suite of json.suites) {
