@@ -1,5 +1,6 @@
 /**
- * Shared by the held-out diagnostics (bench/estimator-crop-grid.mjs, bench/jpeg-phase.mjs): their
+ * Shared by the held-out benches (bench/sw-blend.mjs, bench/estimator-crop-grid.mjs,
+ * bench/jpeg-phase.mjs): their
  * command-line options and the held-out split of the training photos, exactly the one every
  * training phase holds out (openImageFolders' path-hash split, fraction 0.05), from dist/.
  */
@@ -16,10 +17,13 @@ export function option(name, fallback) {
   return args[i + 1];
 }
 
-/** The training folder and its held-out image paths, sorted (the first `limit` when given). */
+/**
+ * The training folder and its held-out image paths, sorted (the first `limit` when given), with
+ * the split's sizes: `heldOut` held-out images of `heldOut + trained` in all.
+ */
 export async function heldOutImages(limit) {
   const trainDir = path.join(sharedDataDir(), 'train', 'clean');
-  const { holdout } = await openImageFolders([trainDir]);
+  const { train, holdout } = await openImageFolders([trainDir]);
   const files = [...holdout.names].sort();
-  return { trainDir, files: limit === undefined ? files : files.slice(0, limit) };
+  return { trainDir, files: limit === undefined ? files : files.slice(0, limit), heldOut: files.length, trained: train.size };
 }

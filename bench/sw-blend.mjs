@@ -53,7 +53,6 @@
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { openImageFolders } from '../dist/train/data/image-source.js';
 import { applyDegradations } from '../dist/degrade/registry.js';
 import { toUint8 } from '../dist/degrade/quantize.js';
 import { readImage } from '../dist/io/image-io.js';
@@ -61,17 +60,11 @@ import { centerCrop, psnr } from '../dist/metrics/index.js';
 import { quantise8, PSNR_CAP_DB } from '../dist/eval/protocol.js';
 import { createRestorer } from '../dist/restore/restorer.js';
 import { Rng } from '../dist/util/rng.js';
-import { sharedDataDir } from '../dist/util/paths.js';
 import { loadOrt } from '../dist/onnx/runtime.js';
 import { odds as oddsOf, softWeights } from '../dist/model/soft-weights.js';
+import { heldOutImages, option } from './held-out.mjs';
 
 const args = process.argv.slice(2);
-function option(name) {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  if (i + 1 >= args.length) throw new Error(`${name} needs a value`);
-  return args[i + 1];
-}
 const limit = option('--limit') === undefined ? undefined : Number(option('--limit'));
 if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new Error(`--limit takes a positive integer`);
 const jsonOut = option('--json');
@@ -97,12 +90,8 @@ const CASES = [...SINGLES.map((s) => [s]), ...MIXED, []];
 const caseName = (names) => (names.length === 0 ? 'clean' : names.join('+'));
 
 const started = performance.now();
-const trainDir = path.join(sharedDataDir(), 'train', 'clean');
 // exactly the training split: openImageFolders([dir]) with its default holdout fraction (0.05)
-const { train, holdout } = await openImageFolders([trainDir]);
-let files = [...holdout.names].sort();
-const heldOut = files.length;
-if (limit !== undefined) files = files.slice(0, limit);
+const { trainDir, files, heldOut, trained } = await heldOutImages(limit);
 
 const restorer = createRestorer({ runtime: 'onnx', ...(modelDir ? { weights: modelDir } : {}) });
 const engine = await restorer.load();
@@ -115,7 +104,7 @@ const fmtW = (v) => String(v); // full precision: Number(String(v)) === v
 
 const ortError = await loadOrt().then(() => null, (err) => err.message);
 console.log(`machine: ${cpus()[0].model} (${cpus().length} cores); engine: ${ortError ? `tfjs (ONNX Runtime unavailable: ${ortError})` : 'onnx'}; model: ${modelDir ?? 'weights/default'} (${classes.join(', ')})`);
-console.log(`held-out images: ${heldOut} of ${heldOut + train.size} in ${trainDir} (fraction 0.05); using ${files.length}${limit !== undefined ? ` (--limit ${limit})` : ''}`);
+console.log(`held-out images: ${heldOut} of ${heldOut + trained} in ${trainDir} (fraction 0.05); using ${files.length}${limit !== undefined ? ` (--limit ${limit})` : ''}`);
 
 const perImage = [];
 for (const [fi, file] of files.entries()) {
