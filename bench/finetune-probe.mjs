@@ -16,6 +16,9 @@
  *
  * Writes a run folder like any training run (checkpoint, train-log.jsonl with "val" lines, and the
  * fine-tuned backbone.safetensors at the end); the result is for comparison only, never shipped.
+ * A --preset run stopped before its end (Ctrl-C keeps the checkpoint) exports its current
+ * backbone with `abair train export <out> -o <model dir>`: a folder with a backbone and no
+ * adapters restores with the backbone alone, so `abair eval --weights <model dir>` measures it.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';

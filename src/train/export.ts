@@ -2,10 +2,12 @@
  * Weight files from a run's current checkpoint, so a long Phase I campaign can be evaluated (or
  * an interim model shipped) before it finishes: the run itself writes backbone.safetensors only
  * at its last step. Adapter and estimator runs are short and write their files when they end.
+ * A specialist from scratch (`bench/finetune-probe.mjs --preset`) trains a whole backbone too and
+ * may be stopped long before its last step, so its checkpoint exports the same way.
  */
 import { UserError } from '../cli/errors.js';
 import { tf } from '../engine/backend.js';
-import type { BackboneConfig } from '../model/config.js';
+import { presetConfig, type BackboneConfig } from '../model/config.js';
 import { saveBackbone } from '../model/weights.js';
 import { checkpointPath, loadCheckpoint } from './checkpoint.js';
 
@@ -13,14 +15,12 @@ export async function exportRunWeights(runDir: string, outDir: string): Promise<
   const file = checkpointPath(runDir);
   const ckpt = await loadCheckpoint(file);
   const run = ckpt.run;
-  if (run.phase !== 'pretrain') {
-    throw new UserError(`${file}: exporting is implemented for pretrain runs; this is a '${String(run.phase)}' run, which writes its weight file when it finishes`);
-  }
+  const config = backboneConfigOf(run, file);
   const params = Object.fromEntries(Object.entries(ckpt.params).map(([name, data]) => [name, tf.tensor(data, ckpt.shapes[name])]));
   try {
     const provenance = {
       exportedFrom: file,
-      phase: 'pretrain',
+      phase: run.phase,
       steps: ckpt.step,
       plannedSteps: run.steps,
       batch: run.batch,
@@ -29,11 +29,24 @@ export async function exportRunWeights(runDir: string, outDir: string): Promise<
       seed: run.seed,
       images: run.images,
       segClasses: run.classes,
+      synthetic: run.synthetic,
       createdAt: new Date().toISOString(),
     };
     const preset = typeof run.preset === 'string' ? { preset: run.preset } : {};
-    return [await saveBackbone(outDir, run.config as BackboneConfig, params, { ...preset, provenance })];
+    return [await saveBackbone(outDir, config, params, { ...preset, provenance })];
   } finally {
     for (const t of Object.values(params)) t.dispose();
   }
+}
+
+/** The architecture a run's checkpoint trains, for the runs whose checkpoint is a whole backbone. */
+function backboneConfigOf(run: Record<string, unknown>, file: string): BackboneConfig {
+  if (run.phase === 'pretrain') return run.config as BackboneConfig;
+  // A probe from scratch names its preset; one fine-tuned from a backbone file records only that
+  // file's digest, so its architecture is not in the checkpoint.
+  if (run.phase === 'finetune-probe' && typeof run.preset === 'string') return presetConfig(run.preset);
+  const why = run.phase === 'finetune-probe'
+    ? 'a probe fine-tuned from a backbone file, which writes its weight file when it finishes'
+    : `a '${String(run.phase)}' run, which writes its weight file when it finishes`;
+  throw new UserError(`${file}: exporting is implemented for pretrain runs and probes from a preset; this is ${why}`);
 }

@@ -8,6 +8,8 @@ import { initEngine } from '../engine/backend.js';
 import { DEFAULT_LORA_RANK } from '../model/lora.js';
 import { loadBackbone, loadEstimator, readSidecar } from '../model/weights.js';
 import { loadSafetensors } from '../io/safetensors.js';
+import { presetConfig } from '../model/config.js';
+import { checkpointPath, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { exportRunWeights } from './export.js';
 import { addDegradation, modelAdapterRank } from './phases/add-degradation.js';
 import { trainAdapter } from './phases/adapter.js';
@@ -49,6 +51,23 @@ test('the three phases train (validation improves) and add-degradation grows the
     assert.deepEqual(Object.keys(exportedTensors.tensors).sort(), Object.keys(finalTensors.tensors).sort());
     for (const [name, t] of Object.entries(finalTensors.tensors)) assert.deepEqual(exportedTensors.tensors[name]!.data, t.data, name);
     assert.equal((await loadBackbone(exported)).config.dim, 8);
+
+    // A specialist from scratch (bench/finetune-probe.mjs --preset) exports the same way: its
+    // architecture is its preset's. One fine-tuned from a backbone file names no preset: refused.
+    const ckpt = await loadCheckpoint(checkpointPath(model));
+    const probeRun = { phase: 'finetune-probe', synthetic: ['noise'], steps: 12, batch: 4, patch: 32, seed: 5 };
+    for (const [name, run] of [['probe', { ...probeRun, preset: 'tiny' }], ['probe-from-file', { ...probeRun, backboneDigest: 'x' }]] as const) {
+      await mkdir(path.join(root, name));
+      await saveCheckpoint(checkpointPath(path.join(root, name)), { ...ckpt, run });
+    }
+    const probeOut = path.join(root, 'probe-exported');
+    await mkdir(probeOut);
+    const [probeFile] = await exportRunWeights(path.join(root, 'probe'), probeOut);
+    const probeTensors = await loadSafetensors(probeFile!);
+    for (const [name, t] of Object.entries(finalTensors.tensors)) assert.deepEqual(probeTensors.tensors[name]!.data, t.data, name);
+    assert.deepEqual((await loadBackbone(probeOut)).config, presetConfig('tiny'));
+    assert.deepEqual((await readSidecar(probeFile!)).provenance.synthetic, ['noise']);
+    await assert.rejects(exportRunWeights(path.join(root, 'probe-from-file'), probeOut), /probe fine-tuned from a backbone file/);
 
     // Phase II: two adapters into the model folder; each improves its validation PSNR. Their ranks
     // differ (and one is not the default) so that add-degradation's rank rule is seen below.

@@ -142,8 +142,8 @@ async function startingEstimator(target: string): Promise<NonNullable<EstimatorT
 function registerRunTools(train: Command): void {
   train
     .command('export')
-    .description("write a pretrain run's current weights (from its checkpoint) as backbone.safetensors, to evaluate or use it before the run ends")
-    .argument('<run-dir>', 'the run folder (--out of abair train pretrain)')
+    .description("write a pretrain run's current weights (from its checkpoint) as backbone.safetensors, to evaluate or use it before the run ends; also a from-scratch probe's (bench/finetune-probe.mjs --preset)")
+    .argument('<run-dir>', 'the run folder (--out of abair train pretrain or of the probe)')
     .requiredOption('-o, --output <dir>', 'model folder to write backbone.safetensors (+ .json) into')
     .addHelpText('after', '\nExample:\n  $ abair train export runs/pretrain -o models/interim && abair restore photo.jpg --weights models/interim')
     .action(async (runDir: string, opts: { output: string }) => {
