@@ -79,7 +79,7 @@ test('src/browser and everything it imports are free of Node, tfjs, sharp and ON
   const source = scan(entriesIn(path.join(packageRoot, 'src', 'browser'), '.ts'), (from, spec) => path.resolve(path.dirname(from), spec.replace(/\.js$/, '.ts')));
   assert.deepEqual(source.problems, []);
   // the walk really follows imports out of src/browser
-  for (const shared of ['src/restore/tile-plan.ts', 'src/restore/modes.ts', 'src/restore/palette.ts', 'src/restore/estimator-input.ts', 'src/cli/errors.ts']) {
+  for (const shared of ['src/restore/tile-plan.ts', 'src/restore/modes.ts', 'src/restore/palette.ts', 'src/restore/estimator-input.ts', 'src/util/errors.ts']) {
     assert.ok(source.files.includes(shared), `${shared} not reached (reached: ${source.files.join(', ')})`);
   }
 

@@ -38,5 +38,5 @@ export { imageToRgba, rgbaToImage } from './pixels.js';
 export { CLEAN_COLOUR, classColour, uniformMapColour, type Colour } from '../restore/palette.js';
 export { MODE_SYNTAX, formatMode, parseMode, formatProbabilities, type RestoreMode } from '../restore/modes.js';
 export { countTiles, DEFAULT_OVERLAP, DEFAULT_TILE_SIZE } from '../restore/tile-plan.js';
-export { UsageError, UserError } from '../cli/errors.js';
+export { UsageError, UserError } from '../util/errors.js';
 export type { RGBImage } from '../image/types.js';

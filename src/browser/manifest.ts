@@ -13,7 +13,7 @@
  * `parseWebManifest` checks a manifest completely (version, names, every range against lora.bin's
  * size), so a wrong or stale folder fails on load with one line instead of deep inside a tile.
  */
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import { isSwExponent } from '../model/soft-weights.js';
 
 export const WEB_MODEL_FORMAT = 'abair-web-model';

@@ -3,7 +3,7 @@
  * written opaque on the way out; bytes are value / 255 in and round(value · 255) out, as the Node
  * reader and writer do.
  */
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import type { RGBImage } from '../image/types.js';
 
 /** RGBA bytes (e.g. ImageData.data) → RGBImage. */

@@ -14,7 +14,7 @@
  * (seg_logits): softmax over clean + the head's own classes, mixed with the palette, blended like
  * the image. Between tiles the restorer yields to the event loop, so a worker sees a cancel message.
  */
-import { UsageError, UserError } from '../cli/errors.js';
+import { UsageError, UserError } from '../util/errors.js';
 import type { RGBImage } from '../image/types.js';
 import { estimatorCrops, meanRows } from '../restore/estimator-input.js';
 import { adapterWeightsFor, cleanShareFor, formatMode, parseMode, type RestoreMode } from '../restore/modes.js';

@@ -1,7 +1,7 @@
 /** loadWebModel: a good folder loads; a wrong or inconsistent one is refused with a message that names the problem. */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import type { WebModelManifest } from './manifest.js';
 import { loadWebModel } from './web-model.js';
 

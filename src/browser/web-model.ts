@@ -2,7 +2,7 @@
  * Loading a web model folder (see manifest.ts) through a caller-supplied file reader, so the same
  * code serves fetch() in a page or worker and fs.readFile in Node tests.
  */
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import { float32FromLittleEndian } from './lora-merge.js';
 import { parseWebManifest, WEB_MODEL_FILES, type WebModelManifest } from './manifest.js';
 

@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { UserError } from './errors.js';
+import { UserError } from '../util/errors.js';
 import * as infoCommand from './commands/info.js';
 import * as metricsCommand from './commands/metrics.js';
 import * as degradeCommand from './commands/degrade.js';

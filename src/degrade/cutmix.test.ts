@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { texturedImage } from './synthetic-images.js';
 import { degradationCutMix, sampleMixed, sampleSingle, DEFAULT_CLASSES, type LabelledSample } from './cutmix.js';

@@ -9,7 +9,7 @@
  * so a region has the statistics it would have in a fully degraded image (a blur near the region
  * edge still sees real neighbours, JPEG blocks align with the image grid).
  */
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import { cloneImage, type RGBImage } from '../image/types.js';
 import type { Rng } from '../util/rng.js';
 import { randomMask, type MaskShape } from './masks.js';

@@ -1,7 +1,7 @@
 /**
  * Every degradation by name, and stacking several of them in a physically sensible order.
  */
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import { cloneImage, type RGBImage } from '../image/types.js';
 import type { Rng } from '../util/rng.js';
 import type { Degradation, DegradationName, DegradationParams } from './types.js';

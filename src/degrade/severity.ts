@@ -2,7 +2,7 @@
  * Severity handling shared by every degradation: a number in [0,1] that each module maps onto its
  * own physical parameters (σ, blur length, JPEG quality, …).
  */
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 
 /**

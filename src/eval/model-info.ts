@@ -4,7 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import type { ModelInfo } from './report.js';
 
 export const IDENTITY_MODEL: ModelInfo = { kind: 'identity', label: 'identity (output = input: the degraded-input baseline)' };

@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { formatProvenance } from './model-info.js';
 import { EVAL_FORMAT, EVAL_VERSION, type EvalReport } from './report.js';

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import type { RGBImage } from '../image/types.js';
 import { readImage } from '../io/image-io.js';
 import type { MetricSpace } from '../metrics/index.js';

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import type { RGBImage } from '../image/types.js';
 import { readImage } from '../io/image-io.js';
 import { centerCrop, psnr } from '../metrics/index.js';

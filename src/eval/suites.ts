@@ -10,7 +10,7 @@
  * - Each σ of the denoising set has its own seed (dataset id CBSD68-sigma15 …), as independent
  *   draws would.
  */
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import { applyDegradations } from '../degrade/registry.js';
 import type { DegradationName, DegradationParams } from '../degrade/types.js';
 import { reduceBitDepth } from '../degrade/types/bitdepth.js';

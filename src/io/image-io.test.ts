@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import type { RGBImage } from '../image/types.js';
 import { initEngine } from '../engine/backend.js';
 import {

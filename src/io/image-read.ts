@@ -11,7 +11,7 @@
 import { promises as fs } from 'node:fs';
 import sharp from 'sharp';
 import type { Metadata, OutputInfo } from 'sharp';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import type { RGBImage } from '../image/types.js';
 import { BmpFormatError, decodeBmp, isBmp, readBmpHeader } from './bmp.js';
 

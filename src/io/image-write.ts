@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import sharp from 'sharp';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import type { RGBImage } from '../image/types.js';
 import { assertWritableTarget, writeFileAtomic } from '../util/atomic-write.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import { decodeSafetensors, encodeSafetensors, loadSafetensors, saveSafetensors, WeightsFormatError } from './safetensors.js';
 
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'abair-safetensors-'));

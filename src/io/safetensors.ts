@@ -12,7 +12,7 @@
  * the file. Tensors are copied out of the file buffer, so they never alias it.
  */
 import { promises as fs } from 'node:fs';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { float16BitsToFloat32, float32ToFloat16Bits } from './float16.js';
 

@@ -9,7 +9,7 @@ import { Command, Option } from 'commander';
 import { initEngine, tf, type BackendName } from '../engine/backend.js';
 import { disposeParams } from '../model/params.js';
 import { loadParts } from '../restore/model-engine.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { ADAPTER_WEIGHTS_INPUT, type AdaptersAs, adapterInputNames, exportBackboneOnnx, exportEstimatorOnnx } from './export.js';
 

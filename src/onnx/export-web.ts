@@ -16,7 +16,7 @@ import { loraParamName, loraScale } from '../model/lora.js';
 import { disposeParams, type Params } from '../model/params.js';
 import type { LoadedAdapter, Provenance } from '../model/index.js';
 import { loadParts, segmentationClassNames } from '../restore/model-engine.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { WEB_MODEL_FILES, WEB_MODEL_FORMAT, WEB_MODEL_VERSION, type WebAdapter, type WebModelManifest, type WebWeightInput } from '../browser/manifest.js';
 import { adapterInputNames, exportBackboneOnnx, exportEstimatorOnnx } from './export.js';

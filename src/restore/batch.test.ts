@@ -6,7 +6,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { initEngine } from '../engine/backend.js';
 import { readImage } from '../io/image-io.js';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { outputPathsFor, runRestore, type RestoreCommandOptions } from './batch.js';
 import { createFakeEngine } from './fake-engine.js';

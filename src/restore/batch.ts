@@ -10,8 +10,8 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { UsageError, UserError } from '../cli/errors.js';
-import { createProgress, type Progress, type ProgressMode, type ProgressStream } from '../cli/progress.js';
+import { UsageError, UserError } from '../util/errors.js';
+import { createProgress, type Progress, type ProgressMode, type ProgressStream } from '../util/progress.js';
 import type { BackendName } from '../engine/backend.js';
 import { formatFromPath, writeImage, type ImageFormat } from '../io/image-io.js';
 import { assertWritableTarget } from '../util/atomic-write.js';

@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import type { BackendName } from '../engine/backend.js';
 import { BACKBONE_FILE } from '../model/weights.js';
 import { packageRoot } from '../util/paths.js';

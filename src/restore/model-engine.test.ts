@@ -6,7 +6,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import sharp from 'sharp';
 import { initEngine, tf } from '../engine/backend.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import {
   createAdapter,
   createBackbone,

@@ -27,7 +27,7 @@ import { promises as fs } from 'node:fs';
 import { initEngine, tf, type BackendName } from '../engine/backend.js';
 import { matMul } from '../engine/ops.js';
 import type { RGBImage } from '../image/types.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import { DEFAULT_CLASSES } from '../degrade/cutmix.js';
 import {
   disposeMerged,

@@ -12,7 +12,7 @@
  *   adapter:<name>          one-hot on a named class, ignoring the estimator (oracle / debugging).
  *   weights:rain=0.7,...    explicit weights, used as given; unnamed classes get 0.
  */
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import { cleanWeight, softWeights } from '../model/soft-weights.js';
 
 export type RestoreMode =

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initEngine, tf } from '../engine/backend.js';
 import { readImage } from '../io/image-io.js';
-import { UsageError, UserError } from '../cli/errors.js';
+import { UsageError, UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { createRestorer } from './restorer.js';
 import { createFakeEngine, fakeRestore } from './fake-engine.js';

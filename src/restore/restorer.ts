@@ -13,7 +13,7 @@
 import { initEngine, tf, type BackendName } from '../engine/backend.js';
 import type { RGBImage } from '../image/types.js';
 import { encodeImage, readImage, type ImageFormat } from '../io/image-io.js';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 import type { RestorationEngine } from './engine.js';
 import { loadDefaultEngine, loadEngineFromFile, type EngineRuntime } from './default-model.js';
 import { adapterWeightsFor, byClass, cleanShareFor, parseMode, type RestoreMode } from './modes.js';

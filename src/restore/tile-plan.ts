@@ -19,7 +19,7 @@
  * rounding), because every pixel with non-zero weight saw its whole receptive field. Image
  * borders (no neighbour) are never feathered.
  */
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../util/errors.js';
 
 /** A float image with any number of interleaved channels (HWC). */
 export interface Raster {

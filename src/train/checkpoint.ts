@@ -12,7 +12,7 @@
  * the previous checkpoint intact.
  */
 import path from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import { loadSafetensors, saveSafetensors, type TensorToStore } from '../io/safetensors.js';
 import type { OptimizerState } from '../engine/parallel/index.js';
 

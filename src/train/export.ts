@@ -5,7 +5,7 @@
  * A specialist from scratch (`bench/finetune-probe.mjs --preset`) trains a whole backbone too and
  * may be stopped long before its last step, so its checkpoint exports the same way.
  */
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import { tf } from '../engine/backend.js';
 import { presetConfig, type BackboneConfig } from '../model/config.js';
 import { saveBackbone } from '../model/weights.js';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 import { parseTrainingLog, plotLog, renderPlotSvg } from './plot.js';
 
 function syntheticLog(): string {

@@ -9,7 +9,7 @@
  */
 import { promises as fs } from 'node:fs';
 import sharp from 'sharp';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../util/errors.js';
 
 export interface StepRecord {
   phase: string;

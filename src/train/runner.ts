@@ -13,8 +13,8 @@
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import { existsSync } from 'node:fs';
-import { createProgress, type Progress, type ProgressMode } from '../cli/progress.js';
-import { UserError } from '../cli/errors.js';
+import { createProgress, type Progress, type ProgressMode } from '../util/progress.js';
+import { UserError } from '../util/errors.js';
 import { initEngine } from '../engine/backend.js';
 import { DataParallelTrainer, type HostBatch } from '../engine/parallel/index.js';
 import { assignParams, disposeParams } from '../model/params.js';

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from './errors.js';
 
 function tempPathFor(target: string): string {
   const dir = path.dirname(target);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ADAPTER_DEFAULTS, DEFAULT_WORKERS, ESTIMATOR_DEFAULTS } from '../../train/defaults.js';
 import { addDegradation } from '../../train/phases/add-degradation.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../util/errors.js';
 import { defaultImagesDir, fraction, integer } from './train-options.js';
 
 interface AddOptions {

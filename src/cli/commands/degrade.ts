@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../util/errors.js';
 import { readImage, writeImage } from '../../io/image-io.js';
 import { Rng } from '../../util/rng.js';
 import { degradationCutMix, DEFAULT_CLASSES } from '../../degrade/cutmix.js';

@@ -17,8 +17,8 @@ import { createRestorer } from '../../restore/restorer.js';
 import { DEFAULT_MODEL_ENV, defaultModelDir } from '../../restore/default-model.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { sharedDataDir } from '../../util/paths.js';
-import { createProgress, type Progress, type ProgressMode, type ProgressStream } from '../progress.js';
-import { UsageError } from '../errors.js';
+import { createProgress, type Progress, type ProgressMode, type ProgressStream } from '../../util/progress.js';
+import { UsageError } from '../../util/errors.js';
 
 export interface EvalCommandOptions {
   suite?: string;

@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { RGBImage } from '../../image/types.js';
 import { readImage } from '../../io/image-io.js';
 import { psnr, ssim, type MetricOptions, type SsimWindow } from '../../metrics/index.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../../util/errors.js';
 
 export interface MetricsFlags {
   crop?: number;

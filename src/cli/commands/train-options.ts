@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { sharedDataDir } from '../../util/paths.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../util/errors.js';
 import { DEFAULT_WORKERS, type PhaseDefaults } from '../../train/defaults.js';
 import type { CommonTrainOptions } from '../../train/phases/common.js';
 

@@ -10,7 +10,7 @@ import type { RunResult } from '../../train/runner.js';
 import { exportRunWeights } from '../../train/export.js';
 import { initEngine } from '../../engine/backend.js';
 import { PRESET_NAMES } from '../../model/config.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../util/errors.js';
 import { DEFAULT_CLEAN_FRACTION, MIXED_LABELS, type MixedLabels } from '../../train/data/index.js';
 import { addCommonOptions, addRunOptions, commonFrom, defaultImagesDir, fraction, integer, type ParsedCommon, widthList } from './train-options.js';
 import { DEFAULT_ESTIMATOR } from '../../model/estimator.js';

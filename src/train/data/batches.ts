@@ -5,7 +5,7 @@
  *
  * Target patches are cut straight into the batch buffer; only the patch is ever degraded.
  */
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../util/errors.js';
 import { degradationCutMix, DEFAULT_CLASSES, sampleMixed } from '../../degrade/cutmix.js';
 import { applyDegradations, getDegradation } from '../../degrade/registry.js';
 import type { DegradationName } from '../../degrade/types.js';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../util/errors.js';
 import { sharedDataDir } from '../../util/paths.js';
 import { splitByPathHash } from './holdout.js';
 import { listImages, openImageFolders } from './image-source.js';

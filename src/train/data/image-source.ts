@@ -4,7 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../util/errors.js';
 import type { RGBImage } from '../../image/types.js';
 import { splitByPathHash } from './holdout.js';
 import { decodeUint8, toFloatImage, type Uint8Image } from './raw-image.js';

@@ -2,7 +2,7 @@
  * User-supplied paired data: an input folder and a target folder whose files match by relative
  * path (the extension may differ, e.g. rain/001.png ↔ clean/001.jpg).
  */
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../util/errors.js';
 import type { RGBImage } from '../../image/types.js';
 import { imageSourceFromFiles, imageSourceFromImages, listImages, type ImageSource, type ListedImage } from './image-source.js';
 import { toFloatImage, type Uint8Image } from './raw-image.js';

@@ -3,7 +3,7 @@
  * in memory decoded, and only the patch a batch needs is converted to float.
  */
 import sharp from 'sharp';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../util/errors.js';
 import type { RGBImage } from '../../image/types.js';
 
 /** Interleaved HWC RGB, one byte per sample (value / 255 is the float pixel). */

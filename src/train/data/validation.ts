@@ -2,7 +2,7 @@
  * A fixed synthetic validation set from the held-out images: the same patches and degradations
  * every time for a given seed, so validation PSNR is comparable across steps and across runs.
  */
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../util/errors.js';
 import type { DegradationName } from '../../degrade/types.js';
 import type { HostBatch, HostTensor } from '../../engine/parallel/types.js';
 import { Rng } from '../../util/rng.js';

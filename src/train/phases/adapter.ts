@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { stat } from 'node:fs/promises';
-import { UsageError, UserError } from '../../cli/errors.js';
+import { UsageError, UserError } from '../../util/errors.js';
 import { parseDegradationSpec } from '../../degrade/registry.js';
 import type { RestorationLoss } from '../../model/trainable.js';
 import { BACKBONE_FILE, saveAdapter } from '../../model/weights.js';

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../util/errors.js';
 import { addEstimatorClass } from '../../model/estimator.js';
 import { disposeParams, hostValues } from '../../model/params.js';
 import { DEFAULT_LORA_RANK } from '../../model/lora.js';

@@ -1,8 +1,8 @@
 /** Options every phase shares, their defaults, and helpers the phases have in common. */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { ProgressMode } from '../../cli/progress.js';
-import { UserError } from '../../cli/errors.js';
+import type { ProgressMode } from '../../util/progress.js';
+import { UserError } from '../../util/errors.js';
 import { isDegradationName } from '../../degrade/registry.js';
 import type { DegradationName } from '../../degrade/types.js';
 import { openImageFolders, type ImageSource } from '../data/index.js';

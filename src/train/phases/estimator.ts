@@ -5,7 +5,7 @@
  * when a degradation was added: the old rows are kept and fine-tuned).
  */
 import path from 'node:path';
-import { UsageError, UserError } from '../../cli/errors.js';
+import { UsageError, UserError } from '../../util/errors.js';
 import { estimatorArchitecture, estimatorConfig, type EstimatorConfig } from '../../model/estimator.js';
 import { listWeights, saveEstimator } from '../../model/weights.js';
 import { Rng } from '../../util/rng.js';
