@@ -79,6 +79,8 @@ export interface WebModelManifest {
   swExponent: number;
   /** SW pulls the restoration back toward the input by the clean share (the estimator's keepClean); false when absent */
   keepClean: boolean;
+  /** the estimator also outputs p(clean), after the classes (EstimatorConfig.clean); false when absent */
+  cleanOutput: boolean;
   /** names of the segmentation head's classes (seg_logits channel 1 + k), or null when the graph has no seg_logits */
   segmentationClasses: string[] | null;
   /** tiles smaller than this on a side are reflect-padded by the caller (the graph pads larger ones itself) */
@@ -132,6 +134,8 @@ export function parseWebManifest(json: unknown): WebModelManifest {
   if (!isSwExponent(swExponent)) fail('swExponent must be a finite number > 0');
   const keepClean = json['keepClean'] ?? false;
   if (typeof keepClean !== 'boolean') fail('keepClean must be true or false');
+  const cleanOutput = json['cleanOutput'] ?? false;
+  if (typeof cleanOutput !== 'boolean') fail('cleanOutput must be true or false');
   const segmentationClasses = json['segmentationClasses'] === null ? null : stringList(json['segmentationClasses'], 'segmentationClasses');
   if (segmentationClasses && segmentationClasses.length === 0) fail('segmentationClasses is empty (null means no segmentation head)');
   const padMultiple = json['padMultiple'];
@@ -194,6 +198,7 @@ export function parseWebManifest(json: unknown): WebModelManifest {
     estimatorInputSize: estimatorInputSize as number | null,
     swExponent,
     keepClean,
+    cleanOutput,
     segmentationClasses,
     padMultiple,
     loraBytes,

@@ -17,7 +17,7 @@
 import { UsageError, UserError } from '../util/errors.js';
 import type { RGBImage } from '../image/types.js';
 import { estimatorCrops, meanRows } from '../restore/estimator-input.js';
-import { adapterWeightsFor, cleanShareFor, formatMode, parseMode, type RestoreMode } from '../restore/modes.js';
+import { adapterWeightsFor, cleanShareFor, formatMode, parseMode, splitEstimate, type RestoreMode } from '../restore/modes.js';
 import { pullTowardInput } from '../model/soft-weights.js';
 import { mapPalette } from '../restore/palette.js';
 import { addWeightedTile, copyTile, normaliseBlend, planGrid, resolveTiling } from '../restore/tile-plan.js';
@@ -71,6 +71,8 @@ export interface BrowserRestoreResult {
   map: RGBImage | null;
   /** estimator probabilities in `classes` order (NaN when the mode did not need them and the model has no estimator) */
   probabilities: Float32Array;
+  /** p(clean), the estimator's "nothing needs restoring" output; NaN when not estimated or the model has none */
+  clean: number;
   /** adapter weights used, in `classes` order */
   weights: Float32Array;
   /** the share of the input kept (sw with keep-clean, as the Node restorer's cleanShare); 0 otherwise */
@@ -165,7 +167,8 @@ export async function createBrowserRestorer(ort: OrtLike, model: WebModel, optio
     const crops = estimatorCrops(image, size);
     const input = new ort.Tensor('float32', crops.data, [crops.count, size, size, 3]);
     const out = await estimator.run({ image: input }, ['probabilities']);
-    return meanRows(float32Output(out, 'probabilities', [crops.count, classes.length]), crops.count);
+    const outputs = classes.length + (manifest.cleanOutput ? 1 : 0);
+    return meanRows(float32Output(out, 'probabilities', [crops.count, outputs]), crops.count);
   }
 
   /** Runs the backbone on one tile; returns its restored pixels (clipped) and, when asked, the map colours. */
@@ -192,7 +195,9 @@ export async function createBrowserRestorer(ort: OrtLike, model: WebModel, optio
 
     // Without an estimator, explicit modes still work (probabilities then read NaN: not estimated).
     const needsEstimate = estimator !== null || mode.kind === 'sw' || mode.kind === 'oh';
-    const probabilities = classes.length === 0 || !needsEstimate ? new Float32Array(classes.length).fill(Number.NaN) : await estimate(image);
+    const { probabilities, clean } = classes.length === 0 || !needsEstimate
+      ? { probabilities: new Float32Array(classes.length).fill(Number.NaN), clean: Number.NaN }
+      : splitEstimate(await estimate(image), classes.length);
     const weights = classes.length === 0 ? new Float32Array(0) : adapterWeightsFor(mode, probabilities, classes, manifest.swExponent);
     const weightFeeds: Record<string, OrtTensorLike> = {};
     for (const [name, merged] of mergeLora(lora, manifest, weights)) {
@@ -222,12 +227,13 @@ export async function createBrowserRestorer(ort: OrtLike, model: WebModel, optio
     }
     normaliseBlend(restored, grid, 3);
     if (map) normaliseBlend(map, grid, 3);
-    const cleanShare = cleanShareFor(mode, probabilities, opts.keepClean ?? manifest.keepClean, manifest.swExponent);
+    const cleanShare = cleanShareFor(mode, probabilities, opts.keepClean ?? manifest.keepClean, manifest.swExponent, clean);
     pullTowardInput(restored, image.data, cleanShare);
     return {
       image: { width, height, data: restored },
       map: map ? { width, height, data: map } : null,
       probabilities,
+      clean,
       weights,
       cleanShare,
       mode: formatMode(mode),

@@ -14,6 +14,7 @@ function goodManifest(): WebModelManifest {
     estimatorInputSize: 16,
     swExponent: 2,
     keepClean: true,
+    cleanOutput: false,
     segmentationClasses: ['rain', 'haze'],
     padMultiple: 8,
     loraBytes: 44,

@@ -108,6 +108,12 @@ export interface EvalReport {
     description: string;
   };
   mode: EvalMode;
+  /**
+   * sw only: whether the output kept the input's clean share (keep-clean; with the estimator's
+   * p(clean) when it has that output), the product default, or was plain SW as in the paper.
+   * null for other modes; absent in reports written before it was recorded.
+   */
+  keepClean?: boolean | null;
   model: ModelInfo;
   quick: boolean;
   limit: number | null;

@@ -67,6 +67,7 @@ function modelSection(report: EvalReport): string {
   const m = report.model;
   const lines = [`- model: ${m.label}`];
   if (m.weightsDir) lines.push(`- weights folder: \`${m.weightsDir}\``);
+  if (typeof report.keepClean === 'boolean') lines.push(`- keep-clean: ${report.keepClean ? "on (the product default: the input's share kept by the estimated chance that nothing is wrong)" : 'off (plain SW, the paper\'s protocol)'}`);
   if (m.engine) lines.push(`- engine: ${m.engine === 'onnx' ? 'ONNX Runtime (onnxruntime-node)' : 'TensorFlow.js (wasm)'}`);
   const provenance = Object.entries(m.provenance ?? {});
   if (m.kind === 'weights' && provenance.length === 0) lines.push('- provenance: none recorded in the weights configs');

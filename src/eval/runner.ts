@@ -72,7 +72,8 @@ export function restoreModeFor(mode: EvalMode, truth: readonly string[], classes
   return { mode: `weights:${truth.map((t) => `${t}=${w}`).join(',')}` };
 }
 
-async function loadPair(dataset: EvalDataset, suite: SuiteName, item: { name: string; target: string; input?: string }) {
+/** The clean and the degraded (8-bit) image of one bench item, made as every eval run makes it. */
+export async function loadPair(dataset: EvalDataset, suite: SuiteName, item: { name: string; target: string; input?: string }) {
   const clean = quantise8((await readImage(item.target)).image);
   if (dataset.synthesise) {
     const seed = seedFor(suite, dataset.id, item.name);
@@ -167,7 +168,9 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalReport
   if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) throw new UserError(`--limit must be a positive integer, got ${options.limit}`);
   const space = options.space ?? 'rgb';
   // load the model once, up front, so a missing model fails before any work
-  const classes = options.restorer ? (await options.restorer.load()).classes : [];
+  const engine = options.restorer ? await options.restorer.load() : null;
+  const classes = engine ? engine.classes : [];
+  const keepClean = options.mode === 'sw' ? options.restoreOptions?.keepClean ?? engine?.keepClean ?? false : null;
   const suites: SuiteResult[] = [];
   for (const suite of options.suites) {
     const datasets: DatasetResult[] = [];
@@ -194,6 +197,7 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalReport
       description: protocolDescription(space),
     },
     mode: options.mode,
+    keepClean,
     model: options.model,
     quick: Boolean(options.quick),
     limit: options.limit ?? null,

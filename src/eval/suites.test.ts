@@ -37,7 +37,8 @@ test('datasets have the expected image counts and pairs', async () => {
 
 test('suites list their datasets; all expands; unknown names are usage errors', () => {
   const counts = Object.fromEntries(SUITE_NAMES.map((s) => [s, datasetsOf(s).length]));
-  assert.deepEqual(counts, { denoise: 3, derain: 2, dehaze: 2, unseen: 3, synthetic: 8, mixed: 3, clean: 2 });
+  assert.deepEqual(counts, { denoise: 3, derain: 2, dehaze: 2, unseen: 3, synthetic: 8, mixed: 3, clean: 2, probe: 16 });
+  assert.ok(datasetsOf('probe').every((d) => d.source === 'probe' && d.truth.length === 1), 'probe sets are single degradations from the probe family');
   assert.deepEqual(resolveSuites('all'), [...SUITE_NAMES]);
   assert.deepEqual(resolveSuites('derain, denoise,derain'), ['derain', 'denoise']);
   assert.throws(() => resolveSuites('deblur'), UsageError);

@@ -17,9 +17,10 @@ import { reduceBitDepth } from '../degrade/types/bitdepth.js';
 import { jpegRoundTrip } from '../degrade/types/jpeg.js';
 import { noise, noiseParams } from '../degrade/types/noise.js';
 import type { RGBImage } from '../image/types.js';
+import { PROBE_NAMES, PROBES, type ProbeName } from '../probe/generators.js';
 import type { Rng } from '../util/rng.js';
 
-export const SUITE_NAMES = ['denoise', 'derain', 'dehaze', 'unseen', 'synthetic', 'mixed', 'clean'] as const;
+export const SUITE_NAMES = ['denoise', 'derain', 'dehaze', 'unseen', 'synthetic', 'mixed', 'clean', 'probe'] as const;
 export type SuiteName = (typeof SUITE_NAMES)[number];
 
 /** How a dataset's degraded inputs come about. */
@@ -27,6 +28,7 @@ export type InputSource =
   | 'real' // real degraded/clean pairs from the dataset
   | 'standard' // the benchmark's own synthesis (Gaussian noise, JPEG Q20, 4-bit), reproducible
   | 'synthetic' // our degradation generators (not a published benchmark)
+  | 'probe' // the probe generators (src/probe): other formulas than training's, never trained on
   | 'none'; // the clean image itself: how much restoring changes a photo that needs nothing
 
 /** The generator's result: the degraded image and the parameters used (logged in the JSON). */
@@ -108,6 +110,21 @@ function kodak(suite: SuiteName, names: readonly DegradationName[]): EvalDataset
   };
 }
 
+function probe(folder: string, name: ProbeName, quickCount: number): EvalDataset {
+  return {
+    suite: 'probe',
+    id: `${folder}-probe-${name}`,
+    label: `${folder} probe ${name}`,
+    folder,
+    source: 'probe',
+    sample: false,
+    truth: [name],
+    quickCount,
+    note: `the probe family's ${name} (src/probe: formulas apart from training's)`,
+    synthesise: async (clean, rng) => ({ image: await PROBES[name](clean, rng), params: { probe: name } }),
+  };
+}
+
 function undegraded(suite: SuiteName, folder: string, quickCount: number): EvalDataset {
   return {
     suite,
@@ -174,6 +191,9 @@ function suiteDatasets(suite: SuiteName): EvalDataset[] {
       // Not in the paper: users also restore photos that need nothing, and a blind restorer
       // should leave those (nearly) alone. The output's PSNR against the input says how far it moved.
       return [undegraded(suite, 'Kodak24', QUICK_KODAK), undegraded(suite, 'CBSD68', QUICK)];
+    case 'probe':
+      // How the estimator holds up on degradations made by formulas it never trained on.
+      return [...PROBE_NAMES.map((name) => probe('Kodak24', name, QUICK_KODAK)), ...PROBE_NAMES.map((name) => probe('CBSD68', name, QUICK))];
   }
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { initEngine, tf } from '../engine/backend.js';
 import { presetConfig } from './config.js';
 import { softWeights } from './soft-weights.js';
-import { addEstimatorClass, blendWeights, createEstimator, estimateProbabilities, estimatorConfig, estimatorFlops, estimatorLogits, upgradeEstimatorConfig } from './estimator.js';
+import { addCleanOutput, addEstimatorClass, blendWeights, estimatorArchitecture, estimatorSpecs, createEstimator, estimateProbabilities, estimatorConfig, estimatorFlops, estimatorLogits, upgradeEstimatorConfig } from './estimator.js';
 import { backboneFlopsPerPixel } from './flops.js';
 import { disposeParams } from './params.js';
 import { randomImages } from './test-helpers.js';
@@ -40,6 +40,35 @@ test('adding a class keeps every existing output exactly', async () => {
   x.dispose();
   disposeParams(params);
   disposeParams(grown.params);
+});
+
+test('the clean output: one more head column, old outputs kept, later classes go before it', async () => {
+  await initEngine({ backend: 'wasm' });
+  const config = estimatorConfig(['rain', 'haze'], { inputSize: 32, swExponent: 2 });
+  const params = createEstimator(config);
+  const withClean = addCleanOutput(config, params);
+  assert.equal(withClean.config.clean, true);
+  assert.equal(withClean.config.keepClean, true, 'the clean output exists to be used');
+  assert.equal(withClean.config.swExponent, 2);
+  assert.deepEqual(estimatorSpecs(withClean.config).find((s) => s.name === 'est.head.w')!.shape.at(-1), 3);
+  assert.throws(() => addCleanOutput(withClean.config, withClean.params), /already has the clean output/);
+  const grown = addEstimatorClass(withClean.config, withClean.params, 'snow');
+  assert.deepEqual(grown.config.classes, ['rain', 'haze', 'snow']);
+  const x = randomImages(2, 40, 40);
+  const [base, clean, both] = tf.tidy(() => [params, withClean.params, grown.params].map((p, i) => estimatorLogits(p, [config, withClean.config, grown.config][i]!, x).arraySync())) as [number[][], number[][], number[][]];
+  for (let i = 0; i < 2; i++) {
+    assert.deepEqual(clean[i]!.slice(0, 2), base[i], 'class outputs unchanged by the clean output');
+    assert.equal(both[i]!.length, 4);
+    assert.deepEqual(both[i]!.slice(0, 2), base[i]);
+    assert.equal(both[i]![3], clean[i]![2], 'p(clean) stays the last output when a class is added');
+  }
+  // the weights record: unchanged for estimators without the output, marked for those with it
+  assert.equal('clean' in estimatorArchitecture(config), false);
+  assert.equal(estimatorArchitecture(withClean.config).clean, true);
+  assert.equal(upgradeEstimatorConfig({ classes: ['rain'], inputSize: 32, widths: [8], inChannels: 3 }).clean, false);
+  assert.throws(() => estimatorConfig(['rain', 'clean']), /name of the clean output/);
+  x.dispose();
+  for (const p of [params, withClean.params, grown.params]) disposeParams(p);
 });
 
 test('SW weights are the softmax of the logits, OH the argmax, in adapter order', () => {

@@ -25,7 +25,9 @@ import { conv3x3Specs, conv3x3With } from './layers/conv.js';
 import { type ModelOps, tfOps, weightOf, type WeightsOf } from './layers/graph-ops.js';
 import { createParams, initialValues, param, uniqueVariableName, type ParamSpec, type ParamStore, type Params } from './params.js';
 import { Rng } from '../util/rng.js';
-import { isSwExponent, softWeights } from './soft-weights.js';
+import { CLEAN_OUTPUT, isSwExponent, softWeights } from './soft-weights.js';
+
+export { CLEAN_OUTPUT };
 
 export interface EstimatorConfig {
   /** Degradation names, one output each (the adapter with the same name is blended by it). */
@@ -50,26 +52,41 @@ export interface EstimatorConfig {
    * `abair model set-blend --keep-clean`; false when absent, so older models restore as before.
    */
   keepClean: boolean;
+  /**
+   * One more output after the classes: p(clean), "nothing here needs restoring", trained on clean
+   * crops and on degradations too faint to matter (estimatorBatch's cleanLabel). It has no adapter;
+   * SW with keepClean keeps the input by that share (cleanShareFor). Architecture (the head has one
+   * more column); false when absent, for estimators trained before it existed.
+   */
+  clean: boolean;
 }
 
-export const DEFAULT_ESTIMATOR: Omit<EstimatorConfig, 'classes'> = { inputSize: 128, widths: [16, 32, 64, 64], inChannels: 3, highPass: true, swExponent: 1, keepClean: false };
+export const DEFAULT_ESTIMATOR: Omit<EstimatorConfig, 'classes'> = { inputSize: 128, widths: [16, 32, 64, 64], inChannels: 3, highPass: true, swExponent: 1, keepClean: false, clean: false };
 const HIGH_PASS_GAIN = 4;
 
 /** A stored config, with the fields older versions did not write. */
-export type StoredEstimatorConfig = Omit<EstimatorConfig, 'highPass' | 'swExponent' | 'keepClean'> & { highPass?: boolean; swExponent?: number; keepClean?: boolean };
+export type StoredEstimatorConfig = Omit<EstimatorConfig, 'highPass' | 'swExponent' | 'keepClean' | 'clean'> & { highPass?: boolean; swExponent?: number; keepClean?: boolean; clean?: boolean };
 
 /**
  * A config stored before `highPass` existed (those estimators had no high-pass input) or before
  * `swExponent` existed (they blended by the plain softmax, exponent 1) or `keepClean` (off).
  */
 export function upgradeEstimatorConfig(config: StoredEstimatorConfig): EstimatorConfig {
-  return { ...config, highPass: config.highPass ?? false, swExponent: config.swExponent ?? 1, keepClean: config.keepClean ?? false };
+  return { ...config, highPass: config.highPass ?? false, swExponent: config.swExponent ?? 1, keepClean: config.keepClean ?? false, clean: config.clean ?? false };
 }
 
-/** The part of a config that the weights depend on (recorded in the weights file): all but the blend calibration. */
-export function estimatorArchitecture(config: EstimatorConfig): Omit<EstimatorConfig, 'swExponent' | 'keepClean'> {
-  const { swExponent: _exponent, keepClean: _keepClean, ...architecture } = config;
-  return architecture;
+/**
+ * The part of a config that the weights depend on (recorded in the weights file): all but the blend
+ * calibration. `clean` is recorded only when true, so estimators without it keep the record they had.
+ */
+export function estimatorArchitecture(config: EstimatorConfig): Omit<EstimatorConfig, 'swExponent' | 'keepClean' | 'clean'> & { clean?: true } {
+  const { swExponent: _exponent, keepClean: _keepClean, clean, ...architecture } = config;
+  return clean ? { ...architecture, clean } : architecture;
+}
+
+/** Outputs of the estimator's head: one per class, and p(clean) last when it has the clean output. */
+export function estimatorOutputCount(config: EstimatorConfig): number {
+  return config.classes.length + (config.clean ? 1 : 0);
 }
 
 export function estimatorConfig(classes: string[], overrides: Partial<Omit<EstimatorConfig, 'classes'>> = {}): EstimatorConfig {
@@ -87,11 +104,13 @@ export function validateEstimatorConfig(config: EstimatorConfig): void {
   if (typeof config.highPass !== 'boolean') throw new Error('estimator config: highPass must be true or false');
   if (!isSwExponent(config.swExponent)) throw new Error(`estimator config: swExponent must be a finite number > 0 (got ${JSON.stringify(config.swExponent)})`);
   if (typeof config.keepClean !== 'boolean') throw new Error(`estimator config: keepClean must be true or false (got ${JSON.stringify(config.keepClean)})`);
+  if (typeof config.clean !== 'boolean') throw new Error(`estimator config: clean must be true or false (got ${JSON.stringify(config.clean)})`);
+  if (config.classes.includes(CLEAN_OUTPUT)) throw new Error(`estimator config: '${CLEAN_OUTPUT}' is the name of the clean output, not a class`);
 }
 
 /** Same architecture (the blend calibration aside: it changes no weight). */
 export function sameEstimatorConfig(a: EstimatorConfig, b: EstimatorConfig): boolean {
-  const key = (c: EstimatorConfig) => JSON.stringify([c.classes, c.inputSize, c.widths, c.inChannels, c.highPass]);
+  const key = (c: EstimatorConfig) => JSON.stringify([c.classes, c.inputSize, c.widths, c.inChannels, c.highPass, c.clean]);
   return key(a) === key(b);
 }
 
@@ -110,7 +129,7 @@ export function estimatorSpecs(config: EstimatorConfig): ParamSpec[] {
     specs.push(...conv3x3Specs(`est.conv${i}`, cin, width, true));
     cin = width;
   });
-  return [...specs, ...headSpecs(cin, config.classes.length)];
+  return [...specs, ...headSpecs(cin, estimatorOutputCount(config))];
 }
 
 export function createEstimator(config: EstimatorConfig, seed: number | string = 'estimator'): ParamStore {
@@ -118,7 +137,7 @@ export function createEstimator(config: EstimatorConfig, seed: number | string =
   return createParams(estimatorSpecs(config), seed);
 }
 
-/** Logits [N, classes] for images [N,H,W,C] of any size. Differentiable w.r.t. the parameters. */
+/** Logits [N, classes (+1 for clean)] for images [N,H,W,C] of any size. Differentiable w.r.t. the parameters. */
 export function estimatorLogits(params: Params, config: EstimatorConfig, images: tf.Tensor4D): tf.Tensor2D {
   return estimatorLogitsWith(tfOps, params, config, images) as tf.Tensor2D;
 }
@@ -134,7 +153,7 @@ export function estimatorLogitsWith<T>(g: ModelOps<T>, params: WeightsOf<T>, con
   return g.add(g.matMul(pooled, weightOf(params, 'est.head.w')), weightOf(params, 'est.head.b'));
 }
 
-/** Per-class probabilities [N][classes] (independent sigmoids: multi-label aware). */
+/** Per-output probabilities [N][classes (+ clean last)] (independent sigmoids: multi-label aware). */
 export function estimateProbabilities(params: Params, config: EstimatorConfig, images: tf.Tensor4D): number[][] {
   const probs = tf.tidy(() => tf.sigmoid(estimatorLogits(params, config, images)));
   const rows = probs.arraySync() as number[][];
@@ -167,25 +186,53 @@ export function blendWeights(probabilities: number[][], classes: readonly string
 
 /**
  * Grows the estimator by one class (a new degradation): every existing weight is kept, the head
- * gains one freshly initialised output; the blend settings (swExponent, keepClean) are kept too. Returns a new
- * config and store; the old store is untouched (dispose it when no longer needed).
+ * gains one freshly initialised output after the old classes (before p(clean), which stays last);
+ * the blend settings (swExponent, keepClean) are kept too. Returns a new config and store; the old
+ * store is untouched (dispose it when no longer needed).
  */
 export function addEstimatorClass(config: EstimatorConfig, params: Params, className: string, seed: number | string = `estimator:${className}`): { config: EstimatorConfig; params: ParamStore } {
   if (config.classes.includes(className)) throw new Error(`estimator already has class '${className}'`);
-  const grown = estimatorConfig([...config.classes, className], { inputSize: config.inputSize, widths: config.widths, inChannels: config.inChannels, highPass: config.highPass, swExponent: config.swExponent, keepClean: config.keepClean });
+  const grown = { ...config, classes: [...config.classes, className] };
+  validateEstimatorConfig(grown);
+  return { config: grown, params: growHead(params, config, config.classes.length, seed) };
+}
+
+/**
+ * Gives an estimator the clean output (EstimatorConfig.clean): one freshly initialised last column
+ * of the head, every other weight kept; keepClean is switched on, since that output exists to be used.
+ */
+export function addCleanOutput(config: EstimatorConfig, params: Params, seed: number | string = `estimator:${CLEAN_OUTPUT}`): { config: EstimatorConfig; params: ParamStore } {
+  if (config.clean) throw new Error('estimator already has the clean output');
+  const grown = { ...config, clean: true, keepClean: true };
+  validateEstimatorConfig(grown);
+  return { config: grown, params: growHead(params, config, estimatorOutputCount(config), seed) };
+}
+
+/** A copy of `params` whose head has one new output at column `at` (fan-in initialised weights, zero bias). */
+function growHead(params: Params, config: EstimatorConfig, at: number, seed: number | string): ParamStore {
   const features = config.widths[config.widths.length - 1]!;
   const [newColumnSpec] = headSpecs(features, 1);
-  const column = initialValues(newColumnSpec!, new Rng(seed));
+  const column = tf.tensor2d(initialValues(newColumnSpec!, new Rng(seed)), [features, 1]);
   const store: ParamStore = {};
   for (const [name, t] of Object.entries(params)) {
     let value: tf.Tensor;
-    if (name === 'est.head.w') value = tf.tidy(() => tf.concat([t, tf.tensor2d(column, [features, 1])], 1));
-    else if (name === 'est.head.b') value = tf.tidy(() => tf.concat([t, tf.zeros([1])], 0));
+    if (name === 'est.head.w') value = tf.tidy(() => insertColumn(t, column, at, 1));
+    else if (name === 'est.head.b') value = tf.tidy(() => insertColumn(t, tf.zeros([1]), at, 0));
     else value = tf.clone(t);
     store[name] = tf.variable(value, true, uniqueVariableName(name));
     value.dispose();
   }
-  return { config: grown, params: store };
+  column.dispose();
+  return store;
+}
+
+function insertColumn(t: tf.Tensor, column: tf.Tensor, at: number, axis: number): tf.Tensor {
+  const size = t.shape[axis]!;
+  const parts: tf.Tensor[] = [];
+  if (at > 0) parts.push(tf.slice(t, axis === 1 ? [0, 0] : [0], axis === 1 ? [-1, at] : [at]));
+  parts.push(column);
+  if (at < size) parts.push(tf.slice(t, axis === 1 ? [0, at] : [at], axis === 1 ? [-1, size - at] : [size - at]));
+  return tf.concat(parts, axis);
 }
 
 /** FLOPs of one estimator pass (resolution independent; resize excluded). */
@@ -198,5 +245,5 @@ export function estimatorFlops(config: EstimatorConfig): number {
     total += 2 * 9 * cin * width * size * size;
     cin = width;
   }
-  return total + 2 * cin * config.classes.length;
+  return total + 2 * cin * estimatorOutputCount(config);
 }

@@ -3,6 +3,9 @@
  * browser restorer needs it too (src/restore/modes.ts) and must not pull in the Node engine.
  */
 
+/** The name the estimator's p(clean) output (EstimatorConfig.clean) goes by in results and printed probabilities. */
+export const CLEAN_OUTPUT = 'clean';
+
 /** Probabilities are clamped this far from 0 and 1 so that float32 sigmoids that saturated to exactly 1 keep a finite logit. */
 const ODDS_CLAMP = 1e-6;
 

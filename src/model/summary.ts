@@ -22,7 +22,7 @@ export interface ModelSummary {
   config: BackboneConfig | null;
   params: { backbone: number | null; segHead: number | null; adapters: Record<string, number>; estimator: number | null; total: number };
   gflopsPerMegapixel: { backbone: number | null; segHead: number | null };
-  estimator: { classes: string[]; inputSize: number; swExponent: number; keepClean: boolean; gflopsPerImage: number; ratioAt1MP: number | null; ratioAt256: number | null } | null;
+  estimator: { classes: string[]; inputSize: number; swExponent: number; keepClean: boolean; cleanOutput: boolean; gflopsPerImage: number; ratioAt1MP: number | null; ratioAt256: number | null } | null;
   adapters: { name: string; rank: number; alpha: number; layers: number; provenance?: Provenance }[];
   provenance: Record<string, Provenance>;
 }
@@ -45,6 +45,7 @@ function estimatorPart(config: EstimatorConfig, backbone: BackboneConfig | null)
     // stored configs from before the field blend by the plain softmax
     swExponent: config.swExponent ?? 1,
     keepClean: config.keepClean ?? false,
+    cleanOutput: config.clean ?? false,
     gflopsPerImage: flops / 1e9,
     ratioAt1MP: perPixel ? flops / (perPixel * 1e6) : null,
     ratioAt256: perPixel ? flops / (perPixel * 256 * 256) : null,
@@ -152,7 +153,8 @@ export function formatSummary(s: ModelSummary): string {
     if (e.ratioAt1MP !== null) lines.push(`  estimator / backbone     ${(100 * e.ratioAt1MP).toFixed(3)}% at 1 MP, ${(100 * e.ratioAt256!).toFixed(2)}% at 256×256`);
     lines.push(`classes: ${e.classes.join(', ')}`);
     lines.push(`SW blend: weights ∝ odds^${e.swExponent} (the softmax of ${e.swExponent === 1 ? '' : `${e.swExponent} × `}the estimator's logits)`);
-    lines.push(`keep clean: ${e.keepClean ? "on (SW keeps the input's share by the estimated chance that nothing is wrong)" : 'off'}`);
+    lines.push(`clean output: ${e.cleanOutput ? 'yes (p(clean): nothing needs restoring)' : 'no (clean detection unavailable; keep-clean derives it from the classes)'}`);
+    lines.push(`keep clean: ${e.keepClean ? `on (SW keeps the input's share by ${e.cleanOutput ? 'p(clean)' : 'the estimated chance that nothing is wrong'})` : 'off'}`);
   }
   if (s.adapters.length > 0) {
     lines.push('adapters:');

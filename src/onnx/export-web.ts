@@ -94,6 +94,7 @@ export async function exportWebModel(dir: string, outDir: string): Promise<{ fil
       estimatorInputSize: estimator ? estimator.config.inputSize : null,
       swExponent: estimator ? estimator.config.swExponent : 1,
       keepClean: estimator ? estimator.config.keepClean : false,
+      cleanOutput: estimator ? estimator.config.clean : false,
       segmentationClasses,
       padMultiple: SIZE_MULTIPLE,
       loraBytes: lora.bytes.byteLength,

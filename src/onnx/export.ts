@@ -15,7 +15,7 @@
 import type { tf } from '../engine/backend.js';
 import { type BackboneConfig, SIZE_MULTIPLE } from '../model/config.js';
 import { forwardBackboneWith, loraTargets } from '../model/backbone.js';
-import { type EstimatorConfig, estimatorLogitsWith } from '../model/estimator.js';
+import { type EstimatorConfig, estimatorLogitsWith, estimatorOutputCount } from '../model/estimator.js';
 import { loraParamName, loraScale, type LoraAdapter } from '../model/lora.js';
 import type { LinearDelta } from '../model/layers/conv.js';
 import type { Params } from '../model/params.js';
@@ -138,6 +138,6 @@ export function exportEstimatorOnnx(params: Params, config: EstimatorConfig): Ui
   const image = graph.input('image', ['batch', 'height', 'width', config.inChannels], config.inChannels);
   const nchw = graph.node('Transpose', [image], { perm: [0, 3, 1, 2] }, config.inChannels);
   const logits = estimatorLogitsWith(g, constants(graph, params), config, nchw);
-  graph.output(graph.node('Sigmoid', [logits]), 'probabilities', ['batch', config.classes.length]);
+  graph.output(graph.node('Sigmoid', [logits]), 'probabilities', ['batch', estimatorOutputCount(config)]);
   return graph.encode('abair_estimator', `abair estimator: ${config.classes.join(', ')}`);
 }

@@ -20,6 +20,7 @@ import type { RestorationEngine } from './engine.js';
 import { buildExplainSheet } from './explain.js';
 import { expandInputs } from './inputs.js';
 import { cleanShareFor, formatProbabilities, parseMode } from './modes.js';
+import { CLEAN_OUTPUT } from '../model/soft-weights.js';
 import { createRestorer } from './restorer.js';
 import { resolveTiling } from './tiling.js';
 
@@ -148,6 +149,9 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
     if (engine.hasEstimator === false && engine.classes.length > 0 && (mode.kind === 'sw' || mode.kind === 'oh')) {
       throw new UserError(`this model has no estimator, so --mode ${mode.kind} is not available: use --mode adapter:<name> or weights:<name>=<w>,… (adapters: ${engine.classes.join(', ')})`);
     }
+    if (engine.hasEstimator !== false && engine.classes.length > 0 && engine.hasCleanOutput !== true && mode.kind === 'sw') {
+      stderr.write("abair: note: this model's estimator has no clean output, so clean detection is unavailable (photos are restored as before)\n");
+    }
     const inputPaths = new Set(await Promise.all(files.map(realOrResolved)));
     const writtenThisRun = new Set<string>();
 
@@ -200,7 +204,7 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
         const summary = estimated ? `${formatProbabilities(result.probabilities)}${kept}` : `adapter weights: ${formatProbabilities(result.adapterWeights)}`;
         stdout.write(`${file} -> ${targets.output}${extra}${summary ? `  (${summary})` : ''}\n`);
         // SW changes photos that need nothing (docs/model.md, "Keep-clean"): say so when it likely happened
-        const wouldKeep = estimated && result.cleanShare === 0 ? cleanShareFor(mode, engine.classes.map((c) => result.probabilities[c]!), true, engine.swExponent) : 0;
+        const wouldKeep = estimated && result.cleanShare === 0 ? cleanShareFor(mode, engine.classes.map((c) => result.probabilities[c]!), true, engine.swExponent, result.probabilities[CLEAN_OUTPUT] ?? Number.NaN) : 0;
         if (wouldKeep >= NOTHING_WRONG_HINT) {
           stderr.write(`abair: note: the estimator sees little wrong with ${file}; --keep-clean on would keep ${Math.round(100 * wouldKeep)} % of the input\n`);
         }

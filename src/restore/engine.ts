@@ -18,6 +18,8 @@ export interface RestorationEngine {
   readonly swExponent?: number;
   /** SW pulls the restoration back toward the input by the clean share (cleanWeight; the estimator's keepClean). Absent means false. */
   readonly keepClean?: boolean;
+  /** The estimator also outputs p(clean), and `estimate` returns it after the classes (splitEstimate). Absent means false. */
+  readonly hasCleanOutput?: boolean;
   /**
    * Probability per class (multi-label: they need not sum to 1) for the whole image: the model
    * engines average the estimator over a grid of native-resolution crops (estimator-input.ts).

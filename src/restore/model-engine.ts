@@ -171,7 +171,8 @@ export function describeModel(
   const hasEstimator = estimator !== null;
   const swExponent = estimator?.config.swExponent ?? 1;
   const keepClean = estimator?.config.keepClean ?? false;
-  return { dir, config, classes, hasEstimator, swExponent, keepClean, ignoredAdapters, segmentationClasses, tileMultiple: SIZE_MULTIPLE };
+  const hasCleanOutput = estimator?.config.clean ?? false;
+  return { dir, config, classes, hasEstimator, swExponent, keepClean, hasCleanOutput, ignoredAdapters, segmentationClasses, tileMultiple: SIZE_MULTIPLE };
 }
 
 /** Why sw/oh cannot run on a model folder without an estimator (shared by both engines). */

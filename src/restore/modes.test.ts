@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { UsageError } from '../util/errors.js';
 import { cleanWeight } from '../model/soft-weights.js';
-import { adapterWeightsFor, cleanShareFor, formatProbabilities, parseMode } from './modes.js';
+import { adapterWeightsFor, cleanShareFor, formatProbabilities, parseMode, probabilityRecord, splitEstimate } from './modes.js';
 
 const classes = ['rain', 'haze', 'noise'];
 
@@ -51,6 +51,22 @@ test('the clean share applies to sw with keep-clean on and estimated probabiliti
   for (const mode of ['oh', 'adapter:rain', 'weights:rain=1']) assert.equal(cleanShareFor(parseMode(mode), p, true, 2), 0, mode);
   assert.equal(cleanShareFor(parseMode('sw'), [Number.NaN, Number.NaN, Number.NaN], true, 2), 0);
   assert.equal(cleanShareFor(parseMode('sw'), [], true, 2), 0);
+});
+
+test("with the estimator's p(clean), the clean share is that probability; without it, the classes' rule", () => {
+  const raw = new Float32Array([0.1, 0.7, 0.05, 0.9]);
+  const { probabilities, clean } = splitEstimate(raw, 3);
+  assert.deepEqual([...probabilities], [...raw.subarray(0, 3)]);
+  assert.equal(clean, raw[3]);
+  assert.equal(cleanShareFor(parseMode('sw'), probabilities, true, 2, clean), raw[3]);
+  assert.equal(cleanShareFor(parseMode('sw'), probabilities, false, 2, clean), 0, 'keep-clean off: the paper protocol');
+  assert.equal(cleanShareFor(parseMode('oh'), probabilities, true, 2, clean), 0);
+  assert.equal(cleanShareFor(parseMode('sw'), probabilities, true, 2), cleanWeight(probabilities, 2), 'no clean output: as before');
+  const old = splitEstimate(raw.subarray(0, 3), 3);
+  assert.ok(Number.isNaN(old.clean));
+  assert.throws(() => splitEstimate(raw, 2), /4 probabilities for 2 classes/);
+  assert.deepEqual(Object.keys(probabilityRecord(probabilities, ['a', 'b', 'c'], clean)), ['a', 'b', 'c', 'clean']);
+  assert.deepEqual(Object.keys(probabilityRecord(probabilities, ['a', 'b', 'c'], Number.NaN)), ['a', 'b', 'c']);
 });
 
 test('probabilities are printed sorted', () => {

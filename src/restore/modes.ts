@@ -13,7 +13,7 @@
  *   weights:rain=0.7,...    explicit weights, used as given; unnamed classes get 0.
  */
 import { UsageError } from '../util/errors.js';
-import { cleanWeight, softWeights } from '../model/soft-weights.js';
+import { CLEAN_OUTPUT, cleanWeight, softWeights } from '../model/soft-weights.js';
 
 export type RestoreMode =
   | { kind: 'sw' }
@@ -98,13 +98,34 @@ export function adapterWeightsFor(mode: RestoreMode, probabilities: ArrayLike<nu
 }
 
 /**
- * How much of the input an SW restoration keeps (the "nothing is wrong" share, cleanWeight): only
- * in sw mode with keep-clean on, and only when the probabilities were estimated (not NaN); else 0.
+ * An engine's estimate split into the per-class probabilities and p(clean): estimators with the
+ * clean output (EstimatorConfig.clean) return one value more than there are classes, p(clean) last;
+ * older ones return the classes only, and `clean` is then NaN (not estimated).
  */
-export function cleanShareFor(mode: RestoreMode, probabilities: ArrayLike<number>, keepClean: boolean, swExponent = 1): number {
+export function splitEstimate(raw: Float32Array, classCount: number): { probabilities: Float32Array; clean: number } {
+  if (raw.length === classCount + 1 && classCount > 0) return { probabilities: raw.subarray(0, classCount), clean: raw[classCount]! };
+  if (raw.length !== classCount) throw new Error(`estimator returned ${raw.length} probabilities for ${classCount} classes`);
+  return { probabilities: raw, clean: Number.NaN };
+}
+
+/**
+ * How much of the input an SW restoration keeps: only in sw mode with keep-clean on, and only when
+ * the probabilities were estimated (not NaN); else 0. With the estimator's own p(clean) (`clean`,
+ * finite) the share is that probability: output = p(clean)·input + (1 − p(clean))·restored. Without
+ * it, the share is derived from the classes (cleanWeight, Π(1 − p_i)), as before the clean output.
+ */
+export function cleanShareFor(mode: RestoreMode, probabilities: ArrayLike<number>, keepClean: boolean, swExponent = 1, clean = Number.NaN): number {
   if (mode.kind !== 'sw' || !keepClean || probabilities.length === 0) return 0;
   if (!Array.from(probabilities).every(Number.isFinite)) return 0;
+  if (Number.isFinite(clean)) return Math.min(Math.max(clean, 0), 1);
   return cleanWeight(probabilities, swExponent);
+}
+
+/** The estimator's outputs by name: one per class, and `clean` when it estimated p(clean). */
+export function probabilityRecord(probabilities: ArrayLike<number>, classes: readonly string[], clean: number): Record<string, number> {
+  const record = byClass(probabilities, classes);
+  if (Number.isFinite(clean)) record[CLEAN_OUTPUT] = clean;
+  return record;
 }
 
 /** A per-class vector as a name → value record (for results and printing). */

@@ -91,6 +91,25 @@ test('modes reach engine.prepare; unknown adapters are usage errors listing the 
   await assert.rejects(restorer.restore(raw, { mode: 'fast' }), UsageError);
 });
 
+test("an estimator's p(clean) keeps that share of the input in sw, is reported, and keep-clean off ignores it", async () => {
+  // the fake estimate has one value more than classes: p(clean) = 0.75 last
+  const engine = { ...createFakeEngine({ probabilities: [0.8, 0.4, 0.1, 0.75] }), keepClean: true, hasCleanOutput: true };
+  const restorer = createRestorer({ engine });
+  const raw = { data: randomBytes(8 * 8 * 3, 6), width: 8, height: 8, channels: 3 as const };
+  const kept = await restorer.restore(raw, { mode: 'sw' });
+  assert.equal(kept.cleanShare, Math.fround(0.75));
+  assert.equal(kept.probabilities['clean'], Math.fround(0.75));
+  assert.deepEqual(Object.keys(kept.adapterWeights), ['rain', 'haze', 'noise'], 'clean has no adapter weight');
+  const full = await restorer.restore(raw, { mode: 'sw', keepClean: false });
+  assert.equal(full.cleanShare, 0);
+  // output = p·input + (1 − p)·restored
+  for (let i = 0; i < kept.image.data.length; i++) {
+    const expected = 0.75 * kept.input.data[i]! + 0.25 * full.image.data[i]!;
+    assert.ok(Math.abs(kept.image.data[i]! - expected) < 1e-6, `pixel value ${i}`);
+  }
+  assert.ok(maxAbsDiff(full.image.data, full.input.data) > 0.01, 'the restoration changes the image (else the blend tests nothing)');
+});
+
 test('explain computes a colour map when the engine can segment', async () => {
   const restorer = createRestorer({ engine: createFakeEngine() });
   const calls: Array<[number, number]> = [];

@@ -16,7 +16,7 @@ import { encodeImage, readImage, type ImageFormat } from '../io/image-io.js';
 import { UsageError } from '../util/errors.js';
 import type { RestorationEngine } from './engine.js';
 import { loadDefaultEngine, loadEngineFromFile, type EngineRuntime } from './default-model.js';
-import { adapterWeightsFor, byClass, cleanShareFor, parseMode, type RestoreMode } from './modes.js';
+import { adapterWeightsFor, byClass, cleanShareFor, parseMode, probabilityRecord, splitEstimate, type RestoreMode } from './modes.js';
 import { pullTowardInput } from '../model/soft-weights.js';
 import { countTiles, resolveTiling, restoreTiled, type TilingOptions } from './tiling.js';
 import { segmentationColourFn } from './explain.js';
@@ -148,7 +148,9 @@ export function createRestorer(options: RestorerOptions = {}): Restorer {
     // An engine without an estimator still serves explicit modes (probabilities then read NaN:
     // not estimated); one without adapters (backbone only) restores with its base weights whatever the mode.
     const needsEstimate = engine.hasEstimator !== false || mode.kind === 'sw' || mode.kind === 'oh';
-    const probabilities = classes.length === 0 || !needsEstimate ? new Float32Array(classes.length).fill(Number.NaN) : await engine.estimate(image);
+    const { probabilities, clean } = classes.length === 0 || !needsEstimate
+      ? { probabilities: new Float32Array(classes.length).fill(Number.NaN), clean: Number.NaN }
+      : splitEstimate(await engine.estimate(image), classes.length);
     const weights = classes.length === 0 ? new Float32Array(0) : adapterWeightsFor(mode, probabilities, classes, engine.swExponent);
     await engine.prepare(weights);
 
@@ -160,7 +162,7 @@ export function createRestorer(options: RestorerOptions = {}): Restorer {
       signal: opts.signal,
       onProgress: opts.onProgress && ((done) => opts.onProgress!(done, total)),
     });
-    const cleanShare = cleanShareFor(mode, probabilities, opts.keepClean ?? engine.keepClean ?? false, engine.swExponent);
+    const cleanShare = cleanShareFor(mode, probabilities, opts.keepClean ?? engine.keepClean ?? false, engine.swExponent, clean);
     pullTowardInput(restored.data, image.data, cleanShare);
     const degradationMap = segment
       ? await restoreTiled(image, segmentationColourFn(segment, classes.length), {
@@ -174,7 +176,7 @@ export function createRestorer(options: RestorerOptions = {}): Restorer {
       image: restored,
       alpha,
       input: image,
-      probabilities: byClass(probabilities, classes),
+      probabilities: probabilityRecord(probabilities, classes, clean),
       adapterWeights: byClass(weights, classes),
       cleanShare,
       degradationMap,

@@ -117,7 +117,15 @@ function onResult(result: ResultReply): void {
     ui.mapNote.hidden = false;
     ui.mapNote.textContent = 'This model has no segmentation head, so there is no per-pixel map.';
   }
-  renderChart(ui.chart, model.classes, result.probabilities, result.weights, model.legend);
+  // p(clean) is shown with the classes, its "weight" the share of the input kept: the same rule as abair restore
+  const withClean = Number.isFinite(result.clean);
+  renderChart(
+    ui.chart,
+    withClean ? [...model.classes, 'clean'] : model.classes,
+    withClean ? [...result.probabilities, result.clean] : result.probabilities,
+    withClean ? [...result.weights, result.cleanShare] : result.weights,
+    model.legend,
+  );
   const tiles = running?.tiles ?? 0;
   const kept = result.cleanShare > 0 ? ` · kept ${Math.round(100 * result.cleanShare)} % of the input (keep-clean)` : '';
   ui.caption.textContent = `${result.width}×${result.height} · mode ${result.mode}${kept} · ${tiles} tile${tiles === 1 ? '' : 's'} · ${result.seconds.toFixed(1)} s`;

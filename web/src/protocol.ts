@@ -87,6 +87,8 @@ export interface ResultReply {
   weights: Float32Array;
   /** the share of the input kept by keep-clean (0 when off or not sw) */
   cleanShare: number;
+  /** p(clean), the estimator's "nothing needs restoring" output; NaN when the model has none or it did not run */
+  clean: number;
   /** the mode that ran */
   mode: string;
   seconds: number;

@@ -88,7 +88,7 @@ async function restore(request: RestoreRequest, controller: AbortController): Pr
   const transfer: Transferable[] = [restored.buffer, probabilities.buffer, weights.buffer];
   if (map) transfer.push(map.buffer);
   reply(
-    { type: 'result', id, width, height, restored, map, probabilities, weights, cleanShare: result.cleanShare, mode: result.mode, seconds: (performance.now() - started) / 1000 },
+    { type: 'result', id, width, height, restored, map, probabilities, weights, cleanShare: result.cleanShare, clean: result.clean, mode: result.mode, seconds: (performance.now() - started) / 1000 },
     transfer,
   );
 }

@@ -34,6 +34,8 @@ export interface EvalCommandOptions {
   /** runtime for the model: 'onnx' (default, ≈3× faster; same outputs within 1e-4) or 'tfjs' */
   engine?: 'onnx' | 'tfjs';
   tile?: number;
+  /** sw: keep the input's clean share (on) or not (off, the paper's SW); default: the model's setting */
+  keepClean?: 'on' | 'off';
   resultsMd?: string;
   jsonIn?: string[];
   progress?: boolean;
@@ -81,6 +83,8 @@ export async function runEvalCommand(options: EvalCommandOptions, deps: EvalComm
   const stdout = deps.stdout ?? process.stdout;
   const stderr = deps.stderr ?? process.stderr;
   // usage checks before any work
+  // --quick alone is the smoke check of everything, the clean and probe suites included
+  if (options.quick && !options.suite && !options.resultsMd) options = { ...options, suite: 'all' };
   if (!options.suite && !options.resultsMd) throw new UsageError(`give --suite <${['all', ...SUITE_NAMES].join('|')}> to evaluate, or --results-md <file> --json-in <json…> to write the results document`);
   if (options.jsonIn?.length && !options.resultsMd) throw new UsageError('--json-in is only used with --results-md');
   if (options.resultsMd && !options.suite && !options.jsonIn?.length) throw new UsageError('--results-md needs eval results: give them with --json-in <file...>');
@@ -124,7 +128,7 @@ export async function runEvalCommand(options: EvalCommandOptions, deps: EvalComm
         space: options.y ? 'y' : 'rgb',
         limit: options.limit,
         quick: options.quick,
-        restoreOptions: options.tile ? { tileSize: options.tile } : undefined,
+        restoreOptions: options.tile || options.keepClean ? { ...(options.tile ? { tileSize: options.tile } : {}), ...(options.keepClean ? { keepClean: options.keepClean === 'on' } : {}) } : undefined,
         onImage,
       });
     } finally {
@@ -179,7 +183,7 @@ export function register(program: Command): void {
     .option('--weights <dir>', 'model weights folder (default: the model shipped with abair)')
     .addOption(new Option('--mode <mode>', 'adapter choice: sw, oh, or oracle (the true adapter)').choices([...MODES]))
     .option('--limit <n>', 'at most n images per dataset (the first ones, natural order)', positiveInteger('--limit'))
-    .option('--quick', 'a fixed small subset: the first 3 images of each dataset (2 of the large Kodak24 ones)')
+    .option('--quick', 'a fixed small subset: the first 3 images of each dataset (2 of the large Kodak24 ones); alone, of every suite')
     .option('--json <file>', 'write the full results (per-image numbers, probabilities, confusion matrix) as JSON')
     .option('--y', 'measure on the Y channel (BT.601) instead of RGB')
     .option('--identity', 'no model: output = input, i.e. the degraded-input baseline')
@@ -187,6 +191,7 @@ export function register(program: Command): void {
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['wasm', 'cpu']).default('wasm'))
     .addOption(new Option('--engine <name>', 'run the model with ONNX Runtime (≈3× faster, same outputs within 1e-4) or TensorFlow.js').choices(['onnx', 'tfjs']).default('onnx'))
     .option('--tile <pixels>', 'restoration tile size (default: abair restore\'s)', positiveInteger('--tile'))
+    .addOption(new Option('--keep-clean <on|off>', "sw: keep the input by the estimated chance that nothing is wrong (on), or plain SW as in the paper (off); default: the model's setting").choices(['on', 'off']))
     .option('--results-md <file>', 'write the results document (e.g. docs/results.md) from --json-in files (and this run\'s --json)')
     .option('--json-in <files...>', 'eval JSON files for --results-md')
     .option('--no-progress', 'do not show progress on stderr')

@@ -13,7 +13,7 @@ import { PRESET_NAMES } from '../../model/config.js';
 import { UsageError } from '../../util/errors.js';
 import { DEFAULT_CLEAN_FRACTION, MIXED_LABELS, type MixedLabels } from '../../train/data/index.js';
 import { addCommonOptions, addRunOptions, commonFrom, defaultImagesDir, fraction, integer, type ParsedCommon, widthList } from './train-options.js';
-import { DEFAULT_ESTIMATOR } from '../../model/estimator.js';
+import { addCleanOutput, DEFAULT_ESTIMATOR } from '../../model/estimator.js';
 import { loadEstimator } from '../../model/weights.js';
 import { disposeParams, hostValues } from '../../model/params.js';
 
@@ -103,6 +103,8 @@ function registerEstimator(train: Command): void {
     .option('--images <dir...>', `clean photos to synthesise from (default: ${defaultImagesDir()}, development only)`)
     .option('--mixed-fraction <f>', 'fraction of samples with two stacked degradations', fraction('--mixed-fraction'), d.mixedFraction)
     .option('--clean-fraction <f>', 'fraction of undegraded samples (all labels 0), which teach the estimator what a clean photo looks like', fraction('--clean-fraction'), DEFAULT_CLEAN_FRACTION)
+    .option('--clean-output', "give the estimator its clean output (p(clean): nothing needs restoring; SW then keeps the input by that share); a --from estimator without one gets one added")
+    .option('--faint-fraction <f>', 'fraction of degraded samples drawn at a faint severity, so the clean output learns where a degradation stops mattering (labelled clean below a 40 dB change)', fraction('--faint-fraction'), 0)
     .addOption(new Option('--mixed-labels <rule>', "labels of mixed samples: multi-hot (1 for both), or dominant (1 for the degradation that changed the image more, the other its share)").choices(MIXED_LABELS).default('multi-hot'))
     .option('--context <n>', 'degrade an n×-patch-size window and train on its centre patch, as the estimator sees crops of whole photos', integer('--context', 1), 1)
     .option('--widths <list>', `channels of the estimator's stride-2 convs, comma-separated (one conv each; default: ${DEFAULT_ESTIMATOR.widths.join(',')})`, widthList)
@@ -111,8 +113,8 @@ function registerEstimator(train: Command): void {
     .option('--from <path>', 'start from this estimator (a model folder or estimator.safetensors; same classes) instead of random weights, e.g. to fine-tune the shipped one with other data settings');
   addRunOptions(addCommonOptions(cmd, d), d)
     .addHelpText('after', `${LOG_NOTE}\n\nExample:\n  $ abair train estimator --model models/mine`)
-    .action(async (opts: ParsedCommon & { model: string; classes?: string[]; images?: string[]; mixedFraction: number; cleanFraction: number; mixedLabels: MixedLabels; context: number; widths?: number[]; out: string; into?: string; from?: string }) => {
-      const from = opts.from ? await startingEstimator(opts.from) : undefined;
+    .action(async (opts: ParsedCommon & { model: string; classes?: string[]; images?: string[]; mixedFraction: number; cleanFraction: number; mixedLabels: MixedLabels; context: number; widths?: number[]; out: string; into?: string; from?: string; cleanOutput?: boolean; faintFraction: number }) => {
+      const from = opts.from ? await startingEstimator(opts.from, opts.cleanOutput === true) : undefined;
       report(await trainEstimator({
         ...commonFrom(opts, opts.out),
         model: opts.model,
@@ -122,6 +124,8 @@ function registerEstimator(train: Command): void {
         cleanFraction: opts.cleanFraction,
         mixedLabels: opts.mixedLabels,
         context: opts.context,
+        cleanOutput: opts.cleanOutput === true,
+        faintFraction: opts.faintFraction,
         ...(opts.widths ? { widths: opts.widths } : {}),
         ...(opts.into ? { into: opts.into } : {}),
         ...(from ? { from } : {}),
@@ -130,12 +134,14 @@ function registerEstimator(train: Command): void {
 }
 
 /** `--from`: an estimator's config and values as host arrays, and its file (hashed into the run identity). */
-async function startingEstimator(target: string): Promise<NonNullable<EstimatorTrainOptions['from']>> {
+async function startingEstimator(target: string, cleanOutput: boolean): Promise<NonNullable<EstimatorTrainOptions['from']>> {
   await initEngine({ backend: 'wasm' });
   const loaded = await loadEstimator(target);
-  const params = hostValues(loaded.params);
+  const start = cleanOutput && !loaded.config.clean ? addCleanOutput(loaded.config, loaded.params) : { config: loaded.config, params: loaded.params };
+  const params = hostValues(start.params);
   disposeParams(loaded.params);
-  return { config: loaded.config, params, file: loaded.file };
+  if (start.params !== loaded.params) disposeParams(start.params);
+  return { config: start.config, params, file: loaded.file };
 }
 
 /** Utilities on a run: export its current weights, plot its log. */

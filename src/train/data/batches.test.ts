@@ -4,7 +4,7 @@ import { applyDegradations } from '../../degrade/registry.js';
 import type { DegradationName } from '../../degrade/types.js';
 import type { HostBatch, HostTensor } from '../../engine/parallel/types.js';
 import { Rng } from '../../util/rng.js';
-import { adapterBatch, DEGRADE_STREAM, estimatorBatch, pairsBatch, pretrainBatch } from './batches.js';
+import { adapterBatch, DEGRADE_STREAM, estimatorBatch, FAINT_PSNR_DB, isFaint, pairsBatch, pretrainBatch } from './batches.js';
 import { imageSourceFromImages } from './image-source.js';
 import { pairSourceFromImages } from './pairs.js';
 import { extractPatch, planCrop } from './patch.js';
@@ -148,6 +148,35 @@ test('estimatorBatch: multi-hot labels that match the degradations applied', asy
   const plain = await estimatorBatch(source, new Rng('est'), { batch: B, patch: P, classes: CLASSES, mixedFraction: 0.4, cleanFraction: 0.15 });
   assert.deepEqual(Object.keys(plain).sort(), ['input', 'labels']);
   assert.ok(bytesOf(plain).input!.equals(bytesOf(batch).input!));
+});
+
+test('estimatorBatch with the clean label: a last column, 1 exactly where the input is within FAINT_PSNR_DB of its patch', async () => {
+  // bit depth at its faint end (7–8 bits) is the degradation that lands above the line on these textures
+  const classes: DegradationName[] = [...CLASSES, 'bitdepth'];
+  const B = 32, P = 24, K = classes.length;
+  const options = { batch: B, patch: P, classes, mixedFraction: 0.3, cleanFraction: 0.2, withTarget: true } as const;
+  const batch = await estimatorBatch(source, new Rng('est-clean'), { ...options, cleanLabel: true, faintFraction: 0.5 });
+  assert.deepEqual(batch.labels!.shape, [B, K + 1]);
+  const n = P * P * 3;
+  let faintLabelled = 0, cleanInputs = 0;
+  for (let i = 0; i < B; i++) {
+    const row = [...batch.labels!.data.slice(i * (K + 1), (i + 1) * (K + 1))];
+    const input = batch.input!.data.slice(i * n, (i + 1) * n) as Float32Array;
+    const target = batch.target!.data.slice(i * n, (i + 1) * n) as Float32Array;
+    const faint = isFaint(input, target);
+    assert.equal(row[K], faint ? 1 : 0, `sample ${i}: clean label`);
+    if (faint) assert.deepEqual(row.slice(0, K), new Array(K).fill(0), 'a faint sample carries no class label');
+    else assert.ok(row.slice(0, K).some((v) => v > 0), 'a visible degradation keeps its class label');
+    if (faint && input.some((v, j) => v !== target[j])) faintLabelled++;
+    if (input.every((v, j) => v === target[j])) cleanInputs++;
+  }
+  assert.ok(cleanInputs > 0, 'undegraded samples occur');
+  assert.ok(faintLabelled > 0, 'some faint degradations are labelled clean (else the faint draw tests nothing)');
+  // without the options the batch is the one it always was
+  const before = await estimatorBatch(source, new Rng('est-clean'), options);
+  const again = await estimatorBatch(source, new Rng('est-clean'), { ...options, cleanLabel: true });
+  assert.ok(bytesOf(before).input!.equals(bytesOf(again).input!), 'the clean label alone does not change the inputs');
+  assert.equal(FAINT_PSNR_DB, 40);
 });
 
 test("estimatorBatch with mixedLabels 'dominant': the same inputs; a pair's labels are its steps' changes over the larger", async () => {

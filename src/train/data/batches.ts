@@ -60,7 +60,28 @@ export interface EstimatorOptions extends PatchOptions {
    * depth ramp and other image-scale structure span far more than the crop.
    */
   context?: number;
+  /**
+   * Add a last label column, "clean" (the estimator's clean output, EstimatorConfig.clean): 1 for an
+   * undegraded sample and for one whose degradation changed it too little to matter
+   * (PSNR ≥ FAINT_PSNR_DB against its clean patch; its class labels are then 0), else 0.
+   */
+  cleanLabel?: boolean;
+  /**
+   * Fraction of the degraded samples drawn at a faint severity (uniform in [0, FAINT_SEVERITY])
+   * instead of the training range [0.1, 1], so the clean output also sees barely degraded photos
+   * on both sides of the FAINT_PSNR_DB line (default 0: no extra draw, batches as before).
+   */
+  faintFraction?: number;
 }
+
+/**
+ * A degradation that leaves its patch at or above this PSNR (dB, RGB, against the clean patch) is
+ * labelled clean: at 40 dB the change is below what one sees on a photo, and the best an adapter
+ * could gain there is small next to what a wrong adapter at full strength costs.
+ */
+export const FAINT_PSNR_DB = 40;
+/** Upper end of the faint severities (faintFraction): about the weakest tenth of each degradation's range. */
+export const FAINT_SEVERITY = 0.12;
 
 export interface AdapterOptions extends PatchOptions {
   /** applied together to every patch (stacked in physical order), e.g. ['rain', 'noise'] */
@@ -253,9 +274,12 @@ export async function estimatorBatch(source: ImageSource, rng: Rng, o: Estimator
   const mixedLabels = o.mixedLabels ?? 'multi-hot';
   if (!MIXED_LABELS.includes(mixedLabels)) throw new UsageError(`mixedLabels must be one of ${MIXED_LABELS.join(', ')}, got ${mixedLabels}`);
   const dominant = mixedLabels === 'dominant';
+  const faintFraction = o.faintFraction ?? 0;
+  if (!(faintFraction >= 0 && faintFraction <= 1)) throw new UsageError(`faintFraction must be in [0, 1], got ${faintFraction}`);
   const K = classes.length;
+  const columns = K + (o.cleanLabel ? 1 : 0);
   const buf = imageBuffers(o);
-  const labels = new Float32Array(o.batch * K);
+  const labels = new Float32Array(o.batch * columns);
   await Promise.all(
     Array.from({ length: o.batch }, async (_, i) => {
       const r = rng.fork(i);
@@ -264,17 +288,30 @@ export async function estimatorBatch(source: ImageSource, rng: Rng, o: Estimator
       const clean = await cleanPatch(source, r, { ...o, patch: window }, context === 1 ? buf.targetView(i) : undefined);
       const u = r.next();
       const names = u < cleanFraction ? [] : u < cleanFraction + mixedFraction && K >= 2 ? pickTwo(classes, r) : [r.pick(classes)];
+      // drawn only when asked for, so runs without faint samples see the batches they always did
+      const severity = faintFraction > 0 && names.length > 0 && r.next() < faintFraction ? r.uniform(0, FAINT_SEVERITY) : undefined;
       const change = new Map<DegradationName, number>();
       const observe = dominant && names.length >= 2 ? (name: DegradationName, before: RGBImage, after: RGBImage) => change.set(name, meanSquaredChange(before.data, after.data)) : undefined;
-      const { image } = await applyDegradations(clean, names, degradeRng, undefined, observe);
+      const { image } = await applyDegradations(clean, names, degradeRng, severity, observe);
       storeSample(buf, i, image, clean, window, o.patch);
+      const row = labels.subarray(i * columns, (i + 1) * columns);
+      if (o.cleanLabel && isFaint(buf.inputView(i), buf.targetView(i))) {
+        row[K] = 1;
+        return;
+      }
       const largest = Math.max(0, ...change.values());
-      for (const name of names) labels[i * K + classes.indexOf(name)] = observe && largest > 0 ? change.get(name)! / largest : 1;
+      for (const name of names) row[classes.indexOf(name)] = observe && largest > 0 ? change.get(name)! / largest : 1;
     }),
   );
-  const out: HostBatch = { input: { shape: buf.shape, data: buf.input }, labels: { shape: [o.batch, K], data: labels } };
+  const out: HostBatch = { input: { shape: buf.shape, data: buf.input }, labels: { shape: [o.batch, columns], data: labels } };
   if (o.withTarget) out.target = { shape: buf.shape, data: buf.target };
   return out;
+}
+
+/** Whether a degraded patch is within FAINT_PSNR_DB of its clean one (identical patches included). */
+export function isFaint(degraded: Float32Array, clean: Float32Array): boolean {
+  const mse = meanSquaredChange(clean, degraded);
+  return mse === 0 || 10 * Math.log10(1 / mse) >= FAINT_PSNR_DB;
 }
 
 /** Mean squared difference of two equally long arrays (how much a degradation step changed an image). */

@@ -24,6 +24,10 @@ export interface EstimatorTrainOptions extends CommonTrainOptions {
   mixedLabels?: MixedLabels;
   /** Fraction of clean samples, labelled all zeros (default DEFAULT_CLEAN_FRACTION). */
   cleanFraction?: number;
+  /** Give a new estimator the clean output (EstimatorConfig.clean); a `from` estimator brings its own. */
+  cleanOutput?: boolean;
+  /** Fraction of degraded samples drawn faint (EstimatorOptions.faintFraction; default 0). */
+  faintFraction?: number;
   /** Degrade a (context·patch)² window and train on its centre patch (default 1); see EstimatorOptions. */
   context?: number;
   /** Output channels of the estimator's stride-2 convs (default DEFAULT_ESTIMATOR.widths); ignored with `from`. */
@@ -49,7 +53,7 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<RunResul
   if (classNames.length === 0) throw new UserError(`${o.model}: no lora-*.safetensors adapters found; train adapters first or give --classes`);
   const classes = degradationClasses(classNames, 'estimator classes');
   if (o.from && o.widths) throw new UserError('widths cannot be given when starting from an existing estimator (its widths are kept)');
-  const config = o.from?.config ?? estimatorConfig(classes, o.widths ? { widths: o.widths } : {});
+  const config = o.from?.config ?? estimatorConfig(classes, { ...(o.widths ? { widths: o.widths } : {}), ...(o.cleanOutput ? { clean: true, keepClean: true } : {}) });
   if (JSON.stringify(config.classes) !== JSON.stringify(classes)) throw new UserError(`the starting estimator's classes (${config.classes.join(', ')}) differ from ${classes.join(', ')}`);
   const cleanFraction = o.cleanFraction ?? DEFAULT_CLEAN_FRACTION;
   // checked here too, so a bad pair fails before any images are opened or files written
@@ -64,6 +68,9 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<RunResul
   const labelSetting = (o.mixedLabels ?? 'multi-hot') === 'multi-hot' ? {} : { mixedLabels: o.mixedLabels };
   // likewise: a run at the default clean share keeps the identity it had before the option
   const cleanSetting = cleanFraction === DEFAULT_CLEAN_FRACTION ? {} : { cleanFraction };
+  // the clean label and faint samples, recorded only when used (older runs keep their identity)
+  const faintFraction = o.faintFraction ?? 0;
+  const faintSetting = { ...(config.clean ? { cleanLabel: true } : {}), ...(faintFraction > 0 ? { faintFraction } : {}) };
   const fromSetting = o.from?.file ? { warmStartDigest: await fileDigest(o.from.file) } : {};
   say(o, `estimator: classes ${classes.join(', ')}${o.from ? ' (starting from the existing estimator)' : ''}, ${o.steps} steps × ${o.batch} patches of ${o.patch}², lr ${o.lr}, ${o.workers} worker(s) → ${into}`);
   return runTraining({
@@ -72,12 +79,12 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<RunResul
     trainable: { phase: 'estimator', estimator: config, seed: o.seed },
     // the architecture only: the SW exponent changes no step, so setting it on a --from model
     // (or the version that added it) does not make a run unresumable
-    identity: { phase: 'estimator', config: estimatorArchitecture(config), mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting, warmStart: Boolean(o.from), ...fromSetting, images: o.images, ...commonIdentity(o) },
-    meta: { command: o.command ?? null, model: o.model, classes, images: o.images, steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting, seed: o.seed },
+    identity: { phase: 'estimator', config: estimatorArchitecture(config), mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting, ...faintSetting, warmStart: Boolean(o.from), ...fromSetting, images: o.images, ...commonIdentity(o) },
+    meta: { command: o.command ?? null, model: o.model, classes, images: o.images, steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting, ...faintSetting, seed: o.seed },
     ...runSettings(o),
-    batchFor: (_step, rng) => estimatorBatch(train, rng, { batch: o.batch, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting, ...cleanSetting }),
-    validation: { every: o.valEvery, batch: () => estimatorBatch(holdout, new Rng(`${o.seed}:estimator:val`), { batch: o.valCount, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting, ...cleanSetting }) },
+    batchFor: (_step, rng) => estimatorBatch(train, rng, { batch: o.batch, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting, ...cleanSetting, ...faintSetting }),
+    validation: { every: o.valEvery, batch: () => estimatorBatch(holdout, new Rng(`${o.seed}:estimator:val`), { batch: o.valCount, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting, ...cleanSetting, ...faintSetting }) },
     ...(o.from ? { initialParams: o.from.params } : {}),
-    finish: async (model, provenance) => [await saveEstimator(into, model.estimator!, model.params, { ...provenance, images: o.images, mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting })],
+    finish: async (model, provenance) => [await saveEstimator(into, model.estimator!, model.params, { ...provenance, images: o.images, mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting, ...faintSetting })],
   });
 }

@@ -1,0 +1,116 @@
+/**
+ * How much of the input should SW keep? Compares rules for the keep share k (output =
+ * k·input + (1 − k)·SW) on the held-out training photos, never on the bench sets: every rule is a
+ * function of the estimator's outputs, so each crop is restored once with keep-clean off and every
+ * rule's output is formed from that restoration and the input in memory.
+ *
+ * Held-out crops as every training phase holds them out (openImageFolders' split): the 256² centre
+ * of each image; the 8 single degradations, 5 mixed pairs and the crop itself (clean), severity
+ * 0.5, seeded Rng(`swblend:<file>:<case>`) (the draws of the SW blend comparisons before it), 8-bit in and out. RGB PSNR against the clean crop.
+ *
+ *   npm run build && node dist/bench/keep-rules.js [--weights dir] [--limit n] [--json out.json]
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { applyDegradations } from '../degrade/registry.js';
+import type { DegradationName } from '../degrade/types.js';
+import { toUint8 } from '../degrade/quantize.js';
+import { PSNR_CAP_DB, quantise8 } from '../eval/protocol.js';
+import type { RGBImage } from '../image/types.js';
+import { readImage } from '../io/image-io.js';
+import { centerCrop, psnr } from '../metrics/index.js';
+import { cleanWeight, odds } from '../model/soft-weights.js';
+import { splitEstimate } from '../restore/modes.js';
+import { createRestorer } from '../restore/restorer.js';
+import { openImageFolders } from '../train/data/image-source.js';
+import { sharedDataDir } from '../util/paths.js';
+import { Rng } from '../util/rng.js';
+
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  if (i < 0) return undefined;
+  const value = process.argv[i + 1];
+  if (value === undefined || value.startsWith('--')) throw new Error(`${name} needs a value`);
+  return value;
+}
+
+const SIZE = 256;
+const SEVERITY = 0.5;
+const SINGLES: DegradationName[] = ['rain', 'haze', 'noise', 'blur', 'lowlight', 'jpeg', 'bitdepth', 'snow'];
+const MIXED: DegradationName[][] = [['blur', 'noise'], ['blur', 'jpeg'], ['haze', 'snow'], ['rain', 'noise'], ['lowlight', 'noise']];
+const CASES: DegradationName[][] = [...SINGLES.map((s) => [s]), ...MIXED, []];
+const caseName = (names: readonly string[]) => (names.length === 0 ? 'clean' : names.join('+'));
+
+/** A keep rule: the share of the input kept, from the class probabilities p, p(clean) c and the SW exponent x. */
+type KeepRule = (p: Float32Array, c: number, x: number) => number;
+const product = (p: Float32Array) => Array.from(p).reduce((a, v) => a * (1 - v), 1);
+const RULES: Record<string, KeepRule> = {
+  off: () => 0,
+  // the estimator's own p(clean)
+  pclean: (_p, c) => c,
+  // p(clean) only as far as no class claims the crop
+  'pclean*prod': (p, c) => c * product(p),
+  // p(clean) as one more class in the SW softmax: odds(c)^x against the classes' odds^x
+  'pclean-softmax': (p, c, x) => {
+    const o = odds(c) ** x;
+    return o / (o + Array.from(p).reduce((a, v) => a + odds(v) ** x, 0));
+  },
+  // the classes-only rule (keep-clean without a clean output)
+  prod: (p, _c, x) => cleanWeight(p, x),
+};
+
+const weights = option('--weights');
+const limit = option('--limit') === undefined ? undefined : Number(option('--limit'));
+const jsonOut = option('--json');
+const trainDir = path.join(sharedDataDir(), 'train', 'clean');
+const { holdout } = await openImageFolders([trainDir]);
+const files = [...holdout.names].sort().slice(0, limit);
+const restorer = createRestorer(weights ? { weights } : {});
+const engine = await restorer.load();
+if (!engine.hasCleanOutput) throw new Error('this model has no clean output: the rules need p(clean)');
+const x = engine.swExponent ?? 1;
+process.stdout.write(`machine: ${os.cpus()[0]?.model} (${os.cpus().length} cores); model: ${weights ?? 'weights/default'}; held-out images: ${files.length}\n`);
+
+const blend = (input: RGBImage, restored: RGBImage, k: number): RGBImage => ({
+  width: input.width,
+  height: input.height,
+  data: restored.data.map((v, i) => input.data[i]! * k + v * (1 - k)),
+});
+const sums: Record<string, Record<string, number>> = {};
+const perImage: unknown[] = [];
+for (const file of files) {
+  const rel = path.relative(trainDir, file).split(path.sep).join('/');
+  const full = quantise8((await readImage(file)).image);
+  const side = Math.min(SIZE, full.width, full.height);
+  const clean = centerCrop(full, side, side);
+  const row: Record<string, unknown> = { file: rel };
+  for (const names of CASES) {
+    const name = caseName(names);
+    const degraded = quantise8((await applyDegradations(clean, names, new Rng(`swblend:${rel}:${name}`), SEVERITY)).image);
+    const raw = { data: toUint8(degraded), width: degraded.width, height: degraded.height, channels: 3 as const };
+    const result = await restorer.restore(raw, { mode: 'sw', keepClean: false });
+    const { probabilities, clean: c } = splitEstimate(await engine.estimate(degraded), engine.classes.length);
+    const scores: Record<string, number> = { input: Math.min(psnr(degraded, clean), PSNR_CAP_DB) };
+    for (const [rule, keep] of Object.entries(RULES)) {
+      const k = Math.min(1, Math.max(0, keep(probabilities, c, x)));
+      scores[rule] = Math.min(psnr(quantise8(blend(degraded, result.image, k)), clean), PSNR_CAP_DB);
+    }
+    scores['p(clean)'] = c;
+    row[name] = scores;
+    const bucket = (sums[name] ??= {});
+    for (const [k, v] of Object.entries(scores)) bucket[k] = (bucket[k] ?? 0) + v;
+  }
+  perImage.push(row);
+  process.stdout.write(`  ${rel}\n`);
+}
+
+const columns = ['input', ...Object.keys(RULES), 'p(clean)'];
+const line = (label: string, values: number[]) => `${label.padEnd(16)}${values.map((v) => v.toFixed(2).padStart(15)).join('')}\n`;
+process.stdout.write(`\nRGB PSNR (dB), mean over ${files.length} held-out 256² crops (p(clean): its mean)\n${''.padEnd(16)}${columns.map((c) => c.padStart(15)).join('')}\n`);
+const mean = (names: string[], col: string) => names.reduce((a, n) => a + sums[n]![col]! / files.length, 0) / names.length;
+for (const name of Object.keys(sums)) process.stdout.write(line(name, columns.map((c) => sums[name]![c]! / files.length)));
+process.stdout.write(line('mean singles', columns.map((c) => mean(SINGLES, c))));
+process.stdout.write(line('mean mixed', columns.map((c) => mean(MIXED.map(caseName), c))));
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ format: 'abair-keep-rules', version: 1, createdAt: new Date().toISOString(), weights: weights ?? null, rules: Object.keys(RULES), perImage }, null, 1));
+restorer.dispose();
