@@ -72,7 +72,7 @@ export function computeLine(report: EvalReport): string {
     const adapter = /^lora-(.+)\.json$/.exec(file)?.[1];
     if (adapter) adapterSteps.set(steps, [...(adapterSteps.get(steps) ?? []), adapter]);
     else if (file === 'backbone.json') parts.unshift(`backbone ${grouped(steps)} steps`);
-    else if (file === 'estimator.json') parts.push(`estimator ${grouped(steps)}${/--from\b/.test(String(p['command'] ?? '')) ? ' (fine-tuning)' : ''}`);
+    else if (file === 'estimator.json') parts.push(`estimator ${grouped(steps)}${/--from\b/.test(String(p['command'] ?? '')) ? ' (fine-tuning an earlier estimator, whose run is not counted here)' : ''}`);
   }
   const adapters = [...adapterSteps].sort((a, b) => a[0] - b[0]).map(([steps, names]) => `${names.sort().join(', ')} ${grouped(steps)}`);
   const machine = (Object.values(report.model.provenance ?? {}).find((p) => p['machine'])?.['machine'] ?? null) as { cpu?: string; cores?: number } | null;
