@@ -5,12 +5,12 @@
 #   scripts/evaluate-model.sh <5-class model dir>          # after `npm run build`
 #
 # The model evaluated is the shipped default (weights/default, or $ABAIR_WEIGHTS), so the reports
-# label it as such; the argument is its 5-class copy from before `add-degradation` (the recipe's
-# $MODEL-5): the zero-shot reference on the unseen suite and the "before" of the oracle check.
+# label it as such; the argument is its 5-class reference (the recipe's model-5: the five first
+# adapters and their estimator): the zero-shot reference on the unseen suite and the "before" of
+# the oracle check.
 #
 # Writes into $OUT (default docs/eval), with file names starting with $PREFIX (default "model"):
-#   <PREFIX>-sw-all.json            blind SW on every suite (the clean suite too, since session 12;
-#                                   an older file is completed by <PREFIX>-sw-clean.json if present)
+#   <PREFIX>-sw-all.json            blind SW on every suite
 #   <PREFIX>-oh-mixed.json          OH on the mixed suite (the issue asks SW ≥ OH there)
 #   <PREFIX>-5class-unseen-sw.json  the 5-class model, blind, on the unseen suite (zero-shot)
 #   <PREFIX>-oracle.json, <PREFIX>-5class-oracle.json
@@ -25,7 +25,7 @@
 #                                   MAXIM=reuse re-measures abair only and keeps MAXIM's rows from
 #                                   the existing file (same crops; the peer model does not change)
 # and, with RESULTS=<file> (e.g. docs/results.md), the results document from all of them plus
-# the identity baseline docs/eval/identity-all.json.
+# the identity baseline docs/eval/identity-all.json, and the README's results table.
 # QUICK=1 runs every eval on the --quick subset (a smoke test of this script, minutes not hours).
 # PARTS=<comma list> runs only those parts (default: all of them, in this order):
 #   sw, oh, unseen, oracle, oracle5, compare, speed, maxim, results
@@ -60,15 +60,11 @@ part oracle  && { say "oracle, after adding";   ev --suite "$oracle_suites" --mo
 part oracle5 && { say "oracle, before adding";  ev --suite "$oracle_suites" --mode oracle --weights "$MODEL5" --json "$OUT/$PREFIX-5class-oracle.json"; }
 if part compare; then
   say "oracle outputs before vs after adding"
-  node scripts/compare-eval-outputs.mjs "$OUT/$PREFIX-5class-oracle.json" "$OUT/$PREFIX-oracle.json" \
+  node bin/abair.js eval compare --outputs "$OUT/$PREFIX-5class-oracle.json" "$OUT/$PREFIX-oracle.json" \
     || { say "the oracle outputs changed when degradations were added (above): stop and find out why"; exit 1; }
 fi
 
 inputs=(docs/eval/identity-all.json "$OUT/$PREFIX-sw-all.json")
-# sw-all files written before the clean suite existed (session 12) lack it; it was then run alone
-if ! grep -q '"name": "clean"' "$OUT/$PREFIX-sw-all.json" 2>/dev/null && [[ -f "$OUT/$PREFIX-sw-clean.json" ]]; then
-  inputs+=("$OUT/$PREFIX-sw-clean.json")
-fi
 inputs+=("$OUT/$PREFIX-oh-mixed.json" "$OUT/$PREFIX-5class-unseen-sw.json" "$OUT/$PREFIX-oracle.json" "$OUT/$PREFIX-5class-oracle.json")
 if [[ "${SPEED:-1}" == 1 ]] && part speed; then
   say "speed (bench:restore)"
@@ -88,6 +84,7 @@ fi
 if [[ -n "${RESULTS:-}" ]] && part results; then
   say "results document → $RESULTS"
   node bin/abair.js eval --results-md "$RESULTS" --json-in "${inputs[@]}"
+  node bin/abair.js eval readme-table --sw "$OUT/$PREFIX-sw-all.json" --zero-shot "$OUT/$PREFIX-5class-unseen-sw.json"
 fi
 say "done: $OUT"
 }

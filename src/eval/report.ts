@@ -45,7 +45,7 @@ export interface ImageResult {
   restoreSeconds: number;
   /**
    * SHA-256 (hex) of the 8-bit RGB output, uncropped (null for identity): two runs restored an
-   * image byte-identically exactly when these match (scripts/compare-eval-outputs.mjs).
+   * image byte-identically exactly when these match (abair eval compare --outputs).
    */
   outputSha256?: string | null;
 }

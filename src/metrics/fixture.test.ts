@@ -78,6 +78,6 @@ test('metric fixture: reproduces every scikit-image value', async (t) => {
     }
   }
   assert.ok(checked >= fixture.pairs.length, 'no fixture values were checked');
-  // The README quotes these: the largest difference from scikit-image per convention.
+  // Printed for the reader: the largest difference from scikit-image per convention.
   for (const [name, gap] of Object.entries(largestGap)) t.diagnostic(`largest gap ${name}: ${gap.toExponential(2)}`);
 });

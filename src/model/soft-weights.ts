@@ -15,15 +15,15 @@ const ODDS_CLAMP = 1e-6;
  * (multi-label), so they are not a distribution over adapters; the softmax of the same scores is.
  * Dividing the probabilities by their sum (the first SW rule) let wrong classes dilute a right
  * one: noise at p 0.996 with blur at 0.30 and four others near 0.1 kept only 0.62 of the weight,
- * where the softmax gives it 0.99. On held-out training photos (bench/sw-blend.mjs, 29 images,
- * 256² crops, the session-4 estimator) the softmax raised SW from 26.94 to 28.02 dB on single and
+ * where the softmax gives it 0.99. On held-out training photos (29 images, 256² crops, an
+ * earlier 5-class estimator) the softmax raised SW from 26.94 to 28.02 dB on single and
  * from 18.53 to 19.09 dB on mixed degradations (docs/model.md). All-zero probabilities give
  * uniform weights.
  *
  * `exponent` sharpens the blend: weights ∝ odds^exponent, the softmax of exponent × logits
  * (an inverse temperature). It belongs to the estimator (EstimatorConfig.swExponent): an estimator
  * trained with soft labels is less sure of itself, and a plain softmax of its logits spreads the
- * weight over wrong adapters (docs/training.md, session 10). 1 is the plain softmax.
+ * weight over wrong adapters (docs/decisions.md). 1 is the plain softmax.
  */
 export function softWeights(probabilities: ArrayLike<number>, exponent = 1): Float32Array {
   if (!isSwExponent(exponent)) throw new RangeError(`SW exponent must be a finite number > 0, got ${exponent}`);
@@ -64,7 +64,7 @@ export function odds(probability: number): number {
  * P(clean) = Π(1 − p_i); its odds q = P(clean)/(1 − P(clean)) compete with the adapters' odds under
  * the same exponent: clean weight = q^x / (q^x + Σ odds_i^x). Without it SW normalises whatever the
  * estimator says, so a clean photo whose probabilities are all low still gets some adapter at full
- * strength (session 12: undegraded held-out crops came back at 28.1 dB against themselves, clean
+ * strength (measured: undegraded held-out crops came back at 28.1 dB against themselves, clean
  * Kodak24 at 26.6 dB; docs/model.md, "Keep-clean"). Returns
  * a number in [0, 1]; 0 for no classes.
  */

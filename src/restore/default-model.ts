@@ -58,8 +58,8 @@ export async function loadDefaultEngine(options: EngineLoadOptions = {}): Promis
   }
   if (!shipped) {
     throw new UserError(
-      'no trained default model is shipped yet: restoration needs trained ABAIR weights (backbone, adapters and estimator), ' +
-        'which this version of abair does not include; use --weights <dir> with a model folder',
+      `the default model is missing (no ${BACKBONE_FILE} in ${dir}): reinstall abair, ` +
+        'or use --weights <dir> with a model folder (backbone, adapters and estimator)',
     );
   }
   return createEngineForDir(dir, options);

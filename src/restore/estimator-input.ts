@@ -7,7 +7,7 @@
  * probabilities are averaged (`meanRows`). Resizing the whole image to inputSize² instead blurs
  * away the cues it was trained on (JPEG blocks, banding, noise grain, blur): on the shipped
  * estimator, 26 of 64 single degradations right with the resize vs 52 with a 3×3 grid of crops
- * (`node bench/estimator-crops.mjs`).
+ * (docs/decisions.md).
  */
 import type { RGBImage } from '../image/types.js';
 
@@ -20,8 +20,8 @@ export const ESTIMATOR_GRID = 3;
  * degrades each training patch on its own, so the estimator only ever saw block edges in one phase
  * relative to its input. A crop that starts off the 16-pixel grid shows it the same artefacts
  * shifted, and it misses them: on held-out training photos at their own sizes (481×321, …), JPEG
- * got 0.64 of the SW weight with free offsets and 0.91 with offsets on the grid (session 14,
- * docs/training.md). Other degradations have no grid, so for them the snap only moves crops by
+ * got 0.64 of the SW weight with free offsets and 0.91 with offsets on the grid
+ * (docs/decisions.md). Other degradations have no grid, so for them the snap only moves crops by
  * < 16 pixels.
  */
 export const ESTIMATOR_CROP_ALIGN = 16;
@@ -84,7 +84,7 @@ export function cropOffsets(extent: number, size: number, grid: number, align = 
  * The estimator's inputs for one image: a grid×grid set of native-resolution size² crops (rows
  * of crops top to bottom, left to right within a row), evenly spread over the image so the
  * average sees all of it, each starting on the `align` grid (the engines use the default,
- * ESTIMATOR_CROP_ALIGN; bench/estimator-crop-grid.mjs compares others); fewer when offsets coincide.
+ * ESTIMATOR_CROP_ALIGN); fewer when offsets coincide.
  *
  * An image smaller than `size` on either side has no native crop: it falls back to the whole
  * image resized to size² (one input), which is what the estimator itself would do to it (it

@@ -376,7 +376,7 @@ test('the shipped estimator finds JPEG in a photo whose sides are not multiples 
   // A 481×321 training photo, JPEG-coded whole at Q35 (our generator's severity 0.5), so its block
   // grid starts at its top-left pixel as in any JPEG file. With crops free to start between blocks
   // the estimator gave jpeg 0.16 here and picked another class; on the 16-pixel grid
-  // (ESTIMATOR_CROP_ALIGN) it sees the blocks as in training (session 14, docs/training.md).
+  // (ESTIMATOR_CROP_ALIGN) it sees the blocks as in training (docs/decisions.md).
   const file = path.join(sharedDataDir(), 'train', 'clean', 'bsds', 'test_112090.jpg');
   const { image } = await readImage(file);
   assert.deepEqual([image.width, image.height], [481, 321]);

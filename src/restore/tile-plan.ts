@@ -85,8 +85,8 @@ export function resolveTiling(options: TilingOptions = {}): ResolvedTiling {
  * The last tile along an axis starts on a multiple of this many pixels. JPEG's 8×8 blocks (16×16
  * macroblocks under 4:2:0) are counted from the image's top-left pixel, and the jpeg adapter
  * learned them in that phase; a tile that starts between blocks restores them worse (oracle jpeg
- * adapter, held-out photos at Q20: +0.87 dB in phase, +0.75 dB 4 pixels off; session 14,
- * docs/training.md). Tiles at k·stride are on the grid whenever the stride is a multiple of 16, as
+ * adapter, held-out photos at Q20: +0.87 dB in phase, +0.75 dB 4 pixels off;
+ * docs/decisions.md). Tiles at k·stride are on the grid whenever the stride is a multiple of 16, as
  * the default 512 − 32 is.
  */
 export const TILE_ALIGN = 16;

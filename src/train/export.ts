@@ -1,9 +1,10 @@
 /**
- * Weight files from a run's current checkpoint, so a long Phase I campaign can be evaluated (or
+ * Weight files from a run's current checkpoint, so a long Phase I run can be evaluated (or
  * an interim model shipped) before it finishes: the run itself writes backbone.safetensors only
  * at its last step. Adapter and estimator runs are short and write their files when they end.
- * A specialist from scratch (`bench/finetune-probe.mjs --preset`) trains a whole backbone too and
- * may be stopped long before its last step, so its checkpoint exports the same way.
+ * A whole-backbone run on one degradation (phase 'finetune-probe': a specialist trained from a
+ * preset, as in the backbone-capacity measurements of docs/decisions.md) trains a whole backbone
+ * too and may be stopped long before its last step, so its checkpoint exports the same way.
  */
 import { UserError } from '../util/errors.js';
 import { tf } from '../engine/backend.js';

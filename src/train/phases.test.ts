@@ -52,7 +52,7 @@ test('the three phases train (validation improves) and add-degradation grows the
     for (const [name, t] of Object.entries(finalTensors.tensors)) assert.deepEqual(exportedTensors.tensors[name]!.data, t.data, name);
     assert.equal((await loadBackbone(exported)).config.dim, 8);
 
-    // A specialist from scratch (bench/finetune-probe.mjs --preset) exports the same way: its
+    // A specialist from scratch (phase 'finetune-probe' from a preset) exports the same way: its
     // architecture is its preset's. One fine-tuned from a backbone file names no preset: refused.
     const ckpt = await loadCheckpoint(checkpointPath(model));
     const probeRun = { phase: 'finetune-probe', synthetic: ['noise'], steps: 12, batch: 4, patch: 32, seed: 5 };

@@ -19,6 +19,7 @@ import { writeFileAtomic } from '../../util/atomic-write.js';
 import { sharedDataDir } from '../../util/paths.js';
 import { createProgress, type Progress, type ProgressMode, type ProgressStream } from '../../util/progress.js';
 import { UsageError } from '../../util/errors.js';
+import { registerEvalTools } from './eval-tools.js';
 
 export interface EvalCommandOptions {
   suite?: string;
@@ -173,10 +174,13 @@ Examples:
   $ abair eval --suite all --quick --identity
   $ abair eval --suite denoise,derain --weights weights/ --mode oh --json oh.json
   $ abair eval --results-md docs/results.md --json-in identity.json oh.json sw.json
+
+Recorded reports: abair eval compare <a.json> <b.json>… (means side by side, or --outputs),
+abair eval readme-table (the README's results table).
 `;
 
 export function register(program: Command): void {
-  program
+  const evalCommand = program
     .command('eval')
     .description('evaluate restoration on the benchmark suites (PSNR/SSIM tables, estimator accuracy) or write docs/results.md')
     .option('--suite <name>', `suite(s) to run: all, ${SUITE_NAMES.join(', ')} (comma-separated)`)
@@ -199,4 +203,5 @@ export function register(program: Command): void {
     .action(async (options: EvalCommandOptions) => {
       await runEvalCommand(options);
     });
+  registerEvalTools(evalCommand);
 }

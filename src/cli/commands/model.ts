@@ -53,8 +53,8 @@ Examples:
     .option('--sw-exponent <x>', 'SW weights ∝ odds^x: the softmax of x × the estimator logits (1 = plain softmax; 2 = sharper)', positive('--sw-exponent'))
     .addOption(new Option('--keep-clean <on|off>', 'pull SW restorations back toward the input by the estimated chance that nothing is wrong, so clean photos are left (nearly) alone').choices(['on', 'off']))
     .addHelpText('after', `
-Give --sw-exponent, --keep-clean or both. Choose them on held-out images, not on a benchmark
-(bench/sw-blend.mjs prints SW, OH, a sharper blend and clean crops).
+Give --sw-exponent, --keep-clean or both. Choose them on held-out training images, not on a
+benchmark's test sets (docs/decisions.md has how the shipped values were chosen).
 Example:
   abair model set-blend models/mine --sw-exponent 2 --keep-clean on`)
     .action(async (weights: string, flags: { swExponent?: number; keepClean?: 'on' | 'off' }) => {

@@ -16,6 +16,7 @@ import { addCommonOptions, addRunOptions, commonFrom, defaultImagesDir, fraction
 import { addCleanOutput, DEFAULT_ESTIMATOR } from '../../model/estimator.js';
 import { loadEstimator } from '../../model/weights.js';
 import { disposeParams, hostValues } from '../../model/params.js';
+import { registerRecipe } from './train-recipe.js';
 
 const LOG_NOTE = `
 Every phase writes into --out: checkpoint.safetensors (params + AdamW state, replaced atomically),
@@ -148,8 +149,8 @@ async function startingEstimator(target: string, cleanOutput: boolean): Promise<
 function registerRunTools(train: Command): void {
   train
     .command('export')
-    .description("write a pretrain run's current weights (from its checkpoint) as backbone.safetensors, to evaluate or use it before the run ends; also a from-scratch probe's (bench/finetune-probe.mjs --preset)")
-    .argument('<run-dir>', 'the run folder (--out of abair train pretrain or of the probe)')
+    .description("write a pretrain run's current weights (from its checkpoint) as backbone.safetensors, to evaluate or use it before the run ends; also a specialist run's trained from a preset (phase finetune-probe)")
+    .argument('<run-dir>', 'the run folder (--out of abair train pretrain)')
     .requiredOption('-o, --output <dir>', 'model folder to write backbone.safetensors (+ .json) into')
     .addHelpText('after', '\nExample:\n  $ abair train export runs/pretrain -o models/interim && abair restore photo.jpg --weights models/interim')
     .action(async (runDir: string, opts: { output: string }) => {
@@ -174,9 +175,10 @@ export function register(program: Command): void {
   const train = program
     .command('train')
     .description('train the model: pretrain (Phase I), adapter (Phase II), estimator (Phase III); plot a log')
-    .addHelpText('after', `\nOrder: pretrain → one adapter per degradation → estimator. See docs/training.md.\nTo add a degradation to a finished model later: abair add-degradation --help`);
+    .addHelpText('after', `\nOrder: pretrain → one adapter per degradation → estimator. See docs/training.md.\nThe shipped model's whole recipe, resumable: abair train recipe recipes/default.json\nTo add a degradation to a finished model later: abair add-degradation --help`);
   registerPretrain(train);
   registerAdapter(train);
   registerEstimator(train);
   registerRunTools(train);
+  registerRecipe(train);
 }

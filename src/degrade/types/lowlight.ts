@@ -9,9 +9,9 @@ import type { Degradation } from '../types.js';
 import type { RGBImage } from '../../image/types.js';
 import type { Rng } from '../../util/rng.js';
 import { gaussianBlur, gaussianKernel } from '../util/blur.js';
-import { fillNormal } from '../util/gaussianNoise.js';
+import { fillNormal } from '../util/gaussian-noise.js';
 import { scratch } from '../util/scratch.js';
-import { PowerTable } from '../util/powerTable.js';
+import { PowerTable } from '../util/power-table.js';
 import { lerp, resolveSeverity } from '../severity.js';
 import { jitter, logLerp } from '../util/variation.js';
 

@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { rain } from './rain.js';
 import { texturedImage } from '../synthetic-images.js';
-import { degradeWithSeed, effectBySeverity, inUnitRange, meanAbsDiff, signedChange } from '../util/degradationChecks.js';
+import { degradeWithSeed, effectBySeverity, inUnitRange, meanAbsDiff, signedChange } from '../util/degradation-checks.js';
 import { Rng } from '../../util/rng.js';
 
 const img = texturedImage(96, 80);

@@ -2,8 +2,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { directionalBlur, gaussianBlur, gaussianKernel } from './blur.js';
 import { smoothField } from './fields.js';
-import { normalArray, normalQuantile } from './gaussianNoise.js';
-import { PowerTable, powViaSqrt } from './powerTable.js';
+import { normalArray, normalQuantile } from './gaussian-noise.js';
+import { PowerTable, powViaSqrt } from './power-table.js';
 import { createLayer, drawSoftParticle, drawStreak } from './raster.js';
 import { Rng } from '../../util/rng.js';
 

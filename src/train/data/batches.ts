@@ -89,9 +89,8 @@ export interface AdapterOptions extends PatchOptions {
   /**
    * Degrade a (context·patch)² window and train on its centre patch², input and target (default 1:
    * degrade the patch itself). Haze's depth ramp spans the whole degraded image: on a 64² patch it
-   * is squeezed into 64 px, on photos it spreads over hundreds (session 10's reading of why a
-   * longer haze run lost on photos; a 4× window did not win on held-out crops either, session 11,
-   * docs/training.md).
+   * is squeezed into 64 px, on photos it spreads over hundreds (a likely reason why a longer haze
+   * run lost on photos; a 4× window did not win on held-out crops either, docs/decisions.md).
    */
   context?: number;
 }
