@@ -17,7 +17,8 @@ import { createRestorer } from '../../restore/restorer.js';
 import { DEFAULT_MODEL_ENV, defaultModelDir } from '../../restore/default-model.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { sharedDataDir } from '../../util/paths.js';
-import { createProgress, type Progress, type ProgressMode, type ProgressStream } from '../../util/progress.js';
+import { createProgress, progressModeFrom, type Progress, type ProgressMode, type ProgressStream } from '../../util/progress.js';
+import { addProgressOption, progressChoice } from '../progress-option.js';
 import { UsageError } from '../../util/errors.js';
 
 export interface EvalCommandOptions {
@@ -36,7 +37,8 @@ export interface EvalCommandOptions {
   tile?: number;
   resultsMd?: string;
   jsonIn?: string[];
-  progress?: boolean;
+  /** auto | lines | silent; false (--no-progress) = silent */
+  progress?: boolean | ProgressMode;
 }
 
 export interface EvalCommandDeps {
@@ -105,7 +107,7 @@ export async function runEvalCommand(options: EvalCommandOptions, deps: EvalComm
     }
     const restorer = options.identity ? undefined : createRestorer({ engine: deps.engine, weights: options.weights, backend: options.backend, runtime: options.engine ?? 'onnx' });
     const dataRoot = options.data ?? path.join(sharedDataDir(), 'bench');
-    const progressMode: ProgressMode = options.progress === false ? 'silent' : deps.progressMode ?? 'auto';
+    const progressMode: ProgressMode = progressModeFrom(options.progress, deps.progressMode);
     let bar: Progress | null = null;
     const onImage = (p: EvalProgress) => {
       if (p.index === 1) {
@@ -172,7 +174,7 @@ Examples:
 `;
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('eval')
     .description('evaluate restoration on the benchmark suites (PSNR/SSIM tables, estimator accuracy) or write docs/results.md')
     .option('--suite <name>', `suite(s) to run: all, ${SUITE_NAMES.join(', ')} (comma-separated)`)
@@ -189,9 +191,9 @@ export function register(program: Command): void {
     .option('--tile <pixels>', 'restoration tile size (default: abair restore\'s)', positiveInteger('--tile'))
     .option('--results-md <file>', 'write the results document (e.g. docs/results.md) from --json-in files (and this run\'s --json)')
     .option('--json-in <files...>', 'eval JSON files for --results-md')
-    .option('--no-progress', 'do not show progress on stderr')
     .addHelpText('after', HELP)
     .action(async (options: EvalCommandOptions) => {
-      await runEvalCommand(options);
+      await runEvalCommand({ ...options, progress: progressChoice(options.progress) });
     });
+  addProgressOption(command);
 }
