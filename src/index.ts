@@ -12,7 +12,20 @@ export {
 export type { RestorationEngine } from './restore/engine.js';
 export { parseMode, adapterWeightsFor, type RestoreMode } from './restore/modes.js';
 export { psnr, ssim, toY, centerCropToMultiple, type MetricOptions, type MetricSpace, type SsimWindow } from './metrics/index.js';
-export { readImage, writeImage, encodeImage, imageToTensor, tensorToImage, type LoadedImage, type ImageInfo } from './io/image-io.js';
+export {
+  readImage,
+  writeImage,
+  encodeImage,
+  encodeImageWithNotes,
+  imageToTensor,
+  tensorToImage,
+  type LoadedImage,
+  type ImageInfo,
+  type ImageMetadata,
+  type ImageFormat,
+  type EncodeOptions,
+  type EncodedImage,
+} from './io/image-io.js';
 export { encodeSafetensors, decodeSafetensors, loadSafetensors, saveSafetensors } from './io/safetensors.js';
 export type { RGBImage } from './image/types.js';
 export { Rng } from './util/rng.js';

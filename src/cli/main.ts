@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
+import { installPipeGuard, pipeClosed } from './pipe-guard.js';
 import * as infoCommand from './commands/info.js';
 import * as metricsCommand from './commands/metrics.js';
 import * as degradeCommand from './commands/degrade.js';
@@ -35,11 +36,17 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  installPipeGuard();
   const program = buildProgram();
   const debug = argv.includes('--debug');
   try {
     await program.parseAsync(argv);
   } catch (err) {
+    // the reader went away (e.g. `| head -1`): the command stopped on purpose, there is no one to tell
+    if (pipeClosed()) {
+      process.exitCode = 0;
+      return;
+    }
     if (err instanceof CommanderError) {
       // --help / --version exit with code 0 through this path; usage errors get 2.
       process.exitCode = err.exitCode === 0 ? 0 : 2;

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeBmp } from './bmp.js';
+import { decodeBmp, encodeBmp } from './bmp.js';
 import { readImage, readImageInfo, ImageReadError } from './image-io.js';
 
 interface BmpSpec {
@@ -90,4 +90,20 @@ test('truncated or unsupported BMPs are refused naming the source', async () => 
   new DataView(paletted.buffer).setUint16(28, 8, true);
   await assert.rejects(readImage(paletted), /unsupported BMP variant \(8-bit/);
   await assert.rejects(readImage(makeBmp({ width: 8, height: 8, rgba: pixels(8, 8), bits: 24 }), { maxPixels: 10 }), /more than the limit/);
+});
+
+test('encodeBmp: 24-bit and 32-bit (alpha) files decode to the same pixels, rows padded', async () => {
+  for (const [width, channels] of [[5, 3], [3, 4], [1, 3]] as const) {
+    const height = 3;
+    const pixels = Uint8Array.from({ length: width * height * channels }, (_, i) => (i * 53 + 11) % 256);
+    const bmp = encodeBmp(pixels, width, height, channels);
+    const stride = Math.ceil((channels * 8 * width) / 32) * 4;
+    assert.equal(bmp.length, 14 + (channels === 4 ? 108 : 40) + stride * height);
+    const decoded = decodeBmp(bmp);
+    assert.equal(decoded.channels, channels);
+    assert.deepEqual(Array.from(decoded.pixels), Array.from(pixels));
+    const { info } = await readImage(bmp);
+    assert.deepEqual([info.width, info.height, info.hasAlpha], [width, height, channels === 4]);
+  }
+  assert.throws(() => encodeBmp(new Uint8Array(5), 2, 2, 3), /expected 2×2×3/);
 });

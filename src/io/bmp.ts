@@ -2,6 +2,7 @@
  * A small decoder for uncompressed 24- and 32-bit Windows BMP files. The prebuilt libvips that
  * sharp ships has no BMP loader (it would need ImageMagick), and those two variants cover what
  * image tools write by default. Paletted, RLE and 16-bit BMPs are refused with a clear message.
+ * `encodeBmp` writes the same two variants (24-bit, or 32-bit with an alpha bit field).
  *
  * Layout (all little-endian): 14-byte file header ('BM', size, reserved, pixel offset), then a DIB
  * header whose first u32 is its own size (40 = BITMAPINFOHEADER, 108 = V4, 124 = V5, ...). Rows
@@ -110,4 +111,53 @@ export function decodeBmp(bytes: Uint8Array): DecodedBmp {
     }
   }
   return { header, pixels, channels };
+}
+
+const LCS_SRGB = 0x73524742; // 'sRGB': the V4 header's colour-space field
+
+/**
+ * Encodes interleaved 8-bit RGB (24-bit BMP, 40-byte header) or RGBA (32-bit BMP with a 108-byte
+ * V4 header and BI_BITFIELDS masks, the usual way to store alpha) as a bottom-up BMP.
+ */
+export function encodeBmp(pixels: Uint8Array, width: number, height: number, channels: 3 | 4): Uint8Array {
+  if (pixels.length !== width * height * channels) throw new BmpFormatError(`BMP pixels: ${pixels.length} values, expected ${width}×${height}×${channels}`);
+  const bits = channels * 8;
+  const dibSize = channels === 4 ? 108 : 40;
+  const rowStride = Math.ceil((bits * width) / 32) * 4;
+  const offset = 14 + dibSize;
+  const size = offset + rowStride * height;
+  if (size > 0xffffffff) throw new BmpFormatError(`image too large for BMP (${size} bytes)`);
+  const bytes = new Uint8Array(size);
+  const view = new DataView(bytes.buffer);
+  bytes[0] = 0x42;
+  bytes[1] = 0x4d;
+  view.setUint32(2, size, true);
+  view.setUint32(10, offset, true);
+  view.setUint32(14, dibSize, true);
+  view.setInt32(18, width, true);
+  view.setInt32(22, height, true); // positive: rows bottom-up, which every reader accepts
+  view.setUint16(26, 1, true); // planes
+  view.setUint16(28, bits, true);
+  view.setUint32(30, channels === 4 ? BI_BITFIELDS : BI_RGB, true);
+  view.setUint32(34, rowStride * height, true);
+  view.setInt32(38, 2835, true); // 72 dpi in pixels per metre
+  view.setInt32(42, 2835, true);
+  if (channels === 4) {
+    view.setUint32(54, 0x00ff0000, true);
+    view.setUint32(58, 0x0000ff00, true);
+    view.setUint32(62, 0x000000ff, true);
+    view.setUint32(66, 0xff000000, true);
+    view.setUint32(70, LCS_SRGB, true);
+  }
+  for (let y = 0; y < height; y++) {
+    let p = offset + (height - 1 - y) * rowStride;
+    let s = y * width * channels;
+    for (let x = 0; x < width; x++, s += channels) {
+      bytes[p++] = pixels[s + 2]!;
+      bytes[p++] = pixels[s + 1]!;
+      bytes[p++] = pixels[s]!;
+      if (channels === 4) bytes[p++] = pixels[s + 3]!;
+    }
+  }
+  return bytes;
 }

@@ -1,8 +1,12 @@
 /**
  * Reading images into the shared RGBImage (float32 RGB in [0,1]) with sharp, plus a BMP fallback.
  *
- * - EXIF orientation is applied, so pixels are as a viewer shows them.
+ * - EXIF orientation is applied, so pixels are as a viewer shows them; the EXIF/XMP returned in
+ *   `metadata` then say orientation 1.
  * - 16-bit sources keep their precision (decoded as ushort / 65535), 8-bit ones are / 255.
+ * - Colour: pixels are converted to sRGB from an embedded profile, unless `keepProfile` asks
+ *   for an RGB image's own values (returned with its profile in `metadata.icc`, so a writer can
+ *   attach it again and nothing is converted twice or clipped to the sRGB gamut).
  * - Grayscale is replicated to RGB; `info.channels` still tells what the file held.
  * - Alpha is returned separately and untouched (not premultiplied, not composited).
  * - Broken inputs are refused with one line naming the file: missing, empty, truncated, not an
@@ -14,6 +18,7 @@ import type { Metadata, OutputInfo } from 'sharp';
 import { UserError } from '../util/errors.js';
 import type { RGBImage } from '../image/types.js';
 import { BmpFormatError, decodeBmp, isBmp, readBmpHeader } from './bmp.js';
+import { iccColourSpace, withExifOrientation, withXmpOrientation, type ImageMetadata } from './metadata.js';
 
 export interface ImageInfo {
   /** after EXIF orientation, i.e. the size of the decoded image */
@@ -34,11 +39,18 @@ export interface LoadedImage {
   /** H·W alpha in [0,1], or null when the source has none */
   alpha: Float32Array | null;
   info: ImageInfo;
+  /** EXIF, ICC profile and XMP of the file (empty for BMP and files without any) */
+  metadata: ImageMetadata;
 }
 
 export interface ReadOptions {
   /** refuse images with more pixels than this (default 100 000 000) */
   maxPixels?: number;
+  /**
+   * keep an RGB image's values in its own ICC profile (returned as `metadata.icc`) instead of
+   * converting them to sRGB; gray and CMYK images are converted to sRGB either way (default false)
+   */
+  keepProfile?: boolean;
 }
 
 /** A file that cannot be read as an image; the message is one line naming the file. */
@@ -115,6 +127,10 @@ function bmpInfo(source: Source): ImageInfo {
 const SIXTEEN_BIT_DEPTHS = new Set(['ushort', 'short', 'uint', 'int', 'float', 'double']);
 
 async function sharpInfo(source: Source): Promise<ImageInfo> {
+  return (await sharpHeader(source)).info;
+}
+
+async function sharpHeader(source: Source): Promise<{ info: ImageInfo; meta: Metadata }> {
   let meta: Metadata;
   try {
     // Header only: no pixel limit here, so huge images get our own clear size message.
@@ -124,7 +140,7 @@ async function sharpInfo(source: Source): Promise<ImageInfo> {
   }
   if (!meta.width || !meta.height || !meta.format) throw new ImageReadError(`${source.name}: image header has no size`);
   const oriented = meta.autoOrient ?? { width: meta.width, height: meta.height };
-  return {
+  const info: ImageInfo = {
     width: oriented.width,
     height: oriented.height,
     channels: meta.channels ?? 3,
@@ -134,6 +150,7 @@ async function sharpInfo(source: Source): Promise<ImageInfo> {
     format: meta.format,
     ...(meta.orientation !== undefined ? { orientation: meta.orientation } : {}),
   };
+  return { info, meta };
 }
 
 /** Reads only the header: size, channels, bit depth, alpha, format and EXIF orientation. */
@@ -144,7 +161,7 @@ export async function readImageInfo(input: string | Uint8Array): Promise<ImageIn
 }
 
 /** Splits interleaved RGB(A) samples into the float image and optional alpha plane. */
-function toLoaded(samples: ArrayLike<number>, width: number, height: number, channels: number, scale: number, info: ImageInfo): LoadedImage {
+function toLoaded(samples: ArrayLike<number>, width: number, height: number, channels: number, scale: number, info: ImageInfo, metadata: ImageMetadata = {}): LoadedImage {
   if (channels !== 3 && channels !== 4) throw new Error(`internal: expected 3 or 4 decoded channels, got ${channels}`);
   const count = width * height;
   const data = new Float32Array(count * 3);
@@ -156,7 +173,7 @@ function toLoaded(samples: ArrayLike<number>, width: number, height: number, cha
     data[i * 3 + 2] = samples[s + 2] * inv;
     if (alpha) alpha[i] = samples[s + 3] * inv;
   }
-  return { image: { width, height, data }, alpha, info };
+  return { image: { width, height, data }, alpha, info, metadata };
 }
 
 function readBmp(source: Source, maxPixels: number): LoadedImage {
@@ -179,24 +196,38 @@ function ushortView(data: Buffer): Uint16Array {
   return new Uint16Array(copy.buffer);
 }
 
-async function readWithSharp(source: Source, maxPixels: number): Promise<LoadedImage> {
-  const info = await sharpInfo(source);
-  checkPixelLimit(source, info.width, info.height, maxPixels);
+/** The file's metadata as it applies to the decoded pixels (orientation applied; `icc` only when the pixels are in it). */
+function decodedMetadata(meta: Metadata, info: ImageInfo, nativeProfile: boolean): ImageMetadata {
+  const rotated = info.orientation !== undefined && info.orientation !== 1;
+  const metadata: ImageMetadata = {};
+  if (meta.exif?.length) metadata.exif = rotated ? withExifOrientation(meta.exif, 1) : meta.exif;
+  if (meta.xmp?.length) metadata.xmp = rotated ? withXmpOrientation(meta.xmp, 1) : meta.xmp;
+  if (nativeProfile && meta.icc?.length) metadata.icc = meta.icc;
+  return metadata;
+}
+
+async function readWithSharp(source: Source, options: Required<ReadOptions>): Promise<LoadedImage> {
+  const { info, meta } = await sharpHeader(source);
+  checkPixelLimit(source, info.width, info.height, options.maxPixels);
   const wide = info.bitDepth === 16;
+  // The file's own values only for RGB pixels with an RGB profile: gray and CMYK must become RGB.
+  const rgb = meta.space === 'srgb' || meta.space === 'rgb16';
+  const nativeProfile = options.keepProfile && rgb && meta.icc !== undefined && iccColourSpace(meta.icc) === 'RGB';
   let decoded: { data: Buffer; info: OutputInfo };
   try {
-    decoded = await sharp(source.bytes, { failOn: 'truncated', limitInputPixels: maxPixels })
+    let pipeline = sharp(source.bytes, { failOn: 'truncated', limitInputPixels: options.maxPixels, ignoreIcc: nativeProfile })
       .autoOrient()
       // Converting to (16-bit) sRGB replicates gray, converts CMYK / ICC profiles, keeps alpha.
-      .toColourspace(wide ? 'rgb16' : 'srgb')
-      .raw({ depth: wide ? 'ushort' : 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+      .toColourspace(wide ? 'rgb16' : 'srgb');
+    // sharp converts a 16-bit RGB image with a profile to Display P3, not sRGB: go on to sRGB.
+    if (wide && rgb && meta.icc && !nativeProfile) pipeline = pipeline.withIccProfile('srgb', { attach: false });
+    decoded = await pipeline.raw({ depth: wide ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (err) {
     throw decodeFailure(source, err);
   }
   const { data, info: out } = decoded;
   const samples = wide ? ushortView(data) : data;
-  return toLoaded(samples, out.width, out.height, out.channels, wide ? 65535 : 255, info);
+  return toLoaded(samples, out.width, out.height, out.channels, wide ? 65535 : 255, info, decodedMetadata(meta, info, nativeProfile));
 }
 
 /** Decodes an image file (or its bytes) into RGB float32 in [0,1] plus optional alpha. */
@@ -204,5 +235,5 @@ export async function readImage(input: string | Uint8Array, options: ReadOptions
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const source = await loadSource(input);
   checkNotEmpty(source);
-  return isBmp(source.bytes) ? readBmp(source, maxPixels) : readWithSharp(source, maxPixels);
+  return isBmp(source.bytes) ? readBmp(source, maxPixels) : readWithSharp(source, { maxPixels, keepProfile: options.keepProfile ?? false });
 }

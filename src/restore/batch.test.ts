@@ -157,7 +157,8 @@ test('abort stops the batch; the interrupted image is not written', async () => 
 });
 
 test('output naming', () => {
-  assert.deepEqual(outputPathsFor('d/photo.tif', {}), { output: path.join('d', 'photo.restored.png'), explain: path.join('d', 'photo.explain.png') });
+  assert.deepEqual(outputPathsFor('d/photo.gif', {}), { output: path.join('d', 'photo.restored.png'), explain: path.join('d', 'photo.explain.png') });
+  assert.equal(outputPathsFor('d/photo.tif', {}).output, path.join('d', 'photo.restored.tif'));
   assert.equal(outputPathsFor('d/photo.JPG', {}).output, path.join('d', 'photo.restored.jpg'));
   assert.equal(outputPathsFor('d/photo.jpg', { outDir: 'o', format: 'webp' }).output, path.join('o', 'photo.restored.webp'));
   assert.equal(outputPathsFor('d/photo.jpg', { output: 'x/r.restored.png' }).explain, path.join('x', 'r.explain.png'));

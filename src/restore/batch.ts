@@ -7,13 +7,22 @@
  * and every target is checked before the model runs; writes are atomic. A bad file is reported
  * on one line and the batch goes on; the exit code is 1 if any image failed. An abort stops the
  * batch at once.
+ *
+ * Output fidelity: the input's EXIF, ICC profile and XMP are kept (the pixels stay in the
+ * input's own profile; EXIF orientation is applied to the pixels and the tag reset to 1) unless
+ * `strip`; 16-bit inputs give 16-bit PNG/TIFF. Whatever an output format cannot keep (alpha in
+ * JPEG, 16 bits in JPEG/WebP/BMP, EXIF in TIFF, …) gets a one-line note on stderr.
+ *
+ * Reporting: one line per file on stdout, or with `json` one JSON object per line (input,
+ * output, probabilities, weights, seconds, …; failures as {input, error}); `quiet` leaves only
+ * errors on stderr.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UsageError, UserError } from '../util/errors.js';
-import { createProgress, type Progress, type ProgressMode, type ProgressStream } from '../util/progress.js';
+import { createProgress, progressModeFrom, type Progress, type ProgressMode, type ProgressStream } from '../util/progress.js';
 import type { BackendName } from '../engine/backend.js';
-import { formatFromPath, writeImage, type ImageFormat } from '../io/image-io.js';
+import { formatFromPath, isLossy, writeImage, WRITABLE_EXTENSIONS, type ImageFormat } from '../io/image-io.js';
 import { assertWritableTarget } from '../util/atomic-write.js';
 import type { EngineRuntime } from './default-model.js';
 import type { RestorationEngine } from './engine.js';
@@ -42,8 +51,16 @@ export interface RestoreCommandOptions {
   backend?: BackendName;
   /** model runtime: 'onnx' (ONNX Runtime, falls back to tfjs with a note) or 'tfjs' */
   runtime?: EngineRuntime;
-  /** false: no progress output at all */
-  progress?: boolean;
+  /** auto | lines | silent; false (--no-progress) = silent */
+  progress?: boolean | ProgressMode;
+  /** JPEG/WebP/AVIF quality 1-100 (default 95) */
+  quality?: number;
+  /** drop EXIF, XMP and the colour profile (colours converted to sRGB) */
+  strip?: boolean;
+  /** one JSON object per file on stdout instead of the text line */
+  json?: boolean;
+  /** nothing on stderr but errors (no progress, no notes); --json output still goes to stdout */
+  quiet?: boolean;
   /** print stack traces of per-image failures */
   debug?: boolean;
 }
@@ -65,13 +82,17 @@ export interface RestoreRunResult {
   failed: string[];
 }
 
-const FORMAT_EXTENSIONS: Record<ImageFormat, string> = { png: '.png', jpeg: '.jpg', webp: '.webp' };
+const FORMAT_EXTENSIONS: Record<ImageFormat, string> = { png: '.png', jpeg: '.jpg', webp: '.webp', avif: '.avif', tiff: '.tif', bmp: '.bmp' };
+
+/** Names --format accepts. */
+export const FORMAT_NAMES = ['png', 'jpg', 'jpeg', 'webp', 'avif', 'tif', 'tiff', 'bmp'] as const;
 
 export function parseFormat(text: string): ImageFormat {
   const value = text.toLowerCase().replace(/^\./, '');
-  if (value === 'png' || value === 'webp') return value;
+  if (value === 'png' || value === 'webp' || value === 'avif' || value === 'bmp') return value;
   if (value === 'jpg' || value === 'jpeg') return 'jpeg';
-  throw new UsageError(`unknown output format '${text}' (png, jpg or webp)`);
+  if (value === 'tif' || value === 'tiff') return 'tiff';
+  throw new UsageError(`unknown output format '${text}' (${FORMAT_NAMES.join(', ')})`);
 }
 
 function stemOf(file: string): string {
@@ -83,7 +104,7 @@ function stemOf(file: string): string {
 /** Output extension when neither -o nor --format says: the input's own if writable, else .png. */
 function defaultExtension(input: string): string {
   const ext = path.extname(input).toLowerCase();
-  return ext === '.png' || ext === '.jpg' || ext === '.jpeg' || ext === '.webp' ? ext : '.png';
+  return WRITABLE_EXTENSIONS.includes(ext) ? ext : '.png';
 }
 
 export interface OutputPaths {
@@ -115,7 +136,16 @@ function isAbort(err: unknown): boolean {
 export async function runRestore(inputs: readonly string[], options: RestoreCommandOptions = {}, deps: RestoreRunDeps = {}): Promise<RestoreRunResult> {
   const stdout = deps.stdout ?? process.stdout;
   const stderr = deps.stderr ?? process.stderr;
-  const progressMode: ProgressMode = options.progress === false ? 'silent' : deps.progressMode ?? 'auto';
+  const progressMode: ProgressMode = progressModeFrom(options.progress, deps.progressMode, options.quiet);
+  const json = Boolean(options.json);
+  /** notes and hints: not with --quiet */
+  const note = (text: string) => {
+    if (!options.quiet) stderr.write(`abair: note: ${text}\n`);
+  };
+  const fail = (input: string, message: string) => {
+    stderr.write(`abair: ${message}\n`);
+    if (json) stdout.write(`${JSON.stringify({ input, error: message })}\n`);
+  };
 
   // Usage checks first: nothing is read, loaded or written when the command line is wrong.
   if (inputs.length === 0) throw new UsageError('no input images given');
@@ -126,6 +156,12 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
     if (format && format !== fromPath) throw new UsageError(`--format ${options.format} contradicts the extension of ${options.output}`);
     format = fromPath;
   }
+  if (options.quality !== undefined) {
+    if (!Number.isInteger(options.quality) || options.quality < 1 || options.quality > 100) {
+      throw new UsageError(`--quality must be an integer from 1 to 100, got ${options.quality}`);
+    }
+    if (format && !isLossy(format)) throw new UsageError(`--quality applies to jpg, webp and avif output, not ${format} (lossless)`);
+  }
   const mode = parseMode(options.mode ?? 'sw');
   const tiling = resolveTiling({ tileSize: options.tile, overlap: options.overlap });
 
@@ -135,8 +171,9 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
   }
   const failed: string[] = [];
   for (const problem of problems) {
-    stderr.write(`abair: ${problem}\n`);
-    failed.push(problem.split(':')[0]!);
+    const input = problem.split(':')[0]!;
+    fail(input, problem);
+    failed.push(input);
   }
   if (files.length === 0) throw new UserError('no input images found');
   if (options.outDir) await fs.mkdir(options.outDir, { recursive: true });
@@ -145,7 +182,7 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
   const written: string[] = [];
   try {
     const engine = await restorer.load(); // no model → one clear error before any file is touched
-    if (engine.classes.length === 0) stderr.write('abair: note: this model has no adapters: restoring with the base model, --mode is ignored\n');
+    if (engine.classes.length === 0) note('this model has no adapters: restoring with the base model, --mode is ignored');
     if (engine.hasEstimator === false && engine.classes.length > 0 && (mode.kind === 'sw' || mode.kind === 'oh')) {
       throw new UserError(`this model has no estimator, so --mode ${mode.kind} is not available: use --mode adapter:<name> or weights:<name>=<w>,… (adapters: ${engine.classes.join(', ')})`);
     }
@@ -159,6 +196,7 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
       const label = files.length > 1 ? `[${index + 1}/${files.length}] ${path.basename(file)}` : path.basename(file);
       // the bar appears with the first finished tile, when the tile count is known
       const tiles: { bar: Progress | null } = { bar: null };
+      const started = performance.now();
       try {
         const targets = outputPathsFor(file, { output: options.output, outDir: options.outDir, format });
         const planned = options.explain ? [targets.output, targets.explain] : [targets.output];
@@ -176,12 +214,21 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
           overlap: tiling.overlap,
           explain: options.explain,
           signal: deps.signal,
+          keepMetadata: !options.strip,
           onProgress: (done, total) => {
             tiles.bar ??= createProgress({ label, total, unit: 'tile', stream: stderr, mode: progressMode });
             tiles.bar.update(done);
           },
         });
-        await writeImage(targets.output, result.image, { alpha: result.alpha, overwrite: options.overwrite });
+        const { notes } = await writeImage(targets.output, result.image, {
+          alpha: result.alpha,
+          overwrite: options.overwrite,
+          bitDepth: result.bitDepth,
+          metadata: result.metadata,
+          strip: options.strip,
+          ...(options.quality !== undefined ? { quality: options.quality } : {}),
+        });
+        if (options.quality !== undefined && !isLossy(formatFromPath(targets.output))) notes.push('--quality does not apply to this lossless format');
         written.push(targets.output);
         writtenThisRun.add(await realOrResolved(targets.output));
         if (options.explain) {
@@ -202,18 +249,34 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
         const estimated = !Object.values(result.probabilities).some(Number.isNaN);
         const kept = result.cleanShare > 0 ? `; kept ${Math.round(100 * result.cleanShare)} % of the input (keep-clean)` : '';
         const summary = estimated ? `${formatProbabilities(result.probabilities)}${kept}` : `adapter weights: ${formatProbabilities(result.adapterWeights)}`;
-        stdout.write(`${file} -> ${targets.output}${extra}${summary ? `  (${summary})` : ''}\n`);
+        if (json) {
+          const record = {
+            input: file,
+            output: targets.output,
+            ...(options.explain ? { explain: targets.explain } : {}),
+            // NaN (not estimated: no estimator) becomes null in JSON
+            probabilities: result.probabilities,
+            weights: result.adapterWeights,
+            keptInput: result.cleanShare,
+            seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
+            notes,
+          };
+          stdout.write(`${JSON.stringify(record)}\n`);
+        } else if (!options.quiet) {
+          stdout.write(`${file} -> ${targets.output}${extra}${summary ? `  (${summary})` : ''}\n`);
+        }
+        for (const text of notes) note(`${targets.output}: ${text}`);
         // SW changes photos that need nothing (docs/model.md, "Keep-clean"): say so when it likely happened
         const wouldKeep = estimated && result.cleanShare === 0 ? cleanShareFor(mode, engine.classes.map((c) => result.probabilities[c]!), true, engine.swExponent, result.probabilities[CLEAN_OUTPUT] ?? Number.NaN) : 0;
         if (wouldKeep >= NOTHING_WRONG_HINT) {
-          stderr.write(`abair: note: the estimator sees little wrong with ${file}; --keep-clean on would keep ${Math.round(100 * wouldKeep)} % of the input\n`);
+          note(`the estimator sees little wrong with ${file}; --keep-clean on would keep ${Math.round(100 * wouldKeep)} % of the input`);
         }
       } catch (err) {
         tiles.bar?.finish();
         if (isAbort(err)) throw err;
         const message = err instanceof Error ? err.message : String(err);
         // Messages from the image reader already name the file; don't say it twice.
-        stderr.write(`abair: ${message.includes(file) ? message : `${file}: ${message}`}\n`);
+        fail(file, message.includes(file) ? message : `${file}: ${message}`);
         if (options.debug && err instanceof Error && err.stack) stderr.write(`${err.stack}\n`);
         failed.push(file);
       }

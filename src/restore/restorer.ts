@@ -12,7 +12,7 @@
  */
 import { initEngine, tf, type BackendName } from '../engine/backend.js';
 import type { RGBImage } from '../image/types.js';
-import { encodeImage, readImage, type ImageFormat } from '../io/image-io.js';
+import { encodeImage, readImage, type ImageFormat, type ImageMetadata } from '../io/image-io.js';
 import { UsageError } from '../util/errors.js';
 import type { RestorationEngine } from './engine.js';
 import { loadDefaultEngine, loadEngineFromFile, type EngineRuntime } from './default-model.js';
@@ -66,6 +66,18 @@ export interface RestoreOptions extends Pick<TilingOptions, 'feather' | 'margin'
   explain?: boolean;
   /** refuse decoded inputs larger than this many pixels (default: readImage's, 100 MP) */
   maxPixels?: number;
+  /**
+   * keep the input's EXIF, ICC profile and XMP for the output (RestoreResult.metadata), with an
+   * RGB image's colours left in its own profile (default true); false converts to sRGB and drops them
+   */
+  keepMetadata?: boolean;
+}
+
+export interface ToBufferOptions {
+  /** JPEG/WebP/AVIF quality 1-100 (default 95) */
+  quality?: number;
+  /** drop the input's metadata (colours converted to sRGB) */
+  strip?: boolean;
 }
 
 export interface RestoreResult {
@@ -80,7 +92,12 @@ export interface RestoreResult {
   cleanShare: number;
   /** per-pixel colour map (explain.ts palette) when `explain` was asked and the engine can segment; else null */
   degradationMap: RGBImage | null;
-  toBuffer(format: ImageFormat | 'jpg'): Promise<Buffer>;
+  /** the input's bit depth (16 for 16-bit files: PNG and TIFF outputs keep it) */
+  bitDepth: 8 | 16;
+  /** the input's EXIF (orientation reset to 1: the pixels are upright), ICC profile and XMP */
+  metadata: ImageMetadata;
+  /** the result encoded with the input's bit depth and metadata */
+  toBuffer(format: ImageFormat | 'jpg' | 'tif', options?: ToBufferOptions): Promise<Buffer>;
 }
 
 export interface Restorer {
@@ -140,8 +157,11 @@ export function createRestorer(options: RestorerOptions = {}): Restorer {
     const mode = typeof opts.mode === 'object' ? opts.mode : parseMode(opts.mode ?? 'sw');
     const tiling: TilingOptions = { ...resolveTiling({ tileSize: opts.tileSize, overlap: opts.overlap, margin: opts.margin, feather: opts.feather }) };
     const engine = await load();
-    const decoded = isRawPixels(input) ? fromRawPixels(input) : await readImage(input, { maxPixels: opts.maxPixels });
-    const { image, alpha } = decoded;
+    const keepMetadata = opts.keepMetadata ?? true;
+    const loaded = isRawPixels(input) ? null : await readImage(input, { maxPixels: opts.maxPixels, keepProfile: keepMetadata });
+    const { image, alpha } = loaded ?? fromRawPixels(input as RawPixels);
+    const bitDepth = loaded?.info.bitDepth ?? 8;
+    const metadata: ImageMetadata = loaded && keepMetadata ? loaded.metadata : {};
     opts.signal?.throwIfAborted();
 
     const classes = engine.classes;
@@ -180,7 +200,10 @@ export function createRestorer(options: RestorerOptions = {}): Restorer {
       adapterWeights: byClass(weights, classes),
       cleanShare,
       degradationMap,
-      toBuffer: (format) => encodeImage(restored, { format: format === 'jpg' ? 'jpeg' : format, alpha }),
+      bitDepth,
+      metadata,
+      toBuffer: (format, options = {}) =>
+        encodeImage(restored, { format: format === 'jpg' ? 'jpeg' : format === 'tif' ? 'tiff' : format, alpha, bitDepth, metadata, ...options }),
     };
   }
 

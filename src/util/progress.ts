@@ -138,3 +138,10 @@ export function createProgress(options: ProgressOptions): Progress {
     },
   };
 }
+
+/** What a `--progress <mode>` / `--no-progress` flag (false) or `--quiet` asks for; `fallback` for auto/unset. */
+export function progressModeFrom(flag: boolean | ProgressMode | undefined, fallback: ProgressMode = 'auto', quiet = false): ProgressMode {
+  if (quiet || flag === false || flag === 'silent') return 'silent';
+  if (flag === undefined || flag === true || flag === 'auto') return fallback;
+  return flag;
+}

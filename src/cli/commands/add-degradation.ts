@@ -5,6 +5,7 @@ import { ADAPTER_DEFAULTS, DEFAULT_WORKERS, ESTIMATOR_DEFAULTS } from '../../tra
 import { addDegradation } from '../../train/phases/add-degradation.js';
 import { UsageError } from '../../util/errors.js';
 import { defaultImagesDir, fraction, integer } from './train-options.js';
+import { addProgressOption, progressChoice, type ProgressChoice } from '../progress-option.js';
 
 interface AddOptions {
   model: string;
@@ -23,13 +24,13 @@ interface AddOptions {
   seed: number;
   runs?: string;
   resume?: boolean;
-  progress: 'auto' | 'lines' | 'silent';
+  progress: ProgressChoice | false;
 }
 
 export function register(program: Command): void {
   const a = ADAPTER_DEFAULTS;
   const e = ESTIMATOR_DEFAULTS;
-  program
+  const command = program
     .command('add-degradation')
     .description('teach a trained model a new degradation: train its adapter, then retrain the estimator (backbone and other adapters untouched)')
     .argument('<name>', 'name of the new degradation (its adapter file is lora-<name>.safetensors)')
@@ -49,7 +50,6 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed', integer('--seed', 0), 1)
     .option('--runs <dir>', 'folder for the two run folders (default runs/add-<name>)')
     .option('--resume', 'continue an interrupted add-degradation')
-    .addOption(new Option('--progress <mode>', 'progress display on stderr').choices(['auto', 'lines', 'silent']).default('auto'))
     .addHelpText('after', `
 The new degradation's estimator class must be a degradation type abair can synthesise (its
 training data is synthetic). The old estimator's weights are kept and fine-tuned with one more
@@ -67,7 +67,7 @@ Example:
         process.stderr.write(`--images not given: using the development default ${images[0]}\n`);
       }
       const command = ['abair', ...process.argv.slice(2)].join(' ');
-      const shared = { workers: o.workers, seed: o.seed, command, progress: o.progress, checkpointEvery: 50, valEvery: 100 };
+      const shared = { workers: o.workers, seed: o.seed, command, progress: progressChoice(o.progress), checkpointEvery: 50, valEvery: 100 };
       const result = await addDegradation({
         name,
         model: o.model,
@@ -88,4 +88,5 @@ Example:
       });
       for (const file of [...result.adapter.outputs, ...(result.estimator?.outputs ?? [])]) process.stdout.write(`${file}\n`);
     });
+  addProgressOption(command);
 }

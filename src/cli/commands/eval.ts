@@ -17,7 +17,8 @@ import { createRestorer } from '../../restore/restorer.js';
 import { DEFAULT_MODEL_ENV, defaultModelDir } from '../../restore/default-model.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { sharedDataDir } from '../../util/paths.js';
-import { createProgress, type Progress, type ProgressMode, type ProgressStream } from '../../util/progress.js';
+import { createProgress, progressModeFrom, type Progress, type ProgressMode, type ProgressStream } from '../../util/progress.js';
+import { addProgressOption, progressChoice } from '../progress-option.js';
 import { UsageError } from '../../util/errors.js';
 import { registerEvalTools } from './eval-tools.js';
 
@@ -39,7 +40,8 @@ export interface EvalCommandOptions {
   keepClean?: 'on' | 'off';
   resultsMd?: string;
   jsonIn?: string[];
-  progress?: boolean;
+  /** auto | lines | silent; false (--no-progress) = silent */
+  progress?: boolean | ProgressMode;
 }
 
 export interface EvalCommandDeps {
@@ -110,7 +112,7 @@ export async function runEvalCommand(options: EvalCommandOptions, deps: EvalComm
     }
     const restorer = options.identity ? undefined : createRestorer({ engine: deps.engine, weights: options.weights, backend: options.backend, runtime: options.engine ?? 'onnx' });
     const dataRoot = options.data ?? path.join(sharedDataDir(), 'bench');
-    const progressMode: ProgressMode = options.progress === false ? 'silent' : deps.progressMode ?? 'auto';
+    const progressMode: ProgressMode = progressModeFrom(options.progress, deps.progressMode);
     let bar: Progress | null = null;
     const onImage = (p: EvalProgress) => {
       if (p.index === 1) {
@@ -198,10 +200,10 @@ export function register(program: Command): void {
     .addOption(new Option('--keep-clean <on|off>', "sw: keep the input by the estimated chance that nothing is wrong (on), or plain SW as in the paper (off); default: the model's setting").choices(['on', 'off']))
     .option('--results-md <file>', 'write the results document (e.g. docs/results.md) from --json-in files (and this run\'s --json)')
     .option('--json-in <files...>', 'eval JSON files for --results-md')
-    .option('--no-progress', 'do not show progress on stderr')
     .addHelpText('after', HELP)
     .action(async (options: EvalCommandOptions) => {
-      await runEvalCommand(options);
+      await runEvalCommand({ ...options, progress: progressChoice(options.progress) });
     });
+  addProgressOption(evalCommand);
   registerEvalTools(evalCommand);
 }

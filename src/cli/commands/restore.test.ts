@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -56,4 +56,43 @@ test('abair restore usage errors exit 2', () => {
   const help = spawnSync(process.execPath, [bin, 'restore', '--help'], { encoding: 'utf8' });
   assert.equal(help.status, 0);
   assert.match(help.stdout, /--explain/);
+});
+
+test('abair restore: --tile below the minimum and --quality out of range are refused with one line, exit 2', () => {
+  for (const [flag, value, pattern] of [
+    ['--tile', '32', /--tile must be an integer >= 64 \(smaller tiles cannot hold the 32-pixel overlap on both sides\)/],
+    ['--quality', '0', /--quality must be an integer from 1 to 100/],
+    ['--quality', 'high', /--quality must be an integer from 1 to 100/],
+    ['--progress', 'loud', /Allowed choices are auto, lines, silent/],
+  ] as const) {
+    const r = spawnSync(process.execPath, [bin, 'restore', 'x.png', flag, value], { cwd: tmpdir(), encoding: 'utf8' });
+    assert.equal(r.status, 2, `${flag} ${value}`);
+    assert.match(r.stderr.split('\n')[0]!, pattern);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('abair restore into a closed pipe (| head -1) stops quietly: no EPIPE trace, exit 0, no temp files', async (t) => {
+  const bash = spawnSync('bash', ['-c', 'echo ok'], { encoding: 'utf8' });
+  if (bash.status !== 0) {
+    t.skip('needs bash for the pipeline');
+    return;
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'abair-cli-pipe-'));
+  const names = ['a.png', 'b.png', 'c.png', 'd.png'];
+  for (const name of names) await sharp({ create: { width: 16, height: 16, channels: 3, background: '#406080' } }).png().toFile(path.join(dir, name));
+  const env = { ...process.env };
+  delete env['ABAIR_WEIGHTS'];
+  for (const [args, redirect] of [
+    ['--json --progress silent', '2>err.txt'],
+    ['--progress lines', '2>&1'],
+  ] as const) {
+    const script = `"${process.execPath}" "${bin}" restore ${names.join(' ')} --out-dir out-${redirect.length} ${args} ${redirect} | head -1; exit \${PIPESTATUS[0]}`;
+    const r = spawnSync('bash', ['-c', script], { cwd: dir, encoding: 'utf8', env });
+    assert.equal(r.status, 0, `${args}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.stdout.split('\n').filter(Boolean).length, 1);
+    const err = redirect === '2>err.txt' ? readFileSync(path.join(dir, 'err.txt'), 'utf8') : r.stderr;
+    assert.doesNotMatch(err, /EPIPE|Error|\n\s+at /, err);
+    assert.deepEqual(readdirSync(path.join(dir, `out-${redirect.length}`)).filter((f) => f.endsWith('.tmp')), []);
+  }
 });

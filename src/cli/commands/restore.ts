@@ -1,22 +1,38 @@
 /** `abair restore`: restore image files with the ABAIR model (the work happens in src/restore/batch.ts). */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { runRestore, type RestoreCommandOptions } from '../../restore/batch.js';
+import { FORMAT_NAMES, runRestore, type RestoreCommandOptions } from '../../restore/batch.js';
 import { MODE_SYNTAX } from '../../restore/modes.js';
 import { DEFAULT_OVERLAP, DEFAULT_TILE_SIZE } from '../../restore/tiling.js';
+import { SIZE_MULTIPLE } from '../../model/config.js';
+import { addProgressOption, progressChoice } from '../progress-option.js';
+import { onPipeClosed } from '../pipe-guard.js';
 
-function integer(name: string, min: number): (value: string) => number {
+function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER, why = ''): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}.`);
+    const range = max < Number.MAX_SAFE_INTEGER ? `from ${min} to ${max}` : `>= ${min}`;
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer ${range}${why}.`);
     return n;
   };
 }
+
+/**
+ * Smallest --tile: two default overlaps, so the default seam blending fits in a tile (the tile
+ * planner needs 2·overlap <= tile), and several of the network's 8-pixel blocks besides; smaller
+ * tiles would be mostly padding and seams.
+ */
+export const MIN_TILE_SIZE = Math.max(2 * DEFAULT_OVERLAP, 8 * SIZE_MULTIPLE);
 
 const EXAMPLES = `
 Inputs may be files, folders (the images inside, not recursive) and quoted globs ("shots/*.jpg").
 Each result is written as <name>.restored.<ext> beside its input (or in --out-dir); existing files
 are never replaced without --overwrite and inputs are never replaced at all. A file that fails is
 reported and the others go on; the exit code is then 1.
+
+Outputs keep the input's EXIF, colour profile and XMP (--strip drops them and converts to sRGB);
+EXIF orientation is applied to the pixels and the tag set to 1. 16-bit inputs give 16-bit PNG and
+TIFF. Formats: png, jpg, webp, avif, tif, bmp; what one cannot hold (alpha in JPEG, 16 bits in
+JPEG/WebP/BMP, EXIF in TIFF) is dropped with a note.
 
 Modes: sw  blend the adapters by the estimator (softmax of its scores, sharpened by the
            model's SW exponent: abair model set-blend; default)
@@ -32,10 +48,11 @@ Examples:
   $ abair restore photo.jpg -o clean.png --explain   # also clean.explain.png
   $ abair restore "rainy/*.png" --out-dir out --mode oh
   $ abair restore photo.jpg --weights runs/model --mode adapter:rain
+  $ abair restore shots/ --out-dir out --json --quiet > results.jsonl
 `;
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('restore')
     .description('restore degraded images (blind: the estimator chooses and blends the adapters)')
     .argument('<input...>', 'image files, folders or quoted glob patterns')
@@ -44,20 +61,31 @@ export function register(program: Command): void {
     .option('--mode <mode>', `how adapters are chosen: ${MODE_SYNTAX}`, 'sw')
     .addOption(new Option('--keep-clean <on|off>', "sw: keep part of the input by the estimated chance that nothing is wrong, so clean photos stay (nearly) as they are (default: the model's setting, abair model info)").choices(['on', 'off']))
     .option('--explain', 'also write <name>.explain.png (input | output | degradation map) and show the probabilities')
-    .option('--tile <pixels>', 'tile size in pixels: larger is faster, smaller needs less memory', integer('--tile', 1), DEFAULT_TILE_SIZE)
+    .option('--tile <pixels>', `tile size in pixels, at least ${MIN_TILE_SIZE}: larger is faster, smaller needs less memory`, integer('--tile', MIN_TILE_SIZE, Number.MAX_SAFE_INTEGER, ` (smaller tiles cannot hold the ${DEFAULT_OVERLAP}-pixel overlap on both sides)`), DEFAULT_TILE_SIZE)
     // no commander default: an unset overlap shrinks to half of a small --tile instead of failing
     .option('--overlap <pixels>', `overlap between tiles, blended to hide seams (default: ${DEFAULT_OVERLAP}, at most half the tile)`, integer('--overlap', 0))
-    .addOption(new Option('--format <format>', 'output format (default: the input\'s if png/jpg/webp, else png)').choices(['png', 'jpg', 'jpeg', 'webp']))
+    .addOption(new Option('--format <format>', 'output format (default: the input\'s if writable, else png)').choices([...FORMAT_NAMES]))
+    .option('--quality <q>', 'JPEG/WebP/AVIF quality (default 95)', integer('--quality', 1, 100))
+    .option('--strip', 'drop EXIF, XMP and the colour profile (colours converted to sRGB)')
+    .option('--json', 'print one JSON object per file on stdout (input, output, probabilities, weights, seconds, notes)')
+    .option('-q, --quiet', 'print nothing but errors (--json still prints its objects)')
     .option('--overwrite', 'replace existing output files')
     .option('--weights <dir>', 'model folder (backbone.safetensors, lora-<name>.safetensors, estimator.safetensors) or its backbone file (default: the model shipped with abair)')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['wasm', 'cpu']).default('wasm'))
     .addOption(new Option('--engine <name>', 'run the model with ONNX Runtime (≈3× faster; falls back to tfjs with a note if onnxruntime-node cannot load) or TensorFlow.js').choices(['onnx', 'tfjs']).default('onnx'))
-    .option('--no-progress', 'do not show progress on stderr')
     .addHelpText('after', EXAMPLES)
     .action(async (inputs: string[], options: RestoreCommandOptions, command: Command) => {
       const debug = Boolean(command.optsWithGlobals().debug);
-      const { engine, keepClean, ...rest } = options as Omit<RestoreCommandOptions, 'keepClean'> & { engine?: 'onnx' | 'tfjs'; keepClean?: 'on' | 'off' };
-      const result = await runRestore(inputs, { ...rest, ...(keepClean ? { keepClean: keepClean === 'on' } : {}), runtime: engine, debug });
-      process.exitCode = result.exitCode;
+      const { engine, keepClean, progress, ...rest } = options as Omit<RestoreCommandOptions, 'keepClean'> & { engine?: 'onnx' | 'tfjs'; keepClean?: 'on' | 'off' };
+      // A closed stdout/stderr pipe stops the batch between tiles or files, not in the middle of a write.
+      const stop = new AbortController();
+      const release = onPipeClosed(() => stop.abort());
+      try {
+        const result = await runRestore(inputs, { ...rest, progress: progressChoice(progress), ...(keepClean ? { keepClean: keepClean === 'on' } : {}), runtime: engine, debug }, { signal: stop.signal });
+        process.exitCode = result.exitCode;
+      } finally {
+        release();
+      }
     });
+  addProgressOption(command);
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { sharedDataDir } from '../../util/paths.js';
 import { UsageError } from '../../util/errors.js';
+import { addProgressOption, progressChoice, type ProgressChoice } from '../progress-option.js';
 import { DEFAULT_WORKERS, type PhaseDefaults } from '../../train/defaults.js';
 import type { CommonTrainOptions } from '../../train/phases/common.js';
 
@@ -55,21 +56,22 @@ export function addCommonOptions(cmd: Command, d: PhaseDefaults, prefix = ''): C
 }
 
 export function addRunOptions(cmd: Command, d: PhaseDefaults): Command {
-  return cmd
+  cmd
     .option('--workers <n>', 'worker threads (one model replica each; 2 = both cores)', integer('--workers', 1), DEFAULT_WORKERS)
     .option('--resume', 'continue the run in --out from its checkpoint (same settings required)')
     .option('--reschedule', 'with --resume: continue with a different --steps (the learning-rate schedule is recomputed for the new length)')
     .option('--checkpoint-every <n>', 'write the checkpoint every n steps (also on Ctrl-C and at the end)', integer('--checkpoint-every', 1), d.checkpointEvery)
     .option('--val-every <n>', 'validate every n steps', integer('--val-every', 1), d.valEvery)
     .option('--val-count <n>', 'patches in the fixed validation batch', integer('--val-count', 1), d.valCount)
-    .option('--seed <n>', 'seed of the data stream and the initial weights', integer('--seed', 0), 1)
-    .addOption(new Option('--progress <mode>', 'progress display on stderr').choices(['auto', 'lines', 'silent']).default('auto'));
+    .option('--seed <n>', 'seed of the data stream and the initial weights', integer('--seed', 0), 1);
+  return addProgressOption(cmd);
 }
 
 export interface ParsedCommon {
   steps: number; batch: number; patch: number; lr: number; warmup: number;
   workers: number; resume?: boolean; reschedule?: boolean; checkpointEvery: number; valEvery: number; valCount: number; seed: number;
-  progress: 'auto' | 'lines' | 'silent';
+  /** a choice, or false from --no-progress */
+  progress: ProgressChoice | false;
 }
 
 export function commonFrom(p: ParsedCommon, out: string): CommonTrainOptions {
@@ -78,6 +80,6 @@ export function commonFrom(p: ParsedCommon, out: string): CommonTrainOptions {
   return {
     steps: p.steps, batch: p.batch, patch: p.patch, lr: p.lr, warmup: p.warmup, workers: p.workers,
     out, resume: Boolean(p.resume), ...(p.reschedule ? { reschedule: true } : {}), checkpointEvery: p.checkpointEvery, valEvery: p.valEvery, valCount: p.valCount,
-    seed: p.seed, command: ['abair', ...process.argv.slice(2)].join(' '), progress: p.progress,
+    seed: p.seed, command: ['abair', ...process.argv.slice(2)].join(' '), progress: progressChoice(p.progress),
   };
 }
