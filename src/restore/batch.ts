@@ -186,8 +186,11 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
     if (engine.hasEstimator === false && engine.classes.length > 0 && (mode.kind === 'sw' || mode.kind === 'oh')) {
       throw new UserError(`this model has no estimator, so --mode ${mode.kind} is not available: use --mode adapter:<name> or weights:<name>=<w>,… (adapters: ${engine.classes.join(', ')})`);
     }
-    if (engine.hasEstimator !== false && engine.classes.length > 0 && engine.hasCleanOutput !== true && mode.kind === 'sw') {
-      stderr.write("abair: note: this model's estimator has no clean output, so clean detection is unavailable (photos are restored as before)\n");
+    // Said where it matters: keep-clean asked for (or the model's default) on an estimator that
+    // cannot tell clean itself, so the share comes from its classes (cleanShareFor).
+    const keepCleanOn = options.keepClean ?? engine.keepClean ?? false;
+    if (keepCleanOn && engine.hasEstimator !== false && engine.classes.length > 0 && engine.hasCleanOutput !== true && mode.kind === 'sw') {
+      stderr.write("abair: note: this model's estimator has no clean output, so clean detection is unavailable: keep-clean uses the chance that none of its classes applies\n");
     }
     const inputPaths = new Set(await Promise.all(files.map(realOrResolved)));
     const writtenThisRun = new Set<string>();
