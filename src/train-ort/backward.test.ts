@@ -138,34 +138,30 @@ const shapesOf = (specs: { name: string; shape: number[] }[]) => Object.fromEntr
 // Per parameter, deep weights move a float32 loss by less than its rounding, so the network as a
 // whole is checked along joint directions here, and parameter by parameter against the tfjs
 // engine's gradients in train-step.test.ts.
-test('the whole tiny backbone + seg head with L1 + CE (Phase I loss)', async () => {
+test('the whole tiny backbone + seg head (both outputs)', async () => {
   const config = presetConfig('tiny');
   const specs = modelSpecs(config);
-  const params = shapesOf(specs);
   const specByName = new Map(specs.map((s) => [s.name, s]));
   const report = await checkGradients({
-    params,
-    inputs: { image: [1, 3, 8, 8], target: [1, 3, 8, 8] },
+    params: shapesOf(specs),
+    // 16² so the latent has 2×2 pixels: at 8² it has one, where MDTA's L2 normalisation over the
+    // pixels is x/|x| = sign(x), and finite differences step across its jumps
+    inputs: { image: [1, 3, 16, 16] },
     // the model's own initialisation (random-scale weights blow activations up to ~1e3, where
     // float32 finite differences are noise), nudged so norms, biases and temperatures are generic
-    init: (name, _size, rng) => {
-      const spec = specByName.get(name)!;
-      return initialValues(spec, rng.fork(name)).map((x) => x + rng.uniform(-0.05, 0.05));
-    },
+    init: (name, _size, rng) => initialValues(specByName.get(name)!, rng.fork(name)).map((x) => x + rng.uniform(-0.05, 0.05)),
     build: (g, ad, v) => {
+      // L = Σ r₁·restored + Σ r₂·seg logits (sums: a mean loss's derivative drowns in float32 rounding here)
       const out = forwardBackboneWith(g, v, config, v.image!, { segmentation: true });
-      const restore = restorationLoss(ad, 'l1', out.restored, v.target!);
-      const oneHot = new Float32Array(sizeOfShape(out.segLogits!.shape));
-      for (let p = 0; p < 64; p++) oneHot[(p % 6) * 64 + p] = 1;
-      const seg = segmentationLoss(ad, out.segLogits!, ad.constant(oneHot, [...out.segLogits!.shape], 'onehot'));
-      const loss = ad.add(restore.loss, ad.mul(seg.loss, ad.scalar(0.1), []), []);
-      return { loss, seeds: [[out.restored, restore.grad], [out.segLogits!, ad.mul(seg.grad, ad.scalar(0.1))]] as [V, V][] };
+      const probe = (x: V, k: number) => ad.constant(Float32Array.from({ length: sizeOfShape(x.shape) }, (_, i) => Math.sin(i * 0.7 + k)), [...x.shape], 'probe');
+      const r1 = probe(out.restored, 0), r2 = probe(out.segLogits!, 1);
+      const sum = (x: V, r: V) => ad.node('ReduceSum', [ad.mul(x, r)], { keepdims: 0 }, []);
+      return { loss: ad.add(sum(out.restored, r1), sum(out.segLogits!, r2), []), seeds: [[out.restored, r1], [out.segLogits!, r2]] as [V, V][] };
     },
-    // the network is curved enough at ε = 1e-3 (all weights moving at once) to be off by ~15%
-    eps: 1e-4,
+    eps: 1e-3,
     joint: true,
   }, 3, 4);
-  assert.ok(report.errors['*']! <= 2 * TOLERANCE, `joint directional derivative off by ${report.errors['*']!.toExponential(2)}`);
+  assert.ok(report.errors['*']! <= TOLERANCE, `joint directional derivative off by ${report.errors['*']!.toExponential(2)}`);
 });
 
 test('the estimator (resize, high-pass concat, strided convs, pooling, head) with BCE', () => {
