@@ -5,6 +5,8 @@
  *
  *   npm run bench:train -- [--preset small,tiny] [--batch 8] [--patch 64] [--steps 6] [--warmup 2]
  *                          [--workers 1,2] [--images DIR[,DIR…]]
+ *   npm run bench:train -- --engine ort,tfjs [--cases tiny:16,small:8] [--threads 2] [--workers 2]
+ *       the two training engines interleaved step by step (src/bench/train-engines.ts)
  *
  * Effective GFLOP/s is an estimate: 3 × forward FLOPs (backward ≈ 2× forward) of the backbone
  * (src/model/flops.ts, segmentation head excluded) × patches/s.
@@ -21,6 +23,7 @@ import { pretrainBatch } from '../train/data/batches.js';
 import { Prefetcher } from '../train/data/prefetcher.js';
 import { sharedDataDir } from '../util/paths.js';
 import { Rng } from '../util/rng.js';
+import { benchEngines, type EngineName } from './train-engines.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,13 +34,18 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     workers: { type: 'string', default: '1,2' },
     images: { type: 'string' },
+    engine: { type: 'string' },
+    cases: { type: 'string', default: 'tiny:16,small:8' },
+    threads: { type: 'string', default: '2' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
   console.log(
     'usage: node dist/bench/train-throughput.js [--preset small,tiny] [--batch 8] [--patch 64] [--steps 6] [--warmup 2] [--workers 1,2] [--images DIR[,DIR...]]\n' +
-      'Phase I (backbone + segmentation head) training throughput with the real CutMix data pipeline, 1 vs 2 workers.',
+      '       node dist/bench/train-throughput.js --engine ort,tfjs [--cases tiny:16,small:8] [--threads 2] [--workers 2] [--patch 64] [--steps 6] [--warmup 2]\n' +
+      'Phase I (backbone + segmentation head) training throughput with the real CutMix data pipeline, 1 vs 2 workers;\n' +
+      'with --engine, the tfjs-wasm and ONNX Runtime engines interleaved step by step.',
   );
   process.exit(0);
 }
@@ -57,6 +65,18 @@ const { train } = await openImageFolders(imageDirs);
 let t0 = performance.now();
 for (let i = 0; i < train.size; i++) await train.getRaw(i); // training decodes each image once; keep that out of the timing
 console.log(`data: ${train.size} training images from ${imageDirs.join(', ')}, decoded and cached in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+if (values.engine) {
+  const engines = values.engine.split(',').map((s) => s.trim());
+  for (const e of engines) if (e !== 'ort' && e !== 'tfjs') throw new Error(`--engine: unknown engine '${e}' (known: ort, tfjs)`);
+  const cases = values.cases.split(',').map((c) => {
+    const [preset, b] = c.split(':');
+    if (!preset || !Number.isInteger(Number(b)) || Number(b) < 1) throw new Error(`--cases: '${c}' is not PRESET:BATCH`);
+    return { preset, batch: Number(b) };
+  });
+  await benchEngines({ cases, engines: engines as EngineName[], patch, steps, warmup, workers: Math.max(...workerCounts), threads: Number(values.threads), train });
+  process.exit(0);
+}
 
 const buildBatch = (step: number) => pretrainBatch(train, new Rng(`bench:pretrain:${step}`), { batch, patch, classes: DEFAULT_CLASSES });
 

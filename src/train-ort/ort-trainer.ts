@@ -11,7 +11,7 @@
 import type * as Ort from 'onnxruntime-node';
 import { buildLayout, pack, unpack, type ParamLayout } from '../engine/parallel/layout.js';
 import { adamwUpdate, clipScale, resolveAdamW, type ResolvedAdamW } from '../engine/parallel/adamw.js';
-import type { AdamWOptions, HostBatch } from '../engine/parallel/types.js';
+import type { AdamWOptions, HostBatch, OptimizerState } from '../engine/parallel/types.js';
 import type { BackboneConfig } from '../model/config.js';
 import { modelSpecs } from '../model/backbone.js';
 import { initialValues } from '../model/params.js';
@@ -112,6 +112,22 @@ export class OrtPretrainTrainer {
 
   setParams(values: Record<string, ArrayLike<number>>): void {
     pack(this.layout, values, this.params);
+  }
+
+  /** AdamW moments and step count, in the tfjs engine's format (what its checkpoints store). */
+  getOptimizerState(): OptimizerState {
+    return { step: this.updates, m: unpack(this.layout, this.m), v: unpack(this.layout, this.v) };
+  }
+
+  setOptimizerState(state: OptimizerState): void {
+    if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`invalid optimizer step ${state.step}`);
+    for (const which of [state.m, state.v]) {
+      const missing = this.layout.entries.filter((e) => !(e.name in which)).map((e) => e.name);
+      if (missing.length) throw new Error(`optimizer state lacks ${missing.join(', ')}`);
+    }
+    pack(this.layout, state.m, this.m);
+    pack(this.layout, state.v, this.v);
+    this.updates = state.step;
   }
 
   private feeds(batch: HostBatch): Record<string, Ort.Tensor> {

@@ -1,10 +1,10 @@
 /**
  * The ONNX Runtime Phase I train step against the tfjs engine on the tiny preset (16² patches,
  * batch 2, synthetic batches, same initialisation):
- *   - per-parameter gradients at the initial weights: max|g_ort − g_tfjs| ≤ 1e-3 · max|g_tfjs|
- *     for every parameter (float32 on both sides, different summation orders);
+ *   - per-parameter gradients at the initial weights: max|g_ort − g_tfjs| ≤ 1e-4 · max|g_tfjs|
+ *     for every parameter (float32 on both sides, different summation orders; observed ≤ 1.1e-5);
  *   - the losses of the first 8 AdamW steps (warm-up + cosine lr, weight decay, clipping at 1)
- *     agree within 1e-3 relative.
+ *     agree within 1e-5 relative (observed ≤ 5e-7), gradient norms within 1e-3.
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,7 +61,7 @@ test('ORT gradients match the tfjs engine parameter by parameter', async () => {
     }
     worst.sort((a, b) => b[1] - a[1]);
     if (process.env.ORT_STEP_DEBUG) console.log(`loss ${mine.loss} vs ${tfLoss}; worst gradient differences ${worst.slice(0, 3).map(([n, e]) => `${n} ${e.toExponential(2)}`).join(', ')}`);
-    assert.ok(worst[0]![1] <= 1e-3, `worst relative gradient differences: ${worst.slice(0, 3).map(([n, e]) => `${n} ${e.toExponential(2)}`).join(', ')}`);
+    assert.ok(worst[0]![1] <= 1e-4, `worst relative gradient differences: ${worst.slice(0, 3).map(([n, e]) => `${n} ${e.toExponential(2)}`).join(', ')}`);
   } finally {
     await ort.dispose();
     tf.dispose([value, ...Object.values(grads), ...Object.values(tensors)]);
@@ -88,8 +88,8 @@ test('the first 8 training steps: ORT and tfjs losses agree', async () => {
       const a = await tfjs.step(syntheticBatch(k));
       const b = await ort.step(syntheticBatch(k));
       rows.push(`step ${k + 1}: tfjs ${a.loss.toFixed(6)} ort ${b.loss.toFixed(6)} rel ${(Math.abs(a.loss - b.loss) / a.loss).toExponential(1)} (grad norm ${a.gradNorm.toFixed(4)} / ${b.gradNorm.toFixed(4)})`);
-      assert.ok(Math.abs(a.loss - b.loss) <= 1e-3 * Math.abs(a.loss), rows.join('\n'));
-      assert.ok(Math.abs(a.gradNorm - b.gradNorm) <= 1e-2 * a.gradNorm, rows.join('\n'));
+      assert.ok(Math.abs(a.loss - b.loss) <= 1e-5 * Math.abs(a.loss), rows.join('\n'));
+      assert.ok(Math.abs(a.gradNorm - b.gradNorm) <= 1e-3 * a.gradNorm, rows.join('\n'));
     }
     if (process.env.ORT_STEP_DEBUG) console.log(rows.join('\n'));
   } finally {
