@@ -97,3 +97,25 @@ test('the first 8 training steps: ORT and tfjs losses agree', async () => {
     await ort.dispose();
   }
 });
+
+test('ORT trainer: restoring params + optimizer state continues bit-identically; a wrong batch shape is refused', async () => {
+  const options = { config, batch: N, patch: P, seed: SEED, segWeight: SEG_WEIGHT, optimizer: { lr: 1e-3, weightDecay: 1e-4, clipNorm: 1 } };
+  const a = await OrtPretrainTrainer.create(options);
+  const b = await OrtPretrainTrainer.create({ ...options, seed: SEED + 1 });
+  try {
+    await a.step(syntheticBatch(0));
+    await a.step(syntheticBatch(1));
+    b.setParams(a.getParams());
+    b.setOptimizerState(a.getOptimizerState());
+    assert.equal(b.stepCount, 2);
+    const [ra, rb] = [await a.step(syntheticBatch(2)), await b.step(syntheticBatch(2))];
+    assert.equal(rb.loss, ra.loss);
+    assert.deepEqual(b.getParams(), a.getParams());
+    const wrong = syntheticBatch(3);
+    wrong.input = { shape: [N, 8, 8, 3], data: new Float32Array(N * 64 * 3) };
+    await assert.rejects(a.step(wrong), /batch 'input' is 2×8×8×3; this train-step graph was built for 2×16×16×3/);
+  } finally {
+    await a.dispose();
+    await b.dispose();
+  }
+});
