@@ -1,5 +1,6 @@
 /**
- * Phase I training on ONNX Runtime: one session holds the train-step graph (pretrain-graph.ts);
+ * Training on ONNX Runtime: one session holds a train-step graph (pretrain-graph.ts for Phase I,
+ * estimator-graph.ts for Phase III);
  * parameters, AdamW moments and gradients live in flat Float32Arrays laid out like the tfjs
  * engine's (src/engine/parallel/layout.ts), and the parameters are handed to every run as the
  * same ort.Tensor views of that buffer, updated in place, so nothing is rebuilt per step.
@@ -11,14 +12,26 @@
 import type * as Ort from 'onnxruntime-node';
 import { buildLayout, pack, unpack, type ParamLayout } from '../engine/parallel/layout.js';
 import { adamwUpdate, clipScale, resolveAdamW, type ResolvedAdamW } from '../engine/parallel/adamw.js';
+import { batchRows } from '../engine/parallel/shards.js';
 import type { AdamWOptions, HostBatch, OptimizerState } from '../engine/parallel/types.js';
-import type { BackboneConfig } from '../model/config.js';
 import { modelSpecs } from '../model/backbone.js';
-import { initialValues } from '../model/params.js';
+import type { BackboneConfig } from '../model/config.js';
+import { type EstimatorConfig, estimatorSpecs } from '../model/estimator.js';
+import { initialValues, type ParamSpec } from '../model/params.js';
 import type { RestorationLoss } from '../model/trainable.js';
 import { loadOrt } from '../onnx/runtime.js';
 import { Rng } from '../util/rng.js';
-import { buildPretrainGraph, gradOutput, oneHotNchw, type TrainGraph } from './pretrain-graph.js';
+import { buildEstimatorGraph } from './estimator-graph.js';
+import { buildPretrainGraph, gradOutput, type TrainGraph } from './pretrain-graph.js';
+
+export interface OrtTrainerOptions {
+  graph: TrainGraph;
+  /** Starting values of every parameter of the graph. */
+  initial: Record<string, Float32Array>;
+  optimizer: AdamWOptions;
+  /** Intra-op threads (default 2). */
+  threads?: number;
+}
 
 export interface OrtPretrainOptions {
   config: BackboneConfig;
@@ -29,26 +42,43 @@ export interface OrtPretrainOptions {
   /** Initialisation seed: the same values as createBackbone(config, seed). */
   seed?: number | string;
   optimizer: AdamWOptions;
-  /** Intra-op threads (default 2). */
+  threads?: number;
+}
+
+export interface OrtEstimatorOptions {
+  config: EstimatorConfig;
+  batch: number;
+  /** Height = width of the training images. */
+  size: number;
+  /** The same values as the tfjs phase 'estimator' replica with this seed. */
+  seed?: number;
+  optimizer: AdamWOptions;
   threads?: number;
 }
 
 export interface OrtStepResult {
   loss: number;
-  terms: { restore: number; seg: number };
+  /** Every scalar loss output by name (e.g. loss_restore, loss_seg). */
+  terms: Record<string, number>;
   gradNorm: number;
   skipped: boolean;
   rows: number;
   ms: { run: number; update: number; total: number };
 }
 
-/** Host initial values of every backbone parameter, exactly as createParams draws them. */
-export function initialBackbone(config: BackboneConfig, seed: number | string = 0): Record<string, Float32Array> {
+/** Host initial values of specs, exactly as createParams draws them. */
+export function initialHost(specs: readonly ParamSpec[], seed: number | string): Record<string, Float32Array> {
   const root = new Rng(seed);
-  return Object.fromEntries(modelSpecs(config).map((s) => [s.name, initialValues(s, root.fork(s.name))]));
+  return Object.fromEntries(specs.map((s) => [s.name, initialValues(s, root.fork(s.name))]));
 }
 
-export class OrtPretrainTrainer {
+/** Host initial values of every backbone parameter, exactly as createParams draws them. */
+export function initialBackbone(config: BackboneConfig, seed: number | string = 0): Record<string, Float32Array> {
+  return initialHost(modelSpecs(config), seed);
+}
+
+/** A training session over any TrainGraph (one step = run + JS AdamW). */
+export class OrtTrainer {
   private opt: ResolvedAdamW;
   private updates = 0;
   private readonly params: Float32Array;
@@ -63,9 +93,9 @@ export class OrtPretrainTrainer {
     private readonly session: Ort.InferenceSession,
     readonly layout: ParamLayout,
     readonly graph: TrainGraph,
-    private readonly options: OrtPretrainOptions,
+    optimizer: AdamWOptions,
   ) {
-    this.opt = resolveAdamW(options.optimizer);
+    this.opt = resolveAdamW(optimizer);
     this.params = new Float32Array(layout.total);
     this.m = new Float32Array(layout.total);
     this.v = new Float32Array(layout.total);
@@ -74,10 +104,9 @@ export class OrtPretrainTrainer {
     this.fetch = [...graph.lossOutputs, ...layout.entries.map((e) => gradOutput(e.name))];
   }
 
-  static async create(o: OrtPretrainOptions): Promise<OrtPretrainTrainer> {
+  static async create(o: OrtTrainerOptions): Promise<OrtTrainer> {
     const ort = await loadOrt();
-    const graph = buildPretrainGraph({ config: o.config, batch: o.batch, patch: o.patch, segWeight: o.segWeight ?? 0.1, loss: o.loss ?? 'l1' });
-    const session = await ort.InferenceSession.create(graph.model, {
+    const session = await ort.InferenceSession.create(o.graph.model, {
       intraOpNumThreads: o.threads ?? 2,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
@@ -87,10 +116,13 @@ export class OrtPretrainTrainer {
       extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
     // rank ≥ 2 decays, like the tfjs engine's default for a Trainable without `decays`
-    const layout = buildLayout(graph.params.map((p) => ({ name: p.name, shape: p.shape, decays: p.shape.length >= 2 })));
-    const trainer = new OrtPretrainTrainer(ort, session, layout, graph, o);
-    const init = initialBackbone(o.config, o.seed ?? 0);
-    trainer.setParams(Object.fromEntries(graph.params.map((p) => [p.name, init[p.name]!])));
+    const layout = buildLayout(o.graph.params.map((p) => ({ name: p.name, shape: p.shape, decays: p.shape.length >= 2 })));
+    const trainer = new OrtTrainer(ort, session, layout, o.graph, o.optimizer);
+    trainer.setParams(Object.fromEntries(o.graph.params.map((p) => {
+      const v = o.initial[p.name];
+      if (!v) throw new Error(`no initial value for parameter '${p.name}'`);
+      return [p.name, v];
+    })));
     return trainer;
   }
 
@@ -131,35 +163,16 @@ export class OrtPretrainTrainer {
   }
 
   private feeds(batch: HostBatch): Record<string, Ort.Tensor> {
-    const { batch: n, patch: p, config } = this.options;
-    const entry = (name: string) => {
-      const t = batch[name];
-      if (!t) throw new Error(`training batch has no '${name}' entry`);
-      return t;
-    };
-    const input = entry('input'), target = entry('target');
-    const want = [n, p, p, config.inChannels].join('×');
-    for (const [name, t] of [['input', input], ['target', target]] as const) {
-      if (t.shape.join('×') !== want) throw new Error(`batch '${name}' is ${t.shape.join('×')}; this train-step graph was built for ${want}`);
-    }
-    const feeds: Record<string, Ort.Tensor> = {
-      ...this.paramFeeds,
-      input: new this.ort.Tensor('float32', Float32Array.from(input.data), input.shape),
-      target: new this.ort.Tensor('float32', Float32Array.from(target.data), target.shape),
-    };
-    if (this.graph.usesSeg) {
-      const classes = config.segClasses + 1;
-      feeds['seg_onehot'] = new this.ort.Tensor('float32', oneHotNchw(entry('seg').data, n, p, classes), [n, classes, p, p]);
-    }
-    return feeds;
+    const data = Object.fromEntries(Object.entries(this.graph.feeds(batch)).map(([name, t]) => [name, new this.ort.Tensor('float32', t.data, t.dims)]));
+    return { ...this.paramFeeds, ...data };
   }
 
   /** Loss terms and gradients at the current parameters (no update). */
-  async lossAndGradients(batch: HostBatch): Promise<{ loss: number; terms: { restore: number; seg: number }; grads: Record<string, Float32Array> }> {
+  async lossAndGradients(batch: HostBatch): Promise<{ loss: number; terms: Record<string, number>; grads: Record<string, Float32Array> }> {
     const out = await this.session.run(this.feeds(batch), this.fetch);
-    const scalar = (name: string) => (out[name]!.data as Float32Array)[0]!;
+    const terms = Object.fromEntries(this.graph.lossOutputs.map((name) => [name, (out[name]!.data as Float32Array)[0]!]));
     const grads = Object.fromEntries(this.layout.entries.map((e) => [e.name, out[gradOutput(e.name)]!.data as Float32Array]));
-    return { loss: scalar('loss'), terms: { restore: scalar('loss_restore'), seg: scalar('loss_seg') }, grads };
+    return { loss: terms[this.graph.lossOutputs[0]!]!, terms, grads };
   }
 
   async step(batch: HostBatch): Promise<OrtStepResult> {
@@ -180,10 +193,26 @@ export class OrtPretrainTrainer {
       this.updates = step;
     }
     const t2 = performance.now();
-    return { loss, terms, gradNorm, skipped, rows: this.options.batch, ms: { run: t1 - t0, update: t2 - t1, total: t2 - t0 } };
+    return { loss, terms, gradNorm, skipped, rows: batchRows(batch), ms: { run: t1 - t0, update: t2 - t1, total: t2 - t0 } };
   }
 
   async dispose(): Promise<void> {
     await this.session.release();
   }
 }
+
+/** Phase I (backbone + seg head) on ORT, initialised like createBackbone(config, seed). */
+export const OrtPretrainTrainer = {
+  create(o: OrtPretrainOptions): Promise<OrtTrainer> {
+    const graph = buildPretrainGraph({ config: o.config, batch: o.batch, patch: o.patch, segWeight: o.segWeight ?? 0.1, loss: o.loss ?? 'l1' });
+    return OrtTrainer.create({ graph, initial: initialBackbone(o.config, o.seed ?? 0), optimizer: o.optimizer, ...(o.threads ? { threads: o.threads } : {}) });
+  },
+};
+
+/** Phase III (the estimator alone) on ORT, initialised like trainable.ts's estimator replica. */
+export const OrtEstimatorTrainer = {
+  create(o: OrtEstimatorOptions): Promise<OrtTrainer> {
+    const graph = buildEstimatorGraph({ config: o.config, batch: o.batch, size: o.size });
+    return OrtTrainer.create({ graph, initial: initialHost(estimatorSpecs(o.config), `estimator:${o.seed ?? 0}`), optimizer: o.optimizer, ...(o.threads ? { threads: o.threads } : {}) });
+  },
+};

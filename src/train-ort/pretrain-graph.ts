@@ -12,6 +12,7 @@
  * The AdamW update runs in JS on the returned gradients (ort-trainer.ts), with the arithmetic of
  * the tfjs engine (src/engine/parallel/adamw.ts), so both engines update identically.
  */
+import type { HostBatch, HostTensor } from '../engine/parallel/types.js';
 import { type BackboneConfig, SIZE_MULTIPLE } from '../model/config.js';
 import { forwardBackboneWith, modelSpecs } from '../model/backbone.js';
 import type { RestorationLoss } from '../model/trainable.js';
@@ -32,12 +33,25 @@ export interface TrainGraph {
   model: Uint8Array;
   /** Trainable parameters in spec order (the flat layout's order). */
   params: { name: string; shape: number[] }[];
-  /** Whether the graph takes `seg_onehot`. */
-  usesSeg: boolean;
+  /** Scalar outputs; the first is the total loss the gradients are of. */
   lossOutputs: string[];
+  /** The graph's data inputs from a host batch (checked against the static shapes). */
+  feeds(batch: HostBatch): Record<string, { data: Float32Array; dims: number[] }>;
 }
 
 export const gradOutput = (name: string) => `grad.${name}`;
+
+export function batchEntry(batch: HostBatch, name: string, dims: number[]): HostTensor {
+  const t = batch[name];
+  if (!t) throw new Error(`training batch has no '${name}' entry`);
+  if (t.shape.join('×') !== dims.join('×')) throw new Error(`batch '${name}' is ${t.shape.join('×')}; this train-step graph was built for ${dims.join('×')}`);
+  return t;
+}
+
+/** A float32 copy of a batch entry (labels may arrive as int32). */
+export function floatFeed(t: HostTensor): { data: Float32Array; dims: number[] } {
+  return { data: Float32Array.from(t.data), dims: [...t.shape] };
+}
 
 export function buildPretrainGraph(o: PretrainGraphOptions): TrainGraph {
   const { config, batch: n, patch: p } = o;
@@ -69,11 +83,20 @@ export function buildPretrainGraph(o: PretrainGraphOptions): TrainGraph {
   ad.graph.output(restore.loss, 'loss_restore', []);
   ad.graph.output(segLoss, 'loss_seg', []);
   for (const s of specs) ad.graph.output(grads.get(s.name)!, gradOutput(s.name), [...s.shape]);
+  const imageDims = [n, p, p, config.inChannels];
+  const classes = config.segClasses + 1;
   return {
     model: ad.graph.encode('abair_pretrain_step', `abair Phase I train step, ${n}×${p}², ${o.loss} + ${o.segWeight}·seg CE`),
     params: specs.map((s) => ({ name: s.name, shape: [...s.shape] })),
-    usesSeg,
     lossOutputs: ['loss', 'loss_restore', 'loss_seg'],
+    feeds: (batch) => {
+      const feeds: Record<string, { data: Float32Array; dims: number[] }> = {
+        input: floatFeed(batchEntry(batch, 'input', imageDims)),
+        target: floatFeed(batchEntry(batch, 'target', [n, p, p, config.outChannels])),
+      };
+      if (usesSeg) feeds['seg_onehot'] = { data: oneHotNchw(batchEntry(batch, 'seg', [n, p, p]).data, n, p, classes), dims: [n, classes, p, p] };
+      return feeds;
+    },
   };
 }
 

@@ -15,7 +15,8 @@ import { presetConfig } from '../model/config.js';
 import { createTrainable } from '../model/trainable.js';
 import { learningRate } from '../train/schedule.js';
 import { Rng } from '../util/rng.js';
-import { initialBackbone, OrtPretrainTrainer } from './ort-trainer.js';
+import { estimatorConfig } from '../model/estimator.js';
+import { initialBackbone, OrtEstimatorTrainer, OrtPretrainTrainer } from './ort-trainer.js';
 
 const config = presetConfig('tiny');
 const N = 2, P = 16, SEED = 5, SEG_WEIGHT = 0.1;
@@ -117,5 +118,33 @@ test('ORT trainer: restoring params + optimizer state continues bit-identically;
   } finally {
     await a.dispose();
     await b.dispose();
+  }
+});
+
+test('Phase III: the estimator train step agrees with the tfjs engine over 6 steps', async () => {
+  const est = estimatorConfig(['rain', 'noise', 'haze'], { inputSize: 16, widths: [4, 8] });
+  const n = 4, size = 24, steps = 6;
+  const batchFor = (k: number): HostBatch => {
+    const rng = new Rng(`ort-est:${k}`);
+    return {
+      input: { shape: [n, size, size, 3], data: Float32Array.from({ length: n * size * size * 3 }, () => rng.uniform(0, 1)) },
+      labels: { shape: [n, 3], data: Float32Array.from({ length: n * 3 }, () => (rng.uniform(0, 1) < 0.4 ? 1 : 0)) },
+    };
+  };
+  const optimizer = { lr: 3e-3, weightDecay: 1e-4, clipNorm: 1 };
+  const tfjs = await DataParallelTrainer.create({ module: new URL('../model/trainable.js', import.meta.url), config: { phase: 'estimator', estimator: est, seed: SEED }, workers: 1, optimizer });
+  const ort = await OrtEstimatorTrainer.create({ config: est, batch: n, size, seed: SEED, optimizer });
+  try {
+    const rows: string[] = [];
+    for (let k = 0; k < steps; k++) {
+      const a = await tfjs.step(batchFor(k));
+      const b = await ort.step(batchFor(k));
+      rows.push(`step ${k + 1}: tfjs ${a.loss.toFixed(6)} ort ${b.loss.toFixed(6)} rel ${(Math.abs(a.loss - b.loss) / a.loss).toExponential(1)}`);
+      assert.ok(Math.abs(a.loss - b.loss) <= 1e-5 * Math.abs(a.loss), rows.join('\n'));
+    }
+    if (process.env.ORT_STEP_DEBUG) console.log(rows.join('\n'));
+  } finally {
+    await tfjs.dispose();
+    await ort.dispose();
   }
 });
