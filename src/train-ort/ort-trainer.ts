@@ -1,6 +1,6 @@
 /**
  * Training on ONNX Runtime: one session holds a train-step graph (pretrain-graph.ts for Phase I,
- * estimator-graph.ts for Phase III);
+ * adapter-graph.ts for Phase II, estimator-graph.ts for Phase III);
  * parameters, AdamW moments and gradients live in flat Float32Arrays laid out like the tfjs
  * engine's (src/engine/parallel/layout.ts), and the parameters are handed to every run as the
  * same ort.Tensor views of that buffer, updated in place, so nothing is rebuilt per step.
@@ -14,13 +14,15 @@ import { buildLayout, pack, unpack, type ParamLayout } from '../engine/parallel/
 import { adamwUpdate, clipScale, resolveAdamW, type ResolvedAdamW } from '../engine/parallel/adamw.js';
 import { batchRows } from '../engine/parallel/shards.js';
 import type { AdamWOptions, HostBatch, OptimizerState } from '../engine/parallel/types.js';
-import { modelSpecs } from '../model/backbone.js';
+import { loraTargets, modelSpecs } from '../model/backbone.js';
+import { DEFAULT_LORA_RANK, type LoraConfig, loraSpecs, validateLoraConfig } from '../model/lora.js';
 import type { BackboneConfig } from '../model/config.js';
 import { type EstimatorConfig, estimatorSpecs } from '../model/estimator.js';
 import { initialValues, type ParamSpec } from '../model/params.js';
 import type { RestorationLoss } from '../model/trainable.js';
 import { loadOrt } from '../onnx/runtime.js';
 import { Rng } from '../util/rng.js';
+import { buildAdapterGraph } from './adapter-graph.js';
 import { buildEstimatorGraph } from './estimator-graph.js';
 import { buildPretrainGraph, gradOutput, type TrainGraph } from './pretrain-graph.js';
 
@@ -41,6 +43,20 @@ export interface OrtPretrainOptions {
   loss?: RestorationLoss;
   /** Initialisation seed: the same values as createBackbone(config, seed). */
   seed?: number | string;
+  optimizer: AdamWOptions;
+  threads?: number;
+}
+
+export interface OrtAdapterOptions {
+  config: BackboneConfig;
+  batch: number;
+  patch: number;
+  loss?: RestorationLoss;
+  /** The frozen backbone (e.g. initialBackbone, or a loaded file's values). */
+  frozen: Readonly<Record<string, Float32Array>>;
+  adapter: { name: string; rank?: number; alpha?: number };
+  /** Initialisation seed: the same A/B as trainable.ts's adapter replica with this seed. */
+  seed?: number;
   optimizer: AdamWOptions;
   threads?: number;
 }
@@ -206,6 +222,18 @@ export const OrtPretrainTrainer = {
   create(o: OrtPretrainOptions): Promise<OrtTrainer> {
     const graph = buildPretrainGraph({ config: o.config, batch: o.batch, patch: o.patch, segWeight: o.segWeight ?? 0.1, loss: o.loss ?? 'l1' });
     return OrtTrainer.create({ graph, initial: initialBackbone(o.config, o.seed ?? 0), optimizer: o.optimizer, ...(o.threads ? { threads: o.threads } : {}) });
+  },
+};
+
+/** Phase II (one LoRA adapter on a frozen backbone), initialised like trainable.ts's adapter replica. */
+export const OrtAdapterTrainer = {
+  create(o: OrtAdapterOptions): Promise<OrtTrainer> {
+    const rank = o.adapter.rank ?? DEFAULT_LORA_RANK;
+    const adapter: LoraConfig = { name: o.adapter.name, rank, alpha: o.adapter.alpha ?? rank, targets: loraTargets(o.config).map((t) => t.layer) };
+    validateLoraConfig(adapter);
+    const graph = buildAdapterGraph({ config: o.config, batch: o.batch, patch: o.patch, loss: o.loss ?? 'l1', adapter, frozen: o.frozen });
+    const initial = initialHost(loraSpecs(adapter, loraTargets(o.config)), `lora:${o.adapter.name}:${o.seed ?? 0}`);
+    return OrtTrainer.create({ graph, initial, optimizer: o.optimizer, ...(o.threads ? { threads: o.threads } : {}) });
   },
 };
 

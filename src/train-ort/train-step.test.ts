@@ -16,7 +16,7 @@ import { createTrainable } from '../model/trainable.js';
 import { learningRate } from '../train/schedule.js';
 import { Rng } from '../util/rng.js';
 import { estimatorConfig } from '../model/estimator.js';
-import { initialBackbone, OrtEstimatorTrainer, OrtPretrainTrainer } from './ort-trainer.js';
+import { initialBackbone, OrtAdapterTrainer, OrtEstimatorTrainer, OrtPretrainTrainer } from './ort-trainer.js';
 
 const config = presetConfig('tiny');
 const N = 2, P = 16, SEED = 5, SEG_WEIGHT = 0.1;
@@ -142,6 +142,31 @@ test('Phase III: the estimator train step agrees with the tfjs engine over 6 ste
       rows.push(`step ${k + 1}: tfjs ${a.loss.toFixed(6)} ort ${b.loss.toFixed(6)} rel ${(Math.abs(a.loss - b.loss) / a.loss).toExponential(1)}`);
       assert.ok(Math.abs(a.loss - b.loss) <= 1e-5 * Math.abs(a.loss), rows.join('\n'));
     }
+    if (process.env.ORT_STEP_DEBUG) console.log(rows.join('\n'));
+  } finally {
+    await tfjs.dispose();
+    await ort.dispose();
+  }
+});
+
+test('Phase II: the adapter train step (frozen backbone) agrees with the tfjs engine over 6 steps', async () => {
+  const steps = 6;
+  const optimizer = { lr: 3e-3, weightDecay: 1e-4, clipNorm: 1 };
+  const adapter = { name: 'noise', rank: 2 };
+  const tfjs = await DataParallelTrainer.create({ module: new URL('../model/trainable.js', import.meta.url), config: { phase: 'adapter', config, seed: SEED, adapter }, workers: 1, optimizer });
+  const ort = await OrtAdapterTrainer.create({ config, batch: N, patch: P, frozen: initialBackbone(config, SEED), adapter, seed: SEED, optimizer });
+  try {
+    assert.ok(ort.paramCount > 0 && ort.paramCount === tfjs.paramCount, `adapter sizes ${ort.paramCount} vs ${tfjs.paramCount}`);
+    const rows: string[] = [];
+    for (let k = 0; k < steps; k++) {
+      const a = await tfjs.step(syntheticBatch(k));
+      const b = await ort.step(syntheticBatch(k));
+      rows.push(`step ${k + 1}: tfjs ${a.loss.toFixed(6)} ort ${b.loss.toFixed(6)} rel ${(Math.abs(a.loss - b.loss) / a.loss).toExponential(1)} (grad norm ${a.gradNorm.toFixed(4)} / ${b.gradNorm.toFixed(4)})`);
+      assert.ok(Math.abs(a.loss - b.loss) <= 1e-5 * Math.abs(a.loss), rows.join('\n'));
+      assert.ok(Math.abs(a.gradNorm - b.gradNorm) <= 1e-3 * a.gradNorm, rows.join('\n'));
+    }
+    // the adapter learned something (B starts at zero, so step 1 is the frozen backbone's loss)
+    assert.notDeepEqual(ort.getParams()[`lora.noise.enc1.0.attn.qkv.B`], new Float32Array(ort.getParams()[`lora.noise.enc1.0.attn.qkv.B`]!.length));
     if (process.env.ORT_STEP_DEBUG) console.log(rows.join('\n'));
   } finally {
     await tfjs.dispose();
