@@ -7,7 +7,7 @@
 import type { LinearDelta } from '../model/layers/conv.js';
 import { columnGroupWith } from '../model/layers/conv.js';
 import type { ModelOps } from '../model/layers/graph-ops.js';
-import { loraParamName, loraScale, type LoraConfig } from '../model/lora.js';
+import { loraParamName, type LoraConfig } from '../model/lora.js';
 
 export interface GraphAdapter<T> {
   config: LoraConfig;
@@ -33,5 +33,3 @@ export function adapterDelta<T>(g: ModelOps<T>, adapter: GraphAdapter<T>): Linea
     },
   };
 }
-
-export { loraScale };
