@@ -49,6 +49,24 @@ if (values.help) {
   );
   process.exit(0);
 }
+const usage = (message: string): never => {
+  console.error(`bench:train: ${message}`);
+  process.exit(2);
+};
+// --engine: checked before the images are decoded, so a typo fails at once
+const engineRun = values.engine === undefined ? null : {
+  engines: values.engine.split(',').map((s) => s.trim()).map((e) => (e === 'ort' || e === 'tfjs' ? e : usage(`--engine: unknown engine '${e}' (known: ort, tfjs)`))) as EngineName[],
+  cases: values.cases.split(',').map((c) => {
+    const [preset, b] = c.split(':');
+    if (!preset || !Number.isInteger(Number(b)) || Number(b) < 1) return usage(`--cases: '${c}' is not PRESET:BATCH`);
+    try {
+      presetConfig(preset);
+    } catch (err) {
+      usage(`--cases: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return { preset, batch: Number(b) };
+  }),
+};
 const presets = values.preset.split(',').map((s) => s.trim());
 const batch = Number(values.batch), patch = Number(values.patch), steps = Number(values.steps), warmup = Number(values.warmup);
 const workerCounts = values.workers.split(',').map(Number);
@@ -66,15 +84,8 @@ let t0 = performance.now();
 for (let i = 0; i < train.size; i++) await train.getRaw(i); // training decodes each image once; keep that out of the timing
 console.log(`data: ${train.size} training images from ${imageDirs.join(', ')}, decoded and cached in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-if (values.engine) {
-  const engines = values.engine.split(',').map((s) => s.trim());
-  for (const e of engines) if (e !== 'ort' && e !== 'tfjs') throw new Error(`--engine: unknown engine '${e}' (known: ort, tfjs)`);
-  const cases = values.cases.split(',').map((c) => {
-    const [preset, b] = c.split(':');
-    if (!preset || !Number.isInteger(Number(b)) || Number(b) < 1) throw new Error(`--cases: '${c}' is not PRESET:BATCH`);
-    return { preset, batch: Number(b) };
-  });
-  await benchEngines({ cases, engines: engines as EngineName[], patch, steps, warmup, workers: Math.max(...workerCounts), threads: Number(values.threads), train });
+if (engineRun) {
+  await benchEngines({ ...engineRun, patch, steps, warmup, workers: Math.max(...workerCounts), threads: Number(values.threads), train });
   process.exit(0);
 }
 
