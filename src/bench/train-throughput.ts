@@ -5,6 +5,8 @@
  *
  *   npm run bench:train -- [--preset small,tiny] [--batch 8] [--patch 64] [--steps 6] [--warmup 2]
  *                          [--workers 1,2] [--images DIR[,DIR…]]
+ *   npm run bench:train -- --engine ort,tfjs [--cases tiny:16,small:8] [--threads 2] [--workers 2]
+ *       the two training engines interleaved step by step (src/bench/train-engines.ts)
  *
  * Effective GFLOP/s is an estimate: 3 × forward FLOPs (backward ≈ 2× forward) of the backbone
  * (src/model/flops.ts, segmentation head excluded) × patches/s.
@@ -21,6 +23,7 @@ import { pretrainBatch } from '../train/data/batches.js';
 import { Prefetcher } from '../train/data/prefetcher.js';
 import { sharedDataDir } from '../util/paths.js';
 import { Rng } from '../util/rng.js';
+import { benchEngines, type EngineName } from './train-engines.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,16 +34,39 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     workers: { type: 'string', default: '1,2' },
     images: { type: 'string' },
+    engine: { type: 'string' },
+    cases: { type: 'string', default: 'tiny:16,small:8' },
+    threads: { type: 'string', default: '2' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {
   console.log(
     'usage: node dist/bench/train-throughput.js [--preset small,tiny] [--batch 8] [--patch 64] [--steps 6] [--warmup 2] [--workers 1,2] [--images DIR[,DIR...]]\n' +
-      'Phase I (backbone + segmentation head) training throughput with the real CutMix data pipeline, 1 vs 2 workers.',
+      '       node dist/bench/train-throughput.js --engine ort,tfjs [--cases tiny:16,small:8] [--threads 2] [--workers 2] [--patch 64] [--steps 6] [--warmup 2]\n' +
+      'Phase I (backbone + segmentation head) training throughput with the real CutMix data pipeline, 1 vs 2 workers;\n' +
+      'with --engine, the tfjs-wasm and ONNX Runtime engines interleaved step by step.',
   );
   process.exit(0);
 }
+const usage = (message: string): never => {
+  console.error(`bench:train: ${message}`);
+  process.exit(2);
+};
+// --engine: checked before the images are decoded, so a typo fails at once
+const engineRun = values.engine === undefined ? null : {
+  engines: values.engine.split(',').map((s) => s.trim()).map((e) => (e === 'ort' || e === 'tfjs' ? e : usage(`--engine: unknown engine '${e}' (known: ort, tfjs)`))) as EngineName[],
+  cases: values.cases.split(',').map((c) => {
+    const [preset, b] = c.split(':');
+    if (!preset || !Number.isInteger(Number(b)) || Number(b) < 1) return usage(`--cases: '${c}' is not PRESET:BATCH`);
+    try {
+      presetConfig(preset);
+    } catch (err) {
+      usage(`--cases: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return { preset, batch: Number(b) };
+  }),
+};
 const presets = values.preset.split(',').map((s) => s.trim());
 const batch = Number(values.batch), patch = Number(values.patch), steps = Number(values.steps), warmup = Number(values.warmup);
 const workerCounts = values.workers.split(',').map(Number);
@@ -57,6 +83,11 @@ const { train } = await openImageFolders(imageDirs);
 let t0 = performance.now();
 for (let i = 0; i < train.size; i++) await train.getRaw(i); // training decodes each image once; keep that out of the timing
 console.log(`data: ${train.size} training images from ${imageDirs.join(', ')}, decoded and cached in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+if (engineRun) {
+  await benchEngines({ ...engineRun, patch, steps, warmup, workers: Math.max(...workerCounts), threads: Number(values.threads), train });
+  process.exit(0);
+}
 
 const buildBatch = (step: number) => pretrainBatch(train, new Rng(`bench:pretrain:${step}`), { batch, patch, classes: DEFAULT_CLASSES });
 
