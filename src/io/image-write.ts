@@ -105,7 +105,7 @@ export async function encodeImage(image: RGBImage, options: EncodeOptions): Prom
 
 /**
  * Writes an image atomically; the format comes from the extension. Refuses to replace an
- * existing file unless `overwrite` is true.
+ * existing file unless `overwrite` is true, also one that appears while this one is encoded.
  */
 export async function writeImage(
   file: string,
@@ -118,5 +118,6 @@ export async function writeImage(
   }
   await assertWritableTarget(file, { overwrite: options.overwrite });
   const bytes = await encodeImage(image, { ...options, format });
-  await writeFileAtomic(file, bytes);
+  // exclusive: a file created meanwhile (another writer) is not replaced, the write fails instead
+  await writeFileAtomic(file, bytes, { exclusive: !options.overwrite });
 }

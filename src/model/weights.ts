@@ -14,7 +14,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { tf } from '../engine/backend.js';
-import { loadSafetensors, saveSafetensors, WeightsFormatError, type SafetensorsContent, type TensorToStore } from '../io/safetensors.js';
+import { assertFinite, loadSafetensors, saveSafetensors, WeightsFormatError, type SafetensorsContent, type TensorToStore } from '../io/safetensors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { modelSpecs, loraTargets } from './backbone.js';
 import { type BackboneConfig, sameConfig, validateConfig } from './config.js';
@@ -157,6 +157,7 @@ function toParams(file: string, content: SafetensorsContent, specs: readonly Par
       throw new WeightsFormatError(`${file}: tensor '${spec.name}' has shape [${t.shape.join(', ')}], the config needs [${spec.shape.join(', ')}]`);
     }
     if (!(t.data instanceof Float32Array)) throw new WeightsFormatError(`${file}: tensor '${spec.name}' is ${t.dtype}, expected a float type`);
+    assertFinite(file, spec.name, t.data);
   }
   for (const name of Object.keys(content.tensors)) {
     if (!expected.has(name)) throw new WeightsFormatError(`${file}: unexpected tensor '${name}' (not part of this architecture)`);

@@ -1,6 +1,7 @@
 /** `abair restore`: restore image files with the ABAIR model (the work happens in src/restore/batch.ts). */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runRestore, type RestoreCommandOptions } from '../../restore/batch.js';
+import { removePendingTempFilesSync } from '../../util/atomic-write.js';
 import { MODE_SYNTAX } from '../../restore/modes.js';
 import { DEFAULT_OVERLAP, DEFAULT_TILE_SIZE } from '../../restore/tiling.js';
 
@@ -57,7 +58,31 @@ export function register(program: Command): void {
     .action(async (inputs: string[], options: RestoreCommandOptions, command: Command) => {
       const debug = Boolean(command.optsWithGlobals().debug);
       const { engine, keepClean, ...rest } = options as Omit<RestoreCommandOptions, 'keepClean'> & { engine?: 'onnx' | 'tfjs'; keepClean?: 'on' | 'off' };
-      const result = await runRestore(inputs, { ...rest, ...(keepClean ? { keepClean: keepClean === 'on' } : {}), runtime: engine, debug });
-      process.exitCode = result.exitCode;
+      // Ctrl-C / SIGTERM: abort the restore (mid-tile with ONNX Runtime, else after the running
+      // tile), delete any unpublished temp file and exit 130 / 143; a second signal exits at once.
+      const controller = new AbortController();
+      let received: NodeJS.Signals | null = null;
+      const exitCodeFor = (signal: NodeJS.Signals) => (signal === 'SIGINT' ? 130 : 143);
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (received) {
+          removePendingTempFilesSync();
+          process.exit(exitCodeFor(signal));
+        }
+        received = signal;
+        controller.abort();
+      };
+      const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+      for (const signal of signals) process.on(signal, onSignal);
+      try {
+        const result = await runRestore(inputs, { ...rest, ...(keepClean ? { keepClean: keepClean === 'on' } : {}), runtime: engine, debug }, { signal: controller.signal });
+        process.exitCode = result.exitCode;
+      } catch (err) {
+        if (!received) throw err;
+        removePendingTempFilesSync();
+        process.stderr.write(`\nabair: interrupted (${received}); files already written are complete, nothing half-written is left\n`);
+        process.exitCode = exitCodeFor(received);
+      } finally {
+        for (const signal of signals) process.off(signal, onSignal);
+      }
     });
 }
