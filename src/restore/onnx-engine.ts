@@ -38,6 +38,8 @@ export interface OnnxEngine extends RestorationEngine {
   readonly ignoredAdapters: readonly string[];
   readonly segmentationClasses: readonly string[] | null;
   readonly engineName: 'onnx';
+  /** a tile without blocking the thread: an abort rejects at once (SyncOrtRunner.runAsync) */
+  restoreTileAsync(tile: tf.Tensor4D, signal?: AbortSignal): Promise<tf.Tensor4D>;
 }
 
 const host = (t: tf.Tensor): HostTensor => ({ data: Float32Array.from(t.dataSync() as Float32Array), dims: [...t.shape] });
