@@ -13,6 +13,9 @@ function integer(name: string, min: number): (value: string) => number {
   };
 }
 
+/** How long an interrupted restore may take to stop by itself before the process exits anyway. */
+const GRACE_MS = 3000;
+
 const EXAMPLES = `
 Inputs may be files, folders (the images inside, not recursive) and quoted globs ("shots/*.jpg").
 Each result is written as <name>.restored.<ext> beside its input (or in --out-dir); existing files
@@ -59,7 +62,8 @@ export function register(program: Command): void {
       const debug = Boolean(command.optsWithGlobals().debug);
       const { engine, keepClean, ...rest } = options as Omit<RestoreCommandOptions, 'keepClean'> & { engine?: 'onnx' | 'tfjs'; keepClean?: 'on' | 'off' };
       // Ctrl-C / SIGTERM: abort the restore (mid-tile with ONNX Runtime, else after the running
-      // tile), delete any unpublished temp file and exit 130 / 143; a second signal exits at once.
+      // tile), delete any unpublished temp file and exit 130 / 143. A second signal, or a run that
+      // has not stopped after GRACE_MS (e.g. stuck on a slow disk), exits at once, temp files removed.
       const controller = new AbortController();
       let received: NodeJS.Signals | null = null;
       const exitCodeFor = (signal: NodeJS.Signals) => (signal === 'SIGINT' ? 130 : 143);
@@ -70,6 +74,11 @@ export function register(program: Command): void {
         }
         received = signal;
         controller.abort();
+        setTimeout(() => {
+          removePendingTempFilesSync();
+          process.stderr.write(`\nabair: interrupted (${signal})\n`);
+          process.exit(exitCodeFor(signal));
+        }, GRACE_MS).unref();
       };
       const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
       for (const signal of signals) process.on(signal, onSignal);
