@@ -113,6 +113,13 @@ export async function readSidecar(weightsFile: string): Promise<Sidecar> {
   if (!json || json.format !== WEIGHTS_FORMAT) throw new WeightsFormatError(`${file}: not an abair weights config (format is not '${WEIGHTS_FORMAT}')`);
   if (json.version !== WEIGHTS_VERSION) throw new WeightsFormatError(`${file}: unsupported version ${json.version} (this abair reads ${WEIGHTS_VERSION})`);
   if (!['backbone', 'lora', 'estimator'].includes(json.kind)) throw new WeightsFormatError(`${file}: unknown kind '${String((json as { kind: unknown }).kind)}'`);
+  // the records each kind's loader reads: missing or not objects would surface as TypeErrors
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const required = json.kind === 'lora' ? (['adapter', 'backbone'] as const) : (['config'] as const);
+  for (const key of required) {
+    if (!isObject((json as unknown as Record<string, unknown>)[key])) throw new WeightsFormatError(`${file}: '${key}' is missing or not an object`);
+  }
+  if (json.provenance !== undefined && !isObject(json.provenance)) throw new WeightsFormatError(`${file}: 'provenance' is not an object`);
   json.provenance ??= {};
   return json;
 }
