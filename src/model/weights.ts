@@ -94,6 +94,15 @@ export async function saveEstimator(dir: string, config: EstimatorConfig, params
 
 // ---------------------------------------------------------------- loading
 
+const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Refuses a sidecar lacking a record its loader reads (which would otherwise surface as a TypeError). */
+function requireRecords(weightsFile: string, sidecar: Sidecar, keys: readonly string[]): void {
+  for (const key of keys) {
+    if (!isObject((sidecar as unknown as Record<string, unknown>)[key])) throw new WeightsFormatError(`${sidecarPath(weightsFile)}: '${key}' is missing or not an object`);
+  }
+}
+
 /** Reads and checks a sidecar (format, version, kind). */
 export async function readSidecar(weightsFile: string): Promise<Sidecar> {
   const file = sidecarPath(weightsFile);
@@ -113,12 +122,6 @@ export async function readSidecar(weightsFile: string): Promise<Sidecar> {
   if (!json || json.format !== WEIGHTS_FORMAT) throw new WeightsFormatError(`${file}: not an abair weights config (format is not '${WEIGHTS_FORMAT}')`);
   if (json.version !== WEIGHTS_VERSION) throw new WeightsFormatError(`${file}: unsupported version ${json.version} (this abair reads ${WEIGHTS_VERSION})`);
   if (!['backbone', 'lora', 'estimator'].includes(json.kind)) throw new WeightsFormatError(`${file}: unknown kind '${String((json as { kind: unknown }).kind)}'`);
-  // the records each kind's loader reads: missing or not objects would surface as TypeErrors
-  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
-  const required = json.kind === 'lora' ? (['adapter', 'backbone'] as const) : (['config'] as const);
-  for (const key of required) {
-    if (!isObject((json as unknown as Record<string, unknown>)[key])) throw new WeightsFormatError(`${file}: '${key}' is missing or not an object`);
-  }
   if (json.provenance !== undefined && !isObject(json.provenance)) throw new WeightsFormatError(`${file}: 'provenance' is not an object`);
   json.provenance ??= {};
   return json;
@@ -196,6 +199,7 @@ export async function loadBackbone(target: string, expect?: BackboneConfig): Pro
   const file = await resolveFile(target, BACKBONE_FILE);
   const sidecar = await readSidecar(file);
   if (sidecar.kind !== 'backbone') throw new WeightsFormatError(`${file}: is a ${sidecar.kind} file, expected a backbone`);
+  requireRecords(file, sidecar, ['config']);
   check(file, () => validateConfig(sidecar.config));
   if (expect && !sameConfig(sidecar.config, expect)) {
     throw new WeightsFormatError(`${file}: architecture mismatch (file ${describe(sidecar.config)}, expected ${describe(expect)})`);
@@ -217,6 +221,7 @@ export interface LoadedAdapter extends TrainableLoraAdapter {
 export async function loadAdapter(file: string, backbone?: BackboneConfig): Promise<LoadedAdapter> {
   const sidecar = await readSidecar(file);
   if (sidecar.kind !== 'lora') throw new WeightsFormatError(`${file}: is a ${sidecar.kind} file, expected a LoRA adapter`);
+  requireRecords(file, sidecar, ['adapter', 'backbone']);
   check(file, () => {
     validateConfig(sidecar.backbone);
     validateLoraConfig(sidecar.adapter);
@@ -244,6 +249,7 @@ export async function loadEstimator(target: string): Promise<LoadedEstimator> {
   const file = await resolveFile(target, ESTIMATOR_FILE);
   const sidecar = await readSidecar(file);
   if (sidecar.kind !== 'estimator') throw new WeightsFormatError(`${file}: is a ${sidecar.kind} file, expected an estimator`);
+  requireRecords(file, sidecar, ['config']);
   const config = upgradeEstimatorConfig(sidecar.config);
   check(file, () => validateEstimatorConfig(config));
   const content = await loadSafetensors(file);
@@ -264,6 +270,7 @@ export async function setEstimatorBlend(target: string, changes: Partial<Estimat
   const file = await resolveFile(target, ESTIMATOR_FILE);
   const sidecar = await readSidecar(file);
   if (sidecar.kind !== 'estimator') throw new WeightsFormatError(`${file}: is a ${sidecar.kind} file, expected an estimator`);
+  requireRecords(file, sidecar, ['config']);
   const config = upgradeEstimatorConfig(sidecar.config);
   const updated = { ...config, ...changes };
   check(file, () => validateEstimatorConfig(updated));
