@@ -10,7 +10,10 @@
  * - Grayscale is replicated to RGB; `info.channels` still tells what the file held.
  * - Alpha is returned separately and untouched (not premultiplied, not composited).
  * - Broken inputs are refused with one line naming the file: missing, empty, truncated, not an
- *   image, or larger than `maxPixels` (checked from the header, before pixels are decoded).
+ *   image, HEIC/HEVC (this build of sharp decodes AVIF but not HEVC), or larger than `maxPixels`
+ *   (checked from the header, before pixels are decoded).
+ * - Animated GIF/WebP and multi-page TIFF decode their first frame; `info.frames` says how many
+ *   there were, so callers can say so.
  */
 import { promises as fs } from 'node:fs';
 import sharp from 'sharp';
@@ -32,6 +35,8 @@ export interface ImageInfo {
   format: string;
   /** EXIF orientation tag (1-8) as stored in the file, before it was applied; absent if none */
   orientation?: number;
+  /** frames or pages in the file when more than one (animated GIF/WebP, multi-page TIFF); only the first is decoded */
+  frames?: number;
 }
 
 export interface LoadedImage {
@@ -51,7 +56,12 @@ export interface ReadOptions {
    * converting them to sRGB; gray and CMYK images are converted to sRGB either way (default false)
    */
   keepProfile?: boolean;
+  /** how messages name an input given as bytes (default '(image data)') */
+  name?: string;
 }
+
+/** Encoded image bytes in any of the forms a caller may hold them. */
+export type ImageBytes = Uint8Array | ArrayBuffer | ArrayBufferView;
 
 /** A file that cannot be read as an image; the message is one line naming the file. */
 export class ImageReadError extends UserError {
@@ -61,7 +71,7 @@ export class ImageReadError extends UserError {
   }
 }
 
-const DEFAULT_MAX_PIXELS = 100_000_000;
+export const DEFAULT_MAX_PIXELS = 100_000_000;
 
 interface Source {
   bytes: Buffer;
@@ -69,10 +79,15 @@ interface Source {
   name: string;
 }
 
-async function loadSource(input: string | Uint8Array): Promise<Source> {
-  if (typeof input !== 'string') {
-    return { bytes: Buffer.from(input.buffer, input.byteOffset, input.byteLength), name: '(image data)' };
+async function loadSource(input: string | ImageBytes, name = '(image data)'): Promise<Source> {
+  if (input instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && input instanceof SharedArrayBuffer)) {
+    return { bytes: Buffer.from(input), name };
   }
+  if (ArrayBuffer.isView(input)) return { bytes: Buffer.from(input.buffer, input.byteOffset, input.byteLength), name };
+  if (typeof input !== 'string') {
+    throw new ImageReadError(`expected an image file path or encoded image bytes, got ${input === null ? 'null' : typeof input}`);
+  }
+  if (input === '') throw new ImageReadError('empty file name');
   let bytes: Buffer;
   try {
     bytes = await fs.readFile(input);
@@ -89,9 +104,25 @@ function firstLine(message: string): string {
   return message.split('\n')[0].trim();
 }
 
+/** ISO-BMFF brands of HEVC-coded HEIF files (AVIF files carry 'avif'/'avis' instead). */
+const HEVC_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'hevm', 'hevs']);
+
+/** Whether the bytes are a HEIF file whose pictures are HEVC (HEIC), from its ftyp box. */
+export function isHeic(bytes: Uint8Array): boolean {
+  if (bytes.length < 16 || String.fromCharCode(...bytes.subarray(4, 8)) !== 'ftyp') return false;
+  const size = Math.min(bytes.length, new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0) || bytes.length, 256);
+  const brands: string[] = [];
+  for (let at = 8; at + 4 <= size; at += 4) if (at !== 12) brands.push(String.fromCharCode(...bytes.subarray(at, at + 4)));
+  if (brands.some((b) => b === 'avif' || b === 'avis')) return false;
+  return brands.some((b) => HEVC_BRANDS.has(b));
+}
+
 /** Maps a sharp failure to a one-line user message. */
 function decodeFailure(source: Source, err: unknown): ImageReadError {
   const message = firstLine(err instanceof Error ? err.message : String(err));
+  if (isHeic(source.bytes)) {
+    return new ImageReadError(`${source.name}: HEIC/HEVC is not supported by this build (convert it to JPEG or PNG first)`);
+  }
   if (/unsupported image format/i.test(message)) {
     return new ImageReadError(`${source.name}: not a recognised image (readable: PNG, JPEG, WebP, TIFF, BMP, GIF, HEIF/AVIF)`);
   }
@@ -149,13 +180,14 @@ async function sharpHeader(source: Source): Promise<{ info: ImageInfo; meta: Met
     hasAlpha: meta.hasAlpha ?? false,
     format: meta.format,
     ...(meta.orientation !== undefined ? { orientation: meta.orientation } : {}),
+    ...(meta.pages !== undefined && meta.pages > 1 ? { frames: meta.pages } : {}),
   };
   return { info, meta };
 }
 
 /** Reads only the header: size, channels, bit depth, alpha, format and EXIF orientation. */
-export async function readImageInfo(input: string | Uint8Array): Promise<ImageInfo> {
-  const source = await loadSource(input);
+export async function readImageInfo(input: string | ImageBytes, options: Pick<ReadOptions, 'name'> = {}): Promise<ImageInfo> {
+  const source = await loadSource(input, options.name);
   checkNotEmpty(source);
   return isBmp(source.bytes) ? bmpInfo(source) : sharpInfo(source);
 }
@@ -206,7 +238,7 @@ function decodedMetadata(meta: Metadata, info: ImageInfo, nativeProfile: boolean
   return metadata;
 }
 
-async function readWithSharp(source: Source, options: Required<ReadOptions>): Promise<LoadedImage> {
+async function readWithSharp(source: Source, options: Required<Omit<ReadOptions, 'name'>>): Promise<LoadedImage> {
   const { info, meta } = await sharpHeader(source);
   checkPixelLimit(source, info.width, info.height, options.maxPixels);
   const wide = info.bitDepth === 16;
@@ -231,9 +263,9 @@ async function readWithSharp(source: Source, options: Required<ReadOptions>): Pr
 }
 
 /** Decodes an image file (or its bytes) into RGB float32 in [0,1] plus optional alpha. */
-export async function readImage(input: string | Uint8Array, options: ReadOptions = {}): Promise<LoadedImage> {
+export async function readImage(input: string | ImageBytes, options: ReadOptions = {}): Promise<LoadedImage> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const source = await loadSource(input);
+  const source = await loadSource(input, options.name);
   checkNotEmpty(source);
   return isBmp(source.bytes) ? readBmp(source, maxPixels) : readWithSharp(source, { maxPixels, keepProfile: options.keepProfile ?? false });
 }

@@ -275,7 +275,7 @@ export interface WriteResult {
 
 /**
  * Writes an image atomically; the format comes from the extension. Refuses to replace an
- * existing file unless `overwrite` is true.
+ * existing file unless `overwrite` is true, also one that appears while this one is encoded.
  */
 export async function writeImage(
   file: string,
@@ -288,6 +288,7 @@ export async function writeImage(
   }
   await assertWritableTarget(file, { overwrite: options.overwrite });
   const { bytes, notes } = await encodeImageWithNotes(image, { ...options, format });
-  await writeFileAtomic(file, bytes);
+  // exclusive: a file created meanwhile (another writer) is not replaced, the write fails instead
+  await writeFileAtomic(file, bytes, { exclusive: !options.overwrite });
   return { notes };
 }

@@ -247,6 +247,22 @@ export function decodeSafetensors(bytes: Uint8Array, source = '(weights data)'):
   return { tensors, metadata };
 }
 
+/**
+ * Refuses a tensor holding NaN or ±Inf: one such weight turns every output into NaN (written as a
+ * black image) or every estimate into NaN (uniform blend weights), so it must fail at load.
+ */
+export function assertFinite(file: string, name: string, data: Float32Array): void {
+  let bad = 0;
+  let first = -1;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i]!)) {
+      bad++;
+      if (first < 0) first = i;
+    }
+  }
+  if (bad > 0) throw new WeightsFormatError(`${file}: tensor '${name}' holds ${bad} non-finite value${bad > 1 ? 's' : ''} (NaN/Inf, first at index ${first}): the file is damaged`);
+}
+
 /** Writes a safetensors file atomically (replacing any existing file). */
 export async function saveSafetensors(file: string, tensors: Record<string, TensorToStore>, metadata?: Record<string, string>): Promise<void> {
   await writeFileAtomic(file, encodeSafetensors(tensors, metadata));

@@ -98,8 +98,10 @@ export function estimatorConfig(classes: string[], overrides: Partial<Omit<Estim
 export function validateEstimatorConfig(config: EstimatorConfig): void {
   if (!Array.isArray(config.classes) || config.classes.length === 0) throw new Error('estimator config: needs at least one class');
   if (new Set(config.classes).size !== config.classes.length) throw new Error(`estimator config: duplicate class in ${config.classes.join(', ')}`);
-  if (!Number.isInteger(config.inputSize) || config.inputSize < 2 ** config.widths.length) throw new Error('estimator config: inputSize too small for its depth');
+  if (!config.classes.every((c) => typeof c === 'string' && c !== '')) throw new Error('estimator config: class names must be non-empty strings');
+  // widths first: the inputSize check reads its length
   if (!Array.isArray(config.widths) || config.widths.length === 0 || !config.widths.every((w) => Number.isInteger(w) && w > 0)) throw new Error('estimator config: widths must be positive integers');
+  if (!Number.isInteger(config.inputSize) || config.inputSize < 2 ** config.widths.length) throw new Error('estimator config: inputSize too small for its depth');
   if (!Number.isInteger(config.inChannels) || config.inChannels < 1) throw new Error('estimator config: inChannels must be a positive integer');
   if (typeof config.highPass !== 'boolean') throw new Error('estimator config: highPass must be true or false');
   if (!isSwExponent(config.swExponent)) throw new Error(`estimator config: swExponent must be a finite number > 0 (got ${JSON.stringify(config.swExponent)})`);

@@ -14,7 +14,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { tf } from '../engine/backend.js';
-import { loadSafetensors, saveSafetensors, WeightsFormatError, type SafetensorsContent, type TensorToStore } from '../io/safetensors.js';
+import { assertFinite, loadSafetensors, saveSafetensors, WeightsFormatError, type SafetensorsContent, type TensorToStore } from '../io/safetensors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { modelSpecs, loraTargets } from './backbone.js';
 import { type BackboneConfig, sameConfig, validateConfig } from './config.js';
@@ -94,6 +94,15 @@ export async function saveEstimator(dir: string, config: EstimatorConfig, params
 
 // ---------------------------------------------------------------- loading
 
+const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Refuses a sidecar lacking a record its loader reads (which would otherwise surface as a TypeError). */
+function requireRecords(weightsFile: string, sidecar: Sidecar, keys: readonly string[]): void {
+  for (const key of keys) {
+    if (!isObject((sidecar as unknown as Record<string, unknown>)[key])) throw new WeightsFormatError(`${sidecarPath(weightsFile)}: '${key}' is missing or not an object`);
+  }
+}
+
 /** Reads and checks a sidecar (format, version, kind). */
 export async function readSidecar(weightsFile: string): Promise<Sidecar> {
   const file = sidecarPath(weightsFile);
@@ -113,6 +122,7 @@ export async function readSidecar(weightsFile: string): Promise<Sidecar> {
   if (!json || json.format !== WEIGHTS_FORMAT) throw new WeightsFormatError(`${file}: not an abair weights config (format is not '${WEIGHTS_FORMAT}')`);
   if (json.version !== WEIGHTS_VERSION) throw new WeightsFormatError(`${file}: unsupported version ${json.version} (this abair reads ${WEIGHTS_VERSION})`);
   if (!['backbone', 'lora', 'estimator'].includes(json.kind)) throw new WeightsFormatError(`${file}: unknown kind '${String((json as { kind: unknown }).kind)}'`);
+  if (json.provenance !== undefined && !isObject(json.provenance)) throw new WeightsFormatError(`${file}: 'provenance' is not an object`);
   json.provenance ??= {};
   return json;
 }
@@ -157,6 +167,7 @@ function toParams(file: string, content: SafetensorsContent, specs: readonly Par
       throw new WeightsFormatError(`${file}: tensor '${spec.name}' has shape [${t.shape.join(', ')}], the config needs [${spec.shape.join(', ')}]`);
     }
     if (!(t.data instanceof Float32Array)) throw new WeightsFormatError(`${file}: tensor '${spec.name}' is ${t.dtype}, expected a float type`);
+    assertFinite(file, spec.name, t.data);
   }
   for (const name of Object.keys(content.tensors)) {
     if (!expected.has(name)) throw new WeightsFormatError(`${file}: unexpected tensor '${name}' (not part of this architecture)`);
@@ -188,6 +199,7 @@ export async function loadBackbone(target: string, expect?: BackboneConfig): Pro
   const file = await resolveFile(target, BACKBONE_FILE);
   const sidecar = await readSidecar(file);
   if (sidecar.kind !== 'backbone') throw new WeightsFormatError(`${file}: is a ${sidecar.kind} file, expected a backbone`);
+  requireRecords(file, sidecar, ['config']);
   check(file, () => validateConfig(sidecar.config));
   if (expect && !sameConfig(sidecar.config, expect)) {
     throw new WeightsFormatError(`${file}: architecture mismatch (file ${describe(sidecar.config)}, expected ${describe(expect)})`);
@@ -209,6 +221,7 @@ export interface LoadedAdapter extends TrainableLoraAdapter {
 export async function loadAdapter(file: string, backbone?: BackboneConfig): Promise<LoadedAdapter> {
   const sidecar = await readSidecar(file);
   if (sidecar.kind !== 'lora') throw new WeightsFormatError(`${file}: is a ${sidecar.kind} file, expected a LoRA adapter`);
+  requireRecords(file, sidecar, ['adapter', 'backbone']);
   check(file, () => {
     validateConfig(sidecar.backbone);
     validateLoraConfig(sidecar.adapter);
@@ -236,6 +249,7 @@ export async function loadEstimator(target: string): Promise<LoadedEstimator> {
   const file = await resolveFile(target, ESTIMATOR_FILE);
   const sidecar = await readSidecar(file);
   if (sidecar.kind !== 'estimator') throw new WeightsFormatError(`${file}: is a ${sidecar.kind} file, expected an estimator`);
+  requireRecords(file, sidecar, ['config']);
   const config = upgradeEstimatorConfig(sidecar.config);
   check(file, () => validateEstimatorConfig(config));
   const content = await loadSafetensors(file);
@@ -256,6 +270,7 @@ export async function setEstimatorBlend(target: string, changes: Partial<Estimat
   const file = await resolveFile(target, ESTIMATOR_FILE);
   const sidecar = await readSidecar(file);
   if (sidecar.kind !== 'estimator') throw new WeightsFormatError(`${file}: is a ${sidecar.kind} file, expected an estimator`);
+  requireRecords(file, sidecar, ['config']);
   const config = upgradeEstimatorConfig(sidecar.config);
   const updated = { ...config, ...changes };
   check(file, () => validateEstimatorConfig(updated));

@@ -172,3 +172,117 @@ test('keep-clean on an estimator without the clean output says, in one note, tha
   const plain = await run([path.join(dir, 'a.png')], { overwrite: true });
   assert.doesNotMatch(plain.stderr, /clean output/, 'keep-clean off (the default of such models): nothing to say');
 });
+
+/** runRestore with a given engine, capturing stdout/stderr. */
+async function runWith(engine: ReturnType<typeof createFakeEngine>, inputs: string[], options: RestoreCommandOptions = {}) {
+  const err: string[] = [];
+  const result = await runRestore(inputs, { tile: 16, overlap: 4, ...options }, {
+    engine,
+    stdout: { write: () => true },
+    stderr: { write: (s: string) => err.push(s), isTTY: false },
+    progressMode: 'silent',
+  });
+  return { ...result, stderr: err.join('') };
+}
+
+test('two runs to one -o without --overwrite: one writes, the other fails with "already exists (use --overwrite" (never replaced silently)', async () => {
+  const dir = freshDir();
+  await writePng(path.join(dir, 'a.png'), 40, 30, 3, 11);
+  await writePng(path.join(dir, 'b.png'), 40, 30, 3, 12);
+  const out = path.join(dir, 'same.png');
+  // both check the (absent) target before either writes: the race that used to lose a file
+  const [ra, rb] = await Promise.all([
+    runWith(createFakeEngine({ strengths: [0, 0, 0] }), [path.join(dir, 'a.png')], { output: out }),
+    runWith(createFakeEngine({ strengths: [0, 0, 0] }), [path.join(dir, 'b.png')], { output: out }),
+  ]);
+  assert.deepEqual([ra.exitCode, rb.exitCode].sort(), [0, 1]);
+  const loser = ra.exitCode === 1 ? ra : rb;
+  const winnerInput = ra.exitCode === 0 ? 'a.png' : 'b.png';
+  assert.match(loser.stderr, /same\.png: it already exists \(use --overwrite to replace it\)/);
+  // the file on disk is the winner's, whole
+  const written = await readImage(out);
+  const original = await readImage(path.join(dir, winnerInput));
+  assert.deepEqual(written.image.data, original.image.data);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
+  // --overwrite still replaces, atomically
+  const again = await runWith(createFakeEngine({ strengths: [0, 0, 0] }), [path.join(dir, 'a.png')], { output: out, overwrite: true });
+  assert.equal(again.exitCode, 0);
+});
+
+test('--out-dir onto a file, or a folder that cannot be written, fails at once with one line', async () => {
+  const dir = freshDir();
+  await writePng(path.join(dir, 'a.png'), 20, 10, 3, 13);
+  writeFileSync(path.join(dir, 'taken'), 'a file');
+  const engine = createFakeEngine();
+  await assert.rejects(runWith(engine, [path.join(dir, 'a.png')], { outDir: path.join(dir, 'taken') }), (err: Error) => err.message === `--out-dir ${path.join(dir, 'taken')}: is a file, not a folder`);
+  await assert.rejects(runWith(engine, [path.join(dir, 'a.png')], { outDir: path.join(dir, 'taken', 'sub') }), /--out-dir .*taken\/sub: cannot create the folder \(part of the path is a file, not a folder, (EEXIST|ENOTDIR)\)/);
+  const ro = process.getuid?.() === 0 ? '/sys/abair-out' : (() => {
+    const p = path.join(dir, 'ro');
+    mkdirSync(p, { mode: 0o555 });
+    return path.join(p, 'out');
+  })();
+  await assert.rejects(runWith(engine, [path.join(dir, 'a.png')], { outDir: ro }), (err: Error) => err.message.startsWith(`--out-dir ${ro}: cannot`) && !/\.tmp|\n/.test(err.message));
+  assert.equal(engine.tilesRestored, 0); // refused before the model ran
+});
+
+test('a read-only output folder is found before the model runs, and the message names the target', async (t) => {
+  if (process.getuid?.() === 0) {
+    // root ignores permission bits; /sys is not writable even for root
+    const engine = createFakeEngine();
+    const dir = freshDir();
+    await writePng(path.join(dir, 'a.png'), 20, 10, 3, 14);
+    const r = await runWith(engine, [path.join(dir, 'a.png')], { output: '/sys/a.restored.png' });
+    assert.equal(r.exitCode, 1);
+    assert.match(r.stderr, /cannot write \/sys\/a\.restored\.png: no permission to write in \/sys/);
+    assert.doesNotMatch(r.stderr, /\.tmp/);
+    assert.equal(engine.tilesRestored, 0);
+    return;
+  }
+  const dir = freshDir();
+  await writePng(path.join(dir, 'a.png'), 20, 10, 3, 14);
+  const ro = path.join(dir, 'ro');
+  mkdirSync(ro, { mode: 0o555 });
+  const engine = createFakeEngine();
+  const r = await runWith(engine, [path.join(dir, 'a.png')], { output: path.join(ro, 'x.png') });
+  assert.match(r.stderr, /cannot write .*ro\/x\.png: no permission/);
+  assert.equal(engine.tilesRestored, 0);
+  t.diagnostic('checked with a 0555 folder');
+});
+
+test('notes on stderr: 16-bit input written as 8-bit, animated input restored from its first frame', async () => {
+  const dir = freshDir();
+  const wide = path.join(dir, 'wide.png');
+  await sharp(Buffer.from(new Uint16Array(12 * 8 * 3).fill(30000).buffer), { raw: { width: 12, height: 8, channels: 3 } }).toColourspace('rgb16').png().toFile(wide);
+  const frame = (c: string) => sharp({ create: { width: 12, height: 8, channels: 3, background: c } }).png().toBuffer();
+  const gif = path.join(dir, 'anim.gif');
+  await sharp([await frame('red'), await frame('blue')], { join: { animated: true } }).gif().toFile(gif);
+  const r = await runWith(createFakeEngine(), [wide, gif]);
+  assert.equal(r.exitCode, 0);
+  assert.match(r.stderr, /abair: note: .*wide\.png has 16 bits per channel; .*wide\.restored\.png is written with 8/);
+  assert.match(r.stderr, /abair: note: .*anim\.gif has 2 frames; only the first is restored/);
+});
+
+test('a temp file left by a killed earlier run is removed when the same command runs again', async () => {
+  const dir = freshDir();
+  await writePng(path.join(dir, 'a.png'), 20, 10, 3, 15);
+  const { spawnSync } = await import('node:child_process');
+  const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+  const leftover = path.join(dir, `.a.restored.png.${dead}.00112233aabb.tmp`);
+  writeFileSync(leftover, 'half a png');
+  const r = await runWith(createFakeEngine(), [path.join(dir, 'a.png')]);
+  assert.equal(r.exitCode, 0);
+  assert.equal(existsSync(leftover), false);
+  assert.ok(existsSync(path.join(dir, 'a.restored.png')));
+});
+
+test('damaged weights: NaN output or NaN estimates fail the image with one line; nothing is written', async () => {
+  const dir = freshDir();
+  await writePng(path.join(dir, 'a.png'), 20, 10, 3, 16);
+  const nanOut = await runWith(createFakeEngine({ fill: Number.NaN }), [path.join(dir, 'a.png')]);
+  assert.equal(nanOut.exitCode, 1);
+  assert.match(nanOut.stderr, /a\.png: the model produced non-finite values \(NaN\/Inf; first at pixel 0,0\): its weights are damaged/);
+  const nanEstimate = await runWith(createFakeEngine({ probabilities: [Number.NaN, 0.2, 0.1] }), [path.join(dir, 'a.png')]);
+  assert.equal(nanEstimate.exitCode, 1);
+  assert.match(nanEstimate.stderr, /the estimator returned non-finite probabilities/);
+  assert.deepEqual(readdirSync(dir).sort(), ['a.png']);
+});

@@ -23,7 +23,7 @@ import { UsageError, UserError } from '../util/errors.js';
 import { createProgress, progressModeFrom, type Progress, type ProgressMode, type ProgressStream } from '../util/progress.js';
 import type { BackendName } from '../engine/backend.js';
 import { formatFromPath, isLossy, writeImage, WRITABLE_EXTENSIONS, type ImageFormat } from '../io/image-io.js';
-import { assertWritableTarget } from '../util/atomic-write.js';
+import { assertFolderWritable, assertWritableTarget, removeStaleTempFiles } from '../util/atomic-write.js';
 import type { EngineRuntime } from './default-model.js';
 import type { RestorationEngine } from './engine.js';
 import { buildExplainSheet } from './explain.js';
@@ -129,6 +129,37 @@ async function realOrResolved(file: string): Promise<string> {
   return fs.realpath(file).catch(() => path.resolve(file));
 }
 
+/**
+ * Creates --out-dir (with its parents) and checks that files can be made in it, before any model
+ * is loaded, with one line for each way it can fail: a file in the way, a read-only mount, no permission.
+ */
+export async function prepareOutDir(dir: string): Promise<void> {
+  const stat = await fs.stat(dir).catch(() => null);
+  if (stat && !stat.isDirectory()) throw new UserError(`--out-dir ${dir}: is a file, not a folder`);
+  if (!stat) {
+    try {
+      await fs.mkdir(dir, { recursive: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const reason: Record<string, string> = {
+        EEXIST: 'part of the path is a file, not a folder',
+        ENOTDIR: 'part of the path is a file, not a folder',
+        EROFS: 'the file system is read-only',
+        EACCES: 'permission denied',
+        EPERM: 'not permitted',
+        ENOENT: 'part of the path cannot be created',
+        ENOSPC: 'no space left on the device',
+      };
+      throw new UserError(`--out-dir ${dir}: cannot create the folder (${(code && reason[code]) ?? (err as Error).message.split('\n')[0]}${code ? `, ${code}` : ''})`);
+    }
+  }
+  try {
+    await assertFolderWritable(dir);
+  } catch (err) {
+    throw new UserError(`--out-dir ${dir}: ${(err as Error).message.replace(/^cannot write .*?: /, 'cannot write there: ')}`);
+  }
+}
+
 function isAbort(err: unknown): boolean {
   return err instanceof Error && err.name === 'AbortError';
 }
@@ -176,7 +207,7 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
     failed.push(input);
   }
   if (files.length === 0) throw new UserError('no input images found');
-  if (options.outDir) await fs.mkdir(options.outDir, { recursive: true });
+  if (options.outDir) await prepareOutDir(options.outDir);
 
   const restorer = createRestorer({ engine: deps.engine, weights: options.weights, backend: options.backend, runtime: options.runtime });
   const written: string[] = [];
@@ -207,6 +238,8 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
           const real = await realOrResolved(target);
           if (inputPaths.has(real)) throw new UserError(`${file}: refusing to write ${target}: it is one of the inputs`);
           if (writtenThisRun.has(real)) throw new UserError(`${file}: refusing to write ${target}: another input of this run was just written there`);
+          // temp files of an earlier run that was killed while writing this target
+          await removeStaleTempFiles(path.dirname(target), [path.basename(target)]);
           await assertWritableTarget(target, { overwrite: options.overwrite });
         }
 
@@ -223,6 +256,8 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
             tiles.bar.update(done);
           },
         });
+        // what the decoder had to say (only the first frame of an animation, …)
+        for (const text of result.notes) note(text);
         const { notes } = await writeImage(targets.output, result.image, {
           alpha: result.alpha,
           overwrite: options.overwrite,

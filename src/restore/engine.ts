@@ -30,6 +30,12 @@ export interface RestorationEngine {
   /** Restore one tile [1,h,w,3] in [0,1] (any h,w ≥ 1) → same shape; synchronous tfjs work inside tf.tidy. */
   restoreTile(tile: tf.Tensor4D): tf.Tensor4D;
   /**
+   * Optional: the same as restoreTile, without blocking this thread, so that an abort is honoured
+   * in the middle of a tile (rejecting with signal.reason at once) rather than after it. The tile
+   * belongs to the caller; the result is a new tensor the caller disposes.
+   */
+  restoreTileAsync?(tile: tf.Tensor4D, signal?: AbortSignal): Promise<tf.Tensor4D>;
+  /**
    * Optional per-pixel degradation logits for --explain: [1,h,w,1+K], channel 0 = clean, then one
    * per class in `classes` order (the Phase-I segmentation head). The explain map applies softmax.
    */

@@ -18,6 +18,13 @@ export interface FakeEngineOptions {
   strengths?: readonly number[];
   /** provide segmentTile (default true) */
   segment?: boolean;
+  /**
+   * also provide restoreTileAsync, each tile taking this long (a timer, honouring the abort signal
+   * at once), to stand in for a slow model in abort and kill tests
+   */
+  tileDelayMs?: number;
+  /** what every restored value becomes, e.g. NaN to stand in for damaged weights */
+  fill?: number;
 }
 
 export interface FakeEngine extends RestorationEngine {
@@ -57,12 +64,29 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
     },
     restoreTile(tile: tf.Tensor4D) {
       engine.tilesRestored++;
+      if (options.fill !== undefined) return tf.fill(tile.shape, options.fill) as tf.Tensor4D;
       return fakeRestore(tile, strength);
     },
     dispose() {
       engine.disposed = true;
     },
   };
+  if (options.tileDelayMs !== undefined) {
+    const delay = options.tileDelayMs;
+    engine.restoreTileAsync = (tile: tf.Tensor4D, signal?: AbortSignal) =>
+      new Promise<tf.Tensor4D>((resolve, reject) => {
+        signal?.throwIfAborted();
+        const onAbort = () => {
+          clearTimeout(timer);
+          reject(signal!.reason);
+        };
+        const timer = setTimeout(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(engine.restoreTile(tile));
+        }, delay);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+  }
   if (options.segment ?? true) {
     // logits: clean ← brightness, class k ← channel k % 3 (pointwise, so seam-free by construction)
     engine.segmentTile = (tile: tf.Tensor4D) =>

@@ -80,3 +80,45 @@ for (const adaptersAs of ['inputs', 'branches'] as const) {
     }
   });
 }
+
+test('restoreTileAsync: same result as restoreTile; an abort rejects mid-tile, and the engine keeps working', async () => {
+  const dir = await writeModel();
+  const onnx = await createOnnxEngine(dir);
+  const tile = randomImages(1, 320, 320, 3, 21) as tf.Tensor4D;
+  try {
+    await onnx.prepare(Float32Array.from([0.4, 0.6]));
+    const started = performance.now();
+    const viaAsync = await onnx.restoreTileAsync(tile);
+    const full = performance.now() - started;
+    const viaSync = onnx.restoreTile(tile);
+    assert.ok(maxDiff(viaAsync, viaSync) === 0);
+    viaSync.dispose();
+
+    const controller = new AbortController();
+    let abortedAt = 0;
+    setTimeout(() => {
+      abortedAt = performance.now();
+      controller.abort();
+    }, Math.min(10, full / 4));
+    await assert.rejects(onnx.restoreTileAsync(tile, controller.signal), { name: 'AbortError' });
+    const latency = performance.now() - abortedAt;
+    // honoured within a fraction of the tile (a whole one takes `full` ms)
+    assert.ok(latency < Math.max(30, full / 2), `the abort took ${latency.toFixed(0)} ms, a whole tile ${full.toFixed(0)} ms`);
+
+    // the abandoned run's reply is drained: both paths still give the right answer
+    const afterAsync = await onnx.restoreTileAsync(tile);
+    assert.ok(maxDiff(afterAsync, viaAsync) === 0);
+    afterAsync.dispose();
+    const controller2 = new AbortController();
+    const pending = onnx.restoreTileAsync(tile, controller2.signal);
+    controller2.abort();
+    await assert.rejects(pending, { name: 'AbortError' });
+    const afterSync = onnx.restoreTile(tile);
+    assert.ok(maxDiff(afterSync, viaAsync) === 0);
+    afterSync.dispose();
+    viaAsync.dispose();
+  } finally {
+    tile.dispose();
+    onnx.dispose();
+  }
+});

@@ -38,6 +38,8 @@ export interface OnnxEngine extends RestorationEngine {
   readonly ignoredAdapters: readonly string[];
   readonly segmentationClasses: readonly string[] | null;
   readonly engineName: 'onnx';
+  /** a tile without blocking the thread: an abort rejects at once (SyncOrtRunner.runAsync) */
+  restoreTileAsync(tile: tf.Tensor4D, signal?: AbortSignal): Promise<tf.Tensor4D>;
 }
 
 const host = (t: tf.Tensor): HostTensor => ({ data: Float32Array.from(t.dataSync() as Float32Array), dims: [...t.shape] });
@@ -121,6 +123,20 @@ export async function createOnnxEngine(modelDir: string, options: OnnxEngineOpti
     restoreTile(tile: tf.Tensor4D): tf.Tensor4D {
       assertLive();
       return tf.tidy(() => tf.clipByValue(runTile('restore', tile, 'restored'), 0, 1) as tf.Tensor4D);
+    },
+
+    async restoreTileAsync(tile: tf.Tensor4D, signal?: AbortSignal): Promise<tf.Tensor4D> {
+      assertLive();
+      const [, h, w] = tile.shape;
+      const padded = h < SIZE_MULTIPLE || w < SIZE_MULTIPLE ? reflectPadToMultiple(tile, SIZE_MULTIPLE) : tile;
+      let image: HostTensor;
+      try {
+        image = host(padded);
+      } finally {
+        if (padded !== tile) padded.dispose();
+      }
+      const out = (await runner.runAsync('restore', { image, ...blendFeeds }, ['restored'], signal))['restored']!;
+      return tf.tidy(() => tf.clipByValue(cropTo(tf.tensor4d(out.data, out.dims as [number, number, number, number]), h, w), 0, 1) as tf.Tensor4D);
     },
 
     dispose(): void {

@@ -172,3 +172,24 @@ test('the library runs the shipped model on ONNX Runtime by default (as the CLI 
   for (let i = 0; i < a.image.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a.image.data[i]! - b.image.data[i]!));
   assert.ok(maxDiff <= 1e-4, `ONNX and tfjs outputs differ by ${maxDiff}`);
 });
+
+test('an abort is honoured in the middle of a tile when the engine runs tiles asynchronously', async () => {
+  const engine = createFakeEngine({ tileDelayMs: 5000 });
+  const restorer = createRestorer({ engine });
+  const controller = new AbortController();
+  const started = performance.now();
+  const run = restorer.restore({ data: randomBytes(40 * 30 * 3, 9), width: 40, height: 30, channels: 3 }, { tileSize: 32, overlap: 4, signal: controller.signal });
+  setTimeout(() => controller.abort(), 50);
+  await assert.rejects(run, { name: 'AbortError' });
+  const took = performance.now() - started;
+  assert.ok(took < 1000, `abort took ${took.toFixed(0)} ms; one tile takes 5000`);
+  assert.equal(engine.tilesRestored, 0);
+  restorer.dispose();
+});
+
+test('with an async engine the result equals the synchronous one', async () => {
+  const raw = { data: randomBytes(40 * 30 * 3, 10), width: 40, height: 30, channels: 3 as const };
+  const a = await createRestorer({ engine: createFakeEngine({ tileDelayMs: 0 }) }).restore(raw, { tileSize: 16, overlap: 4 });
+  const b = await createRestorer({ engine: createFakeEngine() }).restore(raw, { tileSize: 16, overlap: 4 });
+  assert.deepEqual(a.image.data, b.image.data);
+});

@@ -12,8 +12,9 @@
  */
 import { initEngine, tf, type BackendName } from '../engine/backend.js';
 import type { RGBImage } from '../image/types.js';
-import { encodeImage, readImage, type ImageFormat, type ImageMetadata } from '../io/image-io.js';
-import { UsageError } from '../util/errors.js';
+import { encodeImage, type ImageFormat, type ImageInfo, type ImageMetadata } from '../io/image-io.js';
+import { UsageError, UserError } from '../util/errors.js';
+import { checkRestoreInput, decodeRestoreInput, type RestoreInput } from './decode-input.js';
 import type { RestorationEngine } from './engine.js';
 import { loadDefaultEngine, loadEngineFromFile, type EngineRuntime } from './default-model.js';
 import { adapterWeightsFor, byClass, cleanShareFor, parseMode, probabilityRecord, splitEstimate, type RestoreMode } from './modes.js';
@@ -21,15 +22,8 @@ import { pullTowardInput } from '../model/soft-weights.js';
 import { countTiles, resolveTiling, restoreTiled, type TilingOptions } from './tiling.js';
 import { segmentationColourFn } from './explain.js';
 
-/** Raw pixels, like ImageData: interleaved RGB or RGBA bytes. */
-export interface RawPixels {
-  data: Uint8Array | Uint8ClampedArray;
-  width: number;
-  height: number;
-  channels: 3 | 4;
-}
-
-export type RestoreInput = string | Uint8Array | RawPixels;
+export type { RawPixels, RestoreInput } from './decode-input.js';
+export { fromRawPixels } from './decode-input.js';
 
 export interface RestorerOptions {
   /** use this engine (the caller keeps ownership: dispose() leaves it alone) */
@@ -64,13 +58,15 @@ export interface RestoreOptions extends Pick<TilingOptions, 'feather' | 'margin'
   signal?: AbortSignal;
   /** also compute the per-pixel degradation colour map (needs engine.segmentTile) */
   explain?: boolean;
-  /** refuse decoded inputs larger than this many pixels (default: readImage's, 100 MP) */
+  /** refuse inputs larger than this many pixels, whatever their kind (default: readImage's, 100 MP) */
   maxPixels?: number;
   /**
    * keep the input's EXIF, ICC profile and XMP for the output (RestoreResult.metadata), with an
    * RGB image's colours left in its own profile (default true); false converts to sRGB and drops them
    */
   keepMetadata?: boolean;
+  /** refuse downloads (URL inputs) and Blobs larger than this many bytes (default 512 MiB) */
+  maxBytes?: number;
 }
 
 export interface ToBufferOptions {
@@ -96,6 +92,10 @@ export interface RestoreResult {
   bitDepth: 8 | 16;
   /** the input's EXIF (orientation reset to 1: the pixels are upright), ICC profile and XMP */
   metadata: ImageMetadata;
+  /** the decoded file's header facts (bit depth, format, frames, …); null for raw pixels */
+  inputInfo: ImageInfo | null;
+  /** one line each for what the caller should know, e.g. that only the first frame of an animation was restored */
+  notes: string[];
   /** the result encoded with the input's bit depth and metadata */
   toBuffer(format: ImageFormat | 'jpg' | 'tif', options?: ToBufferOptions): Promise<Buffer>;
 }
@@ -108,23 +108,19 @@ export interface Restorer {
   dispose(): void;
 }
 
-function isRawPixels(input: RestoreInput): input is RawPixels {
-  return typeof input === 'object' && !(input instanceof Uint8Array) && 'data' in input;
+/** Index of the first NaN or ±Inf value, or -1. */
+function firstNonFinite(values: ArrayLike<number>): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return i;
+  return -1;
 }
 
-/** Raw RGB/RGBA bytes → RGBImage + alpha. */
-export function fromRawPixels(raw: RawPixels): { image: RGBImage; alpha: Float32Array | null } {
-  const { width, height, channels, data } = raw;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new UsageError(`raw image size must be positive integers, got ${width}×${height}`);
-  if (channels !== 3 && channels !== 4) throw new UsageError(`raw images must have 3 (RGB) or 4 (RGBA) channels, got ${String(channels)}`);
-  if (data.length !== width * height * channels) throw new UsageError(`raw image data has ${data.length} bytes, expected ${width}×${height}×${channels}`);
-  const rgb = new Float32Array(width * height * 3);
-  const alpha = channels === 4 ? new Float32Array(width * height) : null;
-  for (let p = 0; p < width * height; p++) {
-    for (let c = 0; c < 3; c++) rgb[p * 3 + c] = data[p * channels + c]! / 255;
-    if (alpha) alpha[p] = data[p * 4 + 3]! / 255;
-  }
-  return { image: { width, height, data: rgb }, alpha };
+function checkOptions(opts: unknown): RestoreOptions {
+  if (opts === undefined || opts === null) return {};
+  if (typeof opts !== 'object' || Array.isArray(opts)) throw new UsageError(`restore() options must be an object, got ${Array.isArray(opts) ? 'an array' : typeof opts}`);
+  const o = opts as RestoreOptions;
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new UsageError('restore() option signal must be an AbortSignal');
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new UsageError('restore() option onProgress must be a function');
+  return o;
 }
 
 export function createRestorer(options: RestorerOptions = {}): Restorer {
@@ -152,27 +148,38 @@ export function createRestorer(options: RestorerOptions = {}): Restorer {
   }
 
   async function restoreOne(input: RestoreInput, opts: RestoreOptions): Promise<RestoreResult> {
+    opts = checkOptions(opts);
     opts.signal?.throwIfAborted();
     // Check the cheap things before decoding or loading anything.
     const mode = typeof opts.mode === 'object' ? opts.mode : parseMode(opts.mode ?? 'sw');
     const tiling: TilingOptions = { ...resolveTiling({ tileSize: opts.tileSize, overlap: opts.overlap, margin: opts.margin, feather: opts.feather }) };
+    const maxPixels = opts.maxPixels;
+    if (maxPixels !== undefined && !(Number.isFinite(maxPixels) && maxPixels >= 1)) throw new UsageError(`restore() option maxPixels must be a positive number, got ${String(maxPixels)}`);
+    checkRestoreInput(input, maxPixels); // a wrong argument is refused before a model is loaded
     const engine = await load();
     const keepMetadata = opts.keepMetadata ?? true;
-    const loaded = isRawPixels(input) ? null : await readImage(input, { maxPixels: opts.maxPixels, keepProfile: keepMetadata });
-    const { image, alpha } = loaded ?? fromRawPixels(input as RawPixels);
-    const bitDepth = loaded?.info.bitDepth ?? 8;
-    const metadata: ImageMetadata = loaded && keepMetadata ? loaded.metadata : {};
+    const decoded = await decodeRestoreInput(input, { maxPixels: opts.maxPixels, maxBytes: opts.maxBytes, signal: opts.signal, keepProfile: keepMetadata });
+    const { image, alpha } = decoded;
+    const bitDepth: 8 | 16 = decoded.info?.bitDepth === 16 ? 16 : 8;
+    const metadata: ImageMetadata = keepMetadata ? decoded.metadata : {};
     opts.signal?.throwIfAborted();
 
     const classes = engine.classes;
     // An engine without an estimator still serves explicit modes (probabilities then read NaN:
     // not estimated); one without adapters (backbone only) restores with its base weights whatever the mode.
     const needsEstimate = engine.hasEstimator !== false || mode.kind === 'sw' || mode.kind === 'oh';
-    const { probabilities, clean } = classes.length === 0 || !needsEstimate
-      ? { probabilities: new Float32Array(classes.length).fill(Number.NaN), clean: Number.NaN }
-      : splitEstimate(await engine.estimate(image), classes.length);
+    const estimated = classes.length === 0 || !needsEstimate ? null : await engine.estimate(image);
+    // NaN estimates would blend as uniform weights and be reported as if they were real.
+    if (estimated && firstNonFinite(estimated) >= 0) {
+      throw new UserError(`${decoded.name}: the estimator returned non-finite probabilities (NaN/Inf): its weights are damaged`);
+    }
+    const { probabilities, clean } = estimated
+      ? splitEstimate(estimated, classes.length)
+      : { probabilities: new Float32Array(classes.length).fill(Number.NaN), clean: Number.NaN };
+    opts.signal?.throwIfAborted();
     const weights = classes.length === 0 ? new Float32Array(0) : adapterWeightsFor(mode, probabilities, classes, engine.swExponent);
     await engine.prepare(weights);
+    opts.signal?.throwIfAborted();
 
     const segment = opts.explain && engine.segmentTile ? engine.segmentTile.bind(engine) : null;
     const tiles = countTiles(image.width, image.height, tiling);
@@ -180,8 +187,16 @@ export function createRestorer(options: RestorerOptions = {}): Restorer {
     const restored = await restoreTiled(image, (tile) => engine.restoreTile(tile), {
       ...tiling,
       signal: opts.signal,
+      // an engine that can run a tile asynchronously lets an abort through in the middle of one
+      ...(engine.restoreTileAsync ? { runAsync: engine.restoreTileAsync.bind(engine) } : {}),
       onProgress: opts.onProgress && ((done) => opts.onProgress!(done, total)),
     });
+    // A NaN or Inf weight turns the whole output into NaN, which would be written as black.
+    const bad = firstNonFinite(restored.data);
+    if (bad >= 0) {
+      const pixel = Math.floor(bad / 3);
+      throw new UserError(`${decoded.name}: the model produced non-finite values (NaN/Inf; first at pixel ${pixel % image.width},${Math.floor(pixel / image.width)}): its weights are damaged`);
+    }
     const cleanShare = cleanShareFor(mode, probabilities, opts.keepClean ?? engine.keepClean ?? false, engine.swExponent, clean);
     pullTowardInput(restored.data, image.data, cleanShare);
     const degradationMap = segment
@@ -202,6 +217,8 @@ export function createRestorer(options: RestorerOptions = {}): Restorer {
       degradationMap,
       bitDepth,
       metadata,
+      inputInfo: decoded.info,
+      notes: decoded.notes,
       toBuffer: (format, options = {}) =>
         encodeImage(restored, { format: format === 'jpg' ? 'jpeg' : format === 'tif' ? 'tiff' : format, alpha, bitDepth, metadata, ...options }),
     };

@@ -37,7 +37,11 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 export async function processTiled(
   src: Raster,
   fn: (tile: tf.Tensor4D) => tf.Tensor4D,
-  options: TilingOptions & { outChannels?: number } = {},
+  options: TilingOptions & {
+    outChannels?: number;
+    /** used instead of `fn` when given: an asynchronous tile function that honours the signal mid-tile */
+    runAsync?: (tile: tf.Tensor4D, signal?: AbortSignal) => Promise<tf.Tensor4D>;
+  } = {},
 ): Promise<Raster> {
   const tiling = resolveTiling(options);
   const { width, height, channels } = src;
@@ -54,7 +58,17 @@ export async function processTiled(
       const tx = xs[i]!;
       const ty = ys[j]!;
       const tileData = copyTile(src, tx, ty);
-      const result = tf.tidy(() => fn(tf.tensor4d(tileData, [1, ty.size, tx.size, channels])));
+      let result: tf.Tensor4D;
+      if (options.runAsync) {
+        const input = tf.tensor4d(tileData, [1, ty.size, tx.size, channels]);
+        try {
+          result = await options.runAsync(input, options.signal);
+        } finally {
+          input.dispose();
+        }
+      } else {
+        result = tf.tidy(() => fn(tf.tensor4d(tileData, [1, ty.size, tx.size, channels])));
+      }
       let values: Float32Array;
       try {
         const [n, h, w, c] = result.shape;
@@ -77,7 +91,11 @@ export async function processTiled(
 }
 
 /** processTiled for RGB → RGB (the restoration itself). */
-export async function restoreTiled(image: RGBImage, fn: (tile: tf.Tensor4D) => tf.Tensor4D, options: TilingOptions = {}): Promise<RGBImage> {
+export async function restoreTiled(
+  image: RGBImage,
+  fn: (tile: tf.Tensor4D) => tf.Tensor4D,
+  options: TilingOptions & { runAsync?: (tile: tf.Tensor4D, signal?: AbortSignal) => Promise<tf.Tensor4D> } = {},
+): Promise<RGBImage> {
   const result = await processTiled({ ...image, channels: 3 }, fn, { ...options, outChannels: 3 });
   return { width: result.width, height: result.height, data: result.data };
 }

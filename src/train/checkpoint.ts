@@ -13,7 +13,7 @@
  */
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
-import { loadSafetensors, saveSafetensors, type TensorToStore } from '../io/safetensors.js';
+import { assertFinite, loadSafetensors, saveSafetensors, type TensorToStore } from '../io/safetensors.js';
 import type { OptimizerState } from '../engine/parallel/index.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
@@ -134,6 +134,10 @@ export async function loadCheckpoint(file: string, expected?: RunIdentity, optio
     if (!(p.data instanceof Float32Array && mm.data instanceof Float32Array && vv.data instanceof Float32Array)) {
       throw new UserError(`${file}: tensors of '${name}' are not float32`);
     }
+    // A non-finite parameter or moment would make every later step NaN: refuse it at resume.
+    assertFinite(file, `param/${name}`, p.data);
+    assertFinite(file, `adam.m/${name}`, mm.data);
+    assertFinite(file, `adam.v/${name}`, vv.data);
     params[name] = p.data;
     shapes[name] = p.shape;
     m[name] = mm.data;

@@ -15,6 +15,7 @@ import os from 'node:os';
 import { existsSync } from 'node:fs';
 import { createProgress, type Progress, type ProgressMode } from '../util/progress.js';
 import { UserError } from '../util/errors.js';
+import { removeStaleTempFiles } from '../util/atomic-write.js';
 import { initEngine } from '../engine/backend.js';
 import { DataParallelTrainer, type HostBatch } from '../engine/parallel/index.js';
 import { assignParams, disposeParams } from '../model/params.js';
@@ -101,6 +102,8 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   if (o.schedule.steps !== o.steps) throw new Error('schedule.steps must equal steps');
   const say = o.say ?? ((line: string) => process.stderr.write(line + '\n'));
   await mkdir(o.outDir, { recursive: true });
+  // A run killed while writing (SIGKILL, power loss) leaves its temp file: remove those first.
+  for (const file of await removeStaleTempFiles(o.outDir)) say(`removed ${file}, left by an interrupted write`);
   const ckptFile = checkpointPath(o.outDir);
   const logFile = `${o.outDir}/${LOG_FILE}`;
 

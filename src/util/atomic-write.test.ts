@@ -4,7 +4,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from './errors.js';
-import { assertWritableTarget, writeFileAtomic } from './atomic-write.js';
+import { spawnSync } from 'node:child_process';
+import { assertFolderWritable, assertWritableTarget, pendingTempFiles, removePendingTempFilesSync, removeStaleTempFiles, writeFileAtomic } from './atomic-write.js';
 
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'abair-atomic-'));
 after(() => fs.rm(dir, { recursive: true, force: true }));
@@ -48,4 +49,76 @@ test('assertWritableTarget refuses existing files unless overwrite, folders, and
   await assert.rejects(assertWritableTarget(dir, { overwrite: true }), /is a folder/);
   await assert.rejects(assertWritableTarget(path.join(dir, 'missing', 'x.txt')), /folder .*missing does not exist/);
   await assert.rejects(assertWritableTarget(path.join(file, 'x.txt')), /is not a folder/);
+});
+
+test('exclusive writers to one target: exactly one publishes, the others fail with "already exists (use --overwrite"', async () => {
+  const file = path.join(dir, 'exclusive.txt');
+  const contents = Array.from({ length: 6 }, (_, i) => String(i).repeat(5000));
+  const results = await Promise.allSettled(contents.map((c) => writeFileAtomic(file, c, { exclusive: true })));
+  const won = results.filter((r) => r.status === 'fulfilled');
+  assert.equal(won.length, 1);
+  for (const r of results) {
+    if (r.status === 'rejected') assert.ok(r.reason instanceof UserError && /^cannot write .*exclusive\.txt: it already exists \(use --overwrite/.test(r.reason.message), String(r.reason));
+  }
+  const winner = contents[results.findIndex((r) => r.status === 'fulfilled')]!;
+  assert.equal(await fs.readFile(file, 'utf8'), winner);
+  // and an existing file is never replaced by an exclusive write
+  await assert.rejects(writeFileAtomic(file, 'other', { exclusive: true }), /already exists/);
+  assert.equal(await fs.readFile(file, 'utf8'), winner);
+  assert.deepEqual(await tempFiles(), []);
+  assert.deepEqual(pendingTempFiles(), []);
+});
+
+test('write failures name the target, not the hidden temp file', async () => {
+  const target = path.join(dir, 'nowhere', 'x.png');
+  await assert.rejects(writeFileAtomic(target, 'x'), (err: Error) => err instanceof UserError && err.message.startsWith(`cannot write ${target}:`) && !/\.tmp/.test(err.message));
+});
+
+/** A folder this process cannot create files in: a read-only one (0555) unless root, whom permissions do not stop; then /sys. */
+async function unwritableFolder(): Promise<string | null> {
+  if (process.getuid?.() !== 0) {
+    const ro = path.join(dir, 'read-only');
+    await fs.mkdir(ro, { recursive: true });
+    await fs.chmod(ro, 0o555);
+    return ro;
+  }
+  const probe = await fs.writeFile('/sys/.abair-probe', 'x').then(() => true, () => false);
+  return probe ? null : '/sys';
+}
+
+test('assertWritableTarget finds a folder that cannot be written before anything is computed', async (t) => {
+  const ro = await unwritableFolder();
+  if (!ro) return t.skip('no unwritable folder available on this machine');
+  const target = path.join(ro, 'out.png');
+  await assert.rejects(assertWritableTarget(target), (err: Error) => err instanceof UserError && err.message.startsWith(`cannot write ${target}:`) && !/\.tmp/.test(err.message));
+  await assert.rejects(assertFolderWritable(ro), /cannot write/);
+  await assertFolderWritable(dir);
+  assert.deepEqual(await tempFiles(), []);
+});
+
+test('removeStaleTempFiles deletes temp files of writers that no longer run, keeps live ones and other files', async () => {
+  const sub = path.join(dir, 'stale');
+  await fs.mkdir(sub);
+  const dead = spawnSync(process.execPath, ['-e', '']).pid!; // has exited by now
+  const staleA = path.join(sub, `.a.png.${dead}.0123456789ab.tmp`);
+  const staleB = path.join(sub, `.b.png.${dead}.0123456789ab.tmp`);
+  const live = path.join(sub, `.a.png.${process.pid}.0123456789ab.tmp`);
+  const other = path.join(sub, '.a.png.notes.tmp');
+  for (const f of [staleA, staleB, live, other]) await fs.writeFile(f, 'x');
+  assert.deepEqual(await removeStaleTempFiles(sub, ['a.png']), [staleA]);
+  assert.deepEqual(await removeStaleTempFiles(sub), [staleB]);
+  assert.deepEqual((await fs.readdir(sub)).sort(), [path.basename(other), path.basename(live)].sort());
+  assert.deepEqual(await removeStaleTempFiles(path.join(dir, 'no-such-folder')), []);
+});
+
+test('removePendingTempFilesSync deletes a temp file whose write has not been published (what a signal handler runs)', async () => {
+  const file = path.join(dir, 'pending.bin');
+  const write = writeFileAtomic(file, new Uint8Array(1 << 20));
+  // let the write open its temp file, then clean up as a SIGINT handler would
+  while (pendingTempFiles().length === 0) await new Promise((r) => setImmediate(r));
+  const [temp] = pendingTempFiles();
+  removePendingTempFilesSync();
+  assert.equal(await fs.stat(temp!).then(() => true, () => false), false);
+  await write.catch(() => {}); // its rename now fails (the temp is gone) or it already happened
+  assert.deepEqual(await tempFiles(), []);
 });

@@ -1,6 +1,7 @@
 /** `abair restore`: restore image files with the ABAIR model (the work happens in src/restore/batch.ts). */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FORMAT_NAMES, runRestore, type RestoreCommandOptions } from '../../restore/batch.js';
+import { removePendingTempFilesSync } from '../../util/atomic-write.js';
 import { MODE_SYNTAX } from '../../restore/modes.js';
 import { DEFAULT_OVERLAP, DEFAULT_TILE_SIZE } from '../../restore/tiling.js';
 import { SIZE_MULTIPLE } from '../../model/config.js';
@@ -22,6 +23,9 @@ function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER, why =
  * tiles would be mostly padding and seams.
  */
 export const MIN_TILE_SIZE = Math.max(2 * DEFAULT_OVERLAP, 8 * SIZE_MULTIPLE);
+
+/** How long an interrupted restore may take to stop by itself before the process exits anyway. */
+const GRACE_MS = 3000;
 
 const EXAMPLES = `
 Inputs may be files, folders (the images inside, not recursive) and quoted globs ("shots/*.jpg").
@@ -77,14 +81,40 @@ export function register(program: Command): void {
     .action(async (inputs: string[], options: RestoreCommandOptions, command: Command) => {
       const debug = Boolean(command.optsWithGlobals().debug);
       const { engine, keepClean, progress, ...rest } = options as Omit<RestoreCommandOptions, 'keepClean'> & { engine?: 'onnx' | 'tfjs'; keepClean?: 'on' | 'off' };
+      // Ctrl-C / SIGTERM: abort the restore (mid-tile with ONNX Runtime, else after the running
+      // tile), delete any unpublished temp file and exit 130 / 143. A second signal, or a run that
+      // has not stopped after GRACE_MS (e.g. stuck on a slow disk), exits at once, temp files removed.
       // A closed stdout/stderr pipe stops the batch between tiles or files, not in the middle of a write.
-      const stop = new AbortController();
-      const release = onPipeClosed(() => stop.abort());
+      const controller = new AbortController();
+      const release = onPipeClosed(() => controller.abort());
+      let received: NodeJS.Signals | null = null;
+      const exitCodeFor = (signal: NodeJS.Signals) => (signal === 'SIGINT' ? 130 : 143);
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (received) {
+          removePendingTempFilesSync();
+          process.exit(exitCodeFor(signal));
+        }
+        received = signal;
+        controller.abort();
+        setTimeout(() => {
+          removePendingTempFilesSync();
+          process.stderr.write(`\nabair: interrupted (${signal})\n`);
+          process.exit(exitCodeFor(signal));
+        }, GRACE_MS).unref();
+      };
+      const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+      for (const signal of signals) process.on(signal, onSignal);
       try {
-        const result = await runRestore(inputs, { ...rest, progress: progressChoice(progress), ...(keepClean ? { keepClean: keepClean === 'on' } : {}), runtime: engine, debug }, { signal: stop.signal });
+        const result = await runRestore(inputs, { ...rest, progress: progressChoice(progress), ...(keepClean ? { keepClean: keepClean === 'on' } : {}), runtime: engine, debug }, { signal: controller.signal });
         process.exitCode = result.exitCode;
+      } catch (err) {
+        if (!received) throw err;
+        removePendingTempFilesSync();
+        process.stderr.write(`\nabair: interrupted (${received}); files already written are complete, nothing half-written is left\n`);
+        process.exitCode = exitCodeFor(received);
       } finally {
         release();
+        for (const signal of signals) process.off(signal, onSignal);
       }
     });
   addProgressOption(command);
