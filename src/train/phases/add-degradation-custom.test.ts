@@ -22,6 +22,7 @@ import { createRestorer, type Restorer } from '../../restore/restorer.js';
 import type { RGBImage } from '../../image/types.js';
 import { Rng } from '../../util/rng.js';
 import { runEvaluation } from '../../eval/runner.js';
+import { exportWebModel } from '../../onnx/export-web.js';
 import { PAIR_HOLDOUT } from '../class-sources.js';
 import { decodeUint8, openPairFolders, splitPairs, toFloatImage } from '../data/index.js';
 import { writeTestImages } from '../test-images.js';
@@ -214,6 +215,11 @@ test('add-degradation: a generator type and a pairs type, each learnt, picked, a
     assert.equal(dataset.perImage[0]!.restoreMode, 'adapter:tint');
     assert.ok(dataset.mean!.output.psnr > dataset.mean!.input.psnr, `eval custom: ${dataset.mean!.input.psnr} → ${dataset.mean!.output.psnr}`);
     assert.equal(existsSync(path.join(model, 'degradation-tint.mjs')), false);
+
+    // the browser export takes both new types as they are
+    const web = await exportWebModel(model, path.join(root, 'web'));
+    assert.deepEqual(web.manifest.classes, ['haze', 'noise', 'vignette', 'tint']);
+    assert.deepEqual(web.manifest.adapters.map((a) => a.name).sort(), ['haze', 'noise', 'tint', 'vignette']);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

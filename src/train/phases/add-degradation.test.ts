@@ -81,7 +81,6 @@ test('add-degradation checks its name, sources and folders before any training, 
     ['pairs layout', { pairs: path.join(root, 'images') }, /needs input\/ \(degraded\) and target\/ \(clean\) subfolders/],
     ['pair sizes', { pairs }, /input .* is 32×32 but target .* is 40×40/],
     ['into exists', { generator: good, into: path.join(root, 'images') }, /--into .*: already exists; .*--force/],
-    ['nothing to resume', { generator: good, resume: true }, /--resume: .* holds no earlier run adding 'vig'/],
     ['runs is the model', { generator: good, runs: model }, /--runs must be a folder of its own/],
   ];
   for (const [label, change, message] of cases) {

@@ -191,7 +191,8 @@ export async function addDegradation(o: AddDegradationOptions): Promise<AddDegra
   const earlier = runRecord !== null || existsSync(checkpointPath(adapterOut)) || existsSync(checkpointPath(estimatorOut));
   if (earlier && runRecord && runRecord.name !== name) throw new UserError(`${runs} holds a run adding '${runRecord.name}', not '${name}'; choose another --runs`);
   if (earlier && !o.resume && !o.force) throw new UserError(`${runs} holds an earlier run adding '${name}'; add --resume to continue it, or --force to start over`);
-  if (!earlier && o.resume) throw new UserError(`--resume: ${runs} holds no earlier run adding '${name}'`);
+  // lenient, as before: a script may pass --resume whenever the run folder exists
+  if (!earlier && o.resume) say(o.adapter, `--resume: ${runs} holds no earlier run adding '${name}'; starting one`);
 
   // ---- the data, checked before any training
   const sources = await loadSources(o, synthetic ? undefined : pairsSpec);
