@@ -33,9 +33,14 @@ export interface AddedDegradation {
   pairs?: { input: string; target: string; digest: string; count: number; heldOut: number };
   adapter: PhaseCost & { rank: number; validation?: Record<string, number | undefined> };
   estimator: PhaseCost & { classes: string[]; validation?: Record<string, number | undefined> };
-  /** both phases together */
+  /** both phases together; cpuHours is wall × workers, as every weight file's provenance counts it */
   cpuHours: number;
   wallSec: number;
+  /**
+   * measured CPU seconds of the add-degradation process (user + system, all threads, over the
+   * sessions of a resumed run that ended by finishing or by Ctrl-C); less than cpuHours on a shared machine
+   */
+  cpuSec?: number;
   command: string | null;
   addedAt: string;
   /** the add-degradation run that produced it (so `--resume` after publishing knows it is done) */
@@ -85,6 +90,7 @@ export function describeCustomDegradations(record: CustomDegradations): string[]
     ].filter(Boolean).join(' + ');
     const val = t.adapter.validation;
     const gain = val && typeof val.psnr === 'number' && typeof val.inputPsnr === 'number' ? `, validation ${val.inputPsnr.toFixed(2)} → ${val.psnr.toFixed(2)} dB` : '';
-    return `  ${name}: ${from}; adapter rank ${t.adapter.rank}, ${t.adapter.steps} steps${gain}; estimator ${t.estimator.steps} steps; ${(t.cpuHours * 60).toFixed(1)} CPU-min, added ${t.addedAt.slice(0, 10)}`;
+    const cpu = t.cpuSec !== undefined ? `, ${(t.cpuSec / 60).toFixed(1)} CPU-min measured` : '';
+    return `  ${name}: ${from}; adapter rank ${t.adapter.rank}, ${t.adapter.steps} steps${gain}; estimator ${t.estimator.steps} steps; ${(t.wallSec / 60).toFixed(1)} min wall (${t.cpuHours} CPU-h as wall × workers${cpu}), added ${t.addedAt.slice(0, 10)}`;
   });
 }

@@ -130,7 +130,7 @@ test('add-degradation: a generator type and a pairs type, each learnt, picked, a
     assert.equal(entry.generator!.sha256_16, (await loadGenerator(generator, 'vignette')).digest);
     assert.equal(entry.adapter.steps, 40);
     assert.equal(entry.estimator.steps, 60);
-    assert.ok(entry.cpuHours > 0 && entry.wallSec > 0);
+    assert.ok(entry.cpuHours > 0 && entry.wallSec > 0 && entry.cpuSec! > 0);
     assert.match(formatSummary(await summarizeWeights(model)), /added degradation types[^]*vignette: generator degradation-vignette\.mjs/);
     // no staging or replaced folders left beside the model
     assert.deepEqual((await readdir(root)).filter((n) => n.startsWith('.model.')), []);

@@ -99,7 +99,15 @@ const RUN_FILE = 'add-degradation.json';
 interface RunRecord {
   name: string;
   runId: string;
+  /** CPU seconds of this process's earlier sessions of the run (user + system, all threads) */
+  cpuSec?: number;
 }
+
+/** CPU seconds this process has used since `start` (process.cpuUsage counts worker threads too). */
+const cpuSince = (start: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(start);
+  return (u.user + u.system) / 1e6;
+};
 
 interface Sources {
   generator?: LoadedGenerator;
@@ -140,6 +148,7 @@ async function finishedRun(dir: string): Promise<boolean> {
 }
 
 export async function addDegradation(o: AddDegradationOptions): Promise<AddDegradationResult> {
+  const cpuStart = process.cpuUsage();
   const synthetic = o.synthetic ?? o.adapter.synthetic;
   const pairsSpec = o.pairs ?? o.adapter.pairs;
   const name = o.name;
@@ -212,10 +221,10 @@ export async function addDegradation(o: AddDegradationOptions): Promise<AddDegra
     await rm(runFile, { force: true });
   }
   const run: RunRecord = o.resume && runRecord ? runRecord : { name, runId: randomUUID() };
-  if (!o.resume || !runRecord) {
-    await mkdir(runs, { recursive: true });
-    await writeFile(runFile, JSON.stringify(run, null, 2) + '\n');
-  }
+  await mkdir(runs, { recursive: true });
+  const saveRun = (cpuSec: number) => writeFile(runFile, JSON.stringify({ ...run, cpuSec }, null, 2) + '\n');
+  const earlierCpu = run.cpuSec ?? 0;
+  await saveRun(earlierCpu);
 
   // ---- Phase II
   const rank = o.adapter.rank ?? (await modelAdapterRank(model, name));
@@ -237,7 +246,10 @@ export async function addDegradation(o: AddDegradationOptions): Promise<AddDegra
         },
       }),
   });
-  if (adapter.interrupted) return { adapter, outputs: [] };
+  if (adapter.interrupted) {
+    await saveRun(earlierCpu + cpuSince(cpuStart));
+    return { adapter, outputs: [] };
+  }
 
   // ---- Phase III: the old estimator with the new class (a replaced class starts afresh)
   let from: EstimatorTrainOptions['from'];
@@ -261,7 +273,10 @@ export async function addDegradation(o: AddDegradationOptions): Promise<AddDegra
     added: newSource,
     ...(from ? { from } : {}),
   });
-  if (estimator.interrupted) return { adapter, estimator, outputs: [] };
+  if (estimator.interrupted) {
+    await saveRun(earlierCpu + cpuSince(cpuStart));
+    return { adapter, estimator, outputs: [] };
+  }
   if (!(await finishedRun(adapterOut)) || !(await finishedRun(estimatorOut))) throw new Error('add-degradation: a phase ended without finishing');
 
   // ---- publish
@@ -280,6 +295,7 @@ export async function addDegradation(o: AddDegradationOptions): Promise<AddDegra
     estimator: { ...e, classes },
     cpuHours: Math.round((a.cpuHours + e.cpuHours) * 1000) / 1000,
     wallSec: Math.round((a.wallSec + e.wallSec) * 10) / 10,
+    cpuSec: Math.round(earlierCpu + cpuSince(cpuStart)),
     command: (o.adapter.command ?? null) as string | null,
     addedAt: new Date().toISOString(),
     runId: run.runId,
