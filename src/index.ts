@@ -36,9 +36,12 @@ export {
   applyDegradation,
   applyDegradations,
   parseDegradationSpec,
+  registerDegradation,
+  allDegradationNames,
 } from './degrade/registry.js';
+export { fromDefinition, loadGenerator, checkGenerator, validateDegradationName } from './degrade/custom.js';
 export { degradationCutMix, sampleSingle, sampleMixed, type LabelledSample } from './degrade/cutmix.js';
-export type { Degradation, DegradationName, DegradationParams } from './degrade/types.js';
+export type { BuiltinDegradationName, Degradation, DegradationDefinition, DegradationName, DegradationParams, DefinitionResult } from './degrade/types.js';
 /** The network itself (presets, forward, LoRA, estimator, weight files) for researchers. */
 export * as model from './model/index.js';
 export { DataParallelTrainer } from './engine/parallel/index.js';

@@ -3,11 +3,12 @@
  * keeps its colour whatever class list a run uses.
  */
 import { createImage, type RGBImage } from '../image/types.js';
-import type { DegradationName } from './types.js';
+import { hashString } from '../util/rng.js';
+import type { BuiltinDegradationName, DegradationName } from './types.js';
 
 export const CLEAN_COLOR = '#000000';
 
-export const LABEL_COLORS: Record<DegradationName, string> = {
+export const LABEL_COLORS: Record<BuiltinDegradationName, string> = {
   rain: '#2f7fff', // blue
   haze: '#bfbfbf', // light grey
   noise: '#ff3fd2', // magenta
@@ -18,6 +19,17 @@ export const LABEL_COLORS: Record<DegradationName, string> = {
   snow: '#3fffff', // cyan
 };
 
+/**
+ * A class's colour: the built-in types' fixed ones; a user's own type gets one from a hash of its
+ * name (so it too keeps its colour across runs), kept away from black (clean).
+ */
+export function labelColor(name: DegradationName): string {
+  if (Object.prototype.hasOwnProperty.call(LABEL_COLORS, name)) return LABEL_COLORS[name as BuiltinDegradationName];
+  const h = hashString(name) >>> 0;
+  const channel = (k: number) => (64 + ((h >>> (k * 8)) & 0xbf)).toString(16).padStart(2, '0');
+  return `#${channel(0)}${channel(1)}${channel(2)}`;
+}
+
 export function hexToRgb(hex: string): [number, number, number] {
   const v = parseInt(hex.slice(1), 16);
   return [((v >> 16) & 255) / 255, ((v >> 8) & 255) / 255, (v & 255) / 255];
@@ -25,7 +37,7 @@ export function hexToRgb(hex: string): [number, number, number] {
 
 /** The class map (0 = clean, 1+k = classes[k]) as a colour image. */
 export function renderClassMap(classMap: Uint8Array, width: number, height: number, classes: readonly DegradationName[]): RGBImage {
-  const palette = [hexToRgb(CLEAN_COLOR), ...classes.map((c) => hexToRgb(LABEL_COLORS[c]))];
+  const palette = [hexToRgb(CLEAN_COLOR), ...classes.map((c) => hexToRgb(labelColor(c)))];
   const img = createImage(width, height);
   for (let i = 0; i < width * height; i++) {
     const rgb = palette[classMap[i]!];
@@ -42,7 +54,7 @@ export function renderClassMap(classMap: Uint8Array, width: number, height: numb
 export function renderLabels(labels: Uint8Array, width: number, height: number, classes: readonly DegradationName[]): RGBImage {
   const K = classes.length;
   if (labels.length !== width * height * K) throw new Error(`labels have ${labels.length} values, expected ${width}×${height}×${K}`);
-  const palette = classes.map((c) => hexToRgb(LABEL_COLORS[c]));
+  const palette = classes.map((c) => hexToRgb(labelColor(c)));
   const img = createImage(width, height);
   const present: number[] = [];
   for (let y = 0; y < height; y++) {
@@ -60,5 +72,5 @@ export function renderLabels(labels: Uint8Array, width: number, height: number, 
 
 /** One line per class: index, name, colour. */
 export function legendLines(classes: readonly DegradationName[]): string[] {
-  return [`  0 clean     ${CLEAN_COLOR} (black)`, ...classes.map((c, k) => `  ${k + 1} ${c.padEnd(9)} ${LABEL_COLORS[c]}`)];
+  return [`  0 clean     ${CLEAN_COLOR} (black)`, ...classes.map((c, k) => `  ${k + 1} ${c.padEnd(9)} ${labelColor(c)}`)];
 }

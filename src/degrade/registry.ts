@@ -1,10 +1,12 @@
 /**
- * Every degradation by name, and stacking several of them in a physically sensible order.
+ * Every degradation by name, and stacking several of them in a physically sensible order. The
+ * eight built-in types are fixed; a user's own type is added at run time with
+ * {@link registerDegradation} (src/degrade/custom.ts loads one from a generator module).
  */
 import { UsageError } from '../util/errors.js';
 import { cloneImage, type RGBImage } from '../image/types.js';
 import type { Rng } from '../util/rng.js';
-import type { Degradation, DegradationName, DegradationParams } from './types.js';
+import type { BuiltinDegradationName, Degradation, DegradationName, DegradationParams } from './types.js';
 import { bitdepth } from './types/bitdepth.js';
 import { blur } from './types/blur.js';
 import { haze } from './types/haze.js';
@@ -14,7 +16,7 @@ import { noise } from './types/noise.js';
 import { rain } from './types/rain.js';
 import { snow } from './types/snow.js';
 
-export const DEGRADATIONS: Record<DegradationName, Degradation> = {
+export const DEGRADATIONS: Record<BuiltinDegradationName, Degradation> = {
   noise,
   blur,
   rain,
@@ -30,7 +32,7 @@ export const DEGRADATIONS: Record<DegradationName, Degradation> = {
  * (haze, then rain and snow in front of it), the light reaching the sensor (low light), the optics
  * and camera motion (blur), the sensor (noise), its ADC (bit depth), and finally compression.
  */
-export const PHYSICAL_ORDER: readonly DegradationName[] = [
+export const PHYSICAL_ORDER: readonly BuiltinDegradationName[] = [
   'haze',
   'rain',
   'snow',
@@ -41,24 +43,59 @@ export const PHYSICAL_ORDER: readonly DegradationName[] = [
   'jpeg',
 ];
 
-export const DEGRADATION_NAMES: readonly DegradationName[] = PHYSICAL_ORDER;
+/** The built-in types, in physical order (registered ones: {@link registeredDegradationNames}). */
+export const DEGRADATION_NAMES: readonly BuiltinDegradationName[] = PHYSICAL_ORDER;
 
-export function isDegradationName(name: string): name is DegradationName {
+/** Types registered at run time, in registration order. */
+const registered = new Map<string, Degradation>();
+
+export function isBuiltinDegradation(name: string): name is BuiltinDegradationName {
   return Object.prototype.hasOwnProperty.call(DEGRADATIONS, name);
 }
 
+/** A built-in type or one registered at run time. */
+export function isDegradationName(name: string): name is DegradationName {
+  return isBuiltinDegradation(name) || registered.has(name);
+}
+
+/** The built-in names, then the registered ones. */
+export function allDegradationNames(): DegradationName[] {
+  return [...DEGRADATION_NAMES, ...registered.keys()];
+}
+
+/** Names registered at run time (not built in). */
+export function registeredDegradationNames(): string[] {
+  return [...registered.keys()];
+}
+
+/**
+ * Makes `degradation` available by its name to everything that synthesises data (adapter and
+ * estimator batches, `applyDegradations`). A built-in name cannot be taken; registering the same
+ * object twice is a no-op, another object under a registered name replaces it (a re-run with an
+ * edited generator).
+ */
+export function registerDegradation(degradation: Degradation): void {
+  if (isBuiltinDegradation(degradation.name)) throw new UsageError(`'${degradation.name}' is a built-in degradation type; choose another name`);
+  registered.set(degradation.name, degradation);
+}
+
+/** Forgets a registered type (tests). */
+export function unregisterDegradation(name: string): void {
+  registered.delete(name);
+}
+
 export function getDegradation(name: string): Degradation {
-  if (!isDegradationName(name)) {
-    throw new UsageError(`unknown degradation '${name}'; valid types: ${DEGRADATION_NAMES.join(', ')}`);
-  }
-  return DEGRADATIONS[name];
+  if (isBuiltinDegradation(name)) return DEGRADATIONS[name];
+  const custom = registered.get(name);
+  if (custom) return custom;
+  throw new UsageError(`unknown degradation '${name}'; valid types: ${allDegradationNames().join(', ')}`);
 }
 
 /** 'rain+noise' → ['rain', 'noise'] (validated, no repeats; order as written). */
 export function parseDegradationSpec(spec: string): DegradationName[] {
   const parts = spec.split('+').map((p) => p.trim().toLowerCase());
   if (parts.some((p) => p === '')) {
-    throw new UsageError(`bad degradation spec '${spec}': expected names joined by '+', e.g. rain+noise; valid types: ${DEGRADATION_NAMES.join(', ')}`);
+    throw new UsageError(`bad degradation spec '${spec}': expected names joined by '+', e.g. rain+noise; valid types: ${allDegradationNames().join(', ')}`);
   }
   const names: DegradationName[] = [];
   for (const p of parts) {
@@ -69,9 +106,13 @@ export function parseDegradationSpec(spec: string): DegradationName[] {
   return names;
 }
 
-/** `names` sorted into PHYSICAL_ORDER (the order they would happen in a capture). */
+/**
+ * `names` sorted into PHYSICAL_ORDER (the order they would happen in a capture). Registered types
+ * have no known place in a capture: they come after the built-in ones, in the order given.
+ */
 export function physicalOrder(names: readonly DegradationName[]): DegradationName[] {
-  return [...names].sort((a, b) => PHYSICAL_ORDER.indexOf(a) - PHYSICAL_ORDER.indexOf(b));
+  const rank = (n: DegradationName) => (isBuiltinDegradation(n) ? PHYSICAL_ORDER.indexOf(n) : PHYSICAL_ORDER.length);
+  return [...names].sort((a, b) => rank(a) - rank(b));
 }
 
 export interface AppliedDegradation {

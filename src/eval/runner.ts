@@ -15,7 +15,7 @@ import { listBenchImages } from './datasets.js';
 import { accuracyOf, addToConfusion, argmaxClass, mergeAccuracies, mergeConfusions } from './estimator-stats.js';
 import { CROP_MULTIPLE, measure, meanScores, protocolDescription, PSNR_CAP_DB, QUANTISATION_NOTE, quantise8, rngFor, SEED_RULE, seedFor } from './protocol.js';
 import { EVAL_FORMAT, EVAL_VERSION, type Confusion, type DatasetResult, type EvalMode, type EvalReport, type ImageResult, type ModelInfo, type SuiteResult } from './report.js';
-import { datasetsOf, SUITE_SEVERITY, truthLabel, type EvalDataset, type SuiteName } from './suites.js';
+import { CUSTOM_SUITE, customPairsDataset, datasetsOf, SUITE_SEVERITY, truthLabel, type EvalDataset, type SuiteName } from './suites.js';
 import { packageRoot } from '../util/paths.js';
 import path from 'node:path';
 
@@ -42,6 +42,8 @@ export interface EvalRunOptions {
   quick?: boolean;
   /** passed to restore() (tile size, overlap) */
   restoreOptions?: Pick<RestoreOptions, 'tileSize' | 'overlap' | 'keepClean'>;
+  /** the custom suite's pairs (`<dir>/input`, `<dir>/target`) and their true degradation(s) */
+  customPairs?: { dir: string; truth: readonly string[] };
   /** only the datasets this accepts (tests) */
   datasetFilter?: (dataset: EvalDataset) => boolean;
   onImage?: (progress: EvalProgress) => void;
@@ -89,7 +91,7 @@ export async function loadPair(dataset: EvalDataset, suite: SuiteName, item: { n
 
 async function runDataset(dataset: EvalDataset, options: EvalRunOptions, classes: readonly string[]): Promise<DatasetResult> {
   const suite = dataset.suite;
-  const all = await listBenchImages(options.dataRoot, dataset.folder, !dataset.synthesise);
+  const all = await listBenchImages(dataset.root ?? options.dataRoot, dataset.folder, !dataset.synthesise);
   let items = options.quick ? all.slice(0, dataset.quickCount) : all;
   if (options.limit !== undefined) items = items.slice(0, options.limit);
   const truth: string[] = [...dataset.truth];
@@ -162,6 +164,11 @@ function suiteSummary(name: SuiteName, datasets: DatasetResult[]): SuiteResult {
   };
 }
 
+function customDataset(options: EvalRunOptions): EvalDataset {
+  if (!options.customPairs) throw new UserError('the custom suite needs its pairs: --suite custom --pairs <dir> --truth <type>');
+  return customPairsDataset(options.customPairs.dir, options.customPairs.truth);
+}
+
 export async function runEvaluation(options: EvalRunOptions): Promise<EvalReport> {
   const started = performance.now();
   if (options.mode !== 'identity' && !options.restorer) throw new Error(`mode ${options.mode} needs a restorer`);
@@ -174,7 +181,8 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalReport
   const suites: SuiteResult[] = [];
   for (const suite of options.suites) {
     const datasets: DatasetResult[] = [];
-    for (const dataset of datasetsOf(suite)) {
+    const list = suite === CUSTOM_SUITE ? [customDataset(options)] : datasetsOf(suite);
+    for (const dataset of list) {
       if (options.datasetFilter && !options.datasetFilter(dataset)) continue;
       datasets.push(await runDataset(dataset, options, classes));
     }

@@ -10,6 +10,7 @@
  * - Each σ of the denoising set has its own seed (dataset id CBSD68-sigma15 …), as independent
  *   draws would.
  */
+import path from 'node:path';
 import { UsageError } from '../util/errors.js';
 import { applyDegradations } from '../degrade/registry.js';
 import type { DegradationName, DegradationParams } from '../degrade/types.js';
@@ -21,7 +22,12 @@ import { PROBE_NAMES, PROBES, type ProbeName } from '../probe/generators.js';
 import type { Rng } from '../util/rng.js';
 
 export const SUITE_NAMES = ['denoise', 'derain', 'dehaze', 'unseen', 'synthetic', 'mixed', 'clean', 'probe'] as const;
-export type SuiteName = (typeof SUITE_NAMES)[number];
+/**
+ * The user's own real pairs (`--suite custom --pairs <dir> --truth <type>`), e.g. held-out pairs
+ * of a type added with add-degradation. Not part of 'all': it has no fixed dataset.
+ */
+export const CUSTOM_SUITE = 'custom';
+export type SuiteName = (typeof SUITE_NAMES)[number] | typeof CUSTOM_SUITE;
 
 /** How a dataset's degraded inputs come about. */
 export type InputSource =
@@ -43,8 +49,10 @@ export interface EvalDataset {
   id: string;
   /** how tables name it */
   label: string;
-  /** folder under the bench root */
+  /** folder under the bench root (or under `root`) */
   folder: string;
+  /** the folder holding `folder`, when it is not the bench root (the custom suite) */
+  root?: string;
   source: InputSource;
   /** only a few pairs of the real test set exist here */
   sample: boolean;
@@ -140,8 +148,28 @@ function undegraded(suite: SuiteName, folder: string, quickCount: number): EvalD
   };
 }
 
+/** The custom suite's one dataset: `<dir>/input` and `<dir>/target`, real pairs of the degradation(s) `truth`. */
+export function customPairsDataset(dir: string, truth: readonly DegradationName[]): EvalDataset {
+  const resolved = path.resolve(dir);
+  const folder = path.basename(resolved);
+  return {
+    suite: CUSTOM_SUITE,
+    id: `custom-${folder}`,
+    label: `${folder} (${truth.join('+')})`,
+    folder,
+    root: path.dirname(resolved),
+    source: 'real',
+    sample: false,
+    truth,
+    quickCount: QUICK,
+    note: `the user's pairs in ${folder}/input and ${folder}/target`,
+  };
+}
+
 function suiteDatasets(suite: SuiteName): EvalDataset[] {
   switch (suite) {
+    case CUSTOM_SUITE:
+      throw new UsageError('the custom suite needs its pairs: --suite custom --pairs <dir> --truth <type>');
     case 'denoise':
       return [15, 25, 50].map(denoise);
     case 'derain':
@@ -201,10 +229,11 @@ function suiteDatasets(suite: SuiteName): EvalDataset[] {
 export function resolveSuites(spec: string): SuiteName[] {
   const parts = spec.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
   if (parts.length === 0) throw new UsageError(`no suite given (expected all or ${SUITE_NAMES.join(', ')})`);
-  if (parts.includes('all')) return [...SUITE_NAMES];
   const suites: SuiteName[] = [];
+  if (parts.includes('all')) suites.push(...SUITE_NAMES);
   for (const part of parts) {
-    if (!(SUITE_NAMES as readonly string[]).includes(part)) throw new UsageError(`unknown suite '${part}' (expected all or ${SUITE_NAMES.join(', ')})`);
+    if (part === 'all' || suites.includes(part as SuiteName)) continue;
+    if (part !== CUSTOM_SUITE && !(SUITE_NAMES as readonly string[]).includes(part)) throw new UsageError(`unknown suite '${part}' (expected all, ${SUITE_NAMES.join(', ')} or ${CUSTOM_SUITE})`);
     if (!suites.includes(part as SuiteName)) suites.push(part as SuiteName);
   }
   return suites;

@@ -12,6 +12,7 @@ import { DEFAULT_LORA_RANK, type LoraConfig, loraSpecs } from './lora.js';
 import { countParams } from './params.js';
 import { segHeadSpecs } from './seg-head.js';
 import { listWeights, readSidecar, type Provenance } from './weights.js';
+import { describeCustomDegradations, readCustomDegradations, type AddedDegradation } from './custom-degradations.js';
 
 /** The five tasks of the paper's main table, used for a preset's illustrative estimator/adapters. */
 export const PAPER_TASKS = ['rain', 'haze', 'noise', 'blur', 'lowlight'];
@@ -25,6 +26,8 @@ export interface ModelSummary {
   estimator: { classes: string[]; inputSize: number; swExponent: number; keepClean: boolean; cleanOutput: boolean; gflopsPerImage: number; ratioAt1MP: number | null; ratioAt256: number | null } | null;
   adapters: { name: string; rank: number; alpha: number; layers: number; provenance?: Provenance }[];
   provenance: Record<string, Provenance>;
+  /** types added with `abair add-degradation` (degradations.json); absent for a preset or a file */
+  addedDegradations?: Record<string, AddedDegradation>;
 }
 
 function backbonePart(config: BackboneConfig) {
@@ -110,6 +113,7 @@ export async function summarizeWeights(target: string): Promise<ModelSummary> {
     }
   }
   const part = config ? backbonePart(config) : null;
+  const added = stat.isDirectory() ? (await readCustomDegradations(target)).types : {};
   const hasBackboneFile = paths.some((p) => p.endsWith('backbone.safetensors')) || ('single' in files && config !== null && adapters.length === 0);
   return finish({
     source: target,
@@ -125,6 +129,7 @@ export async function summarizeWeights(target: string): Promise<ModelSummary> {
     estimator: est ? estimatorPart(est, config) : null,
     adapters,
     provenance,
+    ...(Object.keys(added).length > 0 ? { addedDegradations: added } : {}),
   });
 }
 
@@ -159,6 +164,10 @@ export function formatSummary(s: ModelSummary): string {
   if (s.adapters.length > 0) {
     lines.push('adapters:');
     for (const a of s.adapters) lines.push(`  ${a.name}: rank ${a.rank}, alpha ${a.alpha}, ${a.layers} layers`);
+  }
+  if (s.addedDegradations) {
+    lines.push('added degradation types (degradations.json):');
+    lines.push(...describeCustomDegradations({ format: 'abair-degradations', version: 1, types: s.addedDegradations }));
   }
   for (const [file, p] of Object.entries(s.provenance)) lines.push(`provenance of ${file}: ${JSON.stringify(p)}`);
   return lines.join('\n');

@@ -101,7 +101,8 @@ test('the three phases train (validation improves) and add-degradation grows the
       adapter: { ...common('', 3), synthetic: 'blur', images, loss: 'l1' },
       estimator: { ...common('', 3), images, mixedFraction: 0.3 },
     });
-    assert.equal(added.adapter.outputs.length, 1);
+    assert.equal(added.adapter!.outputs.length, 1);
+    assert.deepEqual(added.outputs, [path.join(model, 'lora-blur.safetensors'), path.join(model, 'estimator.safetensors')]);
     const blurSidecar = await readSidecar(path.join(model, 'lora-blur.safetensors'));
     assert.equal(blurSidecar.kind === 'lora' && blurSidecar.adapter.rank, DEFAULT_LORA_RANK + 2);
     assert.deepEqual(await Promise.all(keep.map((f) => sha(path.join(model, f)))), before);
@@ -113,7 +114,7 @@ test('the three phases train (validation improves) and add-degradation grows the
       name: 'blur', model, runs: path.join(root, 'again'), resume: false,
       adapter: { ...common('', 1), synthetic: 'blur', images, rank: 4, loss: 'l1' },
       estimator: { ...common('', 1), images, mixedFraction: 0.3 },
-    }), /already has an adapter 'blur'/);
+    }), /already has 'blur' \(lora-blur\.safetensors\); add --force/);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

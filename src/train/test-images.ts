@@ -4,10 +4,11 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { Rng } from '../util/rng.js';
 
-export async function writeTestImages(dir: string, count = 8, size = 64): Promise<string> {
+/** `prefix` seeds the images: another prefix gives other images (e.g. held-out test samples). */
+export async function writeTestImages(dir: string, count = 8, size = 64, prefix = 'test-image'): Promise<string> {
   await mkdir(dir, { recursive: true });
   for (let i = 0; i < count; i++) {
-    const rng = new Rng(`test-image:${i}`);
+    const rng = new Rng(`${prefix}:${i}`);
     const px = Buffer.alloc(size * size * 3);
     const c0 = [rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8)];
     const c1 = [rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8)];

@@ -1,4 +1,8 @@
-/** `abair add-degradation <name>`: a new adapter (Phase II) + the estimator grown by one class (Phase III). */
+/**
+ * `abair add-degradation <name>`: a new degradation type for a trained model — its adapter
+ * (Phase II) and the estimator grown by its class (Phase III) — from a generator module, real
+ * pairs, both, or a built-in type.
+ */
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ADAPTER_DEFAULTS, DEFAULT_WORKERS, ESTIMATOR_DEFAULTS } from '../../train/defaults.js';
@@ -10,7 +14,10 @@ import { addProgressOption, progressChoice, type ProgressChoice } from '../progr
 interface AddOptions {
   model: string;
   synthetic?: string;
+  generator?: string;
   pairs?: string[];
+  into?: string;
+  force?: boolean;
   images?: string[];
   rank?: number;
   adapterSteps: number;
@@ -32,12 +39,14 @@ export function register(program: Command): void {
   const e = ESTIMATOR_DEFAULTS;
   const command = program
     .command('add-degradation')
-    .description('teach a trained model a new degradation: train its adapter, then retrain the estimator (backbone and other adapters untouched)')
+    .description('teach a trained model a new degradation: train its adapter, then the estimator with its class (backbone and other adapters untouched)')
     .argument('<name>', 'name of the new degradation (its adapter file is lora-<name>.safetensors)')
-    .requiredOption('--model <dir>', 'model folder (backbone, adapters, estimator); receives the new files')
-    .option('--synthetic <spec>', "synthesise the degradation on clean photos, e.g. 'jpeg' or 'snow'")
-    .option('--pairs <dirs...>', 'aligned pairs instead: <inputDir> <targetDir>')
-    .option('--images <dir...>', `clean photos (default: ${defaultImagesDir()}, development only)`)
+    .requiredOption('--model <dir>', 'model folder (backbone, adapters, estimator) to extend')
+    .option('--generator <module>', 'your own type: an ES module (.mjs) whose default export is {name, severity, apply(image, rng, severity)}')
+    .option('--pairs <dirs...>', 'real pairs: a folder with input/ (degraded) and target/ (clean), or <inputDir> <targetDir>; may be given with --generator')
+    .option('--synthetic <type>', "a built-in type, e.g. 'jpeg' or 'snow'")
+    .option('--into <dir>', 'write the extended model to this new folder instead of replacing --model')
+    .option('--images <dir...>', `clean photos for the generator and the estimator (default: ${defaultImagesDir()}, development only)`)
     .option('--rank <r>', `LoRA rank (default: the rank most of the model's adapters have, ${a.rank} if it has none)`, integer('--rank', 1))
     .option('--adapter-steps <n>', 'Phase II steps', integer('--adapter-steps', 1), a.steps)
     .option('--estimator-steps <n>', 'Phase III steps', integer('--estimator-steps', 1), e.steps)
@@ -49,17 +58,22 @@ export function register(program: Command): void {
     .option('--workers <n>', 'worker threads', integer('--workers', 1), DEFAULT_WORKERS)
     .option('--seed <n>', 'seed', integer('--seed', 0), 1)
     .option('--runs <dir>', 'folder for the two run folders (default runs/add-<name>)')
-    .option('--resume', 'continue an interrupted add-degradation')
+    .option('--resume', 'continue an interrupted add-degradation (same command plus --resume)')
+    .option('--force', 'start over: discard an earlier run in --runs, replace a type of this name (or an existing --into)')
     .addHelpText('after', `
-The new degradation's estimator class must be a degradation type abair can synthesise (its
-training data is synthetic). The old estimator's weights are kept and fine-tuned with one more
-output; the backbone and earlier adapters are only read.
+Everything is checked before training starts: the name, the model, the generator (run on a test
+image), the pairs (a few decoded, sizes matched). The model folder is replaced as a whole at the
+end (or --into is written), never left half updated; it records the new type's source (generator
+digest, pairs digest), steps and CPU time in degradations.json (shown by abair model info).
+A generator's samples come from --images; pairs' inputs are the estimator's samples of the type,
+their targets clean ones. See docs/add-degradation.md.
 
-Example:
-  $ abair add-degradation jpeg --model models/mine --synthetic jpeg`)
+Examples:
+  $ abair add-degradation vignette --model models/mine --generator examples/vignette.mjs --images photos/
+  $ abair add-degradation moire --model models/mine --pairs scans/ --into models/mine-moire
+  $ abair add-degradation jpeg --model models/mine --synthetic jpeg --images photos/`)
     .action(async (name: string, o: AddOptions) => {
-      if (o.pairs && o.pairs.length !== 2) throw new UsageError('--pairs needs exactly two folders: <inputDir> <targetDir>');
-      if (!o.synthetic === !o.pairs) throw new UsageError('give exactly one of --synthetic <spec> and --pairs <inputDir> <targetDir>');
+      if (o.pairs && o.pairs.length > 2) throw new UsageError('--pairs takes one folder (with input/ and target/) or two: <inputDir> <targetDir>');
       if (o.patch % 8 !== 0 || o.estimatorPatch % 8 !== 0) throw new UsageError('patch sizes must be multiples of 8');
       let images = o.images ?? [];
       if (images.length === 0) {
@@ -68,16 +82,20 @@ Example:
       }
       const command = ['abair', ...process.argv.slice(2)].join(' ');
       const shared = { workers: o.workers, seed: o.seed, command, progress: progressChoice(o.progress), checkpointEvery: 50, valEvery: 100 };
+      const pairs = o.pairs ? (o.pairs.length === 1 ? o.pairs[0]! : ([o.pairs[0]!, o.pairs[1]!] as const)) : undefined;
       const result = await addDegradation({
         name,
         model: o.model,
+        ...(o.into ? { into: o.into } : {}),
         runs: o.runs ?? path.join('runs', `add-${name}`),
         resume: Boolean(o.resume),
+        force: Boolean(o.force),
+        ...(o.synthetic ? { synthetic: o.synthetic } : {}),
+        ...(o.generator ? { generator: o.generator } : {}),
+        ...(pairs ? { pairs } : {}),
         adapter: {
           ...shared,
           steps: o.adapterSteps, batch: o.batch, patch: o.patch, lr: a.lr, warmup: Math.min(a.warmup, o.adapterSteps - 1), valCount: a.valCount,
-          ...(o.synthetic ? { synthetic: o.synthetic } : {}),
-          ...(o.pairs ? { pairs: [o.pairs[0]!, o.pairs[1]!] as [string, string] } : {}),
           images, ...(o.rank !== undefined ? { rank: o.rank } : {}), loss: 'l1',
         },
         estimator: {
@@ -86,7 +104,7 @@ Example:
           images, mixedFraction: o.mixedFraction,
         },
       });
-      for (const file of [...result.adapter.outputs, ...(result.estimator?.outputs ?? [])]) process.stdout.write(`${file}\n`);
+      for (const file of result.outputs) process.stdout.write(`${file}\n`);
     });
   addProgressOption(command);
 }

@@ -10,7 +10,7 @@ import { runEvaluation, type EvalProgress } from '../../eval/runner.js';
 import { describeWeightsDir, IDENTITY_MODEL } from '../../eval/model-info.js';
 import type { EvalMode, EvalReport, ModelInfo } from '../../eval/report.js';
 import { writeResultsMarkdown } from '../../eval/results-md.js';
-import { resolveSuites, SUITE_NAMES } from '../../eval/suites.js';
+import { CUSTOM_SUITE, resolveSuites, SUITE_NAMES } from '../../eval/suites.js';
 import { renderReport } from '../../eval/table.js';
 import type { RestorationEngine } from '../../restore/engine.js';
 import { createRestorer } from '../../restore/restorer.js';
@@ -42,6 +42,9 @@ export interface EvalCommandOptions {
   jsonIn?: string[];
   /** auto | lines | silent; false (--no-progress) = silent */
   progress?: boolean | ProgressMode;
+  /** the custom suite's pairs folder (input/, target/) and their true degradation(s), e.g. 'moire' */
+  pairs?: string;
+  truth?: string;
 }
 
 export interface EvalCommandDeps {
@@ -94,6 +97,11 @@ export async function runEvalCommand(options: EvalCommandOptions, deps: EvalComm
   if (options.resultsMd && options.suite && !options.json) throw new UsageError('--results-md with --suite also needs --json <file>, so the document cites a recorded result');
   if (options.identity && options.weights) throw new UsageError('--identity measures the unrestored input: it takes no --weights');
   if (options.identity && options.mode !== undefined) throw new UsageError('--identity measures the unrestored input: it takes no --mode');
+  const wantsCustom = options.suite ? resolveSuites(options.suite).includes(CUSTOM_SUITE) : false;
+  if (wantsCustom && (!options.pairs || !options.truth)) throw new UsageError('--suite custom needs --pairs <dir> (with input/ and target/) and --truth <type> (the pairs\' degradation, e.g. moire, or a+b)');
+  if (!wantsCustom && (options.pairs || options.truth)) throw new UsageError('--pairs and --truth belong to --suite custom');
+  const truth = options.truth ? options.truth.split('+').map((t) => t.trim()).filter(Boolean) : [];
+  if (wantsCustom && truth.length === 0) throw new UsageError(`--truth '${options.truth}': expected a type name, or names joined by '+'`);
   const mode = (options.mode ?? 'sw').toLowerCase();
   if (!(MODES as readonly string[]).includes(mode)) throw new UsageError(`unknown --mode '${options.mode}' (expected ${MODES.join(', ')})`);
 
@@ -132,6 +140,7 @@ export async function runEvalCommand(options: EvalCommandOptions, deps: EvalComm
         limit: options.limit,
         quick: options.quick,
         restoreOptions: options.tile || options.keepClean ? { ...(options.tile ? { tileSize: options.tile } : {}), ...(options.keepClean ? { keepClean: options.keepClean === 'on' } : {}) } : undefined,
+        ...(wantsCustom ? { customPairs: { dir: options.pairs!, truth } } : {}),
         onImage,
       });
     } finally {
@@ -161,6 +170,8 @@ Suites (dataset root: <shared data>/bench, or --data):
   synthetic  Kodak24 with each of our 8 degradations at severity 0.5
   mixed      Kodak24 with blur+noise, blur+jpeg, haze+snow (the paper's Table 5 pairs)
   all        every suite; several may be given comma-separated
+  custom     your own real pairs: --pairs <dir> (input/ and target/) --truth <type>, e.g. the
+             held-out pairs of a type added with abair add-degradation (not part of all)
 
 Protocol: PSNR/SSIM on RGB (or Y with --y) of 8-bit images: degraded inputs and restored outputs
 are quantised to 8 bits (round(x·255)/255) before measuring; both images are centre-cropped to a
@@ -176,6 +187,7 @@ Examples:
   $ abair eval --suite all --quick --identity
   $ abair eval --suite denoise,derain --weights weights/ --mode oh --json oh.json
   $ abair eval --results-md docs/results.md --json-in identity.json oh.json sw.json
+  $ abair eval --suite custom --pairs scans/held-out --truth moire --weights models/mine
 
 Recorded reports: abair eval compare <a.json> <b.json>… (means side by side, or --outputs),
 abair eval readme-table (the README's results table).
@@ -198,6 +210,8 @@ export function register(program: Command): void {
     .addOption(new Option('--engine <name>', 'run the model with ONNX Runtime (≈3× faster, same outputs within 1e-4) or TensorFlow.js').choices(['onnx', 'tfjs']).default('onnx'))
     .option('--tile <pixels>', 'restoration tile size (default: abair restore\'s)', positiveInteger('--tile'))
     .addOption(new Option('--keep-clean <on|off>', "sw: keep the input by the estimated chance that nothing is wrong (on), or plain SW as in the paper (off); default: the model's setting").choices(['on', 'off']))
+    .option('--pairs <dir>', 'the custom suite\'s pairs: a folder with input/ (degraded) and target/ (clean)')
+    .option('--truth <type>', 'the custom suite\'s true degradation (an adapter name, or names joined by +)')
     .option('--results-md <file>', 'write the results document (e.g. docs/results.md) from --json-in files (and this run\'s --json)')
     .option('--json-in <files...>', 'eval JSON files for --results-md')
     .addHelpText('after', HELP)

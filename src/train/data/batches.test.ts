@@ -302,3 +302,40 @@ test('validationSet: fixed for a seed, right shapes, no undegraded patch', async
   assert.deepEqual(Object.keys(ad).sort(), ['input', 'target']);
   await assert.rejects(validationSet(source, { count: 2, patch: 16, seed: 7, kind: 'adapter' }), /needs its degradations/);
 });
+
+test('estimator batches with a pairs class: its samples are pair inputs, the pairs\' targets are clean samples', async () => {
+  const flat = (v: number): Uint8Image => ({ width: 40, height: 40, data: new Uint8Array(40 * 40 * 3).fill(v) });
+  const pairs = pairSourceFromImages([{ input: flat(51), target: flat(204) }, { input: flat(51), target: flat(204) }]);
+  const K = 2;
+  const b = await estimatorBatch(source, new Rng(4), { batch: 48, patch: 16, classes: ['noise', 'cast'], mixedFraction: 0.3, cleanFraction: 0.3, pairClasses: new Map([['cast', pairs]]), withTarget: true });
+  const n = 16 * 16 * 3;
+  const near = (v: number, level: number) => Math.abs(v - level / 255) < 1e-6;
+  const counts = { cast: 0, castMixed: 0, targets: 0, photos: 0, noise: 0 };
+  for (let i = 0; i < 48; i++) {
+    const input = b.input!.data.subarray(i * n, (i + 1) * n);
+    const target = b.target!.data.subarray(i * n, (i + 1) * n);
+    const [noise, cast] = [b.labels!.data[i * K]!, b.labels!.data[i * K + 1]!];
+    if (cast === 1) {
+      // a pair's input (under noise, when mixed), its target the pair's clean side
+      assert.ok(target.every((v) => near(v, 204)));
+      if (noise === 1) counts.castMixed++;
+      else {
+        assert.ok(input.every((v) => near(v, 51)));
+        counts.cast++;
+      }
+    } else if (noise === 0) {
+      if (input.every((v) => near(v, 204))) counts.targets++;
+      else counts.photos++;
+    } else counts.noise++;
+  }
+  for (const [k, v] of Object.entries(counts)) assert.ok(v > 0, `${k}: ${JSON.stringify(counts)}`);
+});
+
+test('estimator batches: a user type that leaves a patch unchanged does not label it', async (t) => {
+  const { fromDefinition } = await import('../../degrade/custom.js');
+  const { registerDegradation, unregisterDegradation } = await import('../../degrade/registry.js');
+  registerDegradation(fromDefinition({ name: 'nothing-here', apply: (img) => img }));
+  t.after(() => unregisterDegradation('nothing-here'));
+  const b = await estimatorBatch(source, new Rng(2), { batch: 8, patch: 16, classes: ['nothing-here'], mixedFraction: 0, cleanFraction: 0 });
+  assert.ok(b.labels!.data.every((v) => v === 0));
+});

@@ -7,7 +7,7 @@
  */
 import { UsageError } from '../../util/errors.js';
 import { degradationCutMix, DEFAULT_CLASSES, sampleMixed } from '../../degrade/cutmix.js';
-import { applyDegradations, getDegradation } from '../../degrade/registry.js';
+import { applyDegradations, getDegradation, isBuiltinDegradation, isDegradationName } from '../../degrade/registry.js';
 import type { DegradationName } from '../../degrade/types.js';
 import type { HostBatch } from '../../engine/parallel/types.js';
 import type { RGBImage } from '../../image/types.js';
@@ -72,6 +72,14 @@ export interface EstimatorOptions extends PatchOptions {
    * on both sides of the FAINT_PSNR_DB line (default 0: no extra draw, batches as before).
    */
   faintFraction?: number;
+  /**
+   * Classes learnt from real pairs, with their pairs: a sample of such a class is a crop of a
+   * pair's degraded input (any other class of a mixed sample is applied on top of it), and half of
+   * the clean samples are crops of the pairs' targets, labelled clean. A class listed here need not
+   * be a degradation type abair can synthesise; when it is one too (a generator and pairs), half
+   * of its samples are synthesised.
+   */
+  pairClasses?: ReadonlyMap<string, PairSource>;
 }
 
 /**
@@ -167,11 +175,18 @@ function pickTwo(classes: readonly DegradationName[], rng: Rng): DegradationName
   return [classes[a]!, classes[b]!];
 }
 
-function resolveClasses(classes: readonly DegradationName[] | undefined): readonly DegradationName[] {
+function resolveClasses(classes: readonly DegradationName[] | undefined, fromPairs?: ReadonlyMap<string, PairSource>): readonly DegradationName[] {
   const list = classes ?? DEFAULT_CLASSES;
   if (list.length === 0) throw new UsageError('the class list is empty');
-  for (const c of list) getDegradation(c);
+  for (const c of list) if (!fromPairs?.has(c)) getDegradation(c);
   return list;
+}
+
+/** A (window)² crop of pair `index`'s input and target (the same window and flip/rotation on both). */
+async function pairCrop(source: PairSource, rng: Rng, window: number): Promise<{ input: RGBImage; target: RGBImage }> {
+  const pair = await source.getRaw(rng.int(source.size));
+  const plan = planCrop(pair.input.width, pair.input.height, window, rng, false);
+  return { input: extractPatch(pair.input, plan, window), target: extractPatch(pair.target, plan, window) };
 }
 
 /**
@@ -263,7 +278,8 @@ export const DEFAULT_CLEAN_FRACTION = 0.05;
 export async function estimatorBatch(source: ImageSource, rng: Rng, o: EstimatorOptions): Promise<HostBatch> {
   checkPatchOptions(o);
   checkSource(source);
-  const classes = resolveClasses(o.classes);
+  const pairClasses = o.pairClasses ?? new Map<string, PairSource>();
+  const classes = resolveClasses(o.classes, pairClasses);
   const mixedFraction = o.mixedFraction ?? 0.3;
   const cleanFraction = o.cleanFraction ?? DEFAULT_CLEAN_FRACTION;
   if (!(mixedFraction >= 0 && cleanFraction >= 0 && mixedFraction + cleanFraction <= 1)) {
@@ -279,19 +295,54 @@ export async function estimatorBatch(source: ImageSource, rng: Rng, o: Estimator
   const columns = K + (o.cleanLabel ? 1 : 0);
   const buf = imageBuffers(o);
   const labels = new Float32Array(o.batch * columns);
+  const pairSources = [...pairClasses.values()];
   await Promise.all(
     Array.from({ length: o.batch }, async (_, i) => {
       const r = rng.fork(i);
       const degradeRng = r.fork(DEGRADE_STREAM);
       const window = context * o.patch;
-      const clean = await cleanPatch(source, r, { ...o, patch: window }, context === 1 ? buf.targetView(i) : undefined);
+      let clean = await cleanPatch(source, r, { ...o, patch: window }, context === 1 ? buf.targetView(i) : undefined);
       const u = r.next();
-      const names = u < cleanFraction ? [] : u < cleanFraction + mixedFraction && K >= 2 ? pickTwo(classes, r) : [r.pick(classes)];
-      // drawn only when asked for, so runs without faint samples see the batches they always did
-      const severity = faintFraction > 0 && names.length > 0 && r.next() < faintFraction ? r.uniform(0, FAINT_SEVERITY) : undefined;
+      let names = u < cleanFraction ? [] : u < cleanFraction + mixedFraction && K >= 2 ? pickTwo(classes, r) : [r.pick(classes)];
+      // Everything below draws from `r` only when pair classes exist, so runs without any see
+      // exactly the batches they saw before pair classes were possible.
+      let start = clean;
+      let fromPair: DegradationName | null = null;
+      let cropped = false;
+      if (pairSources.length > 0) {
+        fromPair = names.find((n) => pairClasses.has(n)) ?? null;
+        if (fromPair !== null && isDegradationName(fromPair) && r.bool(0.5)) fromPair = null;
+        // one pair per sample: another pair class of a mixed pick is dropped unless it can be synthesised
+        names = names.filter((n) => n === fromPair || isDegradationName(n));
+        if (fromPair !== null) {
+          const crop = await pairCrop(pairClasses.get(fromPair)!, r, window);
+          start = crop.input;
+          clean = crop.target;
+          cropped = true;
+        } else if (names.length === 0 && r.bool(0.5)) {
+          // a pair's target: clean-ish content from the pairs' own domain, labelled clean
+          start = clean = (await pairCrop(r.pick(pairSources), r, window)).target;
+          cropped = true;
+        }
+        if (context === 1 && cropped) buf.targetView(i).set(clean.data);
+      }
+      const synthesised = names.filter((n) => n !== fromPair);
       const change = new Map<DegradationName, number>();
-      const observe = dominant && names.length >= 2 ? (name: DegradationName, before: RGBImage, after: RGBImage) => change.set(name, meanSquaredChange(before.data, after.data)) : undefined;
-      const { image } = await applyDegradations(clean, names, degradeRng, severity, observe);
+      // a user's generator may leave a patch untouched (a vignette's centre): such a step is not labelled
+      const watchCustom = synthesised.some((n) => !isBuiltinDegradation(n));
+      const unchanged = new Set<DegradationName>();
+      const wantChange = dominant && names.length >= 2;
+      const observe = wantChange || watchCustom
+        ? (name: DegradationName, before: RGBImage, after: RGBImage) => {
+          const c = meanSquaredChange(before.data, after.data);
+          if (wantChange) change.set(name, c);
+          if (c === 0 && !isBuiltinDegradation(name)) unchanged.add(name);
+        }
+        : undefined;
+      if (wantChange && fromPair !== null) change.set(fromPair, meanSquaredChange(clean.data, start.data));
+      // drawn only when asked for, so runs without faint samples see the batches they always did
+      const severity = faintFraction > 0 && synthesised.length > 0 && r.next() < faintFraction ? r.uniform(0, FAINT_SEVERITY) : undefined;
+      const { image } = await applyDegradations(start, synthesised, degradeRng, severity, observe);
       storeSample(buf, i, image, clean, window, o.patch);
       const row = labels.subarray(i * columns, (i + 1) * columns);
       if (o.cleanLabel && isFaint(buf.inputView(i), buf.targetView(i))) {
@@ -299,7 +350,10 @@ export async function estimatorBatch(source: ImageSource, rng: Rng, o: Estimator
         return;
       }
       const largest = Math.max(0, ...change.values());
-      for (const name of names) row[classes.indexOf(name)] = observe && largest > 0 ? change.get(name)! / largest : 1;
+      for (const name of names) {
+        if (unchanged.has(name)) continue;
+        row[classes.indexOf(name)] = wantChange && largest > 0 ? change.get(name)! / largest : 1;
+      }
     }),
   );
   const out: HostBatch = { input: { shape: buf.shape, data: buf.input }, labels: { shape: [o.batch, columns], data: labels } };

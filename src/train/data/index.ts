@@ -1,6 +1,6 @@
 /** The training data pipeline: image sources, batch builders, prefetching, validation sets. */
 export { imageSourceFromFiles, imageSourceFromImages, listImages, openImageFolders, type ImageFolderOptions, type ImageSource, type ListedImage } from './image-source.js';
-export { openPairFolders, pairSourceFromImages, type PairSource } from './pairs.js';
+export { openCheckedPairs, openPairFolders, pairSourceFromImages, pairsDigest, resolvePairFolders, splitPairs, subsetPairs, type PairSource } from './pairs.js';
 export { splitByPathHash, pathHashUnit, type Split } from './holdout.js';
 export { decodeUint8, toFloatImage, toUint8Image, type Uint8Image } from './raw-image.js';
 export { extractPatch, planCrop, type CropPlan, type RescalePolicy } from './patch.js';

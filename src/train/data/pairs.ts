@@ -2,8 +2,12 @@
  * User-supplied paired data: an input folder and a target folder whose files match by relative
  * path (the extension may differ, e.g. rain/001.png ↔ clean/001.jpg).
  */
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { UserError } from '../../util/errors.js';
 import type { RGBImage } from '../../image/types.js';
+import { splitByPathHash } from './holdout.js';
 import { imageSourceFromFiles, imageSourceFromImages, listImages, type ImageSource, type ListedImage } from './image-source.js';
 import { toFloatImage, type Uint8Image } from './raw-image.js';
 
@@ -35,7 +39,13 @@ function listSome(names: string[]): string {
 }
 
 class PairedSources implements PairSource {
-  constructor(readonly names: readonly string[], private readonly inputs: ImageSource, private readonly targets: ImageSource) {}
+  constructor(
+    readonly names: readonly string[],
+    private readonly inputs: ImageSource,
+    private readonly targets: ImageSource,
+    /** the input and target files, per pair (empty for in-memory pairs) */
+    readonly files: ReadonlyArray<{ input: string; target: string }> = [],
+  ) {}
 
   get size(): number {
     return this.names.length;
@@ -74,7 +84,84 @@ export async function openPairFolders(inputDir: string, targetDir: string): Prom
   }
   const names = [...inputMap.keys()]; // already sorted: listImages sorts by relative path
   const files = (map: Map<string, ListedImage>) => names.map((n) => map.get(n)!.file);
-  return new PairedSources(names, imageSourceFromFiles(files(inputMap)), imageSourceFromFiles(files(targetMap)));
+  const inputFiles = files(inputMap);
+  const targetFiles = files(targetMap);
+  return new PairedSources(names, imageSourceFromFiles(inputFiles), imageSourceFromFiles(targetFiles), names.map((_, i) => ({ input: inputFiles[i]!, target: targetFiles[i]! })));
+}
+
+/**
+ * `dir` holding `input/` and `target/` (the layout of the bench folders), or two folders given
+ * separately. Checks the folders exist, with one clear line each.
+ */
+export async function resolvePairFolders(spec: string | readonly [string, string]): Promise<[string, string]> {
+  const [input, target] = typeof spec === 'string' ? [path.join(spec, 'input'), path.join(spec, 'target')] : spec;
+  for (const dir of [input, target]) {
+    const s = await stat(dir).catch(() => null);
+    if (!s?.isDirectory()) {
+      throw new UserError(typeof spec === 'string' ? `${spec}: a pairs folder needs input/ (degraded) and target/ (clean) subfolders; ${dir} ${s ? 'is not a folder' : 'is missing'}` : `${dir}: pairs folder not found`);
+    }
+  }
+  return [path.resolve(input), path.resolve(target)];
+}
+
+/**
+ * Opens the pairs, then decodes up to `samples` of them (spread over the list) so that unreadable
+ * files, size mismatches and pairs whose input equals its target fail before any training.
+ */
+export async function openCheckedPairs(inputDir: string, targetDir: string, samples = 8): Promise<PairSource> {
+  const pairs = await openPairFolders(inputDir, targetDir);
+  const n = Math.min(samples, pairs.size);
+  let identical = 0;
+  for (let k = 0; k < n; k++) {
+    const i = Math.floor((k * pairs.size) / n);
+    let raw;
+    try {
+      raw = await pairs.getRaw(i);
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+      throw new UserError(`pair '${pairs.names[i]}': cannot decode (${(err as Error).message})`);
+    }
+    if (Buffer.from(raw.input.data.buffer, raw.input.data.byteOffset, raw.input.data.byteLength).equals(Buffer.from(raw.target.data.buffer, raw.target.data.byteOffset, raw.target.data.byteLength))) identical++;
+  }
+  if (identical === n) throw new UserError(`${inputDir}: the input of every pair checked equals its target (${n} of ${pairs.size}); nothing to learn`);
+  return pairs;
+}
+
+/** Pairs i of `indices` of `source`, in that order (a train or held-out split). */
+export function subsetPairs(source: PairSource, indices: readonly number[]): PairSource {
+  return {
+    size: indices.length,
+    names: indices.map((i) => source.names[i]!),
+    get: (k) => source.get(indices[k]!),
+    getRaw: (k) => source.getRaw(indices[k]!),
+  };
+}
+
+/**
+ * Splits pairs by a hash of their names, as the photo folders are split: `fraction` held out
+ * (with ≥ 2 pairs at least one is, and one is kept).
+ */
+export function splitPairs(source: PairSource, fraction: number): { train: PairSource; holdout: PairSource } {
+  const split = splitByPathHash(source.names, fraction);
+  return { train: subsetPairs(source, split.train), holdout: subsetPairs(source, split.holdout) };
+}
+
+/**
+ * A digest of a pair folder's content: each pair's name and the bytes of both files, so a resumed
+ * run or a later estimator run can tell the pairs did not change.
+ */
+export async function pairsDigest(source: PairSource): Promise<string> {
+  const files = (source as Partial<PairedSources>).files;
+  if (!files || files.length !== source.size) throw new Error('pairsDigest needs pairs opened from folders');
+  const hash = createHash('sha256');
+  for (const [i, f] of files.entries()) {
+    hash.update(`${source.names[i]}\0`);
+    for (const file of [f.input, f.target]) {
+      const bytes = await readFile(file);
+      hash.update(`${bytes.length}\0`).update(bytes);
+    }
+  }
+  return hash.digest('hex').slice(0, 16);
 }
 
 /** An in-memory pair source (tests). */

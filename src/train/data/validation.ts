@@ -23,7 +23,8 @@ export interface ValidationOptions {
   context?: number;
 }
 
-function concatRows(parts: HostBatch[]): HostBatch {
+/** The rows of several batches with the same tensors, in order. */
+export function concatRows(parts: HostBatch[]): HostBatch {
   const out: HostBatch = {};
   for (const key of Object.keys(parts[0]!)) {
     const tensors = parts.map((p) => p[key]!);

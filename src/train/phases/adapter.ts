@@ -10,7 +10,8 @@ import { parseDegradationSpec } from '../../degrade/registry.js';
 import type { RestorationLoss } from '../../model/trainable.js';
 import { BACKBONE_FILE, saveAdapter } from '../../model/weights.js';
 import { Rng } from '../../util/rng.js';
-import { adapterBatch, openPairFolders, pairsBatch, validationSet } from '../data/index.js';
+import { adapterBatch, openPairFolders, pairsBatch, validationSet, type PairSource } from '../data/index.js';
+import { concatRows } from '../data/validation.js';
 import { runTraining, type RunOptions, type RunResult } from '../runner.js';
 import { commonIdentity, fileDigest, openTrainingImages, runSettings, say, type CommonTrainOptions } from './common.js';
 
@@ -28,9 +29,58 @@ export interface AdapterTrainOptions extends CommonTrainOptions {
   into?: string;
   /** synthetic only: degrade (context·patch)² windows and train on their centre patches (default 1) */
   context?: number;
+  /**
+   * Instead of `synthetic`/`pairs`, a type of the user's (add-degradation): synthesised on `images`
+   * by the registered generator `name` (its module's digest in the run identity), and/or learnt from
+   * real pairs, trained on `train` and validated on the held-out `holdout`. With both, each batch
+   * (and the validation set) is half synthesised, half pairs.
+   */
+  custom?: {
+    generator?: { name: string; digest: string };
+    pairs?: { train: PairSource; holdout: PairSource; dirs: [string, string]; digest: string };
+  };
 }
 
 export const ADAPTER_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+
+/** Batches and validation of a user's type: its generator's share, its pairs' share, or both halves. */
+async function customData(o: AdapterTrainOptions, custom: NonNullable<AdapterTrainOptions['custom']>): Promise<{ data: Pick<RunOptions, 'batchFor' | 'validation'>; source: Record<string, unknown> }> {
+  const { generator, pairs } = custom;
+  const both = Boolean(generator && pairs);
+  // with both sources the generator gets the first half (rounded up) of each batch
+  const generatorRows = (n: number) => (!generator ? 0 : !pairs ? n : Math.ceil(n / 2));
+  const source: Record<string, unknown> = {
+    custom: o.name,
+    ...(generator ? { generator: generator.digest, images: o.images } : {}),
+    ...(pairs ? { pairs: pairs.dirs, pairsDigest: pairs.digest, pairsHeldOut: pairs.holdout.size } : {}),
+  };
+  let train: Awaited<ReturnType<typeof openTrainingImages>>['train'] | undefined;
+  let holdout: typeof train;
+  if (generator) ({ train, holdout } = await openTrainingImages(o.images, o));
+  if (pairs) say(o, `pairs: ${pairs.train.size} for training, ${pairs.holdout.size} held out for validation (${pairs.dirs.join(' → ')})`);
+  if (pairs && pairs.holdout.size === 0) say(o, 'note: too few pairs to hold one out; validation uses training pairs');
+  const pairVal = pairs && pairs.holdout.size > 0 ? pairs.holdout : pairs?.train;
+  const data: Pick<RunOptions, 'batchFor' | 'validation'> = {
+    batchFor: async (_step, rng) => {
+      const g = generatorRows(o.batch);
+      const parts = [];
+      if (g > 0) parts.push(await adapterBatch(train!, both ? rng.fork('generator') : rng, { batch: g, patch: o.patch, degradations: [generator!.name] }));
+      if (o.batch - g > 0) parts.push(await pairsBatch(pairs!.train, both ? rng.fork('pairs') : rng, { batch: o.batch - g, patch: o.patch }));
+      return parts.length === 1 ? parts[0]! : concatRows(parts);
+    },
+    validation: {
+      every: o.valEvery,
+      batch: async () => {
+        const g = generatorRows(o.valCount);
+        const parts = [];
+        if (g > 0) parts.push(await validationSet(holdout!, { count: g, patch: o.patch, seed: o.seed, kind: 'adapter', degradations: [generator!.name] }));
+        if (o.valCount - g > 0) parts.push(await pairsBatch(pairVal!, new Rng(`${o.seed}:adapter:val`), { batch: o.valCount - g, patch: o.patch }));
+        return parts.length === 1 ? parts[0]! : concatRows(parts);
+      },
+    },
+  };
+  return { data, source };
+}
 
 export async function resolveBackboneFile(target: string): Promise<string> {
   const s = await stat(target).catch(() => null);
@@ -40,10 +90,11 @@ export async function resolveBackboneFile(target: string): Promise<string> {
 
 export async function trainAdapter(o: AdapterTrainOptions): Promise<RunResult> {
   if (!ADAPTER_NAME.test(o.name)) throw new UsageError(`adapter name '${o.name}' must be lower-case letters, digits, '-' or '_'`);
-  if (!o.synthetic === !o.pairs) throw new UsageError('give exactly one of --synthetic <spec> and --pairs <inputDir> <targetDir>');
+  if ([o.synthetic, o.pairs, o.custom].filter(Boolean).length !== 1) throw new UsageError('give exactly one of --synthetic <spec> and --pairs <inputDir> <targetDir>');
+  if (o.custom && !o.custom.generator && !o.custom.pairs) throw new UsageError('a custom type needs a generator, pairs or both');
   const context = o.context ?? 1;
   if (!(Number.isInteger(context) && context >= 1)) throw new UsageError(`--context must be an integer ≥ 1, got ${context}`);
-  if (context !== 1 && o.pairs) throw new UsageError('--context applies to --synthetic degradations only (pairs are cropped as they are)');
+  if (context !== 1 && !o.synthetic) throw new UsageError('--context applies to --synthetic degradations only (pairs are cropped as they are)');
   // Only a non-default context enters the run identity, so runs from before the option resume.
   const contextSetting = context === 1 ? {} : { context };
   const backboneFile = await resolveBackboneFile(o.backbone);
@@ -58,6 +109,8 @@ export async function trainAdapter(o: AdapterTrainOptions): Promise<RunResult> {
       validation: { every: o.valEvery, batch: () => validationSet(holdout, { count: o.valCount, patch: o.patch, seed: o.seed, kind: 'adapter', degradations, context }) },
     };
     source = { synthetic: degradations, images: o.images, ...contextSetting };
+  } else if (o.custom) {
+    ({ data, source } = await customData(o, o.custom));
   } else {
     const [inputDir, targetDir] = o.pairs!;
     const pairs = await openPairFolders(inputDir, targetDir);

@@ -3,8 +3,6 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ProgressMode } from '../../util/progress.js';
 import { UserError } from '../../util/errors.js';
-import { isDegradationName } from '../../degrade/registry.js';
-import type { DegradationName } from '../../degrade/types.js';
 import { openImageFolders, type ImageSource } from '../data/index.js';
 
 export interface CommonTrainOptions {
@@ -55,14 +53,6 @@ export async function openTrainingImages(dirs: string[], o: { say?: (line: strin
 /** Short content hash of a file, so a resumed run can tell its frozen inputs did not change. */
 export async function fileDigest(file: string): Promise<string> {
   return createHash('sha256').update(await readFile(file)).digest('hex').slice(0, 16);
-}
-
-export function degradationClasses(names: readonly string[], what: string): DegradationName[] {
-  const bad = names.filter((n) => !isDegradationName(n));
-  if (bad.length) {
-    throw new UserError(`${what}: ${bad.join(', ')} ${bad.length > 1 ? 'are not degradation types' : 'is not a degradation type'}; the estimator synthesises its training data, so every class must be one (rain, haze, noise, blur, lowlight, jpeg, bitdepth, snow)`);
-  }
-  return names as DegradationName[];
 }
 
 export function schedule(o: CommonTrainOptions) {

@@ -11,7 +11,8 @@ import { listWeights, saveEstimator } from '../../model/weights.js';
 import { Rng } from '../../util/rng.js';
 import { DEFAULT_CLEAN_FRACTION, estimatorBatch, type MixedLabels } from '../data/index.js';
 import { runTraining, type RunResult } from '../runner.js';
-import { commonIdentity, degradationClasses, fileDigest, openTrainingImages, runSettings, say, type CommonTrainOptions } from './common.js';
+import { resolveClassSources, type NewClassSource } from '../class-sources.js';
+import { commonIdentity, fileDigest, openTrainingImages, runSettings, say, type CommonTrainOptions } from './common.js';
 
 export interface EstimatorTrainOptions extends CommonTrainOptions {
   /** Model folder: its lora-*.safetensors name the default classes, and the estimator goes here. */
@@ -40,6 +41,8 @@ export interface EstimatorTrainOptions extends CommonTrainOptions {
    * identity, so a resume from another starting file is refused.
    */
   from?: { config: EstimatorConfig; params: Record<string, Float32Array>; file?: string };
+  /** Sources of classes not yet recorded in the model folder (the type add-degradation is adding). */
+  added?: Record<string, NewClassSource>;
 }
 
 /** The adapter names present in a model folder (lora-<name>.safetensors), sorted. */
@@ -51,7 +54,12 @@ export async function adapterNames(modelDir: string): Promise<string[]> {
 export async function trainEstimator(o: EstimatorTrainOptions): Promise<RunResult> {
   const classNames = o.classes ?? o.from?.config.classes ?? await adapterNames(o.model);
   if (classNames.length === 0) throw new UserError(`${o.model}: no lora-*.safetensors adapters found; train adapters first or give --classes`);
-  const classes = degradationClasses(classNames, 'estimator classes');
+  // every class needs samples: built-in types are synthesised, added ones come from their record
+  const sources = await resolveClassSources(o.model, classNames, o.added);
+  const classes = sources.classes;
+  const pairClasses = sources.pairClasses;
+  // only recorded when there are added types, so earlier runs keep their identity (and resume)
+  const sourceSetting = Object.keys(sources.digests).length > 0 ? { classSources: sources.digests } : {};
   if (o.from && o.widths) throw new UserError('widths cannot be given when starting from an existing estimator (its widths are kept)');
   const config = o.from?.config ?? estimatorConfig(classes, { ...(o.widths ? { widths: o.widths } : {}), ...(o.cleanOutput ? { clean: true, keepClean: true } : {}) });
   if (JSON.stringify(config.classes) !== JSON.stringify(classes)) throw new UserError(`the starting estimator's classes (${config.classes.join(', ')}) differ from ${classes.join(', ')}`);
@@ -79,12 +87,12 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<RunResul
     trainable: { phase: 'estimator', estimator: config, seed: o.seed },
     // the architecture only: the SW exponent changes no step, so setting it on a --from model
     // (or the version that added it) does not make a run unresumable
-    identity: { phase: 'estimator', config: estimatorArchitecture(config), mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting, ...faintSetting, warmStart: Boolean(o.from), ...fromSetting, images: o.images, ...commonIdentity(o) },
-    meta: { command: o.command ?? null, model: o.model, classes, images: o.images, steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting, ...faintSetting, seed: o.seed },
+    identity: { phase: 'estimator', config: estimatorArchitecture(config), mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting, ...faintSetting, warmStart: Boolean(o.from), ...fromSetting, ...sourceSetting, images: o.images, ...commonIdentity(o) },
+    meta: { command: o.command ?? null, model: o.model, classes, images: o.images, steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting, ...faintSetting, ...sourceSetting, seed: o.seed },
     ...runSettings(o),
-    batchFor: (_step, rng) => estimatorBatch(train, rng, { batch: o.batch, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting, ...cleanSetting, ...faintSetting }),
-    validation: { every: o.valEvery, batch: () => estimatorBatch(holdout, new Rng(`${o.seed}:estimator:val`), { batch: o.valCount, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting, ...cleanSetting, ...faintSetting }) },
+    batchFor: (_step, rng) => estimatorBatch(train, rng, { batch: o.batch, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting, ...cleanSetting, ...faintSetting, pairClasses }),
+    validation: { every: o.valEvery, batch: () => estimatorBatch(holdout, new Rng(`${o.seed}:estimator:val`), { batch: o.valCount, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting, ...cleanSetting, ...faintSetting, pairClasses }) },
     ...(o.from ? { initialParams: o.from.params } : {}),
-    finish: async (model, provenance) => [await saveEstimator(into, model.estimator!, model.params, { ...provenance, images: o.images, mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting, ...faintSetting })],
+    finish: async (model, provenance) => [await saveEstimator(into, model.estimator!, model.params, { ...provenance, images: o.images, mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting, ...faintSetting, ...sourceSetting })],
   });
 }
