@@ -12,6 +12,11 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import './grad/kernel-gradients.js';
 // Zero-copy Identity and XNNPACK-backed batched BatchMatMul for wasm (see engine/wasm-kernels.ts).
 import './wasm-kernels.js';
+import * as ops from './ops.js';
+import { bindTf } from './tf-handle.js';
+
+// Model code reaches tfjs through tf-handle.ts (so the ONNX restore path never loads it): bind it now.
+bindTf(tf, ops);
 
 export type BackendName = 'wasm' | 'cpu' | 'webgl';
 

@@ -13,7 +13,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { tf } from '../engine/backend.js';
+import { tf } from '../engine/tf-handle.js';
 import { loadSafetensors, saveSafetensors, WeightsFormatError, type SafetensorsContent, type TensorToStore } from '../io/safetensors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { modelSpecs, loraTargets } from './backbone.js';
