@@ -1,5 +1,9 @@
-/** Public library API of abair. */
-export { initEngine, type BackendName, type EngineOptions } from './engine/backend.js';
+/**
+ * Public library API of abair: restoring (on ONNX Runtime), degradations, metrics, image and
+ * weight-file I/O. Nothing here loads TensorFlow.js or names its types; the network itself and
+ * training (tfjs) are `abair/model` (src/model-api.ts).
+ */
+export type { BackendName } from './engine/backend-name.js';
 export {
   createRestorer,
   type Restorer,
@@ -12,7 +16,7 @@ export {
 export type { RestorationEngine } from './restore/engine.js';
 export { parseMode, adapterWeightsFor, type RestoreMode } from './restore/modes.js';
 export { psnr, ssim, toY, centerCropToMultiple, type MetricOptions, type MetricSpace, type SsimWindow } from './metrics/index.js';
-export { readImage, writeImage, encodeImage, imageToTensor, tensorToImage, type LoadedImage, type ImageInfo } from './io/image-io.js';
+export { readImage, writeImage, encodeImage, type LoadedImage, type ImageInfo } from './io/image-io.js';
 export { encodeSafetensors, decodeSafetensors, loadSafetensors, saveSafetensors } from './io/safetensors.js';
 export type { RGBImage } from './image/types.js';
 export { Rng } from './util/rng.js';
@@ -26,6 +30,3 @@ export {
 } from './degrade/registry.js';
 export { degradationCutMix, sampleSingle, sampleMixed, type LabelledSample } from './degrade/cutmix.js';
 export type { Degradation, DegradationName, DegradationParams } from './degrade/types.js';
-/** The network itself (presets, forward, LoRA, estimator, weight files) for researchers. */
-export * as model from './model/index.js';
-export { DataParallelTrainer } from './engine/parallel/index.js';

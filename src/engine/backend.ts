@@ -18,7 +18,9 @@ import { bindTf } from './tf-handle.js';
 // Model code reaches tfjs through tf-handle.ts (so the ONNX restore path never loads it): bind it now.
 bindTf(tf, ops);
 
-export type BackendName = 'wasm' | 'cpu' | 'webgl';
+import type { BackendName } from './backend-name.js';
+
+export type { BackendName };
 
 export interface EngineOptions {
   backend?: BackendName;

@@ -9,6 +9,7 @@ import { tf } from '../engine/backend.js';
 import { depthwiseConv2d } from '../engine/ops.js';
 import type { RGBImage } from '../image/types.js';
 import type { RestorationEngine } from './engine.js';
+import { tensorTileFn } from './tensor-tiles.js';
 
 export interface FakeEngineOptions {
   classes?: readonly string[];
@@ -55,22 +56,21 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
       engine.prepared.push(Float32Array.from(weights));
       strength = weights.reduce((sum, w, k) => sum + w * strengths[k]!, 0);
     },
-    restoreTile(tile: tf.Tensor4D) {
+    restoreTile: tensorTileFn((tile) => {
       engine.tilesRestored++;
       return fakeRestore(tile, strength);
-    },
+    }),
     dispose() {
       engine.disposed = true;
     },
   };
   if (options.segment ?? true) {
     // logits: clean ← brightness, class k ← channel k % 3 (pointwise, so seam-free by construction)
-    engine.segmentTile = (tile: tf.Tensor4D) =>
-      tf.tidy(() => {
-        const channels = tf.split(tile, 3, 3);
-        const logits = [tf.mean(tile, 3, true), ...classes.map((_, k) => tf.mul(channels[k % 3]!, 4))];
-        return tf.concat(logits, 3) as tf.Tensor4D;
-      });
+    engine.segmentTile = tensorTileFn((tile) => {
+      const channels = tf.split(tile, 3, 3);
+      const logits = [tf.mean(tile, 3, true), ...classes.map((_, k) => tf.mul(channels[k % 3]!, 4))];
+      return tf.concat(logits, 3) as tf.Tensor4D;
+    });
   }
   return engine;
 }
