@@ -2,7 +2,6 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ADAPTER_DEFAULTS, DEFAULT_WORKERS, ESTIMATOR_DEFAULTS } from '../../train/defaults.js';
-import { addDegradation } from '../../train/phases/add-degradation.js';
 import { UsageError } from '../../util/errors.js';
 import { defaultImagesDir, fraction, integer } from './train-options.js';
 
@@ -68,6 +67,8 @@ Example:
       }
       const command = ['abair', ...process.argv.slice(2)].join(' ');
       const shared = { workers: o.workers, seed: o.seed, command, progress: o.progress, checkpointEvery: 50, valEvery: 100 };
+      // Training runs on tfjs: loaded only when this command runs (see train.ts).
+      const { addDegradation } = await import('../../train/phases/add-degradation.js');
       const result = await addDegradation({
         name,
         model: o.model,

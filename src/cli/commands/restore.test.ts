@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { packageRoot, sharedDataDir } from '../../util/paths.js';
+import { needsData } from '../../util/test-data.js';
+
+const dataSkip = needsData('bench/Kodak24/target/kodim03.png');
 
 const bin = path.join(packageRoot, 'bin', 'abair.js');
 
@@ -18,7 +21,7 @@ test('abair restore when the default model folder holds no model: one clear line
   assert.deepEqual(readdirSync(dir), ['x.png']);
 });
 
-test('abair restore with the shipped default model: restores, explains, reports the probabilities', async () => {
+test('abair restore with the shipped default model: restores, explains, reports the probabilities', { skip: dataSkip }, async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'abair-cli-restore-'));
   await sharp({ create: { width: 40, height: 24, channels: 3, background: '#3060a0' } }).png().toFile(path.join(dir, 'x.png'));
   const env = { ...process.env };
