@@ -7,6 +7,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { packageRoot } from './util/paths.js';
@@ -16,7 +18,12 @@ const dist = (file: string) => pathToFileURL(path.join(packageRoot, 'dist', file
 /** Runs `body` (an ES module) in a child and returns the @tensorflow files it loaded. */
 function tfjsLoadedBy(body: string): string[] {
   const script = `import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n${body}\nconsole.log(JSON.stringify(Object.keys(require.cache).filter((f) => f.includes('@tensorflow'))));`;
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: packageRoot, encoding: 'utf8', timeout: 120_000 });
+  // A file, not `node -e`: the ONNX engine's worker thread inherits execArgv, and with -e it would run the script again.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'abair-no-tfjs-'));
+  const file = path.join(dir, 'probe.mjs');
+  writeFileSync(file, script);
+  const child = spawnSync(process.execPath, [file], { cwd: packageRoot, encoding: 'utf8', timeout: 120_000 });
+  rmSync(dir, { recursive: true, force: true });
   assert.equal(child.status, 0, child.stderr);
   return JSON.parse(child.stdout.trim().split('\n').pop()!) as string[];
 }
