@@ -20,11 +20,6 @@ export function bindTf(tfModule: typeof Tf, opsModule: typeof Ops): void {
   boundOps = opsModule;
 }
 
-/** Whether engine/backend.ts (and so tfjs) has been loaded in this process. */
-export function tfLoaded(): boolean {
-  return boundTf !== null;
-}
-
 function handle<M extends object>(what: string, get: () => M | null): M {
   return new Proxy({} as M, {
     get(_target, key) {
@@ -38,7 +33,6 @@ function handle<M extends object>(what: string, get: () => M | null): M {
 export const tf: typeof Tf = handle('tfjs', () => boundTf);
 export const ops: typeof Ops = handle('abair tfjs ops', () => boundOps);
 
-// eslint-disable-next-line @typescript-eslint/no-namespace
 export declare namespace tf {
   export type Rank = Tf.Rank;
   export type Tensor<R extends Tf.Rank = Tf.Rank> = Tf.Tensor<R>;

@@ -22,7 +22,6 @@
  * constant logit of −30 (probability ≈ 0) and head classes the engine lacks are dropped, so the
  * explain map's softmax is over clean + the engine's classes only.
  */
-import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { initEngine, tf, type BackendName } from '../engine/backend.js';
 import { matMul } from '../engine/ops.js';
@@ -35,7 +34,6 @@ import {
   estimateProbabilities,
   mergeAdapters,
   restoreBatch,
-  SIZE_MULTIPLE,
   type BackboneConfig,
   type LoadedAdapter,
   type LoadedBackbone,
