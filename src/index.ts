@@ -1,5 +1,9 @@
-/** Public library API of abair. */
-export { initEngine, type BackendName, type EngineOptions } from './engine/backend.js';
+/**
+ * Public library API of abair: restoring (on ONNX Runtime), degradations, metrics, image and
+ * weight-file I/O. Nothing here loads TensorFlow.js or names its types; the network itself and
+ * training (tfjs) are `abair/model` (src/model-api.ts).
+ */
+export type { BackendName } from './engine/backend-name.js';
 export {
   createRestorer,
   type Restorer,
@@ -17,8 +21,6 @@ export {
   writeImage,
   encodeImage,
   encodeImageWithNotes,
-  imageToTensor,
-  tensorToImage,
   type LoadedImage,
   type ImageInfo,
   type ImageMetadata,
@@ -42,6 +44,3 @@ export {
 export { fromDefinition, loadGenerator, checkGenerator, validateDegradationName } from './degrade/custom.js';
 export { degradationCutMix, sampleSingle, sampleMixed, type LabelledSample } from './degrade/cutmix.js';
 export type { BuiltinDegradationName, Degradation, DegradationDefinition, DegradationName, DegradationParams, DefinitionResult } from './degrade/types.js';
-/** The network itself (presets, forward, LoRA, estimator, weight files) for researchers. */
-export * as model from './model/index.js';
-export { DataParallelTrainer } from './engine/parallel/index.js';

@@ -81,7 +81,7 @@ async function loadEngine(spec: ChildSpec): Promise<RestorationEngine> {
   // Directly, not through createEngineForDir: that one falls back to tfjs when ONNX Runtime cannot
   // load, which would put tfjs numbers in the ONNX row.
   const { createOnnxEngine } = await import('../restore/onnx-engine.js');
-  return createOnnxEngine(spec.modelDir, { backend: 'wasm', adaptersAs: spec.adaptersAs, ...(spec.threads ? { threads: spec.threads } : {}) });
+  return createOnnxEngine(spec.modelDir, { adaptersAs: spec.adaptersAs, ...(spec.threads ? { threads: spec.threads } : {}) });
 }
 
 const mib = (bytes: number) => bytes / 2 ** 20;

@@ -12,8 +12,15 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import './grad/kernel-gradients.js';
 // Zero-copy Identity and XNNPACK-backed batched BatchMatMul for wasm (see engine/wasm-kernels.ts).
 import './wasm-kernels.js';
+import * as ops from './ops.js';
+import { bindTf } from './tf-handle.js';
 
-export type BackendName = 'wasm' | 'cpu' | 'webgl';
+// Model code reaches tfjs through tf-handle.ts (so the ONNX restore path never loads it): bind it now.
+bindTf(tf, ops);
+
+import type { BackendName } from './backend-name.js';
+
+export type { BackendName };
 
 export interface EngineOptions {
   backend?: BackendName;

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './grad/kernel-gradients.js';
 import { plainMatMul } from './grad/matmul.js';
+import { GELU_SIGMOID_SCALE } from './gelu-scale.js';
 
 /** 2-D convolution, NHWC, filter [kh, kw, cin, cout]. */
 export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride = 1, pad: 'same' | 'valid' = 'same'): tf.Tensor4D {
@@ -54,7 +55,7 @@ export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeA = false, 
  * from exact GELU by ≤ 0.02, which does not matter for a network trained with it, and it exports to
  * ONNX as plain Sigmoid + Mul.
  */
-export const GELU_SIGMOID_SCALE = 1.702;
+export { GELU_SIGMOID_SCALE };
 export function gelu(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.mul(x, tf.sigmoid(tf.mul(x, GELU_SIGMOID_SCALE))));
 }

@@ -14,6 +14,9 @@ import type { EvalReport } from './report.js';
 import { renderResultsMarkdown } from './results-md.js';
 import { restoreModeFor, runEvaluation } from './runner.js';
 import { renderSuiteTable } from './table.js';
+import { needsData } from '../util/test-data.js';
+
+const dataSkip = needsData('bench');
 
 await initEngine({ backend: 'wasm' });
 const bench = path.join(sharedDataDir(), 'bench');
@@ -29,7 +32,7 @@ test('oracle modes: the true adapter, equal weights for mixed, skipped without t
   assert.match((restoreModeFor('oracle', [], classes) as { skip: string }).skip, /clean input has no true adapter/);
 });
 
-test('the clean suite: input = the clean image, output scored against it, clean share recorded, no accuracy but a confusion row', async () => {
+test('the clean suite: input = the clean image, output scored against it, clean share recorded, no accuracy but a confusion row', { skip: dataSkip }, async () => {
   // the fake estimator is unsure (nothing above 0.3), so keep-clean keeps most of the input
   const engine = createFakeEngine({ classes: ['rain', 'haze'], probabilities: [0.3, 0.1], strengths: [0.5, 0.5] });
   const restorer = createRestorer({ engine });
@@ -62,7 +65,7 @@ test('estimator statistics', () => {
   assert.deepEqual(mergeConfusions([{ rain: { rain: 2 } }, null, { rain: { haze: 1 }, noise: { rain: 1 } }]), { rain: { rain: 2, haze: 1 }, noise: { rain: 1 } });
 });
 
-test('an OH run with the fake engine gives a table and JSON with accuracy and confusion matrix', async () => {
+test('an OH run with the fake engine gives a table and JSON with accuracy and confusion matrix', { skip: dataSkip }, async () => {
   // the fake estimator always says rain > haze > noise
   const engine = createFakeEngine({ classes: ['rain', 'haze', 'noise'], probabilities: [0.8, 0.4, 0.1], strengths: [0.5, 0.5, 0.5] });
   const json = path.join(dir, 'oh.json');
@@ -97,7 +100,7 @@ test('an OH run with the fake engine gives a table and JSON with accuracy and co
   assert.ok(engine.prepared.every((w) => Array.from(w).join() === '1,0,0'));
 });
 
-test('oracle mode restores with the true adapter and skips datasets the model has no adapter for', async () => {
+test('oracle mode restores with the true adapter and skips datasets the model has no adapter for', { skip: dataSkip }, async () => {
   const engine = createFakeEngine({ classes: ['rain', 'haze'], probabilities: [0.2, 0.9] });
   const restorer = createRestorer({ engine });
   const report = await runEvaluation({
@@ -118,7 +121,7 @@ test('oracle mode restores with the true adapter and skips datasets the model ha
   assert.match(jpeg.skipped!, /no jpeg adapter/);
 });
 
-test('results document: tables plus the provenance of the weights configs', async () => {
+test('results document: tables plus the provenance of the weights configs', { skip: dataSkip }, async () => {
   const weights = path.join(dir, 'weights');
   await fs.mkdir(weights);
   await fs.writeFile(path.join(weights, 'backbone.json'), JSON.stringify({ format: 'abair-weights', version: 1, kind: 'backbone', provenance: { steps: 3000, cpuHours: 2.5 } }));

@@ -9,6 +9,9 @@ import { sharedDataDir } from '../util/paths.js';
 import { listBenchImages } from './datasets.js';
 import { CROP_MULTIPLE, measure, PSNR_CAP_DB, quantise8, rngFor, seedFor } from './protocol.js';
 import { datasetsOf, resolveSuites, SUITE_NAMES, type EvalDataset } from './suites.js';
+import { needsData } from '../util/test-data.js';
+
+const dataSkip = needsData('bench');
 
 const bench = path.join(sharedDataDir(), 'bench');
 
@@ -16,7 +19,7 @@ function bytesOf(img: RGBImage): Buffer {
   return Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
 }
 
-test('datasets have the expected image counts and pairs', async () => {
+test('datasets have the expected image counts and pairs', { skip: dataSkip }, async () => {
   const expected: Record<string, [number, boolean]> = {
     CBSD68: [68, false],
     Rain100H: [100, true],
@@ -60,7 +63,7 @@ async function smallClean(folder: string, file: string): Promise<RGBImage> {
   return quantise8(centerCrop((await readImage(path.join(bench, folder, 'target', file))).image, 96, 64));
 }
 
-test('seeded degradations are reproducible byte for byte and depend on the image name', async () => {
+test('seeded degradations are reproducible byte for byte and depend on the image name', { skip: dataSkip }, async () => {
   const kodak = await smallClean('Kodak24', 'kodim03.png');
   const synthesised = SUITE_NAMES.flatMap((s) => datasetsOf(s)).filter((d): d is EvalDataset & Required<Pick<EvalDataset, 'synthesise'>> => Boolean(d.synthesise));
   assert.ok(synthesised.length >= 15);
@@ -79,7 +82,7 @@ test('seeded degradations are reproducible byte for byte and depend on the image
   assert.ok(!bytesOf(other.image).equals(bytesOf(same.image)), 'another image name draws other noise');
 });
 
-test('JPEG Q20 input is a real round trip: same size, 8-bit values, different from the clean image', async () => {
+test('JPEG Q20 input is a real round trip: same size, 8-bit values, different from the clean image', { skip: dataSkip }, async () => {
   const clean = await smallClean('LIVE1', 'bikes.png');
   const live1 = datasetsOf('unseen').find((d) => d.id === 'LIVE1-jpeg-q20')!;
   const { image } = await live1.synthesise!(clean, rngFor('unseen', live1.id, 'bikes'));

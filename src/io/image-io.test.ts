@@ -12,12 +12,11 @@ import {
   encodeImage,
   formatFromPath,
   ImageReadError,
-  imageToTensor,
   readImage,
   readImageInfo,
-  tensorToImage,
   writeImage,
 } from './image-io.js';
+import { imageToTensor, tensorToImage } from './image-tensor.js';
 
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'abair-image-io-'));
 after(() => fs.rm(dir, { recursive: true, force: true }));

@@ -1,7 +1,8 @@
 /**
  * Image I/O for abair: the one module other code imports to read, write and convert images.
- * Reading lives in image-read.ts (sharp + a BMP fallback), writing in image-write.ts, tensor
- * conversion in image-tensor.ts; this file only gathers them.
+ * Reading lives in image-read.ts (sharp + a BMP fallback), writing in image-write.ts; this file
+ * only gathers them. Tensor conversion (image-tensor.ts) is imported from there: it loads tfjs,
+ * which image I/O and restoring must not.
  */
 export { readImage, readImageInfo, ImageReadError, type ImageInfo, type LoadedImage, type ReadOptions } from './image-read.js';
 export {
@@ -19,4 +20,3 @@ export {
   type WriteResult,
 } from './image-write.js';
 export type { ImageMetadata } from './metadata.js';
-export { imageToTensor, tensorToImage } from './image-tensor.js';

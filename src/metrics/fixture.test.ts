@@ -10,6 +10,9 @@ import { sharedDataDir } from '../util/paths.js';
 import type { RGBImage } from '../image/types.js';
 import { centerCrop, psnr, ssim, type MetricOptions } from './index.js';
 import { readImage } from '../io/image-io.js';
+import { needsData } from '../util/test-data.js';
+
+const dataSkip = needsData('fixtures/metrics.json');
 
 interface FixturePair {
   input: string;
@@ -47,7 +50,7 @@ function loadFixture(): { fixture: Fixture; root: string } {
   return { fixture: JSON.parse(readFileSync(file, 'utf8')) as Fixture, root: path.dirname(dataDir) };
 }
 
-test('metric fixture: every convention is one this module implements', () => {
+test('metric fixture: every convention is one this module implements', { skip: dataSkip }, () => {
   const { fixture } = loadFixture();
   for (const name of Object.keys(fixture.conventions)) {
     assert.ok(name in CONVENTIONS, `fixture convention '${name}' has no implementation mapping`);
@@ -55,7 +58,7 @@ test('metric fixture: every convention is one this module implements', () => {
   assert.ok(fixture.pairs.length > 0, 'fixture lists no pairs');
 });
 
-test('metric fixture: reproduces every scikit-image value', async (t) => {
+test('metric fixture: reproduces every scikit-image value', { skip: dataSkip }, async (t) => {
   const { fixture, root } = loadFixture();
   let checked = 0;
   const largestGap: Record<string, number> = {};

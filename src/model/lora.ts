@@ -12,8 +12,7 @@
  * A's are concatenated along the rank axis, the product's columns are scaled per image, then
  * multiplied by the stacked B's.
  */
-import { tf } from '../engine/backend.js';
-import * as ops from '../engine/ops.js';
+import { ops, tf } from '../engine/tf-handle.js';
 import { columnGroup, type LinearDelta } from './layers/conv.js';
 import { createParams, param, type ParamSpec, type ParamStore, type Params } from './params.js';
 

@@ -13,7 +13,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { tf } from '../engine/backend.js';
+import { tf } from '../engine/tf-handle.js';
 import { assertFinite, loadSafetensors, saveSafetensors, WeightsFormatError, type SafetensorsContent, type TensorToStore } from '../io/safetensors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { modelSpecs, loraTargets } from './backbone.js';
@@ -21,6 +21,7 @@ import { type BackboneConfig, sameConfig, validateConfig } from './config.js';
 import { type EstimatorConfig, estimatorArchitecture, estimatorSpecs, type StoredEstimatorConfig, upgradeEstimatorConfig, validateEstimatorConfig } from './estimator.js';
 import { type LoraConfig, loraSpecs, type TrainableLoraAdapter, validateLoraConfig } from './lora.js';
 import { type ParamSpec, type ParamStore, type Params, uniqueVariableName } from './params.js';
+import { HostWeight, type HostWeights } from './host-weights.js';
 
 export const WEIGHTS_FORMAT = 'abair-weights';
 export const WEIGHTS_VERSION = 1;
@@ -151,8 +152,8 @@ function recordedArchitectureMatches(recorded: string | undefined, architecture:
   }
 }
 
-/** Verifies the file's tensors against the specs and turns them into trainable variables. */
-function toParams(file: string, content: SafetensorsContent, specs: readonly ParamSpec[], kind: string, architecture: unknown, upgrade?: (recorded: never) => unknown): ParamStore {
+/** Verifies the file's tensors against the specs and returns them as plain arrays. */
+function toHostWeights(file: string, content: SafetensorsContent, specs: readonly ParamSpec[], kind: string, architecture: unknown, upgrade?: (recorded: never) => unknown): HostWeights {
   if (content.metadata['abair.kind'] !== kind) {
     throw new WeightsFormatError(`${file}: holds '${content.metadata['abair.kind'] ?? 'unknown'}' weights, expected ${kind}`);
   }
@@ -172,10 +173,19 @@ function toParams(file: string, content: SafetensorsContent, specs: readonly Par
   for (const name of Object.keys(content.tensors)) {
     if (!expected.has(name)) throw new WeightsFormatError(`${file}: unexpected tensor '${name}' (not part of this architecture)`);
   }
-  const store: ParamStore = {};
+  const weights: Record<string, HostWeight> = {};
   for (const spec of specs) {
     const t = content.tensors[spec.name]!;
-    store[spec.name] = tf.tidy(() => tf.variable(tf.tensor(t.data as Float32Array, t.shape, 'float32'), true, uniqueVariableName(spec.name)));
+    weights[spec.name] = new HostWeight(t.data as Float32Array, t.shape);
+  }
+  return weights;
+}
+
+/** Checked host weights → trainable tfjs variables (needs engine/backend.js loaded). */
+export function toParams(weights: HostWeights): ParamStore {
+  const store: ParamStore = {};
+  for (const [name, w] of Object.entries(weights)) {
+    store[name] = tf.tidy(() => tf.variable(tf.tensor(w.data, [...w.shape], 'float32'), true, uniqueVariableName(name)));
   }
   return store;
 }
@@ -195,7 +205,15 @@ export interface LoadedBackbone {
   provenance: Provenance;
 }
 
+/** A weight file read and checked without tfjs (the ONNX engine's view): `params` are plain arrays. */
+export type HostLoaded<T extends { params: unknown }> = Omit<T, 'params'> & { params: HostWeights };
+
 export async function loadBackbone(target: string, expect?: BackboneConfig): Promise<LoadedBackbone> {
+  const loaded = await readBackbone(target, expect);
+  return { ...loaded, params: toParams(loaded.params) };
+}
+
+export async function readBackbone(target: string, expect?: BackboneConfig): Promise<HostLoaded<LoadedBackbone>> {
   const file = await resolveFile(target, BACKBONE_FILE);
   const sidecar = await readSidecar(file);
   if (sidecar.kind !== 'backbone') throw new WeightsFormatError(`${file}: is a ${sidecar.kind} file, expected a backbone`);
@@ -205,8 +223,8 @@ export async function loadBackbone(target: string, expect?: BackboneConfig): Pro
     throw new WeightsFormatError(`${file}: architecture mismatch (file ${describe(sidecar.config)}, expected ${describe(expect)})`);
   }
   const content = await loadSafetensors(file);
-  const params = toParams(file, content, modelSpecs(sidecar.config), 'backbone', sidecar.config);
-  const loaded: LoadedBackbone = { file, config: sidecar.config, params, provenance: sidecar.provenance };
+  const params = toHostWeights(file, content, modelSpecs(sidecar.config), 'backbone', sidecar.config);
+  const loaded: HostLoaded<LoadedBackbone> = { file, config: sidecar.config, params, provenance: sidecar.provenance };
   if (sidecar.preset) loaded.preset = sidecar.preset;
   return loaded;
 }
@@ -219,6 +237,11 @@ export interface LoadedAdapter extends TrainableLoraAdapter {
 
 /** Loads an adapter; with `backbone`, also checks it was made for that architecture. */
 export async function loadAdapter(file: string, backbone?: BackboneConfig): Promise<LoadedAdapter> {
+  const loaded = await readAdapter(file, backbone);
+  return { ...loaded, params: toParams(loaded.params) };
+}
+
+export async function readAdapter(file: string, backbone?: BackboneConfig): Promise<HostLoaded<LoadedAdapter>> {
   const sidecar = await readSidecar(file);
   if (sidecar.kind !== 'lora') throw new WeightsFormatError(`${file}: is a ${sidecar.kind} file, expected a LoRA adapter`);
   requireRecords(file, sidecar, ['adapter', 'backbone']);
@@ -234,7 +257,7 @@ export async function loadAdapter(file: string, backbone?: BackboneConfig): Prom
     specs = loraSpecs(sidecar.adapter, loraTargets(sidecar.backbone));
   });
   const content = await loadSafetensors(file);
-  const params = toParams(file, content, specs, 'lora', { adapter: sidecar.adapter, backbone: sidecar.backbone });
+  const params = toHostWeights(file, content, specs, 'lora', { adapter: sidecar.adapter, backbone: sidecar.backbone });
   return { file, config: sidecar.adapter, params, backbone: sidecar.backbone, provenance: sidecar.provenance };
 }
 
@@ -246,6 +269,11 @@ export interface LoadedEstimator {
 }
 
 export async function loadEstimator(target: string): Promise<LoadedEstimator> {
+  const loaded = await readEstimator(target);
+  return { ...loaded, params: toParams(loaded.params) };
+}
+
+export async function readEstimator(target: string): Promise<HostLoaded<LoadedEstimator>> {
   const file = await resolveFile(target, ESTIMATOR_FILE);
   const sidecar = await readSidecar(file);
   if (sidecar.kind !== 'estimator') throw new WeightsFormatError(`${file}: is a ${sidecar.kind} file, expected an estimator`);
@@ -254,7 +282,7 @@ export async function loadEstimator(target: string): Promise<LoadedEstimator> {
   check(file, () => validateEstimatorConfig(config));
   const content = await loadSafetensors(file);
   const recorded = (stored: StoredEstimatorConfig) => estimatorArchitecture(upgradeEstimatorConfig(stored));
-  const params = toParams(file, content, estimatorSpecs(config), 'estimator', estimatorArchitecture(config), recorded);
+  const params = toHostWeights(file, content, estimatorSpecs(config), 'estimator', estimatorArchitecture(config), recorded);
   return { file, config, params, provenance: sidecar.provenance };
 }
 

@@ -6,9 +6,7 @@
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { Command, Option } from 'commander';
-import { initEngine, tf, type BackendName } from '../engine/backend.js';
-import { disposeParams } from '../model/params.js';
-import { loadParts } from '../restore/model-engine.js';
+import { readParts } from '../restore/model-folder.js';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { ADAPTER_WEIGHTS_INPUT, type AdaptersAs, adapterInputNames, exportBackboneOnnx, exportEstimatorOnnx } from './export.js';
@@ -20,12 +18,11 @@ export interface ExportFolderOptions {
 
 /** Exports a model folder; returns the files written. */
 export async function exportModelFolder(dir: string, out: string, options: ExportFolderOptions = {}): Promise<string[]> {
-  // The weights are only read on the way to the graph: any backend will do (wasm avoids tfjs's Node banner).
-  await initEngine({ backend: (tf.engine().backendName as BackendName | null) ?? 'wasm' });
   const exists = await fs.stat(dir).then(() => true, () => false);
   if (!exists) throw new UserError(`${dir}: model folder not found`);
-  const { backbone, estimator, adapters, classes } = await loadParts(dir);
-  try {
+  // The weights are only read on the way to the graph: plain arrays, no tfjs.
+  const { backbone, estimator, adapters, classes } = await readParts(dir);
+  {
     const mode = adapters.length === 0 ? 'none' : (options.adaptersAs ?? 'inputs');
     const segmentation = options.segmentation === true && backbone.config.segClasses > 0;
     const written: string[] = [];
@@ -47,10 +44,6 @@ export async function exportModelFolder(dir: string, out: string, options: Expor
     await writeFileAtomic(`${stem}.json`, JSON.stringify(description, null, 2) + '\n');
     written.push(`${stem}.json`);
     return written;
-  } finally {
-    disposeParams(backbone.params);
-    for (const a of adapters) disposeParams(a.params);
-    if (estimator) disposeParams(estimator.params);
   }
 }
 

@@ -10,12 +10,11 @@
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import type { Command } from 'commander';
-import { initEngine, tf, type BackendName } from '../engine/backend.js';
 import { SIZE_MULTIPLE, type BackboneConfig } from '../model/config.js';
 import { loraParamName, loraScale } from '../model/lora.js';
-import { disposeParams, type Params } from '../model/params.js';
-import type { LoadedAdapter, Provenance } from '../model/index.js';
-import { loadParts, segmentationClassNames } from '../restore/model-engine.js';
+import type { AdapterWeights, WeightLike, WeightsLike } from '../model/host-weights.js';
+import type { Provenance } from '../model/weights.js';
+import { readParts, segmentationClassNames } from '../restore/model-folder.js';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { WEB_MODEL_FILES, WEB_MODEL_FORMAT, WEB_MODEL_VERSION, type WebAdapter, type WebModelManifest, type WebWeightInput } from '../browser/manifest.js';
@@ -32,11 +31,11 @@ export interface PackedLora {
  * Lays out lora.bin: for every weight input (adapterInputNames order) the base weight, then each
  * adapter's A and B for that layer (adapters in `adapters` order, only those targeting the layer).
  */
-export function packLora(base: Params, config: BackboneConfig, adapters: readonly LoadedAdapter[]): PackedLora {
+export function packLora(base: WeightsLike, config: BackboneConfig, adapters: readonly AdapterWeights[]): PackedLora {
   const chunks: Float32Array[] = [];
   let offset = 0;
-  const append = (t: tf.Tensor) => {
-    const values = t.dataSync() as Float32Array;
+  const append = (t: WeightLike) => {
+    const values = Float32Array.from(t.dataSync());
     chunks.push(values);
     const range = { byteOffset: offset, byteLength: values.length * 4 };
     offset += range.byteLength;
@@ -46,7 +45,7 @@ export function packLora(base: Params, config: BackboneConfig, adapters: readonl
   const packed: WebAdapter[] = adapters.map((a) => ({ name: a.config.name, scale: loraScale(a.config), layers: [] }));
   for (const name of adapterInputNames(config, adapters)) {
     const weight = base[name];
-    if (!weight || weight.rank !== 2) throw new Error(`weight input ${name}: not a 2-D base weight (internal error)`);
+    if (!weight || weight.shape.length !== 2) throw new Error(`weight input ${name}: not a 2-D base weight (internal error)`);
     weightInputs.push({ name, shape: [weight.shape[0]!, weight.shape[1]!], ...append(weight) });
     const layer = name.replace(/\.w$/, '');
     adapters.forEach((adapter, k) => {
@@ -72,16 +71,15 @@ const stepsOf = (provenance: Provenance): number | null => (typeof provenance['s
 
 /** Exports a model folder for the browser; returns the files written (model.json last). */
 export async function exportWebModel(dir: string, outDir: string): Promise<{ files: string[]; manifest: WebModelManifest }> {
-  // The weights are only read on the way to the files: any backend will do (wasm avoids tfjs's Node banner).
-  await initEngine({ backend: (tf.engine().backendName as BackendName | null) ?? 'wasm' });
   const stat = await fs.stat(dir).catch(() => null);
   if (!stat) throw new UserError(`${dir}: model folder not found`);
   if (!stat.isDirectory()) throw new UserError(`${dir}: not a folder (give the model folder holding backbone.safetensors)`);
   const outStat = await fs.stat(outDir).catch(() => null);
   if (outStat && !outStat.isDirectory()) throw new UserError(`${outDir}: exists and is not a folder`);
 
-  const { backbone, estimator, adapters, classes } = await loadParts(dir);
-  try {
+  // The weights are only read on the way to the files: plain arrays, no tfjs.
+  const { backbone, estimator, adapters, classes } = await readParts(dir);
+  {
     const config = backbone.config;
     // Only a head whose classes are known gives a map the browser can label.
     const segmentationClasses = segmentationClassNames(config, backbone.provenance);
@@ -124,10 +122,6 @@ export async function exportWebModel(dir: string, outDir: string): Promise<{ fil
     await write(WEB_MODEL_FILES.lora, lora.bytes);
     await write(WEB_MODEL_FILES.manifest, JSON.stringify(manifest, null, 2) + '\n');
     return { files, manifest };
-  } finally {
-    disposeParams(backbone.params);
-    for (const a of adapters) disposeParams(a.params);
-    if (estimator) disposeParams(estimator.params);
   }
 }
 

@@ -12,13 +12,12 @@
  *             [N,K] blends them; 'none': whatever weights are passed are baked in.
  *   estimator: input `image` [N,H,W,3] (any size; bilinear resize inside) → `probabilities` [N,K].
  */
-import type { tf } from '../engine/backend.js';
 import { type BackboneConfig, SIZE_MULTIPLE } from '../model/config.js';
 import { forwardBackboneWith, loraTargets } from '../model/backbone.js';
 import { type EstimatorConfig, estimatorLogitsWith, estimatorOutputCount } from '../model/estimator.js';
-import { loraParamName, loraScale, type LoraAdapter } from '../model/lora.js';
+import { loraParamName, loraScale, type LoraConfig } from '../model/lora.js';
+import type { AdapterWeights, WeightLike, WeightsLike } from '../model/host-weights.js';
 import type { LinearDelta } from '../model/layers/conv.js';
-import type { Params } from '../model/params.js';
 import { OnnxGraph, onnxOps, type Sym } from './graph-builder.js';
 
 export type AdaptersAs = 'none' | 'inputs' | 'branches';
@@ -28,37 +27,37 @@ export interface BackboneExportOptions {
   /** How LoRA adapters enter the graph (default 'none': params are used as given, e.g. merged). */
   adaptersAs?: AdaptersAs;
   /** Required for 'inputs' (which layers become inputs) and 'branches'. */
-  adapters?: readonly LoraAdapter[];
+  adapters?: readonly AdapterWeights[];
   /** Add the `seg_logits` output (the model must have a segmentation head). */
   segmentation?: boolean;
 }
 
-function constants(graph: OnnxGraph, params: Params, skip: ReadonlySet<string> = new Set()): Record<string, Sym> {
+function constants(graph: OnnxGraph, params: WeightsLike, skip: ReadonlySet<string> = new Set()): Record<string, Sym> {
   const out: Record<string, Sym> = {};
   for (const [name, t] of Object.entries(params)) {
     if (skip.has(name)) continue;
-    out[name] = graph.constant(Float32Array.from(t.dataSync() as Float32Array), [...t.shape], name);
+    out[name] = graph.constant(Float32Array.from(t.dataSync()), [...t.shape], name);
   }
   return out;
 }
 
 /** Names of the 1×1 weights the adapters touch, in the backbone's execution order. */
-export function adapterInputNames(config: BackboneConfig, adapters: readonly LoraAdapter[]): string[] {
+export function adapterInputNames(config: BackboneConfig, adapters: readonly { readonly config: LoraConfig }[]): string[] {
   const targeted = new Set(adapters.flatMap((a) => a.config.targets));
   return loraTargets(config).filter((t) => targeted.has(t.layer)).map((t) => `${t.layer}.w`);
 }
 
 /** LoRA as graph branches: Σ_k w[n,k]·(α_k/r_k)·(x·A_k)·B_k with the adapters' A,B as constants. */
-function branchDelta(graph: OnnxGraph, adapters: readonly LoraAdapter[], weights: Sym): LinearDelta<Sym> {
+function branchDelta(graph: OnnxGraph, adapters: readonly AdapterWeights[], weights: Sym): LinearDelta<Sym> {
   const ops = onnxOps(graph);
-  const host = (t: tf.Tensor) => Float32Array.from(t.dataSync() as Float32Array);
+  const host = (t: WeightLike) => Float32Array.from(t.dataSync());
   const scaleCache = new Map<string, Sym>();
   return {
     delta(layer, x, _batch, parts = 1) {
       const chosen = adapters.filter((a) => a.config.targets.includes(layer));
       if (chosen.length === 0) return null;
-      const aOf = (ad: LoraAdapter) => ad.params[loraParamName(ad.config.name, layer, 'A')]!;
-      const bOf = (ad: LoraAdapter) => ad.params[loraParamName(ad.config.name, layer, 'B')]!;
+      const aOf = (ad: AdapterWeights) => ad.params[loraParamName(ad.config.name, layer, 'A')]!;
+      const bOf = (ad: AdapterWeights) => ad.params[loraParamName(ad.config.name, layer, 'B')]!;
       const cin = aOf(chosen[0]!).shape[0]!;
       const cout = bOf(chosen[0]!).shape[1]!;
       const rankTotal = chosen.reduce((s, ad) => s + ad.config.rank, 0);
@@ -103,7 +102,7 @@ function padToMultiple(graph: OnnxGraph, x: Sym, heightWidth: Sym): Sym {
   return graph.node('Pad', [x, pads], { mode: 'reflect' }, x.channels);
 }
 
-export function exportBackboneOnnx(params: Params, config: BackboneConfig, options: BackboneExportOptions = {}): Uint8Array {
+export function exportBackboneOnnx(params: WeightsLike, config: BackboneConfig, options: BackboneExportOptions = {}): Uint8Array {
   const mode = options.adaptersAs ?? 'none';
   const adapters = options.adapters ?? [];
   if (mode !== 'none' && adapters.length === 0) throw new Error(`adapters as ${mode} needs at least one adapter`);
@@ -132,7 +131,7 @@ export function exportBackboneOnnx(params: Params, config: BackboneConfig, optio
   return graph.encode('abair_backbone', `abair backbone, adapters as ${mode}`);
 }
 
-export function exportEstimatorOnnx(params: Params, config: EstimatorConfig): Uint8Array {
+export function exportEstimatorOnnx(params: WeightsLike, config: EstimatorConfig): Uint8Array {
   const graph = new OnnxGraph();
   const g = onnxOps(graph);
   const image = graph.input('image', ['batch', 'height', 'width', config.inChannels], config.inChannels);

@@ -1,31 +1,84 @@
 /**
- * Loading onnxruntime-node lazily: it is a native addon, so code that only exports graphs (or a
- * platform without its binaries) never pays for or depends on it.
+ * Loading ONNX Runtime lazily: onnxruntime-node (a native addon, the fast path) when it is
+ * installed and loads, else onnxruntime-web's WebAssembly build, which runs in Node too. Both
+ * are optional at install time: onnxruntime-node's install step downloads CUDA files on
+ * linux-x64 and fails without access to them, and npm then leaves the optional package out, so
+ * `npm install abair` works anywhere and restoring falls back to wasm (slower; see docs/onnx.md).
+ * Code that only exports graphs never loads either.
  */
-import type * as Ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-common';
 
 export type OrtModule = typeof Ort;
 export type OrtSession = Ort.InferenceSession;
+export type OrtPackage = 'onnxruntime-node' | 'onnxruntime-web';
 
-let loaded: Promise<OrtModule> | null = null;
+export interface LoadedOrt {
+  ort: OrtModule;
+  /** which package it is */
+  name: OrtPackage;
+  /** why onnxruntime-node is not used (set when name is onnxruntime-web) */
+  nativeError?: string;
+}
 
-/** The onnxruntime-node module, or a rejected promise saying why it cannot be used here. */
-export function loadOrt(): Promise<OrtModule> {
-  loaded ??= import('onnxruntime-node').then(
-    (m) => ((m as unknown as { default?: OrtModule }).default ?? m) as OrtModule,
-    (err: unknown) => {
-      loaded = null;
-      throw new Error(`onnxruntime-node is not available: ${err instanceof Error ? err.message : String(err)}`);
-    },
-  );
+/** Environment variable that forces one package ('onnxruntime-node' or 'onnxruntime-web'), for tests and comparisons. */
+export const ORT_PACKAGE_ENV = 'ABAIR_ORT';
+
+let loaded: Promise<LoadedOrt> | null = null;
+
+const reason = (err: unknown) => (err instanceof Error ? err.message.split('\n')[0]! : String(err));
+const moduleOf = (m: unknown) => ((m as { default?: OrtModule }).default ?? m) as OrtModule;
+
+async function loadWeb(nativeError?: string): Promise<LoadedOrt> {
+  const ort = moduleOf(await import('onnxruntime-web'));
+  // The wasm files sit beside the Node build in the package; threads as for the native runtime.
+  ort.env.wasm.numThreads = DEFAULT_ORT_THREADS;
+  return nativeError === undefined ? { ort, name: 'onnxruntime-web' } : { ort, name: 'onnxruntime-web', nativeError };
+}
+
+async function loadAny(): Promise<LoadedOrt> {
+  const forced = process.env[ORT_PACKAGE_ENV];
+  if (forced && forced !== 'onnxruntime-node' && forced !== 'onnxruntime-web') {
+    throw new Error(`${ORT_PACKAGE_ENV}=${forced}: expected onnxruntime-node or onnxruntime-web`);
+  }
+  if (forced === 'onnxruntime-web') return loadWeb();
+  let nativeError: string;
+  try {
+    return { ort: moduleOf(await import('onnxruntime-node')), name: 'onnxruntime-node' };
+  } catch (err) {
+    nativeError = reason(err);
+    if (forced === 'onnxruntime-node') throw new Error(`onnxruntime-node is not available: ${nativeError}`);
+  }
+  try {
+    return await loadWeb(nativeError);
+  } catch (err) {
+    throw new Error(`ONNX Runtime is not available: onnxruntime-node: ${nativeError}; onnxruntime-web: ${reason(err)}`);
+  }
+}
+
+/** The ONNX Runtime module and which package it came from, or a rejected promise saying why neither loads. */
+export function loadOrtPackage(): Promise<LoadedOrt> {
+  loaded ??= loadAny().catch((err: unknown) => {
+    loaded = null;
+    throw err;
+  });
   return loaded;
+}
+
+/** The ONNX Runtime module (see loadOrtPackage). */
+export async function loadOrt(): Promise<OrtModule> {
+  return (await loadOrtPackage()).ort;
 }
 
 /** Default threads: the 2-core machines this project targets (the whole CPU, like tfjs-wasm's pool). */
 export const DEFAULT_ORT_THREADS = 2;
 
 export async function createSession(model: Uint8Array | string, threads = DEFAULT_ORT_THREADS): Promise<OrtSession> {
-  const ort = await loadOrt();
+  const { ort, name } = await loadOrtPackage();
+  if (name === 'onnxruntime-web') {
+    // wasm takes its thread count from env (set before the first session) and no native options.
+    const bytes = typeof model === 'string' ? new Uint8Array(await (await import('node:fs/promises')).readFile(model)) : model;
+    return ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', executionMode: 'sequential', enableMemPattern: false });
+  }
   const options: Ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,

@@ -7,15 +7,18 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
-import type { BackendName } from '../engine/backend.js';
+import type { BackendName } from '../engine/backend-name.js';
 import { BACKBONE_FILE } from '../model/weights.js';
 import { packageRoot } from '../util/paths.js';
 import type { RestorationEngine } from './engine.js';
-import { createModelEngine } from './model-engine.js';
 
 export interface EngineLoadOptions {
+  /** tfjs backend, for the tfjs runtime only */
   backend?: BackendName;
-  /** 'onnx': ONNX Runtime (falls back to tfjs with a note when onnxruntime-node cannot load); default 'tfjs'. */
+  /**
+   * 'onnx' (default): ONNX Runtime, onnxruntime-node or, when that is not installed, onnxruntime-web's
+   * wasm build with a note; 'tfjs': TensorFlow.js (the training engine, loaded only then).
+   */
   runtime?: EngineRuntime;
   /** where the fallback note goes (default: stderr) */
   notes?: { write(text: string): unknown };
@@ -25,15 +28,20 @@ export type EngineRuntime = 'onnx' | 'tfjs';
 
 /** The engine for a model folder on the requested runtime. */
 export async function createEngineForDir(dir: string, options: EngineLoadOptions = {}): Promise<RestorationEngine> {
-  if (options.runtime === 'onnx') {
-    const { loadOrt } = await import('../onnx/runtime.js');
-    const available = await loadOrt().then(() => null, (err: Error) => err.message);
-    if (available === null) {
-      const { createOnnxEngine } = await import('./onnx-engine.js');
-      return createOnnxEngine(dir, { backend: options.backend });
+  if ((options.runtime ?? 'onnx') === 'onnx') {
+    const { loadOrtPackage } = await import('../onnx/runtime.js');
+    const loaded = await loadOrtPackage(); // rejects, saying why, when neither package loads
+    if (loaded.nativeError !== undefined) {
+      (options.notes ?? process.stderr).write(
+        `abair: note: onnxruntime-node is not available (${loaded.nativeError}); restoring with onnxruntime-web's WebAssembly build, about 2× slower ` +
+          '(install the native one with: ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node)\n',
+      );
     }
-    (options.notes ?? process.stderr).write(`abair: note: ${available}; using the tfjs engine\n`);
+    const { createOnnxEngine } = await import('./onnx-engine.js');
+    return createOnnxEngine(dir);
   }
+  // tfjs only when asked for: restoring must not load it otherwise.
+  const { createModelEngine } = await import('./model-engine.js');
   return createModelEngine(dir, { backend: options.backend });
 }
 

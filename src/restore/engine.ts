@@ -3,8 +3,8 @@
  * The ABAIR model implements it; tests implement it with small fake engines, so everything in
  * src/restore works and is tested without trained weights.
  */
-import type { tf } from '../engine/backend.js';
 import type { RGBImage } from '../image/types.js';
+import type { Raster } from './tile-plan.js';
 
 export interface RestorationEngine {
   /** Degradation names, one adapter each, in the order of every per-class vector below. */
@@ -27,19 +27,21 @@ export interface RestorationEngine {
   estimate(image: RGBImage): Promise<Float32Array>;
   /** Prepare the network for one image with these adapter weights (e.g. merge LoRA). */
   prepare(adapterWeights: Float32Array): Promise<void>;
-  /** Restore one tile [1,h,w,3] in [0,1] (any h,w ≥ 1) → same shape; synchronous tfjs work inside tf.tidy. */
-  restoreTile(tile: tf.Tensor4D): tf.Tensor4D;
+  /**
+   * Restore one h×w×3 tile (HWC floats in [0,1], any h,w ≥ 1) → the same size, in [0,1];
+   * synchronous. Plain arrays, so the restore path needs no tfjs (tensor-tiles.ts adapts tfjs code).
+   */
+  restoreTile(tile: Raster): Raster;
   /**
    * Optional: the same as restoreTile, without blocking this thread, so that an abort is honoured
-   * in the middle of a tile (rejecting with signal.reason at once) rather than after it. The tile
-   * belongs to the caller; the result is a new tensor the caller disposes.
+   * in the middle of a tile (rejecting with signal.reason at once) rather than after it.
    */
-  restoreTileAsync?(tile: tf.Tensor4D, signal?: AbortSignal): Promise<tf.Tensor4D>;
+  restoreTileAsync?(tile: Raster, signal?: AbortSignal): Promise<Raster>;
   /**
-   * Optional per-pixel degradation logits for --explain: [1,h,w,1+K], channel 0 = clean, then one
+   * Optional per-pixel degradation logits for --explain: h×w×(1+K), channel 0 = clean, then one
    * per class in `classes` order (the Phase-I segmentation head). The explain map applies softmax.
    */
-  segmentTile?(tile: tf.Tensor4D): tf.Tensor4D;
+  segmentTile?(tile: Raster): Raster;
   /** Spatial multiple the network works on, e.g. 8 (the engine pads internally anyway). */
   readonly tileMultiple: number;
   dispose(): void;

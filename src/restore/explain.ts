@@ -8,22 +8,21 @@
  * uniform map: the mixture weighted by the estimator's probabilities normalised to sum 1.
  */
 import sharp from 'sharp';
-import { tf } from '../engine/backend.js';
-import { matMul } from '../engine/ops.js';
 import type { RGBImage } from '../image/types.js';
 import { CLEAN_COLOUR, classColour, mapPalette, uniformMapColour, type Colour } from './palette.js';
+import { logitsToColours } from './tile-ops.js';
+import type { Raster } from './tile-plan.js';
 
 export { CLEAN_COLOUR, classColour, PALETTE, uniformMapColour, type Colour } from './palette.js';
 
-/** Wraps an engine's segmentTile ([1,h,w,1+K] logits) into a tile function giving the map colour [1,h,w,3]. */
-export function segmentationColourFn(segmentTile: (tile: tf.Tensor4D) => tf.Tensor4D, numClasses: number): (tile: tf.Tensor4D) => tf.Tensor4D {
+/** Wraps an engine's segmentTile (h×w×(1+K) logits) into a tile function giving the map colour h×w×3. */
+export function segmentationColourFn(segmentTile: (tile: Raster) => Raster, numClasses: number): (tile: Raster) => Raster {
   const palette = mapPalette(numClasses);
   return (tile) => {
     const logits = segmentTile(tile);
-    const [, h, w, c] = logits.shape;
+    const c = logits.channels;
     if (c !== numClasses + 1) throw new Error(`segmentTile returned ${c} channels, expected 1 + ${numClasses}`);
-    const probabilities = tf.softmax(tf.reshape(logits, [h * w, c])) as tf.Tensor2D;
-    return tf.reshape(matMul(probabilities, tf.tensor2d(palette, [c, 3])), [1, h, w, 3]);
+    return { width: logits.width, height: logits.height, channels: 3, data: logitsToColours(logits.data, c, palette) };
   };
 }
 

@@ -9,6 +9,8 @@ import { tf } from '../engine/backend.js';
 import { depthwiseConv2d } from '../engine/ops.js';
 import type { RGBImage } from '../image/types.js';
 import type { RestorationEngine } from './engine.js';
+import type { Raster } from './tile-plan.js';
+import { tensorTileFn } from './tensor-tiles.js';
 
 export interface FakeEngineOptions {
   classes?: readonly string[];
@@ -62,19 +64,19 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
       engine.prepared.push(Float32Array.from(weights));
       strength = weights.reduce((sum, w, k) => sum + w * strengths[k]!, 0);
     },
-    restoreTile(tile: tf.Tensor4D) {
+    restoreTile: tensorTileFn((tile) => {
       engine.tilesRestored++;
       if (options.fill !== undefined) return tf.fill(tile.shape, options.fill) as tf.Tensor4D;
       return fakeRestore(tile, strength);
-    },
+    }),
     dispose() {
       engine.disposed = true;
     },
   };
   if (options.tileDelayMs !== undefined) {
     const delay = options.tileDelayMs;
-    engine.restoreTileAsync = (tile: tf.Tensor4D, signal?: AbortSignal) =>
-      new Promise<tf.Tensor4D>((resolve, reject) => {
+    engine.restoreTileAsync = (tile: Raster, signal?: AbortSignal) =>
+      new Promise<Raster>((resolve, reject) => {
         signal?.throwIfAborted();
         const onAbort = () => {
           clearTimeout(timer);
@@ -89,12 +91,11 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
   }
   if (options.segment ?? true) {
     // logits: clean ← brightness, class k ← channel k % 3 (pointwise, so seam-free by construction)
-    engine.segmentTile = (tile: tf.Tensor4D) =>
-      tf.tidy(() => {
-        const channels = tf.split(tile, 3, 3);
-        const logits = [tf.mean(tile, 3, true), ...classes.map((_, k) => tf.mul(channels[k % 3]!, 4))];
-        return tf.concat(logits, 3) as tf.Tensor4D;
-      });
+    engine.segmentTile = tensorTileFn((tile) => {
+      const channels = tf.split(tile, 3, 3);
+      const logits = [tf.mean(tile, 3, true), ...classes.map((_, k) => tf.mul(channels[k % 3]!, 4))];
+      return tf.concat(logits, 3) as tf.Tensor4D;
+    });
   }
   return engine;
 }

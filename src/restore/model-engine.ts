@@ -22,24 +22,18 @@
  * constant logit of −30 (probability ≈ 0) and head classes the engine lacks are dropped, so the
  * explain map's softmax is over clean + the engine's classes only.
  */
-import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { initEngine, tf, type BackendName } from '../engine/backend.js';
 import { matMul } from '../engine/ops.js';
 import type { RGBImage } from '../image/types.js';
 import { UserError } from '../util/errors.js';
-import { DEFAULT_CLASSES } from '../degrade/cutmix.js';
+import { toParams } from '../model/weights.js';
 import {
   disposeMerged,
   disposeParams,
   estimateProbabilities,
-  listWeights,
-  loadAdapter,
-  loadBackbone,
-  loadEstimator,
   mergeAdapters,
   restoreBatch,
-  SIZE_MULTIPLE,
   type BackboneConfig,
   type LoadedAdapter,
   type LoadedBackbone,
@@ -47,7 +41,11 @@ import {
   type Params,
 } from '../model/index.js';
 import type { RestorationEngine } from './engine.js';
+import { tensorTileFn } from './tensor-tiles.js';
 import { estimatorCrops, meanRows } from './estimator-input.js';
+import { describeModel, noEstimatorError, readParts, segmentationClassNames, segmentationMapping } from './model-folder.js';
+
+export { describeModel, noEstimatorError, readParts, segmentationClassNames, segmentationMapping, type HostParts } from './model-folder.js';
 
 export { estimatorCrops, estimatorInput, meanRows } from './estimator-input.js';
 
@@ -72,38 +70,6 @@ export interface ModelEngine extends RestorationEngine {
   readonly segmentationClasses: readonly string[] | null;
 }
 
-/** Logit given to an engine class the segmentation head does not predict: softmax weight ≈ e^-30. */
-const ABSENT_CLASS_LOGIT = -30;
-
-/** Names of the seg head's classes (see the file comment), or null when they cannot be known. */
-export function segmentationClassNames(config: BackboneConfig, provenance: Record<string, unknown>): string[] | null {
-  if (config.segClasses === 0) return null;
-  const recorded = provenance['segClasses'];
-  if (Array.isArray(recorded) && recorded.length === config.segClasses && recorded.every((n) => typeof n === 'string')) return [...(recorded as string[])];
-  if (config.segClasses === DEFAULT_CLASSES.length) return [...DEFAULT_CLASSES];
-  return null;
-}
-
-/**
- * [1+S, 1+K] 0/1 matrix taking seg-head channels to engine-class channels (clean → clean) plus a
- * per-output bias, or null when the mapping is the identity.
- */
-export function segmentationMapping(segNames: readonly string[], classes: readonly string[]): { select: Float32Array; bias: Float32Array } | null {
-  const identity = segNames.length === classes.length && segNames.every((n, i) => n === classes[i]);
-  if (identity) return null;
-  const rows = 1 + segNames.length;
-  const cols = 1 + classes.length;
-  const select = new Float32Array(rows * cols);
-  const bias = new Float32Array(cols);
-  select[0] = 1; // clean
-  classes.forEach((name, k) => {
-    const j = segNames.indexOf(name);
-    if (j < 0) bias[1 + k] = ABSENT_CLASS_LOGIT;
-    else select[(1 + j) * cols + 1 + k] = 1;
-  });
-  return { select, bias };
-}
-
 async function exists(file: string): Promise<boolean> {
   return fs.stat(file).then(() => true, () => false);
 }
@@ -117,7 +83,7 @@ async function ensureBackend(backend: BackendName | undefined): Promise<void> {
   await initEngine({ backend: current ?? 'wasm' });
 }
 
-/** Loads every part of a model folder and checks that they belong together. */
+/** Loads every part of a model folder (checked, see readParts) as tfjs variables. */
 export async function loadParts(dir: string): Promise<{
   backbone: LoadedBackbone;
   estimator: LoadedEstimator | null;
@@ -125,61 +91,11 @@ export async function loadParts(dir: string): Promise<{
   classes: string[];
   ignored: string[];
 }> {
-  const files = await listWeights(dir);
-  if (!files.backbone) {
-    throw new UserError(`${dir}: no backbone.safetensors (a model folder holds backbone.safetensors, lora-<name>.safetensors per degradation and estimator.safetensors)`);
-  }
-  const loaded: { params: Params }[] = [];
-  try {
-    const backbone = await loadBackbone(files.backbone);
-    loaded.push(backbone);
-    const estimator = files.estimator ? await loadEstimator(files.estimator) : null;
-    if (estimator) loaded.push(estimator);
-
-    const nameOf = (file: string) => path.basename(file).replace(/^lora-/, '').replace(/\.safetensors$/, '');
-    const available = new Map(files.adapters.map((file) => [nameOf(file), file]));
-    let classes: string[];
-    if (estimator) {
-      classes = [...estimator.config.classes];
-      const missing = classes.filter((c) => !available.has(c));
-      if (missing.length > 0) {
-        throw new UserError(`${estimator.file}: estimator class${missing.length > 1 ? 'es' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no adapter in ${dir} (expected ${missing.map((m) => `lora-${m}.safetensors`).join(', ')})`);
-      }
-    } else {
-      classes = [...available.keys()];
-    }
-    const ignored = [...available.keys()].filter((name) => !classes.includes(name));
-    const adapters: LoadedAdapter[] = [];
-    for (const name of classes) {
-      const file = available.get(name)!;
-      const adapter = await loadAdapter(file, backbone.config); // refuses a different backbone, naming the file
-      loaded.push(adapter);
-      if (adapter.config.name !== name) throw new UserError(`${file}: holds adapter '${adapter.config.name}', but its file name says '${name}'`);
-      adapters.push(adapter);
-    }
-    return { backbone, estimator, adapters, classes, ignored };
-  } catch (err) {
-    for (const part of loaded) disposeParams(part.params);
-    throw err;
-  }
-}
-
-/** The descriptive fields both engines (tfjs and ONNX) report for a loaded model folder. */
-export function describeModel(
-  dir: string, config: BackboneConfig, classes: string[], estimator: LoadedEstimator | null, ignoredAdapters: string[], segmentationClasses: string[] | null,
-) {
-  const hasEstimator = estimator !== null;
-  const swExponent = estimator?.config.swExponent ?? 1;
-  const keepClean = estimator?.config.keepClean ?? false;
-  const hasCleanOutput = estimator?.config.clean ?? false;
-  return { dir, config, classes, hasEstimator, swExponent, keepClean, hasCleanOutput, ignoredAdapters, segmentationClasses, tileMultiple: SIZE_MULTIPLE };
-}
-
-/** Why sw/oh cannot run on a model folder without an estimator (shared by both engines). */
-export function noEstimatorError(modelDir: string, classes: readonly string[]): UserError {
-  return new UserError(
-    `${modelDir} has no estimator.safetensors, so modes sw and oh are not available: use --mode adapter:<name> or weights:<name>=<w>,… (adapters: ${classes.join(', ')})`,
-  );
+  const parts = await readParts(dir);
+  const backbone: LoadedBackbone = { ...parts.backbone, params: toParams(parts.backbone.params) };
+  const estimator: LoadedEstimator | null = parts.estimator ? { ...parts.estimator, params: toParams(parts.estimator.params) } : null;
+  const adapters: LoadedAdapter[] = parts.adapters.map((a) => ({ ...a, params: toParams(a.params) }));
+  return { backbone, estimator, adapters, classes: parts.classes, ignored: parts.ignored };
 }
 
 /** A RestorationEngine over the ABAIR weights in `modelDir` (see the file comment for the folder layout). */
@@ -227,13 +143,11 @@ export async function createModelEngine(modelDir: string, options: ModelEngineOp
       if (weights.some((w) => w !== 0)) merged = mergeAdapters(base, adapters, Array.from(weights));
     },
 
-    restoreTile(tile: tf.Tensor4D): tf.Tensor4D {
+    restoreTile: tensorTileFn((tile) => {
       assertLive();
-      return tf.tidy(() => {
-        const { restored } = restoreBatch(current(), config, tile, { releaseIntermediates: true });
-        return tf.clipByValue(restored, 0, 1) as tf.Tensor4D;
-      });
-    },
+      const { restored } = restoreBatch(current(), config, tile, { releaseIntermediates: true });
+      return tf.clipByValue(restored, 0, 1) as tf.Tensor4D;
+    }),
 
     dispose(): void {
       if (disposed) return;
@@ -247,18 +161,16 @@ export async function createModelEngine(modelDir: string, options: ModelEngineOp
   };
 
   if (segNames) {
-    engine.segmentTile = (tile: tf.Tensor4D): tf.Tensor4D => {
+    engine.segmentTile = tensorTileFn((tile) => {
       assertLive();
-      return tf.tidy(() => {
-        const logits = restoreBatch(current(), config, tile, { segmentation: true, releaseIntermediates: true }).segLogits!;
-        if (!mapping) return logits;
-        const [, h, w, c] = logits.shape;
-        const cols = 1 + classes.length;
-        const flat = tf.reshape(logits, [h * w, c]) as tf.Tensor2D;
-        const picked = tf.add(matMul(flat, tf.tensor2d(mapping.select, [c, cols])), tf.tensor1d(mapping.bias));
-        return tf.reshape(picked, [1, h, w, cols]) as tf.Tensor4D;
-      });
-    };
+      const logits = restoreBatch(current(), config, tile, { segmentation: true, releaseIntermediates: true }).segLogits!;
+      if (!mapping) return logits;
+      const [, h, w, c] = logits.shape;
+      const cols = 1 + classes.length;
+      const flat = tf.reshape(logits, [h * w, c]) as tf.Tensor2D;
+      const picked = tf.add(matMul(flat, tf.tensor2d(mapping.select, [c, cols])), tf.tensor1d(mapping.bias));
+      return tf.reshape(picked, [1, h, w, cols]) as tf.Tensor4D;
+    });
   }
   return engine;
 }

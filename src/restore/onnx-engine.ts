@@ -7,22 +7,25 @@
  * does (mergeAdapters) and passes them as graph inputs ('inputs', the default: measured faster
  * than adapter branches, docs/onnx.md); no re-export per image. Tiles run synchronously through a
  * worker thread (src/onnx/sync-runner.ts), since the RestorationEngine contract is synchronous.
- * Inputs smaller than 8 pixels on a side are reflect-padded with tfjs first (the graph's Pad
- * cannot reflect more than the image has), exactly as restoreBatch does.
+ * Inputs smaller than 8 pixels on a side are reflect-padded first (the graph's Pad cannot reflect
+ * more than the image has), exactly as restoreBatch does.
+ *
+ * No tfjs anywhere on this path: the weights are read as plain arrays (readParts), merged in JS
+ * (mergeAdaptersHost) and tiles are plain arrays, so restoring never loads tfjs.
  */
-import { initEngine, tf, type BackendName } from '../engine/backend.js';
 import type { RGBImage } from '../image/types.js';
-import { disposeMerged, disposeParams, mergeAdapters, SIZE_MULTIPLE, type BackboneConfig, type Params } from '../model/index.js';
-import { cropTo, reflectPadToMultiple } from '../model/padding.js';
+import { SIZE_MULTIPLE, type BackboneConfig } from '../model/config.js';
+import { mergeAdaptersHost, type HostWeights } from '../model/host-weights.js';
 import { ADAPTER_WEIGHTS_INPUT, adapterInputNames, exportBackboneOnnx, exportEstimatorOnnx, type AdaptersAs } from '../onnx/export.js';
 import { loadOrt } from '../onnx/runtime.js';
 import { type HostTensor, SyncOrtRunner } from '../onnx/sync-runner.js';
 import type { RestorationEngine } from './engine.js';
-import { describeModel, estimatorCrops, loadParts, meanRows, noEstimatorError, segmentationClassNames, segmentationMapping } from './model-engine.js';
+import { estimatorCrops, meanRows } from './estimator-input.js';
+import { describeModel, noEstimatorError, readParts, segmentationClassNames, segmentationMapping } from './model-folder.js';
+import { clipUnit, cropTopLeft, reflectPadToMultiple } from './tile-ops.js';
+import type { Raster } from './tile-plan.js';
 
 export interface OnnxEngineOptions {
-  /** tfjs backend for the tile tensors the restorer exchanges (default: current, else wasm). */
-  backend?: BackendName;
   /** How per-image adapter blends reach the graph (default 'inputs'). */
   adaptersAs?: Exclude<AdaptersAs, 'none'>;
   /** ONNX Runtime intra-op threads (default 2). */
@@ -39,18 +42,15 @@ export interface OnnxEngine extends RestorationEngine {
   readonly segmentationClasses: readonly string[] | null;
   readonly engineName: 'onnx';
   /** a tile without blocking the thread: an abort rejects at once (SyncOrtRunner.runAsync) */
-  restoreTileAsync(tile: tf.Tensor4D, signal?: AbortSignal): Promise<tf.Tensor4D>;
+  restoreTileAsync(tile: Raster, signal?: AbortSignal): Promise<Raster>;
 }
 
-const host = (t: tf.Tensor): HostTensor => ({ data: Float32Array.from(t.dataSync() as Float32Array), dims: [...t.shape] });
 
 export async function createOnnxEngine(modelDir: string, options: OnnxEngineOptions = {}): Promise<OnnxEngine> {
   await loadOrt(); // fail early, with the reason, when the runtime cannot load here
-  const current = tf.engine().backendName as BackendName | null;
-  await initEngine({ backend: options.backend ?? current ?? 'wasm' });
-  const { backbone, estimator, adapters, classes, ignored } = await loadParts(modelDir);
+  const { backbone, estimator, adapters, classes, ignored } = await readParts(modelDir);
   const config = backbone.config;
-  const base: Params = backbone.params;
+  const base: HostWeights = backbone.params;
   const segNames = classes.length > 0 ? segmentationClassNames(config, backbone.provenance) : null;
   const mapping = segNames ? segmentationMapping(segNames, classes) : null;
   const mode = adapters.length === 0 ? 'none' : (options.adaptersAs ?? 'inputs');
@@ -77,24 +77,21 @@ export async function createOnnxEngine(modelDir: string, options: OnnxEngineOpti
       return;
     }
     if (mode === 'none') return;
-    const merged = mergeAdapters(base, adapters, Array.from(weights));
-    try {
-      blendFeeds = Object.fromEntries(inputNames.map((name) => [name, host(merged[name]!)]));
-    } finally {
-      disposeMerged(merged, base);
-    }
+    const merged = mergeAdaptersHost(base, adapters, weights, inputNames);
+    blendFeeds = Object.fromEntries(inputNames.map((name) => [name, { data: merged[name]!, dims: [...base[name]!.shape] }]));
   };
   setBlend(new Float32Array(adapters.length));
 
-  /** Runs `session` on one [1,h,w,3] tile and returns output `fetch` as a tensor of the tile's size. */
-  const runTile = (session: string, tile: tf.Tensor4D, fetch: string): tf.Tensor4D =>
-    tf.tidy(() => {
-      const [, h, w] = tile.shape;
-      // Under 8 pixels the graph's reflect Pad would need more pixels than there are.
-      const input = h < SIZE_MULTIPLE || w < SIZE_MULTIPLE ? reflectPadToMultiple(tile, SIZE_MULTIPLE) : tile;
-      const out = runner.run(session, { image: host(input), ...blendFeeds }, [fetch])[fetch]!;
-      return cropTo(tf.tensor4d(out.data, out.dims as [number, number, number, number]), h, w);
-    });
+  /** Runs `session` on one h×w×3 tile and returns output `fetch` at the tile's size. */
+  const runTile = (session: string, tile: Raster, fetch: string): Raster => {
+    const { width: w, height: h, channels } = tile;
+    // Under 8 pixels the graph's reflect Pad would need more pixels than there are.
+    const small = h < SIZE_MULTIPLE || w < SIZE_MULTIPLE;
+    const input = small ? reflectPadToMultiple(tile.data, w, h, channels, SIZE_MULTIPLE) : { data: tile.data, width: w, height: h };
+    const out = runner.run(session, { image: { data: input.data, dims: [1, input.height, input.width, channels] }, ...blendFeeds }, [fetch])[fetch]!;
+    const outChannels = out.dims[3]!;
+    return { width: w, height: h, channels: outChannels, data: cropTopLeft(out.data, input.width, w, h, outChannels) };
+  };
 
   const engine: OnnxEngine = {
     engineName: 'onnx',
@@ -120,53 +117,59 @@ export async function createOnnxEngine(modelDir: string, options: OnnxEngineOpti
       setBlend(weights);
     },
 
-    restoreTile(tile: tf.Tensor4D): tf.Tensor4D {
+    restoreTile(tile: Raster): Raster {
       assertLive();
-      return tf.tidy(() => tf.clipByValue(runTile('restore', tile, 'restored'), 0, 1) as tf.Tensor4D);
+      const restored = runTile('restore', tile, 'restored');
+      clipUnit(restored.data);
+      return restored;
     },
 
-    async restoreTileAsync(tile: tf.Tensor4D, signal?: AbortSignal): Promise<tf.Tensor4D> {
+    async restoreTileAsync(tile: Raster, signal?: AbortSignal): Promise<Raster> {
       assertLive();
-      const [, h, w] = tile.shape;
-      const padded = h < SIZE_MULTIPLE || w < SIZE_MULTIPLE ? reflectPadToMultiple(tile, SIZE_MULTIPLE) : tile;
-      let image: HostTensor;
-      try {
-        image = host(padded);
-      } finally {
-        if (padded !== tile) padded.dispose();
-      }
-      const out = (await runner.runAsync('restore', { image, ...blendFeeds }, ['restored'], signal))['restored']!;
-      return tf.tidy(() => tf.clipByValue(cropTo(tf.tensor4d(out.data, out.dims as [number, number, number, number]), h, w), 0, 1) as tf.Tensor4D);
+      const { width: w, height: h, channels } = tile;
+      const small = h < SIZE_MULTIPLE || w < SIZE_MULTIPLE;
+      const input = small ? reflectPadToMultiple(tile.data, w, h, channels, SIZE_MULTIPLE) : { data: tile.data, width: w, height: h };
+      const out = (await runner.runAsync('restore', { image: { data: input.data, dims: [1, input.height, input.width, channels] }, ...blendFeeds }, ['restored'], signal))['restored']!;
+      const outChannels = out.dims[3]!;
+      const restored = { width: w, height: h, channels: outChannels, data: cropTopLeft(out.data, input.width, w, h, outChannels) };
+      clipUnit(restored.data);
+      return restored;
     },
 
     dispose(): void {
       if (disposed) return;
       disposed = true;
       runner.close();
-      disposeParams(base);
-      for (const adapter of adapters) disposeParams(adapter.params);
-      if (estimator) disposeParams(estimator.params);
     },
   };
 
   if (segNames) {
-    engine.segmentTile = (tile: tf.Tensor4D): tf.Tensor4D => {
+    engine.segmentTile = (tile: Raster): Raster => {
       assertLive();
       if (!segmentLoaded) {
         // Only --explain needs the head: export that graph on first use.
         runner.load('segment', exportBackboneOnnx(base, config, { adaptersAs: mode, adapters, segmentation: true }));
         segmentLoaded = true;
       }
-      return tf.tidy(() => {
-        const logits = runTile('segment', tile, 'seg_logits');
-        if (!mapping) return logits;
-        const [, h, w, c] = logits.shape;
-        const cols = 1 + classes.length;
-        const flat = tf.reshape(logits, [h * w, c]) as tf.Tensor2D;
-        const picked = tf.add(tf.matMul(flat, tf.tensor2d(mapping.select, [c, cols])), tf.tensor1d(mapping.bias));
-        return tf.reshape(picked, [1, h, w, cols]) as tf.Tensor4D;
-      });
+      const logits = runTile('segment', tile, 'seg_logits');
+      if (!mapping) return logits;
+      return { ...logits, channels: 1 + classes.length, data: mapChannels(logits.data, logits.channels, mapping) };
     };
   }
   return engine;
+}
+
+/** Per pixel: logits [c] · select [c, cols] + bias [cols] (the segmentation head's classes → the engine's). */
+function mapChannels(logits: Float32Array, c: number, mapping: { select: Float32Array; bias: Float32Array }): Float32Array {
+  const cols = mapping.bias.length;
+  const pixels = logits.length / c;
+  const out = new Float32Array(pixels * cols);
+  for (let p = 0; p < pixels; p++) {
+    for (let j = 0; j < cols; j++) {
+      let v = mapping.bias[j]!;
+      for (let i = 0; i < c; i++) v += logits[p * c + i]! * mapping.select[i * cols + j]!;
+      out[p * cols + j] = v;
+    }
+  }
+  return out;
 }

@@ -10,7 +10,7 @@
  * The engine is loaded lazily on first use (or by `load()`), and calls to `restore` on one
  * restorer run one at a time, since `prepare` sets per-image state inside the engine.
  */
-import { initEngine, tf, type BackendName } from '../engine/backend.js';
+import type { BackendName } from '../engine/backend-name.js';
 import type { RGBImage } from '../image/types.js';
 import { encodeImage, type ImageFormat, type ImageInfo, type ImageMetadata } from '../io/image-io.js';
 import { UsageError, UserError } from '../util/errors.js';
@@ -30,12 +30,12 @@ export interface RestorerOptions {
   engine?: RestorationEngine;
   /** load the model from this weights file instead of the shipped default */
   weights?: string;
-  /** TensorFlow.js backend to initialise (default 'wasm' when the restorer loads the model) */
+  /** TensorFlow.js backend to initialise, for runtime 'tfjs' (default 'wasm'); restoring on ONNX Runtime loads no tfjs */
   backend?: BackendName;
   /**
-   * run the model with ONNX Runtime ('onnx', default: 2.7–2.9× faster here, same outputs within
-   * 1e-4; falls back to tfjs with a note on stderr when onnxruntime-node cannot load) or
-   * TensorFlow.js ('tfjs'), like `abair restore --engine`
+   * run the model with ONNX Runtime ('onnx', default: 2.7–2.9× faster than tfjs here, same outputs
+   * within 1e-4; onnxruntime-node, or onnxruntime-web's wasm build with a note on stderr when the
+   * native package is not installed) or TensorFlow.js ('tfjs'), like `abair restore --engine`
    */
   runtime?: EngineRuntime;
 }
@@ -131,11 +131,10 @@ export function createRestorer(options: RestorerOptions = {}): Restorer {
 
   async function loadEngine(): Promise<RestorationEngine> {
     if (options.engine) {
-      if (options.backend) await initEngine({ backend: options.backend });
-      else await tf.ready();
+      // An injected engine brings its own runtime; a tfjs one may still want its backend set here.
+      if (options.backend) await (await import('../engine/backend.js')).initEngine({ backend: options.backend });
       return options.engine;
     }
-    await initEngine({ backend: options.backend ?? 'wasm' });
     const load = { backend: options.backend, runtime: options.runtime ?? 'onnx' };
     return options.weights ? loadEngineFromFile(options.weights, load) : loadDefaultEngine(load);
   }

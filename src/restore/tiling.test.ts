@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { initEngine, tf } from '../engine/backend.js';
 import { axisWeights, countTiles, planAxis, processTiled, resolveTiling, restoreTiled, type Raster } from './tiling.js';
 import { TILE_ALIGN, TILE_ALIGN_MIN_SIZE } from './tile-plan.js';
+import { tensorTileFn } from './tensor-tiles.js';
 import type { RGBImage } from '../image/types.js';
 import { Rng } from '../util/rng.js';
 
@@ -98,7 +99,7 @@ test('identity and pointwise functions: tiled equals whole within 1e-5 (odd size
   for (const [w, h] of SIZES) {
     const image = randomImage(w, h);
     for (const fn of [(t: tf.Tensor4D) => t, pointwise]) {
-      const tiled = await restoreTiled(image, fn, { tileSize: 16, overlap: 6 });
+      const tiled = await restoreTiled(image, tensorTileFn(fn), { tileSize: 16, overlap: 6 });
       assert.ok(maxAbsDiff(tiled.data, whole(image, fn)) < 1e-5, `${w}×${h}`);
     }
   }
@@ -111,7 +112,7 @@ test('conv net with receptive field r and margin ≥ r: tiled equals whole withi
   const fn = convNet(2); // two 3×3 layers: r = 2
   for (const [w, h] of SIZES) {
     const image = randomImage(w, h, 3);
-    const tiled = await restoreTiled(image, fn, { tileSize: 24, overlap: 8, margin: 2 });
+    const tiled = await restoreTiled(image, tensorTileFn(fn), { tileSize: 24, overlap: 8, margin: 2 });
     assert.ok(maxAbsDiff(tiled.data, whole(image, fn)) < 1e-5, `${w}×${h}`);
   }
 });
@@ -120,7 +121,7 @@ test('aligned last tiles (tiles ≥ 128, grown up to 15 px): a conv net with mar
   const fn = convNet(2); // r = 2
   for (const [w, h] of [[300, 150], [277, 141], [129, 400]] as const) {
     const image = randomImage(w, h, 7);
-    const tiled = await restoreTiled(image, fn, { tileSize: 128, overlap: 16, margin: 4 });
+    const tiled = await restoreTiled(image, tensorTileFn(fn), { tileSize: 128, overlap: 16, margin: 4 });
     assert.ok(maxAbsDiff(tiled.data, whole(image, fn)) < 1e-5, `${w}×${h}`);
   }
   // 300 px: 0, 112 and a last tile at 172 → 160, 140 wide
@@ -130,12 +131,12 @@ test('aligned last tiles (tiles ≥ 128, grown up to 15 px): a conv net with mar
 test('conv net with overlap = 2r and the default margin: seams within 0.02 (max abs, values ~[0,1])', async () => {
   const fn = convNet(3, 11); // r = 3, overlap 6 → default margin 1 < r, so border pixels leak in
   const image = randomImage(101, 77, 5);
-  const tiled = await restoreTiled(image, fn, { tileSize: 24, overlap: 6 });
+  const tiled = await restoreTiled(image, tensorTileFn(fn), { tileSize: 24, overlap: 6 });
   const diff = maxAbsDiff(tiled.data, whole(image, fn));
   assert.ok(diff < 0.02, `max seam error ${diff}`);
   console.log(`# seam error overlap=2r default margin: ${diff.toExponential(2)}`);
   // without overlap the same net leaves clearly larger seams: the feathering is doing the work
-  const hard = await restoreTiled(image, fn, { tileSize: 24, overlap: 0 });
+  const hard = await restoreTiled(image, tensorTileFn(fn), { tileSize: 24, overlap: 0 });
   assert.ok(maxAbsDiff(hard.data, whole(image, fn)) > 2 * diff);
 });
 
@@ -143,7 +144,7 @@ test('other output channel counts, progress, no leaked tensors', async () => {
   const src: Raster = { ...randomImage(40, 30), channels: 3 };
   const before = tf.memory().numTensors;
   const calls: Array<[number, number]> = [];
-  const out = await processTiled(src, (t) => tf.concat([tf.mean(t, 3, true), t], 3) as tf.Tensor4D, {
+  const out = await processTiled(src, tensorTileFn((t) => tf.concat([tf.mean(t, 3, true), t], 3) as tf.Tensor4D), {
     tileSize: 16, overlap: 4, outChannels: 4, onProgress: (d, n) => calls.push([d, n]),
   });
   assert.equal(out.channels, 4);

@@ -5,9 +5,9 @@
  *
  * The tile layout, the feathering ramps and the blending arithmetic are pure and live in
  * tile-plan.ts (the browser restorer uses them too); they are re-exported here so existing imports
- * keep working. This file adds the tfjs side: running a tensor function per tile.
+ * keep working. This file adds running a tile function per tile and blending the results; tiles
+ * are plain HWC arrays (Raster), so the restore path needs no tfjs (engines convert where they must).
  */
-import { tf } from '../engine/backend.js';
 import type { RGBImage } from '../image/types.js';
 import { addWeightedTile, copyTile, normaliseBlend, planGrid, resolveTiling, type Raster, type TilingOptions } from './tile-plan.js';
 
@@ -31,16 +31,15 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 
 /**
  * Run `fn` on overlapping tiles of `src` and blend the results into one raster of `outChannels`
- * channels (default: the input's). `fn` gets [1,h,w,C] and must return [1,h,w,outChannels]; it is
- * called inside tf.tidy, and both tensors are disposed before the next tile.
+ * channels (default: the input's). `fn` gets an h×w×C tile and must return h×w×outChannels.
  */
 export async function processTiled(
   src: Raster,
-  fn: (tile: tf.Tensor4D) => tf.Tensor4D,
+  fn: (tile: Raster) => Raster,
   options: TilingOptions & {
     outChannels?: number;
     /** used instead of `fn` when given: an asynchronous tile function that honours the signal mid-tile */
-    runAsync?: (tile: tf.Tensor4D, signal?: AbortSignal) => Promise<tf.Tensor4D>;
+    runAsync?: (tile: Raster, signal?: AbortSignal) => Promise<Raster>;
   } = {},
 ): Promise<Raster> {
   const tiling = resolveTiling(options);
@@ -58,28 +57,13 @@ export async function processTiled(
       const tx = xs[i]!;
       const ty = ys[j]!;
       const tileData = copyTile(src, tx, ty);
-      let result: tf.Tensor4D;
-      if (options.runAsync) {
-        const input = tf.tensor4d(tileData, [1, ty.size, tx.size, channels]);
-        try {
-          result = await options.runAsync(input, options.signal);
-        } finally {
-          input.dispose();
-        }
-      } else {
-        result = tf.tidy(() => fn(tf.tensor4d(tileData, [1, ty.size, tx.size, channels])));
+      const tile: Raster = { width: tx.size, height: ty.size, channels, data: tileData };
+      const result = options.runAsync ? await options.runAsync(tile, options.signal) : fn(tile);
+      const { width: w, height: h, channels: c } = result;
+      if (h !== ty.size || w !== tx.size || c !== outChannels || result.data.length !== h * w * c) {
+        throw new Error(`tile function returned ${h}×${w}×${c} (${result.data.length} values) for a ${ty.size}×${tx.size}×${channels} tile (expected ${outChannels} channels)`);
       }
-      let values: Float32Array;
-      try {
-        const [n, h, w, c] = result.shape;
-        if (n !== 1 || h !== ty.size || w !== tx.size || c !== outChannels) {
-          throw new Error(`tile function returned shape [${result.shape.join(',')}] for a [1,${ty.size},${tx.size},${channels}] tile (expected ${outChannels} channels)`);
-        }
-        values = (await result.data()) as Float32Array;
-      } finally {
-        result.dispose();
-      }
-      addWeightedTile(out, width, outChannels, values, tx, ty, grid.wxs[i]!, grid.wys[j]!);
+      addWeightedTile(out, width, outChannels, result.data, tx, ty, grid.wxs[i]!, grid.wys[j]!);
       done++;
       options.onProgress?.(done, total);
       await nextTurn(); // let timers / abort handlers run between tiles
@@ -93,8 +77,8 @@ export async function processTiled(
 /** processTiled for RGB → RGB (the restoration itself). */
 export async function restoreTiled(
   image: RGBImage,
-  fn: (tile: tf.Tensor4D) => tf.Tensor4D,
-  options: TilingOptions & { runAsync?: (tile: tf.Tensor4D, signal?: AbortSignal) => Promise<tf.Tensor4D> } = {},
+  fn: (tile: Raster) => Raster,
+  options: TilingOptions & { runAsync?: (tile: Raster, signal?: AbortSignal) => Promise<Raster> } = {},
 ): Promise<RGBImage> {
   const result = await processTiled({ ...image, channels: 3 }, fn, { ...options, outChannels: 3 });
   return { width: result.width, height: result.height, data: result.data };

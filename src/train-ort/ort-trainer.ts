@@ -9,7 +9,8 @@
  * weights only) with src/engine/parallel/adamw.ts, i.e. the very arithmetic the tfjs engine uses
  * (float64, rounded once), and the same non-finite skip rule.
  */
-import type * as Ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-common';
+import type { OrtModule } from '../onnx/runtime.js';
 import { buildLayout, pack, unpack, type ParamLayout } from '../engine/parallel/layout.js';
 import { adamwUpdate, clipScale, resolveAdamW, type ResolvedAdamW } from '../engine/parallel/adamw.js';
 import { batchRows } from '../engine/parallel/shards.js';
@@ -105,7 +106,7 @@ export class OrtTrainer {
   private readonly fetch: string[];
 
   private constructor(
-    private readonly ort: typeof Ort,
+    private readonly ort: OrtModule,
     private readonly session: Ort.InferenceSession,
     readonly layout: ParamLayout,
     readonly graph: TrainGraph,

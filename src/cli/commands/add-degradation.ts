@@ -6,7 +6,6 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ADAPTER_DEFAULTS, DEFAULT_WORKERS, ESTIMATOR_DEFAULTS } from '../../train/defaults.js';
-import { addDegradation } from '../../train/phases/add-degradation.js';
 import { UsageError } from '../../util/errors.js';
 import { defaultImagesDir, fraction, integer } from './train-options.js';
 import { addProgressOption, progressChoice, type ProgressChoice } from '../progress-option.js';
@@ -83,6 +82,8 @@ Examples:
       const command = ['abair', ...process.argv.slice(2)].join(' ');
       const shared = { workers: o.workers, seed: o.seed, command, progress: progressChoice(o.progress), checkpointEvery: 50, valEvery: 100 };
       const pairs = o.pairs ? (o.pairs.length === 1 ? o.pairs[0]! : ([o.pairs[0]!, o.pairs[1]!] as const)) : undefined;
+      // Training runs on tfjs: loaded only when this command runs (see train.ts).
+      const { addDegradation } = await import('../../train/phases/add-degradation.js');
       const result = await addDegradation({
         name,
         model: o.model,

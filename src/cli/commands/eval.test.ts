@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../run-cli.js';
+import { needsData } from '../../util/test-data.js';
 
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'abair-eval-cli-'));
 after(() => fs.rm(dir, { recursive: true, force: true }));
@@ -40,7 +41,8 @@ test('without a model in the default folder eval fails with one clear line (exit
   }
 });
 
-test('identity run writes JSON, and --results-md turns it into the results document', async () => {
+// --suite derain reads the Rain100 benchmark sets.
+test('identity run writes JSON, and --results-md turns it into the results document', { skip: needsData('bench/Rain100H', 'bench/Rain100L') }, async () => {
   const json = path.join(dir, 'identity.json');
   const run = await abair('eval', '--suite', 'derain', '--limit', '1', '--identity', '--no-progress', '--json', json);
   assert.equal(run.code, 0, run.stderr);

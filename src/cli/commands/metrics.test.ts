@@ -8,6 +8,9 @@ import sharp from 'sharp';
 import { sharedDataDir } from '../../util/paths.js';
 import { runCli } from '../run-cli.js';
 import { formatText } from './metrics.js';
+import { needsData } from '../../util/test-data.js';
+
+const dataSkip = needsData('fixtures/metrics.json');
 
 const abair = (...args: string[]) => runCli(args);
 
@@ -35,7 +38,7 @@ async function writePng(file: string, width: number, height: number, seed: numbe
   await sharp(pixels, { raw: { width, height, channels: 3 } }).png().toFile(file);
 }
 
-test('abair metrics prints the scikit-image values of fixture pairs', () => {
+test('abair metrics prints the scikit-image values of fixture pairs', { skip: dataSkip }, () => {
   const { pairs, root } = fixturePairs();
   // One pair keeps the (slow) spawn count small; src/metrics/fixture.test covers every pair.
   for (const pair of [pairs[0]]) {

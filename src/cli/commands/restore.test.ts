@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { packageRoot, sharedDataDir } from '../../util/paths.js';
+import { needsData } from '../../util/test-data.js';
+
+const dataSkip = needsData('bench/Kodak24/target/kodim03.png');
 
 const bin = path.join(packageRoot, 'bin', 'abair.js');
 
@@ -18,7 +21,7 @@ test('abair restore when the default model folder holds no model: one clear line
   assert.deepEqual(readdirSync(dir), ['x.png']);
 });
 
-test('abair restore with the shipped default model: restores, explains, reports the probabilities', async () => {
+test('abair restore with the shipped default model: restores, explains, reports the probabilities', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'abair-cli-restore-'));
   await sharp({ create: { width: 40, height: 24, channels: 3, background: '#3060a0' } }).png().toFile(path.join(dir, 'x.png'));
   const env = { ...process.env };
@@ -40,10 +43,14 @@ test('abair restore with the shipped default model: restores, explains, reports 
   assert.doesNotMatch(off.stdout, /kept/);
   // the uniform image looks blurred to the estimator: no hint; a clean photo gets one, with the share
   assert.doesNotMatch(off.stderr, /sees little wrong/);
-  const photo = path.join(sharedDataDir(), 'bench', 'Kodak24', 'target', 'kodim03.png');
-  const clean = spawnSync(process.execPath, [bin, 'restore', photo, '-o', 'kodim03.png', '--keep-clean', 'off', '--tile', '256', '--no-progress'], { cwd: dir, encoding: 'utf8', env });
-  assert.equal(clean.status, 0, clean.stderr);
-  assert.match(clean.stderr, /^abair: note: the estimator sees little wrong with .*kodim03\.png; --keep-clean on would keep \d+ % of the input\n$/);
+  // The keep-clean hint needs a real clean photo (a benchmark image): skipped without the shared data.
+  if (dataSkip) t.diagnostic(`keep-clean hint on a clean photo not checked: ${dataSkip}`);
+  else {
+    const photo = path.join(sharedDataDir(), 'bench', 'Kodak24', 'target', 'kodim03.png');
+    const clean = spawnSync(process.execPath, [bin, 'restore', photo, '-o', 'kodim03.png', '--keep-clean', 'off', '--tile', '256', '--no-progress'], { cwd: dir, encoding: 'utf8', env });
+    assert.equal(clean.status, 0, clean.stderr);
+    assert.match(clean.stderr, /^abair: note: the estimator sees little wrong with .*kodim03\.png; --keep-clean on would keep \d+ % of the input\n$/);
+  }
   const bad = run('maybe');
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--keep-clean.*maybe.*on, off|Allowed choices are on, off/);

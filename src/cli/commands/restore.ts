@@ -75,8 +75,8 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'print nothing but errors (--json still prints its objects)')
     .option('--overwrite', 'replace existing output files')
     .option('--weights <dir>', 'model folder (backbone.safetensors, lora-<name>.safetensors, estimator.safetensors) or its backbone file (default: the model shipped with abair)')
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['wasm', 'cpu']).default('wasm'))
-    .addOption(new Option('--engine <name>', 'run the model with ONNX Runtime (≈3× faster; falls back to tfjs with a note if onnxruntime-node cannot load) or TensorFlow.js').choices(['onnx', 'tfjs']).default('onnx'))
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend (with --engine tfjs)').choices(['wasm', 'cpu']).default('wasm'))
+    .addOption(new Option('--engine <name>', "run the model with ONNX Runtime (≈3× faster than tfjs; onnxruntime-node, else onnxruntime-web's wasm build with a note) or TensorFlow.js").choices(['onnx', 'tfjs']).default('onnx'))
     .addHelpText('after', EXAMPLES)
     .action(async (inputs: string[], options: RestoreCommandOptions, command: Command) => {
       const debug = Boolean(command.optsWithGlobals().debug);

@@ -3,19 +3,15 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ADAPTER_DEFAULTS, ESTIMATOR_DEFAULTS, PRETRAIN_DEFAULTS } from '../../train/defaults.js';
-import { trainAdapter } from '../../train/phases/adapter.js';
-import { trainEstimator, type EstimatorTrainOptions } from '../../train/phases/estimator.js';
-import { trainPretrain } from '../../train/phases/pretrain.js';
+// Training runs on tfjs: its modules are imported when a train command runs, not when the CLI
+// starts, so `abair --help` and `abair restore` never load tfjs.
+import type { EstimatorTrainOptions } from '../../train/phases/estimator.js';
 import type { RunResult } from '../../train/runner.js';
-import { exportRunWeights } from '../../train/export.js';
-import { initEngine } from '../../engine/backend.js';
 import { PRESET_NAMES } from '../../model/config.js';
 import { UsageError } from '../../util/errors.js';
 import { DEFAULT_CLEAN_FRACTION, MIXED_LABELS, type MixedLabels } from '../../train/data/index.js';
 import { addCommonOptions, addRunOptions, commonFrom, defaultImagesDir, fraction, integer, type ParsedCommon, widthList } from './train-options.js';
 import { addCleanOutput, DEFAULT_ESTIMATOR } from '../../model/estimator.js';
-import { loadEstimator } from '../../model/weights.js';
-import { disposeParams, hostValues } from '../../model/params.js';
 import { registerRecipe } from './train-recipe.js';
 
 const LOG_NOTE = `
@@ -54,7 +50,7 @@ function registerPretrain(train: Command): void {
     .addHelpText('after', `${LOG_NOTE}\n\nExample:\n  $ abair train pretrain --images photos/ --steps 2000 --out runs/pretrain`)
     .action(async (opts: ParsedCommon & { images?: string[]; preset: string; segWeight: number; loss: 'l1' | 'charbonnier'; out: string }) => {
       if (!(opts.segWeight >= 0)) throw new UsageError('--seg-weight must be a number >= 0');
-      report(await trainPretrain({ ...commonFrom(opts, opts.out), images: imagesOrDefault(opts.images), preset: opts.preset, segWeight: opts.segWeight, loss: opts.loss }));
+      report(await (await import('../../train/phases/pretrain.js')).trainPretrain({ ...commonFrom(opts, opts.out), images: imagesOrDefault(opts.images), preset: opts.preset, segWeight: opts.segWeight, loss: opts.loss }));
     });
 }
 
@@ -79,7 +75,7 @@ function registerAdapter(train: Command): void {
       if (opts.pairs && opts.pairs.length !== 2) throw new UsageError('--pairs needs exactly two folders: <inputDir> <targetDir>');
       if (!opts.synthetic === !opts.pairs) throw new UsageError('give exactly one of --synthetic <spec> and --pairs <inputDir> <targetDir>');
       const out = opts.out ?? path.join('runs', `adapter-${opts.name}`);
-      report(await trainAdapter({
+      report(await (await import('../../train/phases/adapter.js')).trainAdapter({
         ...commonFrom(opts, out),
         name: opts.name,
         backbone: opts.backbone,
@@ -116,7 +112,7 @@ function registerEstimator(train: Command): void {
     .addHelpText('after', `${LOG_NOTE}\n\nExample:\n  $ abair train estimator --model models/mine`)
     .action(async (opts: ParsedCommon & { model: string; classes?: string[]; images?: string[]; mixedFraction: number; cleanFraction: number; mixedLabels: MixedLabels; context: number; widths?: number[]; out: string; into?: string; from?: string; cleanOutput?: boolean; faintFraction: number }) => {
       const from = opts.from ? await startingEstimator(opts.from, opts.cleanOutput === true) : undefined;
-      report(await trainEstimator({
+      report(await (await import('../../train/phases/estimator.js')).trainEstimator({
         ...commonFrom(opts, opts.out),
         model: opts.model,
         ...(opts.classes ? { classes: opts.classes } : {}),
@@ -136,6 +132,9 @@ function registerEstimator(train: Command): void {
 
 /** `--from`: an estimator's config and values as host arrays, and its file (hashed into the run identity). */
 async function startingEstimator(target: string, cleanOutput: boolean): Promise<NonNullable<EstimatorTrainOptions['from']>> {
+  const { initEngine } = await import('../../engine/backend.js');
+  const { loadEstimator } = await import('../../model/weights.js');
+  const { disposeParams, hostValues } = await import('../../model/params.js');
   await initEngine({ backend: 'wasm' });
   const loaded = await loadEstimator(target);
   const start = cleanOutput && !loaded.config.clean ? addCleanOutput(loaded.config, loaded.params) : { config: loaded.config, params: loaded.params };
@@ -154,6 +153,8 @@ function registerRunTools(train: Command): void {
     .requiredOption('-o, --output <dir>', 'model folder to write backbone.safetensors (+ .json) into')
     .addHelpText('after', '\nExample:\n  $ abair train export runs/pretrain -o models/interim && abair restore photo.jpg --weights models/interim')
     .action(async (runDir: string, opts: { output: string }) => {
+      const { initEngine } = await import('../../engine/backend.js');
+      const { exportRunWeights } = await import('../../train/export.js');
       await initEngine({ backend: 'wasm' });
       await mkdir(opts.output, { recursive: true });
       for (const file of await exportRunWeights(runDir, opts.output)) process.stdout.write(`${file}\n`);

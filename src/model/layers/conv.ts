@@ -6,7 +6,7 @@
  * eagerly on tfjs (`tfOps`, routed through src/engine/ops.ts) or record an ONNX graph. The plain
  * exports are the tfjs entry points the rest of the code base calls.
  */
-import { tf } from '../../engine/backend.js';
+import { tf } from '../../engine/tf-handle.js';
 import type { ParamSpec, Params } from '../params.js';
 import { concatChannelsByMatMul, type ModelOps, tfOps, weightOf, type WeightsOf } from './graph-ops.js';
 

@@ -10,8 +10,7 @@
  * [3,3,cin,cout] for 3×3, [3,3,c,1] for depthwise) in both implementations; `sliceWeight` indexes
  * them in that layout.
  */
-import { tf } from '../../engine/backend.js';
-import * as ops from '../../engine/ops.js';
+import { ops, tf } from '../../engine/tf-handle.js';
 
 export interface ModelOps<T> {
   /** Channel count of a feature map (always static). */
