@@ -22,6 +22,7 @@ import { createRestorer, type RawPixels } from '../restore/restorer.js';
 import { countTiles } from '../restore/tiling.js';
 import { Rng } from '../util/rng.js';
 import { sizeFor, type BenchEngine } from './restore-options.js';
+import type { ChildResult } from '../eval/restore-report.js';
 
 /** What the parent tells one child to measure. */
 export interface ChildSpec {
@@ -38,25 +39,7 @@ export interface ChildSpec {
   threads?: number;
 }
 
-export interface ChildResult {
-  engine: BenchEngine;
-  megapixels: number;
-  width: number;
-  height: number;
-  tiles: number;
-  /** wall seconds of each timed run */
-  seconds: number[];
-  /** CPU seconds (user + system, all threads) of each timed run */
-  cpuSeconds: number[];
-  /** seconds to load the engine (ONNX: includes exporting the graphs and creating the sessions) */
-  loadSeconds: number;
-  /** RSS after loading the engine and the warm-up tile, before the image exists (MiB) */
-  rssLoadedMiB: number;
-  /** highest RSS seen between tiles during the timed runs (MiB) */
-  rssDuringTilesMiB: number;
-  /** process.resourceUsage().maxRSS at the end (MiB) */
-  peakRssMiB: number;
-}
+export type { ChildResult } from '../eval/restore-report.js';
 
 /** A smooth colour pattern plus noise, as RGB bytes (made in memory, never written to disk). */
 export function syntheticImage(width: number, height: number, seed = 1): RawPixels {

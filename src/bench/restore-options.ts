@@ -4,7 +4,8 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 
-export type BenchEngine = 'onnx' | 'tfjs';
+import type { BenchEngine } from '../eval/restore-report.js';
+export type { BenchEngine };
 export const BENCH_ENGINES: readonly BenchEngine[] = ['onnx', 'tfjs'];
 
 export interface BenchOptions {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseBenchArgs, sizeFor } from './restore-options.js';
 import { syntheticImage, type ChildResult } from './restore-child.js';
-import { formatReport, median, speedupRows, type ReportContext } from './restore-report.js';
+import { formatReport, median, speedupRows, type ReportContext } from '../eval/restore-report.js';
 
 test('parseBenchArgs: defaults, lists and refusals', () => {
   const d = parseBenchArgs([]);

@@ -29,7 +29,7 @@ import { DEFAULT_ORT_THREADS } from '../onnx/runtime.js';
 import { defaultModelDir } from '../restore/default-model.js';
 import { measure, type ChildResult, type ChildSpec } from './restore-child.js';
 import { parseBenchArgs, type BenchOptions } from './restore-options.js';
-import { formatReport, RESTORE_BENCH_FORMAT, type ReportContext, type ReportRow, type RestoreBenchRecord } from './restore-report.js';
+import { formatReport, RESTORE_BENCH_FORMAT, type ReportContext, type ReportRow, type RestoreBenchRecord } from '../eval/restore-report.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
 const RESULT_PREFIX = 'RESULT ';

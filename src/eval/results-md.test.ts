@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { RESTORE_BENCH_FORMAT, type RestoreBenchRecord } from '../bench/restore-report.js';
+import { RESTORE_BENCH_FORMAT, type RestoreBenchRecord } from './restore-report.js';
 import { PEER_COMPARISON_FORMAT, type PeerComparisonRecord } from './peer-comparison.js';
 import { EVAL_FORMAT, EVAL_VERSION } from './report.js';
 import { readResultsInput, renderResultsMarkdown, writeResultsMarkdown } from './results-md.js';

@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { formatProvenance } from './model-info.js';
 import { EVAL_FORMAT, EVAL_VERSION, type EvalReport } from './report.js';
 import { renderReport } from './table.js';
-import { formatReport, RESTORE_BENCH_FORMAT, type RestoreBenchRecord } from '../bench/restore-report.js';
+import { formatReport, RESTORE_BENCH_FORMAT, type RestoreBenchRecord } from './restore-report.js';
 import { checkPeerComparison, PEER_COMPARISON_FORMAT, renderPeerComparison, type PeerComparisonRecord } from './peer-comparison.js';
 
 /** One --json-in file, by what it records. */

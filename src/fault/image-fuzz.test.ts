@@ -16,7 +16,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { initEngine } from '../engine/backend.js';
 import { readImage } from '../io/image-read.js';
-import { runRestore } from '../restore/batch.js';
+import { runRestore } from '../cli/batch.js';
 import { createFakeEngine } from '../restore/fake-engine.js';
 import { createRestorer } from '../restore/restorer.js';
 import { UserError } from '../util/errors.js';

@@ -8,7 +8,7 @@ import { DEFAULT_LORA_RANK } from '../../model/lora.js';
 import { PRESET_NAMES } from '../../model/config.js';
 import { formatSummary, summarizePreset, summarizeWeights } from '../../model/summary.js';
 import { UsageError, UserError } from '../../util/errors.js';
-import { registerExportOnnx } from '../../onnx/export-command.js';
+import { registerExportOnnx } from './export-onnx.js';
 import { registerExportWeb } from '../../onnx/export-web.js';
 import { setEstimatorBlend } from '../../model/weights.js';
 import { positive } from './train-options.js';

@@ -1,6 +1,6 @@
-/** `abair restore`: restore image files with the ABAIR model (the work happens in src/restore/batch.ts). */
+/** `abair restore`: restore image files with the ABAIR model (the work happens in src/cli/batch.ts). */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { FORMAT_NAMES, runRestore, type RestoreCommandOptions } from '../../restore/batch.js';
+import { FORMAT_NAMES, runRestore, type RestoreCommandOptions } from '../batch.js';
 import { removePendingTempFilesSync } from '../../util/atomic-write.js';
 import { MODE_SYNTAX } from '../../restore/modes.js';
 import { DEFAULT_OVERLAP, DEFAULT_TILE_SIZE } from '../../restore/tiling.js';

@@ -3,8 +3,31 @@
  * engine × size, and the ONNX vs tfjs speed-up per size. Pure formatting, so it is tested without
  * running a model.
  */
-import type { ChildResult } from './restore-child.js';
-import type { BenchEngine } from './restore-options.js';
+
+/** The runtimes bench:restore compares. */
+export type BenchEngine = 'onnx' | 'tfjs';
+
+/** One engine × size measurement of bench:restore (one child process each). */
+export interface ChildResult {
+  engine: BenchEngine;
+  megapixels: number;
+  width: number;
+  height: number;
+  tiles: number;
+  /** wall seconds of each timed run */
+  seconds: number[];
+  /** CPU seconds (user + system, all threads) of each timed run */
+  cpuSeconds: number[];
+  /** seconds to load the engine (ONNX: includes exporting the graphs and creating the sessions) */
+  loadSeconds: number;
+  /** RSS after loading the engine and the warm-up tile, before the image exists (MiB) */
+  rssLoadedMiB: number;
+  /** highest RSS seen between tiles during the timed runs (MiB) */
+  rssDuringTilesMiB: number;
+  /** process.resourceUsage().maxRSS at the end (MiB) */
+  peakRssMiB: number;
+}
+
 
 export interface FailedRow {
   engine: BenchEngine;

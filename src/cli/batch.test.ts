@@ -9,7 +9,7 @@ import { readImage } from '../io/image-io.js';
 import { UsageError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { outputPathsFor, runRestore, type RestoreCommandOptions } from './batch.js';
-import { createFakeEngine } from './fake-engine.js';
+import { createFakeEngine } from '../restore/fake-engine.js';
 
 await initEngine({ backend: 'wasm' });
 

@@ -24,14 +24,14 @@ import { createProgress, progressModeFrom, type Progress, type ProgressMode, typ
 import type { BackendName } from '../engine/backend.js';
 import { formatFromPath, isLossy, writeImage, WRITABLE_EXTENSIONS, type ImageFormat } from '../io/image-io.js';
 import { assertFolderWritable, assertWritableTarget, removeStaleTempFiles } from '../util/atomic-write.js';
-import type { EngineRuntime } from './default-model.js';
-import type { RestorationEngine } from './engine.js';
-import { buildExplainSheet } from './explain.js';
+import type { EngineRuntime } from '../restore/default-model.js';
+import type { RestorationEngine } from '../restore/engine.js';
+import { buildExplainSheet } from '../restore/explain.js';
 import { expandInputs } from './inputs.js';
-import { cleanShareFor, formatProbabilities, parseMode } from './modes.js';
+import { cleanShareFor, formatProbabilities, parseMode } from '../restore/modes.js';
 import { CLEAN_OUTPUT } from '../model/soft-weights.js';
-import { createRestorer } from './restorer.js';
-import { resolveTiling } from './tiling.js';
+import { createRestorer } from '../restore/restorer.js';
+import { resolveTiling } from '../restore/tiling.js';
 
 /** Above this clean share (what keep-clean would keep), the CLI suggests --keep-clean on. */
 const NOTHING_WRONG_HINT = 0.5;

@@ -10,7 +10,7 @@ import { readImage } from '../io/image-io.js';
 import { exifOrientation } from '../io/metadata.js';
 import { UsageError } from '../util/errors.js';
 import { runRestore, type RestoreCommandOptions } from './batch.js';
-import { createFakeEngine } from './fake-engine.js';
+import { createFakeEngine } from '../restore/fake-engine.js';
 
 await initEngine({ backend: 'wasm' });
 

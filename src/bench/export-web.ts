@@ -3,7 +3,7 @@
  * restorer code (src/browser/restorer.ts) on onnxruntime-web (wasm, the browser's backend) and on
  * onnxruntime-node, one intra-op thread each, so the difference is the runtime alone.
  *
- *   node dist/onnx/export-web-bench.js [--weights <model dir>] [--size 512] [--tile 512] [--runs 3] [--mode sw]
+ *   node dist/bench/export-web.js [--weights <model dir>] [--size 512] [--tile 512] [--runs 3] [--mode sw]
  *
  * Without --weights it uses the test fixture (tiny preset, random weights: timing only). Prints
  * the median seconds per image over --runs after one warm-up restore, and the load average.
@@ -15,8 +15,8 @@ import { parseArgs } from 'node:util';
 import * as ortNode from 'onnxruntime-node';
 import { createBrowserRestorer, loadWebModel, type OrtLike } from '../browser/restorer.js';
 import { Rng } from '../util/rng.js';
-import { exportWebModel } from './export-web.js';
-import { writeFixtureModel } from './export-web-fixture.js';
+import { exportWebModel } from '../onnx/export-web.js';
+import { writeFixtureModel } from '../onnx/export-web-fixture.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -6,10 +6,10 @@
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { Command, Option } from 'commander';
-import { readParts } from '../restore/model-folder.js';
-import { UserError } from '../util/errors.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
-import { ADAPTER_WEIGHTS_INPUT, type AdaptersAs, adapterInputNames, exportBackboneOnnx, exportEstimatorOnnx } from './export.js';
+import { readParts } from '../../restore/model-folder.js';
+import { UserError } from '../../util/errors.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { ADAPTER_WEIGHTS_INPUT, type AdaptersAs, adapterInputNames, exportBackboneOnnx, exportEstimatorOnnx } from '../../onnx/export.js';
 
 export interface ExportFolderOptions {
   adaptersAs?: Exclude<AdaptersAs, 'none'>;
