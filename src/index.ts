@@ -3,7 +3,7 @@
  * weight-file I/O. Nothing here loads TensorFlow.js or names its types; the network itself and
  * training (tfjs) are `abair/model` (src/model-api.ts).
  */
-export type { BackendName } from './engine/backend-name.js';
+export type { BackendName } from './tfjs/backend-name.js';
 export {
   createRestorer,
   type Restorer,

@@ -5,7 +5,7 @@
  *
  * No network: npm installs from its local cache only (npm ci --offline, from a lockfile made of
  * abair's own) and the test skips, with the reason, when the cache lacks a package. onnxruntime-node's install step (a CUDA download on
- * linux-x64, see src/onnx/runtime.ts) is skipped through its own environment switch here, since a
+ * linux-x64, see src/ort/runtime.ts) is skipped through its own environment switch here, since a
  * test must not reach out; without it npm drops the optional package and the fallback serves.
  */
 import test from 'node:test';

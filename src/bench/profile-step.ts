@@ -14,7 +14,7 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { initEngine, tf } from '../engine/backend.js';
+import { initEngine, tf } from '../tfjs/backend.js';
 import { createTrainable } from '../model/trainable.js';
 import { Rng } from '../util/rng.js';
 

@@ -15,7 +15,7 @@
  * collected, so a run's 600 MB (at 50 MP) output buffers do not pile up into the next run's peak.
  */
 import { performance } from 'node:perf_hooks';
-import { initEngine } from '../engine/backend.js';
+import { initEngine } from '../tfjs/backend.js';
 import type { RestorationEngine } from '../restore/engine.js';
 import { createModelEngine } from '../restore/model-engine.js';
 import { createRestorer, type RawPixels } from '../restore/restorer.js';

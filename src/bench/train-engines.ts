@@ -7,8 +7,8 @@
  */
 import os from 'node:os';
 import { DEFAULT_CLASSES } from '../degrade/cutmix.js';
-import { DataParallelTrainer } from '../engine/parallel/trainer.js';
-import type { HostBatch } from '../engine/parallel/types.js';
+import { DataParallelTrainer } from '../tfjs/parallel/trainer.js';
+import type { HostBatch } from '../tfjs/parallel/types.js';
 import { presetConfig } from '../model/config.js';
 import { OrtPretrainTrainer } from '../train-ort/ort-trainer.js';
 import { pretrainBatch } from '../train/data/batches.js';

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CLASSES } from '../degrade/cutmix.js';
-import { DataParallelTrainer } from '../engine/parallel/trainer.js';
+import { DataParallelTrainer } from '../tfjs/parallel/trainer.js';
 import { presetConfig } from '../model/config.js';
 import { backboneFlopsPerPixel } from '../model/flops.js';
 import { openImageFolders } from '../train/data/image-source.js';

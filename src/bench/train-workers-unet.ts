@@ -3,9 +3,9 @@
  * 32 at half), 3×3 convolutions through engine/ops, pixel (un)shuffle for down/up sampling, ReLU,
  * a skip connection by concatenation and a global residual; L1 loss to `target`.
  */
-import { tf } from '../engine/backend.js';
-import * as ops from '../engine/ops.js';
-import type { Trainable } from '../engine/parallel/types.js';
+import { tf } from '../tfjs/backend.js';
+import * as ops from '../tfjs/ops.js';
+import type { Trainable } from '../tfjs/parallel/types.js';
 
 export interface UnetConfig {
   /** Channels at full resolution (default 16); the half-resolution level uses twice as many. */

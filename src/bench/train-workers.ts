@@ -7,8 +7,8 @@
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { DataParallelTrainer } from '../engine/parallel/trainer.js';
-import type { HostBatch } from '../engine/parallel/types.js';
+import { DataParallelTrainer } from '../tfjs/parallel/trainer.js';
+import type { HostBatch } from '../tfjs/parallel/types.js';
 import { Rng } from '../util/rng.js';
 
 const { values } = parseArgs({

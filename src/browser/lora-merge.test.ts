@@ -1,7 +1,7 @@
 /** The JS LoRA merge against the tfjs one (src/model/lora.ts mergeAdapters) on random adapters. */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { initEngine, tf } from '../engine/backend.js';
+import { initEngine, tf } from '../tfjs/backend.js';
 import { createAdapter, createBackbone, disposeMerged, disposeParams, loraTargets, mergeAdapters, presetConfig } from '../model/index.js';
 import { randomize } from '../model/test-helpers.js';
 import { packLora } from '../onnx/export-web.js';

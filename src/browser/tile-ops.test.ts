@@ -1,7 +1,7 @@
 /** Browser tile helpers against their tfjs counterparts (padding.ts, explain.ts). */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { initEngine, tf } from '../engine/backend.js';
+import { initEngine, tf } from '../tfjs/backend.js';
 import { reflectPadToMultiple as tfReflectPad } from '../model/padding.js';
 import { mapPalette } from '../restore/palette.js';
 import { Rng } from '../util/rng.js';

@@ -5,7 +5,7 @@ import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { initEngine } from '../engine/backend.js';
+import { initEngine } from '../tfjs/backend.js';
 import { readImage } from '../io/image-io.js';
 import { exifOrientation } from '../io/metadata.js';
 import { UsageError } from '../util/errors.js';

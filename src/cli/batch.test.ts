@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, mkdi
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { initEngine } from '../engine/backend.js';
+import { initEngine } from '../tfjs/backend.js';
 import { readImage } from '../io/image-io.js';
 import { UsageError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';

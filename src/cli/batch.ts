@@ -21,7 +21,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UsageError, UserError } from '../util/errors.js';
 import { createProgress, progressModeFrom, type Progress, type ProgressMode, type ProgressStream } from '../util/progress.js';
-import type { BackendName } from '../engine/backend.js';
+import type { BackendName } from '../tfjs/backend.js';
 import { formatFromPath, isLossy, writeImage, WRITABLE_EXTENSIONS, type ImageFormat } from '../io/image-io.js';
 import { assertFolderWritable, assertWritableTarget, removeStaleTempFiles } from '../util/atomic-write.js';
 import type { EngineRuntime } from '../restore/default-model.js';

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runEvalCommand } from '../cli/commands/eval.js';
-import { initEngine } from '../engine/backend.js';
+import { initEngine } from '../tfjs/backend.js';
 import { createFakeEngine } from '../restore/fake-engine.js';
 import { createRestorer } from '../restore/restorer.js';
 import { sharedDataDir } from '../util/paths.js';

@@ -14,7 +14,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { initEngine } from '../engine/backend.js';
+import { initEngine } from '../tfjs/backend.js';
 import { readImage } from '../io/image-read.js';
 import { runRestore } from '../cli/batch.js';
 import { createFakeEngine } from '../restore/fake-engine.js';

@@ -7,7 +7,7 @@ import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { UserError } from '../util/errors.js';
 import type { RGBImage } from '../image/types.js';
-import { initEngine } from '../engine/backend.js';
+import { initEngine } from '../tfjs/backend.js';
 import {
   encodeImage,
   formatFromPath,

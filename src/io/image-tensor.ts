@@ -1,5 +1,5 @@
 /** Conversions between the shared RGBImage and NHWC tensors (batch of one). */
-import { tf } from '../engine/backend.js';
+import { tf } from '../tfjs/backend.js';
 import type { RGBImage } from '../image/types.js';
 
 /** [1,H,W,3] float32 tensor holding a copy of the image (later edits to the image do not leak in). */

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { initEngine, tf } from '../engine/backend.js';
+import { initEngine, tf } from '../tfjs/backend.js';
 import { backboneSpecs, createBackbone, forwardBackbone, loraTargets, restoreBatch } from './backbone.js';
 import { presetConfig, PRESETS } from './config.js';
 import { countParams, disposeParams } from './params.js';

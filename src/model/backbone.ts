@@ -11,7 +11,7 @@
  * embed, enc1.<i>, down1, enc2.<i>, down2, enc3.<i>, down3, latent.<i>, up4, reduce3, dec3.<i>,
  * up3, reduce2, dec2.<i>, up2, dec1.<i>, refine.<i>, out, and seg (segmentation head).
  */
-import { tf } from '../engine/tf-handle.js';
+import { tf } from '../tfjs/tf-handle.js';
 import { type BackboneConfig, ffnHidden, levelChannels, SIZE_MULTIPLE, validateConfig } from './config.js';
 import { conv1x1OfConcatWith, conv1x1Spec, conv3x3Specs, conv3x3With, type LinearDelta } from './layers/conv.js';
 import { type ModelOps, tfOps, type WeightsOf } from './layers/graph-ops.js';

@@ -2,7 +2,7 @@
  * Timing of one training step (forward + backward, no optimiser update) and of a forward pass on
  * random data, for docs/model.md. Run: node -e "import('./dist/model/bench.js').then(m => m.printBench())"
  */
-import { initEngine, tf, type BackendName } from '../engine/backend.js';
+import { initEngine, tf, type BackendName } from '../tfjs/backend.js';
 import { createBackbone, forwardBackbone } from './backbone.js';
 import { presetConfig } from './config.js';
 import { disposeParams } from './params.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initEngine } from '../engine/backend.js';
+import { initEngine } from '../tfjs/backend.js';
 import { addCleanOutput, addEstimatorClass, estimatorConfig } from './estimator.js';
 import { estimatorWithClasses, HEAD_BIAS, HEAD_WEIGHT } from './estimator-grow.js';
 import { createParams, disposeParams, hostValues } from './params.js';

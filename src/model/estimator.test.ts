@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { initEngine, tf } from '../engine/backend.js';
+import { initEngine, tf } from '../tfjs/backend.js';
 import { presetConfig } from './config.js';
 import { softWeights } from './soft-weights.js';
 import { addCleanOutput, addEstimatorClass, blendWeights, estimatorArchitecture, estimatorSpecs, createEstimator, estimateProbabilities, estimatorConfig, estimatorFlops, estimatorLogits, upgradeEstimatorConfig } from './estimator.js';

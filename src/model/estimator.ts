@@ -20,7 +20,7 @@
  * the high-pass version passes: noise, blur, rain streaks and JPEG blocks live in the high
  * frequencies, which a global average of features of the raw image barely sees.
  */
-import { tf } from '../engine/tf-handle.js';
+import { tf } from '../tfjs/tf-handle.js';
 import { conv3x3Specs, conv3x3With } from './layers/conv.js';
 import { type ModelOps, tfOps, weightOf, type WeightsOf } from './layers/graph-ops.js';
 import { createParams, initialValues, param, uniqueVariableName, type ParamSpec, type ParamStore, type Params } from './params.js';

@@ -6,7 +6,7 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { initEngine, tf, type BackendName } from '../engine/backend.js';
+import { initEngine, tf, type BackendName } from '../tfjs/backend.js';
 import { createBackbone, forwardBackbone, loraTargets } from './backbone.js';
 import { presetConfig } from './config.js';
 import { createAdapter } from './lora.js';

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { initEngine, tf } from '../engine/backend.js';
+import { initEngine, tf } from '../tfjs/backend.js';
 import { createBackbone, forwardBackbone, loraTargets, restoreBatch } from './backbone.js';
 import { presetConfig } from './config.js';
 import { blendWeights } from './estimator.js';

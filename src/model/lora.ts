@@ -12,7 +12,7 @@
  * A's are concatenated along the rank axis, the product's columns are scaled per image, then
  * multiplied by the stacked B's.
  */
-import { ops, tf } from '../engine/tf-handle.js';
+import { ops, tf } from '../tfjs/tf-handle.js';
 import { columnGroup, type LinearDelta } from './layers/conv.js';
 import { createParams, param, type ParamSpec, type ParamStore, type Params } from './params.js';
 

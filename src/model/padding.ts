@@ -3,7 +3,7 @@
  * next multiple and the output is cropped back. Reflection (not zeros) keeps border statistics
  * natural, which matters for the global-residual restoration near the edges.
  */
-import { tf } from '../engine/tf-handle.js';
+import { tf } from '../tfjs/tf-handle.js';
 
 /** Pads [N,H,W,C] at the bottom/right to multiples of `multiple` by reflection. */
 export function reflectPadToMultiple(x: tf.Tensor4D, multiple: number): tf.Tensor4D {

@@ -7,7 +7,7 @@
  * Shapes come from `ParamSpec` lists, which are pure data: parameter counts and weight-file checks
  * use them without allocating a single tensor.
  */
-import { tf } from '../engine/tf-handle.js';
+import { tf } from '../tfjs/tf-handle.js';
 import { Rng } from '../util/rng.js';
 
 /** How a parameter starts out. */

@@ -3,7 +3,7 @@
  * per degradation type) from the last decoder features. Only used while pre-training the backbone
  * with Degradation CutMix; inference ignores it.
  */
-import type { tf } from '../engine/backend.js';
+import type { tf } from '../tfjs/backend.js';
 import { type BackboneConfig, levelChannels } from './config.js';
 import { conv3x3, conv3x3Specs, conv3x3With } from './layers/conv.js';
 import type { ModelOps, WeightsOf } from './layers/graph-ops.js';

@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { initEngine } from '../engine/backend.js';
+import { initEngine } from '../tfjs/backend.js';
 import { packageRoot } from '../util/paths.js';
 import { createBackbone, loraTargets } from './backbone.js';
 import { presetConfig } from './config.js';

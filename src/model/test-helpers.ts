@@ -1,5 +1,5 @@
 /** Small helpers shared by the model tests (not part of the public API). */
-import { tf } from '../engine/backend.js';
+import { tf } from '../tfjs/backend.js';
 import { Rng } from '../util/rng.js';
 import type { ParamStore } from './params.js';
 

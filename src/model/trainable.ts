@@ -1,5 +1,5 @@
 /**
- * Factory for the data-parallel trainer (src/engine/parallel): `createTrainable(config)` builds one
+ * Factory for the data-parallel trainer (src/tfjs/parallel): `createTrainable(config)` builds one
  * replica (params + a mean-over-rows loss) inside each worker. Frozen parts are built from a fixed
  * seed or loaded from a file, so every worker holds identical copies.
  *
@@ -13,7 +13,7 @@
  *
  * `loss: 'charbonnier'` replaces L1 by sqrt((x−y)² + ε²) (ε = 1e-3), smooth at 0 like Restormer's.
  */
-import { tf } from '../engine/backend.js';
+import { tf } from '../tfjs/backend.js';
 import { createBackbone, forwardBackbone, loraTargets } from './backbone.js';
 import { type BackboneConfig, presetConfig } from './config.js';
 import { createEstimator, type EstimatorConfig, estimatorLogits } from './estimator.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { initEngine } from '../engine/backend.js';
+import { initEngine } from '../tfjs/backend.js';
 import { encodeSafetensors, WeightsFormatError } from '../io/safetensors.js';
 import { createBackbone, loraTargets } from './backbone.js';
 import { presetConfig } from './config.js';

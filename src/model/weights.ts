@@ -13,7 +13,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { tf } from '../engine/tf-handle.js';
+import { tf } from '../tfjs/tf-handle.js';
 import { assertFinite, loadSafetensors, saveSafetensors, WeightsFormatError, type SafetensorsContent, type TensorToStore } from '../io/safetensors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { modelSpecs, loraTargets } from './backbone.js';
@@ -181,7 +181,7 @@ function toHostWeights(file: string, content: SafetensorsContent, specs: readonl
   return weights;
 }
 
-/** Checked host weights → trainable tfjs variables (needs engine/backend.js loaded). */
+/** Checked host weights → trainable tfjs variables (needs tfjs/backend.js loaded). */
 export function toParams(weights: HostWeights): ParamStore {
   const store: ParamStore = {};
   for (const [name, w] of Object.entries(weights)) {

@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { initEngine } from '../engine/backend.js';
+import { initEngine } from '../tfjs/backend.js';
 import {
   createAdapter,
   createBackbone,

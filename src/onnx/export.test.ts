@@ -4,14 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initEngine, tf } from '../engine/backend.js';
+import { initEngine, tf } from '../tfjs/backend.js';
 import { createBackbone, loraTargets, restoreBatch } from '../model/backbone.js';
 import { presetConfig } from '../model/config.js';
 import { createEstimator, estimateProbabilities, estimatorConfig } from '../model/estimator.js';
 import { createAdapter, disposeMerged, mergeAdapters } from '../model/lora.js';
 import { randomImages, randomize } from '../model/test-helpers.js';
 import { ADAPTER_WEIGHTS_INPUT, adapterInputNames, exportBackboneOnnx, exportEstimatorOnnx } from './export.js';
-import { createSession, loadOrt } from './runtime.js';
+import { createSession, loadOrt } from '../ort/runtime.js';
 
 const config = presetConfig('tiny');
 await initEngine({ backend: 'cpu' });

@@ -6,7 +6,7 @@
  * tensors the runtime uses, and only the ones some node reads.
  */
 import type { ModelOps } from '../model/layers/graph-ops.js';
-import { GELU_SIGMOID_SCALE } from '../engine/gelu-scale.js';
+import { GELU_SIGMOID_SCALE } from '../tfjs/gelu-scale.js';
 import { type AttributeValue, encodeModel, type NodeSpec, ONNX_FLOAT, ONNX_INT64, type TensorSpec, type ValueSpec } from './proto.js';
 
 export const ONNX_OPSET = 17;

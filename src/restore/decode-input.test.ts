@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
-import { initEngine } from '../engine/backend.js';
+import { initEngine } from '../tfjs/backend.js';
 import { ImageReadError } from '../io/image-read.js';
 import { UsageError, UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';

@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
-import type { BackendName } from '../engine/backend-name.js';
+import type { BackendName } from '../tfjs/backend-name.js';
 import { BACKBONE_FILE } from '../model/weights.js';
 import { packageRoot } from '../util/paths.js';
 import type { RestorationEngine } from './engine.js';
@@ -29,7 +29,7 @@ export type EngineRuntime = 'onnx' | 'tfjs';
 /** The engine for a model folder on the requested runtime. */
 export async function createEngineForDir(dir: string, options: EngineLoadOptions = {}): Promise<RestorationEngine> {
   if ((options.runtime ?? 'onnx') === 'onnx') {
-    const { loadOrtPackage } = await import('../onnx/runtime.js');
+    const { loadOrtPackage } = await import('../ort/runtime.js');
     const loaded = await loadOrtPackage(); // rejects, saying why, when neither package loads
     if (loaded.nativeError !== undefined) {
       (options.notes ?? process.stderr).write(

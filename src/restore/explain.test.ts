@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { initEngine, tf } from '../engine/backend.js';
+import { initEngine, tf } from '../tfjs/backend.js';
 import { createImage } from '../image/types.js';
 import { buildExplainSheet, CLEAN_COLOUR, classColour, segmentationColourFn, uniformMapColour } from './explain.js';
 

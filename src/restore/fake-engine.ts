@@ -5,8 +5,8 @@
  * real network), the estimator returns fixed probabilities, and the segmentation logits are a
  * pointwise function of the colour.
  */
-import { tf } from '../engine/backend.js';
-import { depthwiseConv2d } from '../engine/ops.js';
+import { tf } from '../tfjs/backend.js';
+import { depthwiseConv2d } from '../tfjs/ops.js';
 import type { RGBImage } from '../image/types.js';
 import type { RestorationEngine } from './engine.js';
 import type { Raster } from './tile-plan.js';

@@ -23,8 +23,8 @@
  * explain map's softmax is over clean + the engine's classes only.
  */
 import { promises as fs } from 'node:fs';
-import { initEngine, tf, type BackendName } from '../engine/backend.js';
-import { matMul } from '../engine/ops.js';
+import { initEngine, tf, type BackendName } from '../tfjs/backend.js';
+import { matMul } from '../tfjs/ops.js';
 import type { RGBImage } from '../image/types.js';
 import { UserError } from '../util/errors.js';
 import { toParams } from '../model/weights.js';

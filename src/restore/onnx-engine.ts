@@ -6,7 +6,7 @@
  * Per image, `prepare` merges the blend into the LoRA-target 1×1 weights exactly as the tfjs engine
  * does (mergeAdapters) and passes them as graph inputs ('inputs', the default: measured faster
  * than adapter branches, docs/onnx.md); no re-export per image. Tiles run synchronously through a
- * worker thread (src/onnx/sync-runner.ts), since the RestorationEngine contract is synchronous.
+ * worker thread (src/ort/sync-runner.ts), since the RestorationEngine contract is synchronous.
  * Inputs smaller than 8 pixels on a side are reflect-padded first (the graph's Pad cannot reflect
  * more than the image has), exactly as restoreBatch does.
  *
@@ -17,8 +17,8 @@ import type { RGBImage } from '../image/types.js';
 import { SIZE_MULTIPLE, type BackboneConfig } from '../model/config.js';
 import { mergeAdaptersHost, type HostWeights } from '../model/host-weights.js';
 import { ADAPTER_WEIGHTS_INPUT, adapterInputNames, exportBackboneOnnx, exportEstimatorOnnx, type AdaptersAs } from '../onnx/export.js';
-import { loadOrt } from '../onnx/runtime.js';
-import { type HostTensor, SyncOrtRunner } from '../onnx/sync-runner.js';
+import { loadOrt } from '../ort/runtime.js';
+import { type HostTensor, SyncOrtRunner } from '../ort/sync-runner.js';
 import type { RestorationEngine } from './engine.js';
 import { estimatorCrops, meanRows } from './estimator-input.js';
 import { describeModel, noEstimatorError, readParts, segmentationClassNames, segmentationMapping } from './model-folder.js';

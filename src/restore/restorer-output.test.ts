@@ -2,7 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { initEngine } from '../engine/backend.js';
+import { initEngine } from '../tfjs/backend.js';
 import { readImage } from '../io/image-io.js';
 import { exifOrientation } from '../io/metadata.js';
 import { createRestorer } from './restorer.js';

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { initEngine, tf } from '../engine/backend.js';
+import { initEngine, tf } from '../tfjs/backend.js';
 import { readImage } from '../io/image-io.js';
 import { UsageError, UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';

@@ -10,7 +10,7 @@
  * The engine is loaded lazily on first use (or by `load()`), and calls to `restore` on one
  * restorer run one at a time, since `prepare` sets per-image state inside the engine.
  */
-import type { BackendName } from '../engine/backend-name.js';
+import type { BackendName } from '../tfjs/backend-name.js';
 import type { RGBImage } from '../image/types.js';
 import { encodeImage, type ImageFormat, type ImageInfo, type ImageMetadata } from '../io/image-io.js';
 import { UsageError, UserError } from '../util/errors.js';
@@ -132,7 +132,7 @@ export function createRestorer(options: RestorerOptions = {}): Restorer {
   async function loadEngine(): Promise<RestorationEngine> {
     if (options.engine) {
       // An injected engine brings its own runtime; a tfjs one may still want its backend set here.
-      if (options.backend) await (await import('../engine/backend.js')).initEngine({ backend: options.backend });
+      if (options.backend) await (await import('../tfjs/backend.js')).initEngine({ backend: options.backend });
       return options.engine;
     }
     const load = { backend: options.backend, runtime: options.runtime ?? 'onnx' };

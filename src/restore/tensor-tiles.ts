@@ -2,7 +2,7 @@
  * The tfjs side of the tile contract: engines and tests that compute on tensors wrap their
  * [1,h,w,C] → [1,h,w,C'] function into the plain-array tile function the tiler calls.
  */
-import { tf } from '../engine/backend.js';
+import { tf } from '../tfjs/backend.js';
 import type { Raster } from './tile-plan.js';
 
 export function tileToTensor(tile: Raster): tf.Tensor4D {

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { initEngine, tf } from '../engine/backend.js';
+import { initEngine, tf } from '../tfjs/backend.js';
 import { axisWeights, countTiles, planAxis, processTiled, resolveTiling, restoreTiled, type Raster } from './tiling.js';
 import { TILE_ALIGN, TILE_ALIGN_MIN_SIZE } from './tile-plan.js';
 import { tensorTileFn } from './tensor-tiles.js';

@@ -5,7 +5,7 @@
  * compared with ⟨∇L, u⟩ for every parameter p, where L = Σ y·r for a fixed random r (or a loss
  * term itself). One session and 1 + 2·directions runs per parameter, so it stays fast.
  */
-import { loadOrt } from '../onnx/runtime.js';
+import { loadOrt } from '../ort/runtime.js';
 import { Rng } from '../util/rng.js';
 import type { ModelOps } from '../model/layers/graph-ops.js';
 import { autodiffOps } from './autodiff-ops.js';

@@ -2,26 +2,26 @@
  * Training on ONNX Runtime: one session holds a train-step graph (pretrain-graph.ts for Phase I,
  * adapter-graph.ts for Phase II, estimator-graph.ts for Phase III);
  * parameters, AdamW moments and gradients live in flat Float32Arrays laid out like the tfjs
- * engine's (src/engine/parallel/layout.ts), and the parameters are handed to every run as the
+ * engine's (src/tfjs/parallel/layout.ts), and the parameters are handed to every run as the
  * same ort.Tensor views of that buffer, updated in place, so nothing is rebuilt per step.
  *
  * The step: run the graph → global gradient norm → clip → AdamW (decoupled decay on rank ≥ 2
- * weights only) with src/engine/parallel/adamw.ts, i.e. the very arithmetic the tfjs engine uses
+ * weights only) with src/tfjs/parallel/adamw.ts, i.e. the very arithmetic the tfjs engine uses
  * (float64, rounded once), and the same non-finite skip rule.
  */
 import type * as Ort from 'onnxruntime-common';
-import type { OrtModule } from '../onnx/runtime.js';
-import { buildLayout, pack, unpack, type ParamLayout } from '../engine/parallel/layout.js';
-import { adamwUpdate, clipScale, resolveAdamW, type ResolvedAdamW } from '../engine/parallel/adamw.js';
-import { batchRows } from '../engine/parallel/shards.js';
-import type { AdamWOptions, HostBatch, OptimizerState } from '../engine/parallel/types.js';
+import type { OrtModule } from '../ort/runtime.js';
+import { buildLayout, pack, unpack, type ParamLayout } from '../tfjs/parallel/layout.js';
+import { adamwUpdate, clipScale, resolveAdamW, type ResolvedAdamW } from '../tfjs/parallel/adamw.js';
+import { batchRows } from '../tfjs/parallel/shards.js';
+import type { AdamWOptions, HostBatch, OptimizerState } from '../tfjs/parallel/types.js';
 import { loraTargets, modelSpecs } from '../model/backbone.js';
 import { DEFAULT_LORA_RANK, type LoraConfig, loraSpecs, validateLoraConfig } from '../model/lora.js';
 import type { BackboneConfig } from '../model/config.js';
 import { type EstimatorConfig, estimatorSpecs } from '../model/estimator.js';
 import { initialValues, type ParamSpec } from '../model/params.js';
 import type { RestorationLoss } from '../model/trainable.js';
-import { loadOrt } from '../onnx/runtime.js';
+import { loadOrt } from '../ort/runtime.js';
 import { Rng } from '../util/rng.js';
 import { buildAdapterGraph } from './adapter-graph.js';
 import { buildEstimatorGraph } from './estimator-graph.js';

@@ -10,9 +10,9 @@
  *            grad.<param name>   dloss/dparam, same shape as the parameter
  *
  * The AdamW update runs in JS on the returned gradients (ort-trainer.ts), with the arithmetic of
- * the tfjs engine (src/engine/parallel/adamw.ts), so both engines update identically.
+ * the tfjs engine (src/tfjs/parallel/adamw.ts), so both engines update identically.
  */
-import type { HostBatch, HostTensor } from '../engine/parallel/types.js';
+import type { HostBatch, HostTensor } from '../tfjs/parallel/types.js';
 import { type BackboneConfig, SIZE_MULTIPLE } from '../model/config.js';
 import { forwardBackboneWith, modelSpecs } from '../model/backbone.js';
 import type { RestorationLoss } from '../model/trainable.js';

@@ -8,9 +8,9 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { initEngine, tf } from '../engine/backend.js';
-import { DataParallelTrainer } from '../engine/parallel/trainer.js';
-import type { HostBatch } from '../engine/parallel/types.js';
+import { initEngine, tf } from '../tfjs/backend.js';
+import { DataParallelTrainer } from '../tfjs/parallel/trainer.js';
+import type { HostBatch } from '../tfjs/parallel/types.js';
 import { presetConfig } from '../model/config.js';
 import { createTrainable } from '../model/trainable.js';
 import { learningRate } from '../train/schedule.js';

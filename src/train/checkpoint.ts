@@ -14,7 +14,7 @@
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { assertFinite, loadSafetensors, saveSafetensors, type TensorToStore } from '../io/safetensors.js';
-import type { OptimizerState } from '../engine/parallel/index.js';
+import type { OptimizerState } from '../tfjs/parallel/index.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 const FORMAT = 'abair-checkpoint';

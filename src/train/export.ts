@@ -7,7 +7,7 @@
  * too and may be stopped long before its last step, so its checkpoint exports the same way.
  */
 import { UserError } from '../util/errors.js';
-import { tf } from '../engine/backend.js';
+import { tf } from '../tfjs/backend.js';
 import { presetConfig, type BackboneConfig } from '../model/config.js';
 import { saveBackbone } from '../model/weights.js';
 import { checkpointPath, loadCheckpoint } from './checkpoint.js';

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { initEngine } from '../engine/backend.js';
+import { initEngine } from '../tfjs/backend.js';
 import { DEFAULT_LORA_RANK } from '../model/lora.js';
 import { loadBackbone, loadEstimator, readSidecar } from '../model/weights.js';
 import { loadSafetensors } from '../io/safetensors.js';

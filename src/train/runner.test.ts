@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { HostBatch } from '../engine/parallel/index.js';
+import type { HostBatch } from '../tfjs/parallel/index.js';
 import type { Rng } from '../util/rng.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { parseLog, type StepRecord } from './run-log.js';

@@ -5,8 +5,8 @@
  * against the target; the estimator reports binary cross-entropy and per-label accuracy.
  * Rows go through in small chunks so the forward's activations stay small.
  */
-import { tf } from '../engine/backend.js';
-import type { HostBatch } from '../engine/parallel/index.js';
+import { tf } from '../tfjs/backend.js';
+import type { HostBatch } from '../tfjs/parallel/index.js';
 import type { ModelTrainable } from '../model/trainable.js';
 
 export interface ValidationResult {

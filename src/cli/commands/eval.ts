@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
-import type { BackendName } from '../../engine/backend.js';
+import type { BackendName } from '../../tfjs/backend.js';
 import { runEvaluation, type EvalProgress } from '../../eval/runner.js';
 import { describeWeightsDir, IDENTITY_MODEL } from '../../eval/model-info.js';
 import type { EvalMode, EvalReport, ModelInfo } from '../../eval/report.js';

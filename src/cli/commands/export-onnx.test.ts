@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { initEngine } from '../../engine/backend.js';
+import { initEngine } from '../../tfjs/backend.js';
 import { createAdapter, createBackbone, createEstimator, disposeParams, estimatorConfig, loraTargets, presetConfig, saveAdapter, saveBackbone, saveEstimator } from '../../model/index.js';
 import { exportModelFolder } from './export-onnx.js';
-import { createSession } from '../../onnx/runtime.js';
+import { createSession } from '../../ort/runtime.js';
 
 test('export-onnx writes a backbone and an estimator graph that ONNX Runtime loads', async () => {
   await initEngine({ backend: 'cpu' });

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { initEngine } from '../../engine/backend.js';
+import { initEngine } from '../../tfjs/backend.js';
 import { createBackbone } from '../../model/backbone.js';
 import { presetConfig } from '../../model/config.js';
 import { createEstimator, estimatorConfig } from '../../model/estimator.js';

@@ -132,7 +132,7 @@ function registerEstimator(train: Command): void {
 
 /** `--from`: an estimator's config and values as host arrays, and its file (hashed into the run identity). */
 async function startingEstimator(target: string, cleanOutput: boolean): Promise<NonNullable<EstimatorTrainOptions['from']>> {
-  const { initEngine } = await import('../../engine/backend.js');
+  const { initEngine } = await import('../../tfjs/backend.js');
   const { loadEstimator } = await import('../../model/weights.js');
   const { disposeParams, hostValues } = await import('../../model/params.js');
   await initEngine({ backend: 'wasm' });
@@ -153,7 +153,7 @@ function registerRunTools(train: Command): void {
     .requiredOption('-o, --output <dir>', 'model folder to write backbone.safetensors (+ .json) into')
     .addHelpText('after', '\nExample:\n  $ abair train export runs/pretrain -o models/interim && abair restore photo.jpg --weights models/interim')
     .action(async (runDir: string, opts: { output: string }) => {
-      const { initEngine } = await import('../../engine/backend.js');
+      const { initEngine } = await import('../../tfjs/backend.js');
       const { exportRunWeights } = await import('../../train/export.js');
       await initEngine({ backend: 'wasm' });
       await mkdir(opts.output, { recursive: true });

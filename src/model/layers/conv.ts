@@ -3,10 +3,10 @@
  * rows [N·H·W, C]: the fast path, and the place where LoRA deltas attach.
  *
  * Each layer is written once against ModelOps (graph-ops.ts): the `…With(g, …)` functions run
- * eagerly on tfjs (`tfOps`, routed through src/engine/ops.ts) or record an ONNX graph. The plain
+ * eagerly on tfjs (`tfOps`, routed through src/tfjs/ops.ts) or record an ONNX graph. The plain
  * exports are the tfjs entry points the rest of the code base calls.
  */
-import { tf } from '../../engine/tf-handle.js';
+import { tf } from '../../tfjs/tf-handle.js';
 import type { ParamSpec, Params } from '../params.js';
 import { concatChannelsByMatMul, type ModelOps, tfOps, weightOf, type WeightsOf } from './graph-ops.js';
 

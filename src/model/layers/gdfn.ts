@@ -2,7 +2,7 @@
  * Gated-Dconv Feed-forward Network (Restormer's GDFN): 1×1 expand to two hidden branches, 3×3
  * depthwise, GELU(branch 1) gates branch 2, 1×1 project back.
  */
-import type { tf } from '../../engine/backend.js';
+import type { tf } from '../../tfjs/backend.js';
 import type { ParamSpec, Params } from '../params.js';
 import { conv1x1PartsWith, conv1x1Spec, conv1x1With, depthwise3x3PartWith, depthwise3x3Spec, type LinearDelta } from './conv.js';
 import { type ModelOps, tfOps, type WeightsOf } from './graph-ops.js';

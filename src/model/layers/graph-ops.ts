@@ -2,7 +2,7 @@
  * The small set of operations the model's forward code is written against, so that one
  * definition of the architecture runs two ways:
  *   - `tfOps`: eager tfjs (the default, used for training and the tfjs engine): exactly the tf /
- *     src/engine/ops.ts calls the layers always made, NHWC;
+ *     src/tfjs/ops.ts calls the layers always made, NHWC;
  *   - a symbolic ONNX graph builder (src/onnx/graph-builder.ts) that records nodes instead (NCHW).
  *
  * Activations are opaque `T`s: the layout is the implementation's business, so forward code never
@@ -10,7 +10,7 @@
  * [3,3,cin,cout] for 3×3, [3,3,c,1] for depthwise) in both implementations; `sliceWeight` indexes
  * them in that layout.
  */
-import { ops, tf } from '../../engine/tf-handle.js';
+import { ops, tf } from '../../tfjs/tf-handle.js';
 
 export interface ModelOps<T> {
   /** Channel count of a feature map (always static). */

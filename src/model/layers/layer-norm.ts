@@ -1,5 +1,5 @@
 /** Per-pixel LayerNorm over channels with scale and bias (Restormer's "WithBias" variant). */
-import type { tf } from '../../engine/backend.js';
+import type { tf } from '../../tfjs/backend.js';
 import type { ParamSpec, Params } from '../params.js';
 import { type ModelOps, tfOps, weightOf, type WeightsOf } from './graph-ops.js';
 

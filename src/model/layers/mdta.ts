@@ -6,7 +6,7 @@
  *   qkv = dw3×3(1×1(x)); q,k L2-normalised over pixels; A = softmax(temperature · qᵀk) over channels;
  *   out = 1×1(A applied to v)
  */
-import type { tf } from '../../engine/backend.js';
+import type { tf } from '../../tfjs/backend.js';
 import type { ParamSpec, Params } from '../params.js';
 import { conv1x1PartsWith, conv1x1Spec, conv1x1With, depthwise3x3PartWith, depthwise3x3Spec, type LinearDelta } from './conv.js';
 import { type ModelOps, tfOps, weightOf, type WeightsOf } from './graph-ops.js';

@@ -1,5 +1,5 @@
 /** Restormer transformer block: x + MDTA(LN(x)), then + GDFN(LN(·)). */
-import type { tf } from '../../engine/backend.js';
+import type { tf } from '../../tfjs/backend.js';
 import type { ParamSpec, Params } from '../params.js';
 import type { LinearDelta } from './conv.js';
 import { gdfnSpecs, gdfnWith } from './gdfn.js';

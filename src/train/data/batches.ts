@@ -9,7 +9,7 @@ import { UsageError } from '../../util/errors.js';
 import { degradationCutMix, DEFAULT_CLASSES, sampleMixed } from '../../degrade/cutmix.js';
 import { applyDegradations, getDegradation, isBuiltinDegradation, isDegradationName } from '../../degrade/registry.js';
 import type { DegradationName } from '../../degrade/types.js';
-import type { HostBatch } from '../../engine/parallel/types.js';
+import type { HostBatch } from '../../tfjs/parallel/types.js';
 import type { RGBImage } from '../../image/types.js';
 import type { Rng } from '../../util/rng.js';
 import type { ImageSource } from './image-source.js';

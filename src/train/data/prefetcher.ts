@@ -7,7 +7,7 @@
  * e.g. `new Rng(`${seed}:${phase}:${step}`)`), so what get(k) returns does not depend on whether
  * it was prefetched, and a resumed run sees the same data stream.
  */
-import type { HostBatch } from '../../engine/parallel/types.js';
+import type { HostBatch } from '../../tfjs/parallel/types.js';
 
 export class Prefetcher {
   private readonly pending = new Map<number, Promise<HostBatch>>();

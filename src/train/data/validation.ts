@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../../util/errors.js';
 import type { DegradationName } from '../../degrade/types.js';
-import type { HostBatch, HostTensor } from '../../engine/parallel/types.js';
+import type { HostBatch, HostTensor } from '../../tfjs/parallel/types.js';
 import { Rng } from '../../util/rng.js';
 import { adapterBatch, pretrainBatch } from './batches.js';
 import { imageSourceFromImages, type ImageSource } from './image-source.js';

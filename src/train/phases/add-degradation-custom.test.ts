@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { initEngine } from '../../engine/backend.js';
+import { initEngine } from '../../tfjs/backend.js';
 import { loadGenerator } from '../../degrade/custom.js';
 import { psnr } from '../../metrics/index.js';
 import { readCustomDegradations } from '../../model/custom-degradations.js';

@@ -24,7 +24,7 @@ import { disposeParams, hostValues } from '../../model/params.js';
 import { DEFAULT_LORA_RANK } from '../../model/lora.js';
 import { publishFolder, recoverSwap } from '../../model/publish.js';
 import { adapterFile, ESTIMATOR_FILE, listWeights, loadEstimator, readSidecar, sidecarPath, type Provenance } from '../../model/weights.js';
-import { initEngine } from '../../engine/backend.js';
+import { initEngine } from '../../tfjs/backend.js';
 import { checkpointPath, loadCheckpoint } from '../checkpoint.js';
 import { PAIR_HOLDOUT, resolveClassSources, type NewClassSource } from '../class-sources.js';
 import { openCheckedPairs, pairsDigest, resolvePairFolders, splitPairs, type PairSource } from '../data/index.js';

@@ -3,7 +3,7 @@
  * shared by the tfjs path (training, the tfjs engine) and the ONNX exporter the restorer runs on;
  * restoring must not load tfjs at all (65 MB, and its typings are not the library's), so model
  * files reach tfjs and abair's tfjs ops through these two handles instead of importing them.
- * engine/backend.ts binds them when it is loaded, and every tfjs computation starts there
+ * tfjs/backend.ts binds them when it is loaded, and every tfjs computation starts there
  * (initEngine), so a handle used before that is a programming error, reported as such.
  *
  * Types: `tf.Tensor4D` etc. still name the tfjs types (the namespace below holds only types).
@@ -14,7 +14,7 @@ import type * as Ops from './ops.js';
 let boundTf: typeof Tf | null = null;
 let boundOps: typeof Ops | null = null;
 
-/** Called once by engine/backend.ts with the modules it loaded. */
+/** Called once by tfjs/backend.ts with the modules it loaded. */
 export function bindTf(tfModule: typeof Tf, opsModule: typeof Ops): void {
   boundTf = tfModule;
   boundOps = opsModule;
@@ -24,7 +24,7 @@ function handle<M extends object>(what: string, get: () => M | null): M {
   return new Proxy({} as M, {
     get(_target, key) {
       const mod = get();
-      if (!mod) throw new Error(`${what} used before engine/backend.js was loaded (start tfjs work with initEngine)`);
+      if (!mod) throw new Error(`${what} used before tfjs/backend.js was loaded (start tfjs work with initEngine)`);
       return Reflect.get(mod, key) as unknown;
     },
   });

@@ -1,2 +1,0 @@
-/** The TensorFlow.js backends abair sets up (engine/backend.ts), apart so naming one loads no tfjs. */
-export type BackendName = 'wasm' | 'cpu' | 'webgl';
