@@ -15,14 +15,7 @@ import { datasetsOf, resolveSuites, truthLabel } from '../eval/suites.js';
 import { createRestorer } from '../restore/restorer.js';
 import { probabilityRecord, splitEstimate } from '../restore/modes.js';
 import { sharedDataDir } from '../util/paths.js';
-
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return undefined;
-  const value = process.argv[i + 1];
-  if (value === undefined || value.startsWith('--')) throw new Error(`${name} needs a value`);
-  return value;
-}
+import { option } from './args.js';
 
 const weights = option('--weights');
 const suites = resolveSuites(option('--suites') ?? 'denoise,derain,dehaze,unseen,synthetic,clean,probe');

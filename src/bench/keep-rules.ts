@@ -25,15 +25,8 @@ import { splitEstimate } from '../restore/modes.js';
 import { createRestorer } from '../restore/restorer.js';
 import { openImageFolders } from '../train/data/image-source.js';
 import { sharedDataDir } from '../util/paths.js';
+import { option } from './args.js';
 import { Rng } from '../util/rng.js';
-
-function option(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return undefined;
-  const value = process.argv[i + 1];
-  if (value === undefined || value.startsWith('--')) throw new Error(`${name} needs a value`);
-  return value;
-}
 
 const SIZE = 256;
 const SEVERITY = 0.5;

@@ -177,6 +177,22 @@ describe('browser app (dist-web/ in headless Chromium)', () => {
     console.log(`# e2e: screenshot ${path.relative(repoRoot, screenshotFile)}`);
   });
 
+  test('fits a 390 px wide phone screen without sideways scrolling; the chart is sorted, its labels plain', async () => {
+    const bars = await page.$$eval('#chart .chart-row .chart-value', (values) => values.map((v) => Number.parseInt(v.textContent ?? '0', 10)));
+    assert.deepEqual(bars, [...bars].sort((a, b) => b - a), `the probability chart is not sorted: ${bars.join(', ')}`);
+    const labels = await page.$$eval('#mode-select option', (options) => options.map((o) => o.textContent ?? ''));
+    assert.ok(labels.every((l) => !/\b(SW|OH|adapter)\b/.test(l)), `jargon in the mode labels: ${labels.join(' | ')}`);
+    assert.doesNotMatch(await page.textContent('#model-info'), /steps/);
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.waitForTimeout(200);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `the page is ${overflow} px wider than a 390 px screen`);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 860 });
+    }
+  });
+
   test('the mode select forces one adapter', async () => {
     const adapter = await page.$eval('#mode-select option[value^="adapter:"]', (option) => option.value);
     await page.selectOption('#mode-select', adapter);

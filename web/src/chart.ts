@@ -7,8 +7,9 @@ function percent(value: number): string {
 }
 
 /**
- * One row per class: name, a bar as long as the probability, the probability and the adapter
- * weight used. A class the degradation map also shows gets its map colour, tying the two together.
+ * One row per class, most likely first: name, a bar as long as the probability, the probability
+ * and the adapter weight used. A class the degradation map also shows gets its map colour, tying
+ * the two together.
  */
 export function renderChart(
   list: HTMLElement,
@@ -25,7 +26,9 @@ export function renderChart(
     list.append(item);
     return;
   }
-  classes.forEach((name, k) => {
+  const order = classes.map((_, k) => k).sort((a, b) => (probabilities[b] ?? 0) - (probabilities[a] ?? 0));
+  order.forEach((k) => {
+    const name = classes[k]!;
     const probability = Math.min(1, Math.max(0, probabilities[k] ?? 0));
     const weight = weights[k] ?? 0;
     const item = document.createElement('li');

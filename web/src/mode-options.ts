@@ -5,10 +5,10 @@ export interface ModeOption {
 }
 
 export function modeOptions(classes: readonly string[]): ModeOption[] {
-  if (classes.length === 0) return [{ value: 'sw', label: 'Backbone only (this model has no adapters)' }];
+  if (classes.length === 0) return [{ value: 'sw', label: 'Automatic (this model has no specific fixes)' }];
   return [
-    { value: 'sw', label: 'Auto — blend adapters by probability (SW)' },
-    { value: 'oh', label: 'Auto — most likely adapter only (OH)' },
-    ...classes.map((name) => ({ value: `adapter:${name}`, label: `Force adapter: ${name}` })),
+    { value: 'sw', label: 'Automatic: fix what it finds' },
+    { value: 'oh', label: 'Automatic: the most likely problem only' },
+    ...classes.map((name) => ({ value: `adapter:${name}`, label: `Only fix ${name}` })),
   ];
 }
