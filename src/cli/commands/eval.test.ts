@@ -42,7 +42,7 @@ test('without a model in the default folder eval fails with one clear line (exit
 });
 
 // --suite derain reads the Rain100 benchmark sets.
-test('identity run writes JSON, and --results-md turns it into the results document', { skip: needsData('bench/Rain100H', 'bench/Rain100L') }, async () => {
+test('identity run writes JSON, and --results-md turns it into the results document', { skip: needsData('bench/Rain100H', 'bench/Rain100L_sample') }, async () => {
   const json = path.join(dir, 'identity.json');
   const run = await abair('eval', '--suite', 'derain', '--limit', '1', '--identity', '--no-progress', '--json', json);
   assert.equal(run.code, 0, run.stderr);
