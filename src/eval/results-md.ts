@@ -7,6 +7,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
+import { readJsonFile } from '../util/read-json.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { formatProvenance } from './model-info.js';
 import { EVAL_FORMAT, EVAL_VERSION, type EvalReport } from './report.js';
@@ -21,13 +22,7 @@ export type ResultsInput =
   | { kind: 'peer'; file: string; record: PeerComparisonRecord };
 
 async function readJson(file: string): Promise<Record<string, unknown>> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await fs.readFile(file, 'utf8'));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(`${file}: ${code === 'ENOENT' ? 'file not found' : err instanceof SyntaxError ? `not valid JSON (${err.message})` : (err as Error).message}`);
-  }
+  const json = await readJsonFile(file);
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UserError(`${file}: not a JSON object`);
   return json as Record<string, unknown>;
 }

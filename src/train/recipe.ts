@@ -17,6 +17,7 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { readJsonFile } from '../util/read-json.js';
 import { UserError } from '../util/errors.js';
 import { checkpointPath } from './checkpoint.js';
 
@@ -141,13 +142,7 @@ export function checkRecipe(json: unknown): Recipe {
 }
 
 export async function readRecipe(file: string): Promise<Recipe> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await fs.readFile(file, 'utf8'));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(`${file}: ${code === 'ENOENT' ? 'file not found' : err instanceof SyntaxError ? `not valid JSON (${err.message})` : (err as Error).message}`);
-  }
+  const json = await readJsonFile(file);
   try {
     return checkRecipe(json);
   } catch (err) {
