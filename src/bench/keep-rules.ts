@@ -20,8 +20,7 @@ import { PSNR_CAP_DB, quantise8 } from '../eval/protocol.js';
 import type { RGBImage } from '../image/types.js';
 import { readImage } from '../io/image-io.js';
 import { centerCrop, psnr } from '../metrics/index.js';
-import { cleanWeight, odds } from '../model/soft-weights.js';
-import { splitEstimate } from '../restore/modes.js';
+import { CLEAN_OUTPUT, cleanWeight, odds } from '../model/soft-weights.js';
 import { createRestorer } from '../restore/restorer.js';
 import { openImageFolders } from '../train/data/image-source.js';
 import { sharedDataDir } from '../util/paths.js';
@@ -84,7 +83,9 @@ for (const file of files) {
     const degraded = quantise8((await applyDegradations(clean, names, new Rng(`swblend:${rel}:${name}`), SEVERITY)).image);
     const raw = { data: toUint8(degraded), width: degraded.width, height: degraded.height, channels: 3 as const };
     const result = await restorer.restore(raw, { mode: 'sw', keepClean: false });
-    const { probabilities, clean: c } = splitEstimate(await engine.estimate(degraded), engine.classes.length);
+    // the restore's own estimate (no second estimator pass): the classes, and p(clean) when the model has it
+    const probabilities = Float32Array.from(engine.classes, (name) => result.probabilities[name]!);
+    const c = result.probabilities[CLEAN_OUTPUT] ?? Number.NaN;
     const scores: Record<string, number> = { input: Math.min(psnr(degraded, clean), PSNR_CAP_DB) };
     for (const [rule, keep] of Object.entries(rules)) {
       const k = Math.min(1, Math.max(0, keep(probabilities, c, x)));

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine } from '../tfjs/backend.js';
-import { addCleanOutput, addEstimatorClass, estimatorConfig } from './estimator.js';
-import { estimatorWithClasses, HEAD_BIAS, HEAD_WEIGHT } from './estimator-grow.js';
+import { estimatorConfig } from './estimator.js';
+import { addCleanOutput, addEstimatorClass, estimatorWithClasses, HEAD_BIAS, HEAD_WEIGHT } from './estimator-grow.js';
 import { createParams, disposeParams, hostValues } from './params.js';
 import { estimatorSpecs } from './estimator.js';
 

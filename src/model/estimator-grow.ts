@@ -8,8 +8,8 @@
  * All head outputs go through {@link headOutputs}, so the trailing p(clean) output of an estimator
  * that has one (EstimatorConfig.clean) is carried over like a class.
  */
-import { CLEAN_OUTPUT, estimatorConfig, type EstimatorConfig } from './estimator.js';
-import { initialValues } from './params.js';
+import { CLEAN_OUTPUT, estimatorConfig, estimatorSpecs, type EstimatorConfig } from './estimator.js';
+import { assignParams, createParams, hostValues, initialValues, type ParamStore, type Params } from './params.js';
 import { Rng } from '../util/rng.js';
 
 export const HEAD_WEIGHT = 'est.head.w';
@@ -32,9 +32,12 @@ export function estimatorWithClasses(
   config: EstimatorConfig,
   params: Readonly<Record<string, Float32Array>>,
   classes: readonly string[],
-  options: { fresh?: readonly string[]; seed?: string } = {},
+  options: { fresh?: readonly string[]; seed?: string; clean?: boolean } = {},
 ): RegrownEstimator {
-  const grown = estimatorConfig([...classes], { inputSize: config.inputSize, widths: config.widths, inChannels: config.inChannels, highPass: config.highPass, swExponent: config.swExponent, keepClean: config.keepClean, clean: config.clean });
+  // gaining the clean output switches keep-clean on: that output exists to be used
+  const clean = options.clean ?? config.clean;
+  const keepClean = clean && !config.clean ? true : config.keepClean;
+  const grown = estimatorConfig([...classes], { inputSize: config.inputSize, widths: config.widths, inChannels: config.inChannels, highPass: config.highPass, swExponent: config.swExponent, keepClean, clean });
   const features = config.widths[config.widths.length - 1]!;
   const oldOutputs = headOutputs(config);
   const newOutputs = headOutputs(grown);
@@ -64,4 +67,31 @@ export function estimatorWithClasses(
     added.push(name);
   });
   return { config: grown, params: { ...params, [HEAD_WEIGHT]: w2, [HEAD_BIAS]: b2 }, kept, added };
+}
+
+/** The estimator with the clean output added (EstimatorConfig.clean): one fresh last column, every other weight kept. */
+export function withCleanOutput(config: EstimatorConfig, params: Readonly<Record<string, Float32Array>>): RegrownEstimator {
+  if (config.clean) throw new Error('estimator already has the clean output');
+  return estimatorWithClasses(config, params, config.classes, { clean: true });
+}
+
+/** A regrown estimator as trainable tfjs variables. */
+function toStore(regrown: RegrownEstimator): { config: EstimatorConfig; params: ParamStore } {
+  const store = createParams(estimatorSpecs(regrown.config));
+  assignParams(store, Object.fromEntries(Object.entries(regrown.params).map(([name, data]) => [name, { shape: [...store[name]!.shape], data }])));
+  return { config: regrown.config, params: store };
+}
+
+/**
+ * Grows an estimator's store by one class (after the old classes, before p(clean)); a new store,
+ * the old one untouched (dispose it when no longer needed).
+ */
+export function addEstimatorClass(config: EstimatorConfig, params: Params, className: string): { config: EstimatorConfig; params: ParamStore } {
+  if (config.classes.includes(className)) throw new Error(`estimator already has class '${className}'`);
+  return toStore(estimatorWithClasses(config, hostValues(params), [...config.classes, className]));
+}
+
+/** withCleanOutput on a store: a new store with the clean output, keep-clean on. */
+export function addCleanOutput(config: EstimatorConfig, params: Params): { config: EstimatorConfig; params: ParamStore } {
+  return toStore(withCleanOutput(config, hostValues(params)));
 }

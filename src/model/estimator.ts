@@ -23,8 +23,7 @@
 import { tf } from '../tfjs/tf-handle.js';
 import { conv3x3Specs, conv3x3With } from './layers/conv.js';
 import { type ModelOps, tfOps, weightOf, type WeightsOf } from './layers/graph-ops.js';
-import { createParams, initialValues, param, uniqueVariableName, type ParamSpec, type ParamStore, type Params } from './params.js';
-import { Rng } from '../util/rng.js';
+import { createParams, param, type ParamSpec, type ParamStore, type Params } from './params.js';
 import { CLEAN_OUTPUT, isSwExponent, softWeights } from './soft-weights.js';
 
 export { CLEAN_OUTPUT };
@@ -184,57 +183,6 @@ export function blendWeights(probabilities: number[][], classes: readonly string
     }
     return Array.from(softWeights(p, swExponent));
   });
-}
-
-/**
- * Grows the estimator by one class (a new degradation): every existing weight is kept, the head
- * gains one freshly initialised output after the old classes (before p(clean), which stays last);
- * the blend settings (swExponent, keepClean) are kept too. Returns a new config and store; the old
- * store is untouched (dispose it when no longer needed).
- */
-export function addEstimatorClass(config: EstimatorConfig, params: Params, className: string, seed: number | string = `estimator:${className}`): { config: EstimatorConfig; params: ParamStore } {
-  if (config.classes.includes(className)) throw new Error(`estimator already has class '${className}'`);
-  const grown = { ...config, classes: [...config.classes, className] };
-  validateEstimatorConfig(grown);
-  return { config: grown, params: growHead(params, config, config.classes.length, seed) };
-}
-
-/**
- * Gives an estimator the clean output (EstimatorConfig.clean): one freshly initialised last column
- * of the head, every other weight kept; keepClean is switched on, since that output exists to be used.
- */
-export function addCleanOutput(config: EstimatorConfig, params: Params, seed: number | string = `estimator:${CLEAN_OUTPUT}`): { config: EstimatorConfig; params: ParamStore } {
-  if (config.clean) throw new Error('estimator already has the clean output');
-  const grown = { ...config, clean: true, keepClean: true };
-  validateEstimatorConfig(grown);
-  return { config: grown, params: growHead(params, config, estimatorOutputCount(config), seed) };
-}
-
-/** A copy of `params` whose head has one new output at column `at` (fan-in initialised weights, zero bias). */
-function growHead(params: Params, config: EstimatorConfig, at: number, seed: number | string): ParamStore {
-  const features = config.widths[config.widths.length - 1]!;
-  const [newColumnSpec] = headSpecs(features, 1);
-  const column = tf.tensor2d(initialValues(newColumnSpec!, new Rng(seed)), [features, 1]);
-  const store: ParamStore = {};
-  for (const [name, t] of Object.entries(params)) {
-    let value: tf.Tensor;
-    if (name === 'est.head.w') value = tf.tidy(() => insertColumn(t, column, at, 1));
-    else if (name === 'est.head.b') value = tf.tidy(() => insertColumn(t, tf.zeros([1]), at, 0));
-    else value = tf.clone(t);
-    store[name] = tf.variable(value, true, uniqueVariableName(name));
-    value.dispose();
-  }
-  column.dispose();
-  return store;
-}
-
-function insertColumn(t: tf.Tensor, column: tf.Tensor, at: number, axis: number): tf.Tensor {
-  const size = t.shape[axis]!;
-  const parts: tf.Tensor[] = [];
-  if (at > 0) parts.push(tf.slice(t, axis === 1 ? [0, 0] : [0], axis === 1 ? [-1, at] : [at]));
-  parts.push(column);
-  if (at < size) parts.push(tf.slice(t, axis === 1 ? [0, at] : [at], axis === 1 ? [-1, size - at] : [size - at]));
-  return tf.concat(parts, axis);
 }
 
 /** FLOPs of one estimator pass (resolution independent; resize excluded). */

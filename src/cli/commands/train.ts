@@ -11,7 +11,8 @@ import { PRESET_NAMES } from '../../model/config.js';
 import { UsageError } from '../../util/errors.js';
 import { DEFAULT_CLEAN_FRACTION, MIXED_LABELS, type MixedLabels } from '../../train/data/index.js';
 import { addCommonOptions, addRunOptions, commonFrom, defaultImagesDir, fraction, integer, type ParsedCommon, widthList } from './train-options.js';
-import { addCleanOutput, DEFAULT_ESTIMATOR } from '../../model/estimator.js';
+import { DEFAULT_ESTIMATOR } from '../../model/estimator.js';
+import { withCleanOutput } from '../../model/estimator-grow.js';
 import { registerRecipe } from './train-recipe.js';
 
 const LOG_NOTE = `
@@ -137,11 +138,10 @@ async function startingEstimator(target: string, cleanOutput: boolean): Promise<
   const { disposeParams, hostValues } = await import('../../model/params.js');
   await initEngine({ backend: 'wasm' });
   const loaded = await loadEstimator(target);
-  const start = cleanOutput && !loaded.config.clean ? addCleanOutput(loaded.config, loaded.params) : { config: loaded.config, params: loaded.params };
-  const params = hostValues(start.params);
+  const values = hostValues(loaded.params);
   disposeParams(loaded.params);
-  if (start.params !== loaded.params) disposeParams(start.params);
-  return { config: start.config, params, file: loaded.file };
+  const start = cleanOutput && !loaded.config.clean ? withCleanOutput(loaded.config, values) : { config: loaded.config, params: values };
+  return { config: start.config, params: start.params, file: loaded.file };
 }
 
 /** Utilities on a run: export its current weights, plot its log. */
