@@ -80,6 +80,20 @@ function cpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
+/** Mean PSNR of the validation inputs against their targets: what restoring has to beat. */
+function inputPsnr(batch: HostBatch): number {
+  const [n, h, w, c] = batch.input!.shape as [number, number, number, number];
+  const row = h * w * c;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    let se = 0;
+    for (let q = i * row; q < (i + 1) * row; q++) se += (batch.input!.data[q]! - batch.target!.data[q]!) ** 2;
+    sum += -10 * Math.log10(Math.max(se / row, 1e-10));
+  }
+  return sum / n;
+}
+const valInputPsnr = inputPsnr(val);
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 /** Mean PSNR of the exported graph's restorations of the validation crops. */
@@ -159,7 +173,7 @@ for (const entry of configs) {
     secondsPerStep: trainWall / sweep.steps, cpuHours: trainCpu / 3600, totalWallSec: (performance.now() - wall0) / 1000, totalCpuSec: cpuSeconds() - cpu0,
     curve, finalPsnr: last.psnr, restoreSecondsPerMP: sPerMP,
   });
-  await writeFile(path.join(values.out, 'sweep.json'), JSON.stringify({ file, sweep, machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, load: os.loadavg() }, inputPsnr: null, results }, null, 2));
+  await writeFile(path.join(values.out, 'sweep.json'), JSON.stringify({ file, sweep, machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, load: os.loadavg() }, inputPsnr: valInputPsnr, results }, null, 2));
 }
 
 const tiny = results.find((r) => r['name'] === 'tiny')!;
@@ -167,7 +181,7 @@ const budget = (tiny['restoreSecondsPerMP'] as number) * sweep.budgetVsTiny;
 const within = results.filter((r) => (r['restoreSecondsPerMP'] as number) <= budget);
 const best = within.reduce((a, b) => ((b['finalPsnr'] as number) > (a['finalPsnr'] as number) + 0.05 ? b : a), within[0]!);
 console.log(`\n${sweep.description}\n`);
-console.log(`Phase I, ${sweep.steps} steps × ${sweep.batch} patches of ${sweep.patch}², seed ${sweep.seed}; validation: ${val.input!.shape[0]} held-out training crops (RGB PSNR, synthetic CutMix degradations); restore: ONNX Runtime, 2 threads, one ${sweep.restoreMegapixels} MP image; ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+console.log(`Phase I, ${sweep.steps} steps × ${sweep.batch} patches of ${sweep.patch}², seed ${sweep.seed}; validation: ${val.input!.shape[0]} held-out training crops (RGB PSNR, synthetic CutMix degradations; inputs ${valInputPsnr.toFixed(2)} dB); restore: ONNX Runtime, 2 threads, one ${sweep.restoreMegapixels} MP image; ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
 console.log('| config | params | s/step | CPU-h | val PSNR by step | final | restore s/MP | vs tiny | within budget |');
 console.log('|---|---:|---:|---:|---|---:|---:|---:|---|');
 for (const r of results) {
