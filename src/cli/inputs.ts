@@ -8,16 +8,16 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.bmp', '.gif', '.avif']);
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.bmp', '.gif', '.avif']);
 
-export interface ExpandedInputs {
+interface ExpandedInputs {
   /** files in argument order (folder and glob matches sorted by name), duplicates removed */
   files: string[];
   /** one line per argument that produced nothing: missing path, empty folder, unmatched glob */
   problems: string[];
 }
 
-export function hasWildcard(text: string): boolean {
+function hasWildcard(text: string): boolean {
   return /[*?]/.test(text);
 }
 

@@ -15,7 +15,7 @@ export interface Kernel {
 }
 
 /** One kernel tap: the source pixel is (x - dx, y - dy) for output (x, y) (a true convolution). */
-export interface Tap {
+interface Tap {
   dx: number;
   dy: number;
   w: number;
@@ -57,7 +57,7 @@ function padReflect(img: RGBImage, rx: number, ry: number): { data: Float32Array
 }
 
 /** Convolve with an explicit list of taps (any shape, any sparsity). */
-export function convolveTaps(img: RGBImage, taps: readonly Tap[]): RGBImage {
+function convolveTaps(img: RGBImage, taps: readonly Tap[]): RGBImage {
   const { width: w, height: h } = img;
   let rx = 0;
   let ry = 0;

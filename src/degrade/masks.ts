@@ -8,7 +8,7 @@ import type { Rng } from '../util/rng.js';
 
 export type MaskShape = 'rect' | 'smooth';
 
-export interface RegionMask {
+interface RegionMask {
   shape: MaskShape;
   mask: Uint8Array;
   /** fraction of pixels inside */
@@ -42,7 +42,7 @@ export function rectMask(width: number, height: number, area: number, rng: Rng):
  * Value noise on a `cells`×`cells` grid, interpolated with smoothstep weights (C¹, so no creases),
  * plus one octave at twice the frequency and half the amplitude for less regular outlines.
  */
-export function smoothNoise(width: number, height: number, cells: number, rng: Rng): Float32Array {
+function smoothNoise(width: number, height: number, cells: number, rng: Rng): Float32Array {
   const out = new Float32Array(width * height);
   for (const [n, amp] of [
     [cells, 1],

@@ -29,7 +29,7 @@ export interface ChildResult {
 }
 
 
-export interface FailedRow {
+interface FailedRow {
   engine: BenchEngine;
   /** the size that was asked for */
   megapixels: number;
@@ -75,11 +75,11 @@ export interface RestoreBenchRecord {
   rows: ReportRow[];
 }
 
-export const isFailed = (row: ReportRow): row is FailedRow => 'error' in row;
+const isFailed = (row: ReportRow): row is FailedRow => 'error' in row;
 
 /** Median wall seconds per megapixel of a measured row. */
-export const secondsPerMP = (r: ChildResult) => median(r.seconds) / r.megapixels;
-export const cpuSecondsPerMP = (r: ChildResult) => median(r.cpuSeconds) / r.megapixels;
+const secondsPerMP = (r: ChildResult) => median(r.seconds) / r.megapixels;
+const cpuSecondsPerMP = (r: ChildResult) => median(r.cpuSeconds) / r.megapixels;
 
 const gib = (mib: number) => `${(mib / 1024).toFixed(2)} GiB`;
 const loads = (xs: number[]) => xs.map((l) => l.toFixed(2)).join(' ');

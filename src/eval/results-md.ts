@@ -16,7 +16,7 @@ import { formatReport, RESTORE_BENCH_FORMAT, type RestoreBenchRecord } from './r
 import { checkPeerComparison, PEER_COMPARISON_FORMAT, renderPeerComparison, type PeerComparisonRecord } from './peer-comparison.js';
 
 /** One --json-in file, by what it records. */
-export type ResultsInput =
+type ResultsInput =
   | { kind: 'eval'; file: string; report: EvalReport }
   | { kind: 'speed'; file: string; record: RestoreBenchRecord }
   | { kind: 'peer'; file: string; record: PeerComparisonRecord };

@@ -28,7 +28,7 @@ export interface EvalProgress {
   total: number;
 }
 
-export interface EvalRunOptions {
+interface EvalRunOptions {
   suites: readonly SuiteName[];
   /** folder holding CBSD68/, Rain100H/, … */
   dataRoot: string;

@@ -27,7 +27,7 @@ export function crc32(bytes: Uint8Array): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-export interface PngChunk {
+interface PngChunk {
   type: string;
   data: Buffer;
 }
@@ -56,7 +56,7 @@ export function readPngChunks(png: Uint8Array): PngChunk[] {
 }
 
 /** The metadata as PNG chunks (in the order they are inserted). */
-export function metadataChunks(metadata: ImageMetadata): PngChunk[] {
+function metadataChunks(metadata: ImageMetadata): PngChunk[] {
   const chunks: PngChunk[] = [];
   if (metadata.icc?.length) {
     // profile name, NUL, compression method 0 (zlib), compressed profile

@@ -21,7 +21,7 @@ import { WEB_MODEL_FILES, WEB_MODEL_FORMAT, WEB_MODEL_VERSION, type WebAdapter, 
 import { adapterInputNames, exportBackboneOnnx, exportEstimatorOnnx } from './export.js';
 
 /** lora.bin and the manifest entries that describe it. */
-export interface PackedLora {
+interface PackedLora {
   bytes: Uint8Array;
   weightInputs: WebWeightInput[];
   adapters: WebAdapter[];

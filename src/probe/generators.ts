@@ -22,7 +22,7 @@ import type { Rng } from '../util/rng.js';
 export const PROBE_NAMES = ['blur', 'haze', 'lowlight', 'noise', 'rain', 'jpeg', 'bitdepth', 'snow'] as const;
 export type ProbeName = (typeof PROBE_NAMES)[number];
 
-export type ProbeGenerator = (img: RGBImage, rng: Rng) => Promise<RGBImage> | RGBImage;
+type ProbeGenerator = (img: RGBImage, rng: Rng) => Promise<RGBImage> | RGBImage;
 
 function clip(v: number): number {
   return v < 0 ? 0 : v > 1 ? 1 : v;

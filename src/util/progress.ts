@@ -14,7 +14,7 @@ export interface ProgressStream {
   columns?: number;
 }
 
-export interface ProgressOptions {
+interface ProgressOptions {
   label: string;
   total: number;
   /** unit shown in the rate, e.g. 'tile' → "3.1 tile/s" */

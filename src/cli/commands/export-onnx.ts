@@ -11,7 +11,7 @@ import { UserError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { ADAPTER_WEIGHTS_INPUT, type AdaptersAs, adapterInputNames, exportBackboneOnnx, exportEstimatorOnnx } from '../../onnx/export.js';
 
-export interface ExportFolderOptions {
+interface ExportFolderOptions {
   adaptersAs?: Exclude<AdaptersAs, 'none'>;
   segmentation?: boolean;
 }

@@ -21,7 +21,7 @@ const BIN = fileURLToPath(new URL('../../../bin/abair.js', import.meta.url));
 const children = new Set<ReturnType<typeof spawn>>();
 
 /** The default runner: `node bin/abair.js <argv>` as a child process. */
-export const spawnAbair: CommandRunner = (argv, log) =>
+const spawnAbair: CommandRunner = (argv, log) =>
   new Promise((resolve, reject) => {
     const out = log ? createWriteStream(log, { flags: 'a' }) : null;
     const child = spawn(process.execPath, [BIN, ...argv], { stdio: out ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
@@ -38,14 +38,14 @@ export const spawnAbair: CommandRunner = (argv, log) =>
     });
   });
 
-export interface RecipeCommandOptions {
+interface RecipeCommandOptions {
   runs: string;
   images?: string[];
   dryRun?: boolean;
   parallel?: number;
 }
 
-export interface RecipeDeps {
+interface RecipeDeps {
   run?: CommandRunner;
   say?: (line: string) => void;
   /** set to stop before the next command (the CLI sets it on SIGINT/SIGTERM) */

@@ -11,16 +11,16 @@ import { convolve2d, convolveSeparable, type Kernel } from '../convolve.js';
 import { diskKernel, gaussian1d, gaussianKernel, motionKernel } from '../kernels.js';
 import { lerp, resolveSeverity } from '../severity.js';
 
-export type BlurKind = 'motion' | 'gaussian' | 'defocus';
+type BlurKind = 'motion' | 'gaussian' | 'defocus';
 export const BLUR_KINDS: readonly BlurKind[] = ['motion', 'gaussian', 'defocus'];
 
-export type MotionBlurParams = { kind: 'motion'; severity: number; length: number; kernelSeed: number };
-export type GaussianBlurParams = { kind: 'gaussian'; severity: number; sigma: number };
-export type DefocusBlurParams = { kind: 'defocus'; severity: number; radius: number };
+type MotionBlurParams = { kind: 'motion'; severity: number; length: number; kernelSeed: number };
+type GaussianBlurParams = { kind: 'gaussian'; severity: number; sigma: number };
+type DefocusBlurParams = { kind: 'defocus'; severity: number; radius: number };
 export type BlurParams = MotionBlurParams | GaussianBlurParams | DefocusBlurParams;
 
 /** Severity → size, per kind. */
-export const BLUR_RANGES = {
+const BLUR_RANGES = {
   motionLength: [3, 25],
   gaussianSigma: [0.6, 4],
   defocusRadius: [1, 8],
