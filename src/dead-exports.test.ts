@@ -23,6 +23,8 @@ const PENDING = ['src/restore/', 'src/browser/', 'src/ort/', 'src/train/', 'src/
 const TEST_SUPPORT = [
   'src/util/dead-exports.ts',
   'src/util/test-data.ts',
+  'src/cli/run-cli.ts',
+  'src/degrade/util/degradation-checks.ts',
   'src/model/test-helpers.ts',
   'src/onnx/export-web-fixture.ts',
   'src/restore/fake-engine.ts',

@@ -113,6 +113,7 @@ interface OutputPaths {
 }
 
 /** Where one input's results go. */
+// @testSeam: tested directly (batch.test.ts)
 export function outputPathsFor(input: string, options: Pick<RestoreCommandOptions, 'output' | 'outDir'> & { format?: ImageFormat }): OutputPaths {
   if (options.output) {
     const dir = path.dirname(options.output);

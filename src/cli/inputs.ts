@@ -22,12 +22,14 @@ function hasWildcard(text: string): boolean {
 }
 
 /** A path segment pattern → RegExp: * = any run of characters, ? = one character, no '/'. */
+// @testSeam: tested directly (inputs.test.ts)
 export function segmentPattern(segment: string): RegExp {
   const body = segment.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
   return new RegExp(`^${body}$`);
 }
 
 /** Whether a file found in a folder or by a glob is a restorable image (not one of our outputs). */
+// @testSeam: tested directly (inputs.test.ts)
 export function isCandidateImage(name: string): boolean {
   if (name.startsWith('.')) return false;
   const ext = path.extname(name).toLowerCase();
@@ -41,6 +43,7 @@ async function isFile(file: string): Promise<boolean> {
 }
 
 /** All files matching a glob, sorted. */
+// @testSeam: tested directly (inputs.test.ts)
 export async function expandGlob(pattern: string): Promise<string[]> {
   const segments = pattern.split(/[\\/]/);
   const firstWild = segments.findIndex(hasWildcard);

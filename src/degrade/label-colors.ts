@@ -35,18 +35,6 @@ function hexToRgb(hex: string): [number, number, number] {
   return [((v >> 16) & 255) / 255, ((v >> 8) & 255) / 255, (v & 255) / 255];
 }
 
-/** The class map (0 = clean, 1+k = classes[k]) as a colour image. */
-export function renderClassMap(classMap: Uint8Array, width: number, height: number, classes: readonly DegradationName[]): RGBImage {
-  const palette = [hexToRgb(CLEAN_COLOR), ...classes.map((c) => hexToRgb(labelColor(c)))];
-  const img = createImage(width, height);
-  for (let i = 0; i < width * height; i++) {
-    const rgb = palette[classMap[i]!];
-    if (!rgb) throw new Error(`class map value ${classMap[i]} outside 0..${classes.length}`);
-    img.data.set(rgb, 3 * i);
-  }
-  return img;
-}
-
 /**
  * The multi-label mask (H·W·K) as a colour image: one class → its colour; several stacked → diagonal
  * stripes of their colours (6 px wide), so overlaps stay visible; none → black.

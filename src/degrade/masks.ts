@@ -24,6 +24,7 @@ function coverageOf(mask: Uint8Array): number {
 }
 
 /** An axis-aligned box of about `area` of the image, aspect ratio between 1:2 and 2:1. */
+// @testSeam: tested directly (cutmix.test.ts)
 export function rectMask(width: number, height: number, area: number, rng: Rng): RegionMask {
   const aspect = Math.exp(rng.uniform(Math.log(0.5), Math.log(2))); // w/h, log-uniform
   const target = area * width * height;
@@ -74,6 +75,7 @@ function smoothNoise(width: number, height: number, cells: number, rng: Rng): Fl
 }
 
 /** A blob mask covering about `area` of the image: smooth noise thresholded at its quantile. */
+// @testSeam: tested directly (cutmix.test.ts)
 export function smoothMask(width: number, height: number, area: number, rng: Rng): RegionMask {
   const cells = rng.intRange(2, 4);
   const field = smoothNoise(width, height, cells, rng);

@@ -80,6 +80,7 @@ export function registerDegradation(degradation: Degradation): void {
 }
 
 /** Forgets a registered type (tests). */
+// @testSeam: tests undo their registrations with it (batches.test.ts, custom.test.ts)
 export function unregisterDegradation(name: string): void {
   registered.delete(name);
 }

@@ -57,6 +57,7 @@ export interface ReportContext {
   threads: number;
 }
 
+// @testSeam: tested directly (restore.test.ts)
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -122,6 +123,7 @@ export function formatReport(rows: readonly ReportRow[], ctx: ReportContext): st
 }
 
 /** Sizes measured by both engines, with each engine's s/MP. */
+// @testSeam: tested directly (restore.test.ts)
 export function speedupRows(rows: readonly ReportRow[]): { size: string; tfjs: number; onnx: number; tfjsCpu: number; onnxCpu: number }[] {
   const measured = rows.filter((r): r is ChildResult => !isFailed(r));
   const out = [];

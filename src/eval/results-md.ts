@@ -39,6 +39,7 @@ export async function readEvalReport(file: string): Promise<EvalReport> {
 }
 
 /** Reads one --json-in file of any of the three kinds; anything else is refused with its name. */
+// @testSeam: tested directly (results-md.test.ts)
 export async function readResultsInput(file: string): Promise<ResultsInput> {
   const json = await readJson(file);
   switch (json['format']) {
@@ -85,6 +86,7 @@ function speedSection(record: RestoreBenchRecord): string {
  * The whole document: eval results first (each keeps its own section: mode and model differ),
  * then speed, then peer comparisons, each in the order given.
  */
+// @testSeam: tested directly (results-md.test.ts, runner.test.ts)
 export function renderResultsMarkdown(all: readonly ResultsInput[], command: string): string {
   const evals = all.filter((i) => i.kind === 'eval');
   const others = all.length - evals.length;

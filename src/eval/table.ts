@@ -33,6 +33,7 @@ function modelLine(report: EvalReport): string {
   return `${m.label}; training steps: ${steps}`;
 }
 
+// @testSeam: tested directly (runner.test.ts)
 export function renderSuiteTable(suite: SuiteResult, report: EvalReport): string {
   const space = report.protocol.space === 'y' ? 'Y' : 'RGB';
   const subset = report.quick ? ' — quick subset' : report.limit !== null ? ` — at most ${report.limit} images per dataset` : '';

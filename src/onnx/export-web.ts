@@ -31,6 +31,7 @@ interface PackedLora {
  * Lays out lora.bin: for every weight input (adapterInputNames order) the base weight, then each
  * adapter's A and B for that layer (adapters in `adapters` order, only those targeting the layer).
  */
+// @testSeam: tested directly (lora-merge.test.ts)
 export function packLora(base: WeightsLike, config: BackboneConfig, adapters: readonly AdapterWeights[]): PackedLora {
   const chunks: Float32Array[] = [];
   let offset = 0;

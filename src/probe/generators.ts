@@ -210,7 +210,3 @@ function snow(img: RGBImage, rng: Rng): RGBImage {
 }
 
 export const PROBES: Record<ProbeName, ProbeGenerator> = { blur, haze, lowlight, noise, rain, jpeg, bitdepth, snow };
-
-export function isProbeName(name: string): name is ProbeName {
-  return (PROBE_NAMES as readonly string[]).includes(name);
-}

@@ -41,6 +41,7 @@ export function removePendingTempFilesSync(): void {
 }
 
 /** This process's unpublished temp files (for tests and diagnostics). */
+// @testSeam: tested directly (atomic-write.test.ts)
 export function pendingTempFiles(): string[] {
   return [...pending];
 }

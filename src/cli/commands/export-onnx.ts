@@ -17,6 +17,7 @@ interface ExportFolderOptions {
 }
 
 /** Exports a model folder; returns the files written. */
+// @testSeam: tested directly (export-onnx.test.ts)
 export async function exportModelFolder(dir: string, out: string, options: ExportFolderOptions = {}): Promise<string[]> {
   const exists = await fs.stat(dir).then(() => true, () => false);
   if (!exists) throw new UserError(`${dir}: model folder not found`);

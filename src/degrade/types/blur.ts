@@ -17,6 +17,7 @@ export const BLUR_KINDS: readonly BlurKind[] = ['motion', 'gaussian', 'defocus']
 type MotionBlurParams = { kind: 'motion'; severity: number; length: number; kernelSeed: number };
 type GaussianBlurParams = { kind: 'gaussian'; severity: number; sigma: number };
 type DefocusBlurParams = { kind: 'defocus'; severity: number; radius: number };
+// @testSeam: tested directly (blur.test.ts)
 export type BlurParams = MotionBlurParams | GaussianBlurParams | DefocusBlurParams;
 
 /** Severity → size, per kind. */
@@ -40,6 +41,7 @@ export function blurParamsFor(kind: BlurKind, severity: number, rng: Rng): BlurP
 }
 
 /** The (normalised) kernel the params describe; the Gaussian is returned in 2-D form. */
+// @testSeam: tested directly (blur.test.ts)
 export function blurKernel(params: BlurParams): Kernel {
   switch (params.kind) {
     case 'motion':
