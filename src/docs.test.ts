@@ -88,6 +88,26 @@ function brokenLinks(file: string, text: string, exists: (p: string) => boolean)
   return broken;
 }
 
+/** The inline code spans of a Markdown text (outside fenced blocks). */
+function inlineSpans(text: string): string[] {
+  return [...text.replace(/^```[^\n]*\n[\s\S]*?^```/gm, '').matchAll(/(`+)([^`]+?)\1/g)].map((m) => m[2]!.trim());
+}
+
+/**
+ * Code names a text puts in backticks (`mergeAdapters`, `ESTIMATOR_CROP_ALIGN`, `Foo.barBaz()`)
+ * that no source file has: a renamed or deleted function the docs still describe.
+ */
+function unknownNames(text: string, known: Set<string>): string[] {
+  const unknown: string[] = [];
+  for (const span of inlineSpans(text)) {
+    if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*(\(\))?$/.test(span)) continue;
+    const name = span.replace(/\(\)$/, '').split('.').pop()!;
+    const codeLike = /^[a-z][a-z0-9]*[A-Z]\w*$|^[A-Z][A-Z0-9]*_[A-Z0-9_]+$|^[A-Z][a-z0-9]+[A-Z]\w*$/.test(name);
+    if (codeLike && !known.has(name)) unknown.push(span);
+  }
+  return unknown;
+}
+
 /** Machine-local paths: a home or temp folder of the machine the text was written on. */
 function machinePaths(text: string): string[] {
   return [...text.matchAll(/(?<![\w.])(?:\/work\/|\/home\/|\/Users\/|\/tmp\/|[A-Z]:\\\\Users)[^\s`'"),;]*/g)].map((m) => m[0]);
@@ -95,8 +115,23 @@ function machinePaths(text: string): string[] {
 
 const exists = (p: string) => existsSync(rel(p));
 
+/** Every word of the sources the docs describe: src (tests aside), the web app, the peer benchmarks. */
+function sourceWords(): Set<string> {
+  const words = new Set<string>();
+  for (const dir of ['src', 'web/src', 'bench']) {
+    if (!existsSync(rel(dir))) continue;
+    for (const f of readdirSync(rel(dir), { recursive: true, encoding: 'utf8' })) {
+      // tests left out: a name only a test has is no feature (and this file names stale ones)
+      if (!/\.(ts|mjs|js)$/.test(f) || /\.test\.ts$/.test(f)) continue;
+      for (const m of readFileSync(rel(dir, f), 'utf8').matchAll(/[A-Za-z_$][\w$]*/g)) words.add(m[0]);
+    }
+  }
+  return words;
+}
+
 function findings(): { file: string; problem: string }[] {
   const program = buildProgram();
+  const words = sourceWords();
   const found: { file: string; problem: string }[] = [];
   const add = (file: string, problems: string[]) => found.push(...problems.map((problem) => ({ file, problem })));
   for (const file of markdown) {
@@ -107,6 +142,7 @@ function findings(): { file: string; problem: string }[] {
     add(file, missingPaths(text, exists).map((p) => `names ${p}, which does not exist`));
     add(file, brokenLinks(file, text, exists).map((l) => `links to ${l}, which does not exist`));
     add(file, machinePaths(text).map((p) => `machine-local path ${p}`));
+    add(file, unknownNames(text, words).map((n) => `names \`${n}\`, which no source file has`));
   }
   for (const file of sidecars) {
     const text = readFileSync(rel(file), 'utf8');
@@ -137,7 +173,7 @@ test('the docs, recipes and weight sidecars name only commands, options and file
   assert.deepEqual(all.filter((f) => !PENDING.includes(f.file)).map((f) => `${f.file}: ${f.problem}`), []);
 });
 
-test('the doc checks find a wrong option, a missing file, a broken link and a machine path', () => {
+test('the doc checks find a wrong option, a missing file, a broken link, a machine path and a stale code name', () => {
   const program = buildProgram();
   const code = codeOf('Run `abair restore in.png --tile 256 --bogus` or\n\n```\nabair train adapter --name x \\\n  --rank 8 --nope\nabair restor in.png -o x\n```\n');
   assert.deepEqual(code.flatMap((c) => commandProblems(c, program)), ['abair train adapter: no option --nope', 'abair restor: no such command', 'abair restore: no option --bogus']);
@@ -145,4 +181,6 @@ test('the doc checks find a wrong option, a missing file, a broken link and a ma
   assert.deepEqual(missingPaths('see src/index.ts, dist/cli/main.js and src/nowhere.ts; runs/x is not a repo path; src/bench/*.ts', exists), ['src/nowhere.ts']);
   assert.deepEqual(brokenLinks('docs/x.md', '[model](model.md), [gone](gone.md#a), [web](https://example.org/a.md)', exists), ['gone.md#a']);
   assert.deepEqual(machinePaths('written in /home/me/abair/runs, read from ../shared/data'), ['/home/me/abair/runs']);
+  const known = new Set(['mergeAdapters', 'ESTIMATOR_CROP_ALIGN']);
+  assert.deepEqual(unknownNames('`mergeAdapters`, `ESTIMATOR_CROP_ALIGN`, `conv1x1OfConcat`, `lib.oldName()`, `--tile 256`, `tiny`\n```\nnotInSpans()\n```', known), ['conv1x1OfConcat', 'lib.oldName()']);
 });
