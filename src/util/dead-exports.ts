@@ -163,11 +163,11 @@ function parse(file: TreeFile, role: FileRole, known: Set<string>): ParsedFile {
           if (target) parsed.uses.push({ from: target, name: '*' });
         } else if (target) parsed.stars.push(target);
       } else if ((m = EXPORT_LIST.exec(rest))) {
-        const source = m[3] === undefined ? undefined : resolve(file.path, m[3], known);
+        const source = m[3] === undefined ? null : resolve(file.path, m[3], known);
         for (const [name, as] of listItems(m[2]!)) {
-          if (m[3] !== undefined) {
-            if (source) parsed.reexports.set(as, { from: source, name, seam });
-          } else parsed.reexports.set(as, { from: file.path, name, seam });
+          if (source) parsed.reexports.set(as, { from: source, name, seam });
+          else if (m[3] !== undefined) parsed.own.set(as, { seam }); // handed on from a package: this file's to answer for
+          else parsed.reexports.set(as, { from: file.path, name, seam });
         }
       } else throw new Error(`${where(i)}: an export of a form the dead-export check does not read: ${line.trim()}`);
     } else if (/^import\b/.test(line) && !/^import\s*\(/.test(line)) {
