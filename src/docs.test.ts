@@ -158,7 +158,9 @@ function findings(): { file: string; problem: string }[] {
         if (s.run && s.run !== 'copy') add(file, commandProblems(`abair ${s.run} ${Object.keys(s.flags ?? {}).map((k) => `--${k}`).join(' ')}`, program));
       }
     };
-    walk((JSON.parse(text) as { stages: [] }).stages);
+    // a training recipe's stages are abair commands; other files here (a sweep's settings) have none
+    const recipe = JSON.parse(text) as { format?: string; stages?: [] };
+    if (recipe.format === 'abair-recipe') walk(recipe.stages ?? []);
     add(file, missingPaths(text, exists).map((p) => `names ${p}, which does not exist`));
     add(file, machinePaths(text).map((p) => `machine-local path ${p}`));
   }
