@@ -65,7 +65,7 @@ export interface RestoreCommandOptions {
   debug?: boolean;
 }
 
-export interface RestoreRunDeps {
+interface RestoreRunDeps {
   /** use this engine instead of loading a model (tests, embedding) */
   engine?: RestorationEngine;
   stdout?: { write(text: string): unknown };
@@ -74,7 +74,7 @@ export interface RestoreRunDeps {
   signal?: AbortSignal;
 }
 
-export interface RestoreRunResult {
+interface RestoreRunResult {
   exitCode: number;
   /** output files written (explain sheets included) */
   written: string[];
@@ -87,7 +87,7 @@ const FORMAT_EXTENSIONS: Record<ImageFormat, string> = { png: '.png', jpeg: '.jp
 /** Names --format accepts. */
 export const FORMAT_NAMES = ['png', 'jpg', 'jpeg', 'webp', 'avif', 'tif', 'tiff', 'bmp'] as const;
 
-export function parseFormat(text: string): ImageFormat {
+function parseFormat(text: string): ImageFormat {
   const value = text.toLowerCase().replace(/^\./, '');
   if (value === 'png' || value === 'webp' || value === 'avif' || value === 'bmp') return value;
   if (value === 'jpg' || value === 'jpeg') return 'jpeg';
@@ -107,12 +107,13 @@ function defaultExtension(input: string): string {
   return WRITABLE_EXTENSIONS.includes(ext) ? ext : '.png';
 }
 
-export interface OutputPaths {
+interface OutputPaths {
   output: string;
   explain: string;
 }
 
 /** Where one input's results go. */
+// @testSeam: tested directly (batch.test.ts)
 export function outputPathsFor(input: string, options: Pick<RestoreCommandOptions, 'output' | 'outDir'> & { format?: ImageFormat }): OutputPaths {
   if (options.output) {
     const dir = path.dirname(options.output);
@@ -133,7 +134,7 @@ async function realOrResolved(file: string): Promise<string> {
  * Creates --out-dir (with its parents) and checks that files can be made in it, before any model
  * is loaded, with one line for each way it can fail: a file in the way, a read-only mount, no permission.
  */
-export async function prepareOutDir(dir: string): Promise<void> {
+async function prepareOutDir(dir: string): Promise<void> {
   const stat = await fs.stat(dir).catch(() => null);
   if (stat && !stat.isDirectory()) throw new UserError(`--out-dir ${dir}: is a file, not a folder`);
   if (!stat) {

@@ -8,26 +8,28 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.bmp', '.gif', '.avif']);
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.bmp', '.gif', '.avif']);
 
-export interface ExpandedInputs {
+interface ExpandedInputs {
   /** files in argument order (folder and glob matches sorted by name), duplicates removed */
   files: string[];
   /** one line per argument that produced nothing: missing path, empty folder, unmatched glob */
   problems: string[];
 }
 
-export function hasWildcard(text: string): boolean {
+function hasWildcard(text: string): boolean {
   return /[*?]/.test(text);
 }
 
 /** A path segment pattern → RegExp: * = any run of characters, ? = one character, no '/'. */
+// @testSeam: tested directly (inputs.test.ts)
 export function segmentPattern(segment: string): RegExp {
   const body = segment.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
   return new RegExp(`^${body}$`);
 }
 
 /** Whether a file found in a folder or by a glob is a restorable image (not one of our outputs). */
+// @testSeam: tested directly (inputs.test.ts)
 export function isCandidateImage(name: string): boolean {
   if (name.startsWith('.')) return false;
   const ext = path.extname(name).toLowerCase();
@@ -41,6 +43,7 @@ async function isFile(file: string): Promise<boolean> {
 }
 
 /** All files matching a glob, sorted. */
+// @testSeam: tested directly (inputs.test.ts)
 export async function expandGlob(pattern: string): Promise<string[]> {
   const segments = pattern.split(/[\\/]/);
   const firstWild = segments.findIndex(hasWildcard);

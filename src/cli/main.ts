@@ -7,14 +7,14 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
 import { installPipeGuard, pipeClosed } from './pipe-guard.js';
-import * as infoCommand from './commands/info.js';
-import * as metricsCommand from './commands/metrics.js';
-import * as degradeCommand from './commands/degrade.js';
-import * as modelCommand from './commands/model.js';
-import * as restoreCommand from './commands/restore.js';
-import * as evalCommand from './commands/eval.js';
-import * as trainCommand from './commands/train.js';
-import * as addDegradationCommand from './commands/add-degradation.js';
+import { register as registerInfo } from './commands/info.js';
+import { register as registerMetrics } from './commands/metrics.js';
+import { register as registerDegrade } from './commands/degrade.js';
+import { register as registerModel } from './commands/model.js';
+import { register as registerRestore } from './commands/restore.js';
+import { register as registerEval } from './commands/eval.js';
+import { register as registerTrain } from './commands/train.js';
+import { register as registerAddDegradation } from './commands/add-degradation.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -31,7 +31,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   // One module per command under ./commands; each adds itself to the program.
-  for (const command of [infoCommand, metricsCommand, degradeCommand, modelCommand, restoreCommand, evalCommand, trainCommand, addDegradationCommand]) command.register(program);
+  for (const register of [registerInfo, registerMetrics, registerDegrade, registerModel, registerRestore, registerEval, registerTrain, registerAddDegradation]) register(program);
   return program;
 }
 

@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 
-export const PROGRESS_CHOICES = ['auto', 'lines', 'silent'] as const;
+const PROGRESS_CHOICES = ['auto', 'lines', 'silent'] as const;
 export type ProgressChoice = (typeof PROGRESS_CHOICES)[number];
 
 export function addProgressOption(command: Command): Command {

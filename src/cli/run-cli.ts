@@ -3,9 +3,9 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { packageRoot } from '../util/paths.js';
 
-export const launcherPath = path.join(packageRoot, 'bin', 'abair.js');
+const launcherPath = path.join(packageRoot, 'bin', 'abair.js');
 
-export interface CliRun {
+interface CliRun {
   code: number;
   stdout: string;
   stderr: string;

@@ -15,13 +15,14 @@ export interface Kernel {
 }
 
 /** One kernel tap: the source pixel is (x - dx, y - dy) for output (x, y) (a true convolution). */
-export interface Tap {
+interface Tap {
   dx: number;
   dy: number;
   w: number;
 }
 
 /** Reflect-101 index (…2 1 0 1 2…): valid for any i, however far outside [0, n). */
+// @testSeam: tested directly (blur.test.ts, metrics.test.ts)
 export function reflectIndex(i: number, n: number): number {
   if (n === 1) return 0;
   const period = 2 * (n - 1);
@@ -57,7 +58,7 @@ function padReflect(img: RGBImage, rx: number, ry: number): { data: Float32Array
 }
 
 /** Convolve with an explicit list of taps (any shape, any sparsity). */
-export function convolveTaps(img: RGBImage, taps: readonly Tap[]): RGBImage {
+function convolveTaps(img: RGBImage, taps: readonly Tap[]): RGBImage {
   const { width: w, height: h } = img;
   let rx = 0;
   let ry = 0;
@@ -79,19 +80,6 @@ export function convolveTaps(img: RGBImage, taps: readonly Tap[]): RGBImage {
     }
   }
   return { width: w, height: h, data: out };
-}
-
-/** The non-zero taps of a 2-D kernel. */
-export function kernelTaps(kernel: Kernel): Tap[] {
-  const r = (kernel.size - 1) / 2;
-  const taps: Tap[] = [];
-  for (let v = 0; v < kernel.size; v++) {
-    for (let u = 0; u < kernel.size; u++) {
-      const wt = kernel.weights[v * kernel.size + u]!;
-      if (wt !== 0) taps.push({ dx: u - r, dy: v - r, w: wt });
-    }
-  }
-  return taps;
 }
 
 /** Consecutive equal weights in one kernel row: taps dx0..dx1 (inclusive) at row dy, weight w. */

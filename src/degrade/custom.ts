@@ -17,13 +17,13 @@ import { texturedImage } from './synthetic-images.js';
 import type { Degradation, DefinitionResult, DegradationDefinition, DegradationParams } from './types.js';
 
 /** Names of a type (and of its adapter file, lora-<name>.safetensors). */
-export const DEGRADATION_NAME = /^[a-z0-9][a-z0-9_-]*$/;
-export const MAX_NAME_LENGTH = 40;
+const DEGRADATION_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+const MAX_NAME_LENGTH = 40;
 /**
  * Words the command line and the model already use for something else: "clean" is the estimator's
  * "nothing is wrong" output, the others are restore modes and suite names.
  */
-export const RESERVED_NAMES: readonly string[] = ['clean', 'none', 'identity', 'all', 'auto', 'custom', 'oracle', 'sw', 'oh'];
+const RESERVED_NAMES: readonly string[] = ['clean', 'none', 'identity', 'all', 'auto', 'custom', 'oracle', 'sw', 'oh'];
 
 /** Checks a new type's name; `builtinOk` for adapters trained on a built-in type (`--synthetic jpeg`). */
 export function validateDegradationName(name: string, builtinOk = false): void {
@@ -69,7 +69,7 @@ function checkedOutput(result: unknown, input: RGBImage, where: string): { image
   return { image: { width: input.width, height: input.height, data: out }, mask };
 }
 
-export type CustomParams = { severity: number } & DegradationParams;
+type CustomParams = { severity: number } & DegradationParams;
 
 /**
  * The {@link Degradation} of a definition: `sample` draws a severity from the definition's range,
@@ -129,7 +129,7 @@ export interface LoadedGenerator {
   file: string;
 }
 
-export function sourceDigest(bytes: Uint8Array | string): string {
+function sourceDigest(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 }
 

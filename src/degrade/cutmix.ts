@@ -19,7 +19,7 @@ import type { DegradationName, DegradationParams } from './types.js';
 /** The paper's five base tasks; the estimator's list grows when tasks are added. */
 export const DEFAULT_CLASSES: readonly DegradationName[] = ['rain', 'haze', 'noise', 'blur', 'lowlight'];
 
-export interface LabelledLayer {
+interface LabelledLayer {
   name: DegradationName;
   params: DegradationParams;
   /** absent when the degradation covers the whole patch */
@@ -38,7 +38,7 @@ export interface LabelledSample {
   params: LabelledLayer[];
 }
 
-export interface CutMixOptions {
+interface CutMixOptions {
   /** the label classes, and the pool the region degradations are drawn from */
   classes?: readonly DegradationName[];
   /** at most this many regions (each a different class); default 3 */

@@ -67,7 +67,7 @@ const TRAJECTORY_SAMPLES = 256;
  * the path length is exactly `length`. An "anxiety" drawn per trajectory scales all three, from
  * nearly straight linear motion to jittery curves. Returns x,y pairs.
  */
-export function shakeTrajectory(length: number, rng: Rng): Float64Array {
+function shakeTrajectory(length: number, rng: Rng): Float64Array {
   const n = TRAJECTORY_SAMPLES;
   const step = length / (n - 1);
   const anxiety = rng.uniform(0.005, 1) ** 1.5; // skewed toward calm, near-linear shakes
@@ -108,7 +108,7 @@ export function shakeTrajectory(length: number, rng: Rng): Float64Array {
  * time per sample), split bilinearly over the four nearest cells. The kernel is centred on the
  * trajectory's centre of mass so the blurred image is not shifted on average.
  */
-export function rasteriseTrajectory(points: Float64Array): Kernel {
+function rasteriseTrajectory(points: Float64Array): Kernel {
   const n = points.length / 2;
   let mx = 0;
   let my = 0;

@@ -6,9 +6,9 @@ import { createImage, type RGBImage } from '../image/types.js';
 import { hashString } from '../util/rng.js';
 import type { BuiltinDegradationName, DegradationName } from './types.js';
 
-export const CLEAN_COLOR = '#000000';
+const CLEAN_COLOR = '#000000';
 
-export const LABEL_COLORS: Record<BuiltinDegradationName, string> = {
+const LABEL_COLORS: Record<BuiltinDegradationName, string> = {
   rain: '#2f7fff', // blue
   haze: '#bfbfbf', // light grey
   noise: '#ff3fd2', // magenta
@@ -23,28 +23,16 @@ export const LABEL_COLORS: Record<BuiltinDegradationName, string> = {
  * A class's colour: the built-in types' fixed ones; a user's own type gets one from a hash of its
  * name (so it too keeps its colour across runs), kept away from black (clean).
  */
-export function labelColor(name: DegradationName): string {
+function labelColor(name: DegradationName): string {
   if (Object.prototype.hasOwnProperty.call(LABEL_COLORS, name)) return LABEL_COLORS[name as BuiltinDegradationName];
   const h = hashString(name) >>> 0;
   const channel = (k: number) => (64 + ((h >>> (k * 8)) & 0xbf)).toString(16).padStart(2, '0');
   return `#${channel(0)}${channel(1)}${channel(2)}`;
 }
 
-export function hexToRgb(hex: string): [number, number, number] {
+function hexToRgb(hex: string): [number, number, number] {
   const v = parseInt(hex.slice(1), 16);
   return [((v >> 16) & 255) / 255, ((v >> 8) & 255) / 255, (v & 255) / 255];
-}
-
-/** The class map (0 = clean, 1+k = classes[k]) as a colour image. */
-export function renderClassMap(classMap: Uint8Array, width: number, height: number, classes: readonly DegradationName[]): RGBImage {
-  const palette = [hexToRgb(CLEAN_COLOR), ...classes.map((c) => hexToRgb(labelColor(c)))];
-  const img = createImage(width, height);
-  for (let i = 0; i < width * height; i++) {
-    const rgb = palette[classMap[i]!];
-    if (!rgb) throw new Error(`class map value ${classMap[i]} outside 0..${classes.length}`);
-    img.data.set(rgb, 3 * i);
-  }
-  return img;
 }
 
 /**

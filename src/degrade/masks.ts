@@ -8,7 +8,7 @@ import type { Rng } from '../util/rng.js';
 
 export type MaskShape = 'rect' | 'smooth';
 
-export interface RegionMask {
+interface RegionMask {
   shape: MaskShape;
   mask: Uint8Array;
   /** fraction of pixels inside */
@@ -24,6 +24,7 @@ function coverageOf(mask: Uint8Array): number {
 }
 
 /** An axis-aligned box of about `area` of the image, aspect ratio between 1:2 and 2:1. */
+// @testSeam: tested directly (cutmix.test.ts)
 export function rectMask(width: number, height: number, area: number, rng: Rng): RegionMask {
   const aspect = Math.exp(rng.uniform(Math.log(0.5), Math.log(2))); // w/h, log-uniform
   const target = area * width * height;
@@ -42,7 +43,7 @@ export function rectMask(width: number, height: number, area: number, rng: Rng):
  * Value noise on a `cells`×`cells` grid, interpolated with smoothstep weights (C¹, so no creases),
  * plus one octave at twice the frequency and half the amplitude for less regular outlines.
  */
-export function smoothNoise(width: number, height: number, cells: number, rng: Rng): Float32Array {
+function smoothNoise(width: number, height: number, cells: number, rng: Rng): Float32Array {
   const out = new Float32Array(width * height);
   for (const [n, amp] of [
     [cells, 1],
@@ -74,6 +75,7 @@ export function smoothNoise(width: number, height: number, cells: number, rng: R
 }
 
 /** A blob mask covering about `area` of the image: smooth noise thresholded at its quantile. */
+// @testSeam: tested directly (cutmix.test.ts)
 export function smoothMask(width: number, height: number, area: number, rng: Rng): RegionMask {
   const cells = rng.intRange(2, 4);
   const field = smoothNoise(width, height, cells, rng);

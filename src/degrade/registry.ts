@@ -32,7 +32,7 @@ export const DEGRADATIONS: Record<BuiltinDegradationName, Degradation> = {
  * (haze, then rain and snow in front of it), the light reaching the sensor (low light), the optics
  * and camera motion (blur), the sensor (noise), its ADC (bit depth), and finally compression.
  */
-export const PHYSICAL_ORDER: readonly BuiltinDegradationName[] = [
+const PHYSICAL_ORDER: readonly BuiltinDegradationName[] = [
   'haze',
   'rain',
   'snow',
@@ -64,7 +64,7 @@ export function allDegradationNames(): DegradationName[] {
 }
 
 /** Names registered at run time (not built in). */
-export function registeredDegradationNames(): string[] {
+function registeredDegradationNames(): string[] {
   return [...registered.keys()];
 }
 
@@ -80,6 +80,7 @@ export function registerDegradation(degradation: Degradation): void {
 }
 
 /** Forgets a registered type (tests). */
+// @testSeam: tests undo their registrations with it (batches.test.ts, custom.test.ts)
 export function unregisterDegradation(name: string): void {
   registered.delete(name);
 }
@@ -115,7 +116,7 @@ export function physicalOrder(names: readonly DegradationName[]): DegradationNam
   return [...names].sort((a, b) => rank(a) - rank(b));
 }
 
-export interface AppliedDegradation {
+interface AppliedDegradation {
   name: DegradationName;
   params: DegradationParams;
 }
@@ -137,7 +138,7 @@ export async function applyDegradation(
 }
 
 /** Called after each degradation of a stack with the image before and after it (do not modify them). */
-export type DegradationStepObserver = (name: DegradationName, before: RGBImage, after: RGBImage) => void;
+type DegradationStepObserver = (name: DegradationName, before: RGBImage, after: RGBImage) => void;
 
 /**
  * Stack degradations in physical order (whatever order `names` has). All randomness comes from

@@ -11,7 +11,7 @@ import { applyDegradation, DEGRADATION_NAMES } from './registry.js';
 import { centerCrop } from '../metrics/crop.js';
 import type { DegradationName } from './types.js';
 
-export interface SheetOptions {
+interface SheetOptions {
   /** cell width in px (height follows the aspect ratio); default 256 */
   cellWidth?: number;
   severities?: readonly number[];
@@ -32,7 +32,7 @@ interface Caption {
 const GAP = 4;
 
 /** Resize with sharp (Lanczos), through 8-bit. */
-export async function resizeImage(img: RGBImage, width: number, height: number): Promise<RGBImage> {
+async function resizeImage(img: RGBImage, width: number, height: number): Promise<RGBImage> {
   const raw = { width: img.width, height: img.height, channels: 3 as const };
   const { data } = await sharp(toUint8(img), { raw }).resize(width, height, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
   return fromUint8(new Uint8Array(data.buffer, data.byteOffset, data.length), width, height);

@@ -11,7 +11,7 @@ export interface LabelledReport {
   report: EvalReport;
 }
 
-export interface CompareMeansOptions {
+interface CompareMeansOptions {
   /** decimals of the dataset means (default 2); suite means get one more */
   decimals?: number;
   /** after the table, the estimator's argmax counts per dataset and report */
@@ -84,7 +84,7 @@ export function compareMeans(reports: readonly LabelledReport[], options: Compar
   return lines.join('\n') + '\n';
 }
 
-export interface OutputComparison {
+interface OutputComparison {
   /** one line per dataset, then the total */
   lines: string[];
   compared: number;

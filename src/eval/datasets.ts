@@ -10,7 +10,7 @@ import { UserError } from '../util/errors.js';
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp']);
 
-export interface BenchImage {
+interface BenchImage {
   /** base name without extension: the image's identity in seeds and reports */
   name: string;
   target: string;

@@ -6,7 +6,7 @@
  */
 export const PEER_COMPARISON_FORMAT = 'abair-peer-comparison';
 
-export interface PeerSide {
+interface PeerSide {
   psnr: number;
   ssim: number;
   seconds: number;

@@ -29,7 +29,7 @@ export interface ChildResult {
 }
 
 
-export interface FailedRow {
+interface FailedRow {
   engine: BenchEngine;
   /** the size that was asked for */
   megapixels: number;
@@ -57,6 +57,7 @@ export interface ReportContext {
   threads: number;
 }
 
+// @testSeam: tested directly (restore.test.ts)
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -75,11 +76,11 @@ export interface RestoreBenchRecord {
   rows: ReportRow[];
 }
 
-export const isFailed = (row: ReportRow): row is FailedRow => 'error' in row;
+const isFailed = (row: ReportRow): row is FailedRow => 'error' in row;
 
 /** Median wall seconds per megapixel of a measured row. */
-export const secondsPerMP = (r: ChildResult) => median(r.seconds) / r.megapixels;
-export const cpuSecondsPerMP = (r: ChildResult) => median(r.cpuSeconds) / r.megapixels;
+const secondsPerMP = (r: ChildResult) => median(r.seconds) / r.megapixels;
+const cpuSecondsPerMP = (r: ChildResult) => median(r.cpuSeconds) / r.megapixels;
 
 const gib = (mib: number) => `${(mib / 1024).toFixed(2)} GiB`;
 const loads = (xs: number[]) => xs.map((l) => l.toFixed(2)).join(' ');
@@ -122,6 +123,7 @@ export function formatReport(rows: readonly ReportRow[], ctx: ReportContext): st
 }
 
 /** Sizes measured by both engines, with each engine's s/MP. */
+// @testSeam: tested directly (restore.test.ts)
 export function speedupRows(rows: readonly ReportRow[]): { size: string; tfjs: number; onnx: number; tfjsCpu: number; onnxCpu: number }[] {
   const measured = rows.filter((r): r is ChildResult => !isFailed(r));
   const out = [];

@@ -16,7 +16,7 @@ import { formatReport, RESTORE_BENCH_FORMAT, type RestoreBenchRecord } from './r
 import { checkPeerComparison, PEER_COMPARISON_FORMAT, renderPeerComparison, type PeerComparisonRecord } from './peer-comparison.js';
 
 /** One --json-in file, by what it records. */
-export type ResultsInput =
+type ResultsInput =
   | { kind: 'eval'; file: string; report: EvalReport }
   | { kind: 'speed'; file: string; record: RestoreBenchRecord }
   | { kind: 'peer'; file: string; record: PeerComparisonRecord };
@@ -39,6 +39,7 @@ export async function readEvalReport(file: string): Promise<EvalReport> {
 }
 
 /** Reads one --json-in file of any of the three kinds; anything else is refused with its name. */
+// @testSeam: tested directly (results-md.test.ts)
 export async function readResultsInput(file: string): Promise<ResultsInput> {
   const json = await readJson(file);
   switch (json['format']) {
@@ -85,6 +86,7 @@ function speedSection(record: RestoreBenchRecord): string {
  * The whole document: eval results first (each keeps its own section: mode and model differ),
  * then speed, then peer comparisons, each in the order given.
  */
+// @testSeam: tested directly (results-md.test.ts, runner.test.ts)
 export function renderResultsMarkdown(all: readonly ResultsInput[], command: string): string {
   const evals = all.filter((i) => i.kind === 'eval');
   const others = all.length - evals.length;

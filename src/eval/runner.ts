@@ -28,7 +28,7 @@ export interface EvalProgress {
   total: number;
 }
 
-export interface EvalRunOptions {
+interface EvalRunOptions {
   suites: readonly SuiteName[];
   /** folder holding CBSD68/, Rain100H/, … */
   dataRoot: string;
@@ -62,6 +62,7 @@ function rawPixels(img: RGBImage): RawPixels {
 }
 
 /** The adapter mode that realises `mode` on a dataset, or why it cannot be run. */
+// @testSeam: tested directly (runner.test.ts)
 export function restoreModeFor(mode: EvalMode, truth: readonly string[], classes: readonly string[]): { mode: string } | { skip: string } {
   if (mode === 'oh' || mode === 'sw') return { mode };
   if (mode === 'identity') return { mode: 'identity' };

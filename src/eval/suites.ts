@@ -38,7 +38,7 @@ export type InputSource =
   | 'none'; // the clean image itself: how much restoring changes a photo that needs nothing
 
 /** The generator's result: the degraded image and the parameters used (logged in the JSON). */
-export interface Synthesis {
+interface Synthesis {
   image: RGBImage;
   params: DegradationParams | DegradationParams[];
 }

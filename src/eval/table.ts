@@ -25,7 +25,7 @@ function datasetRow(d: DatasetResult): string {
 }
 
 /** The model in one line: its label and each weight file's training steps (the full provenance is in the JSON and the results document). */
-export function modelLine(report: EvalReport): string {
+function modelLine(report: EvalReport): string {
   const m = report.model;
   const entries = Object.entries(m.provenance ?? {});
   if (entries.length === 0) return m.label;
@@ -33,6 +33,7 @@ export function modelLine(report: EvalReport): string {
   return `${m.label}; training steps: ${steps}`;
 }
 
+// @testSeam: tested directly (runner.test.ts)
 export function renderSuiteTable(suite: SuiteResult, report: EvalReport): string {
   const space = report.protocol.space === 'y' ? 'Y' : 'RGB';
   const subset = report.quick ? ' — quick subset' : report.limit !== null ? ` — at most ${report.limit} images per dataset` : '';
@@ -67,7 +68,7 @@ function countsByDescending(row: Record<string, number>): string {
   return Object.entries(row).sort(([a, x], [b, y]) => y - x || a.localeCompare(b)).map(([name, n]) => `${name} ${n}`).join(', ');
 }
 
-export function renderConfusion(confusion: Confusion): string {
+function renderConfusion(confusion: Confusion): string {
   const predicted = [...new Set(Object.values(confusion).flatMap((row) => Object.keys(row)))].sort();
   const lines = [`| true ↓ / predicted → | ${predicted.join(' | ')} |`, `|---|${predicted.map(() => '---|').join('')}`];
   for (const [truth, row] of Object.entries(confusion)) lines.push(`| ${truth} | ${predicted.map((p) => row[p] ?? 0).join(' | ')} |`);

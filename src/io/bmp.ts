@@ -15,7 +15,7 @@ const BI_RGB = 0;
 const BI_BITFIELDS = 3;
 const BI_ALPHABITFIELDS = 6;
 
-export interface BmpHeader {
+interface BmpHeader {
   width: number;
   height: number;
   bitsPerPixel: number;
@@ -81,7 +81,7 @@ function byteIndexOfMask(mask: number): number {
   return mask === 0xff ? 0 : mask === 0xff00 ? 1 : mask === 0xff0000 ? 2 : 3;
 }
 
-export interface DecodedBmp {
+interface DecodedBmp {
   header: BmpHeader;
   /** top-down, interleaved RGB or RGBA (when header.hasAlpha), 8 bits per channel */
   pixels: Uint8Array;

@@ -4,19 +4,16 @@
  * only gathers them. Tensor conversion (image-tensor.ts) is imported from there: it loads tfjs,
  * which image I/O and restoring must not.
  */
-export { readImage, readImageInfo, ImageReadError, type ImageInfo, type LoadedImage, type ReadOptions } from './image-read.js';
+export { readImage, readImageInfo, ImageReadError, type ImageInfo, type LoadedImage } from './image-read.js';
 export {
   encodeImage,
   encodeImageWithNotes,
   writeImage,
   formatFromPath,
-  checkQuality,
   isLossy,
-  DEFAULT_QUALITY,
   WRITABLE_EXTENSIONS,
   type EncodeOptions,
   type EncodedImage,
   type ImageFormat,
-  type WriteResult,
 } from './image-write.js';
 export type { ImageMetadata } from './metadata.js';

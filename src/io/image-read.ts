@@ -48,7 +48,7 @@ export interface LoadedImage {
   metadata: ImageMetadata;
 }
 
-export interface ReadOptions {
+interface ReadOptions {
   /** refuse images with more pixels than this (default 100 000 000) */
   maxPixels?: number;
   /**
@@ -61,7 +61,7 @@ export interface ReadOptions {
 }
 
 /** Encoded image bytes in any of the forms a caller may hold them. */
-export type ImageBytes = Uint8Array | ArrayBuffer | ArrayBufferView;
+type ImageBytes = Uint8Array | ArrayBuffer | ArrayBufferView;
 
 /** A file that cannot be read as an image; the message is one line naming the file. */
 export class ImageReadError extends UserError {
@@ -108,7 +108,7 @@ function firstLine(message: string): string {
 const HEVC_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'hevm', 'hevs']);
 
 /** Whether the bytes are a HEIF file whose pictures are HEVC (HEIC), from its ftyp box. */
-export function isHeic(bytes: Uint8Array): boolean {
+function isHeic(bytes: Uint8Array): boolean {
   if (bytes.length < 16 || String.fromCharCode(...bytes.subarray(4, 8)) !== 'ftyp') return false;
   const size = Math.min(bytes.length, new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0) || bytes.length, 256);
   const brands: string[] = [];

@@ -33,7 +33,7 @@ import { withPngMetadata } from './png-chunks.js';
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'avif' | 'tiff' | 'bmp';
 
-export const DEFAULT_QUALITY = 95;
+const DEFAULT_QUALITY = 95;
 
 export interface EncodeOptions {
   format: ImageFormat;
@@ -109,7 +109,7 @@ export function formatFromPath(file: string): ImageFormat {
 }
 
 /** Checks a quality value: an integer from 1 to 100. */
-export function checkQuality(quality: number): void {
+function checkQuality(quality: number): void {
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new UserError(`quality must be an integer from 1 to 100, got ${quality}`);
 }
 
@@ -268,7 +268,7 @@ export async function encodeImage(image: RGBImage, options: EncodeOptions): Prom
   return (await encodeImageWithNotes(image, options)).bytes;
 }
 
-export interface WriteResult {
+interface WriteResult {
   /** what the format could not keep, one line each */
   notes: string[];
 }

@@ -53,6 +53,7 @@ function findOrientation(tiff: Buffer): OrientationEntry | null {
 }
 
 /** The Orientation tag (1-8) of an EXIF block, or undefined when it has none. */
+// @testSeam: the writers' tests read the tag back with it (batch-output, image-write, metadata, restorer-output)
 export function exifOrientation(exif: Uint8Array): number | undefined {
   const tiff = exifTiffData(exif);
   const entry = findOrientation(tiff);

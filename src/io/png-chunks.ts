@@ -13,6 +13,7 @@ const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 let crcTable: Uint32Array | null = null;
 
 /** CRC-32 (IEEE, as PNG uses); zlib.crc32 needs Node 20.15, this works on every Node 20. */
+// @testSeam: tested directly (image-io.test.ts, png-chunks.test.ts)
 export function crc32(bytes: Uint8Array): number {
   if (!crcTable) {
     crcTable = new Uint32Array(256);
@@ -27,7 +28,7 @@ export function crc32(bytes: Uint8Array): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-export interface PngChunk {
+interface PngChunk {
   type: string;
   data: Buffer;
 }
@@ -42,6 +43,7 @@ function encodeChunk(chunk: PngChunk): Buffer {
 }
 
 /** Splits a PNG into its chunks (throws on a malformed file: only our own encoder's output comes here). */
+// @testSeam: tested directly (png-chunks.test.ts)
 export function readPngChunks(png: Uint8Array): PngChunk[] {
   const bytes = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
   if (!bytes.subarray(0, 8).equals(SIGNATURE)) throw new Error('internal: not a PNG');
@@ -56,7 +58,7 @@ export function readPngChunks(png: Uint8Array): PngChunk[] {
 }
 
 /** The metadata as PNG chunks (in the order they are inserted). */
-export function metadataChunks(metadata: ImageMetadata): PngChunk[] {
+function metadataChunks(metadata: ImageMetadata): PngChunk[] {
   const chunks: PngChunk[] = [];
   if (metadata.icc?.length) {
     // profile name, NUL, compression method 0 (zlib), compressed profile

@@ -16,10 +16,10 @@ import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { float16BitsToFloat32, float32ToFloat16Bits } from './float16.js';
 
-export type TensorDType = 'F32' | 'F16' | 'I32' | 'U8';
-export type TensorData = Float32Array | Int32Array | Uint8Array;
+type TensorDType = 'F32' | 'F16' | 'I32' | 'U8';
+type TensorData = Float32Array | Int32Array | Uint8Array;
 
-export interface StoredTensor {
+interface StoredTensor {
   dtype: TensorDType;
   shape: number[];
   /** F32 and F16 (decoded) → Float32Array, I32 → Int32Array, U8 → Uint8Array */

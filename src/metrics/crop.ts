@@ -2,7 +2,7 @@
 import type { RGBImage } from '../image/types.js';
 
 /** Copies the rectangle (left, top, width, height) out of img. */
-export function cropImage(img: RGBImage, left: number, top: number, width: number, height: number): RGBImage {
+function cropImage(img: RGBImage, left: number, top: number, width: number, height: number): RGBImage {
   if (left < 0 || top < 0 || width < 0 || height < 0 || left + width > img.width || top + height > img.height) {
     throw new Error(`crop ${width}x${height}+${left}+${top} does not fit in a ${img.width}x${img.height} image`);
   }

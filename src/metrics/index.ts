@@ -3,4 +3,4 @@ export type { MetricOptions, MetricSpace, SsimWindow } from './options.js';
 export { psnr } from './psnr.js';
 export { ssim } from './ssim.js';
 export { toY } from './luma.js';
-export { centerCrop, centerCropToMultiple, cropImage, shaveBorder } from './crop.js';
+export { centerCrop, centerCropToMultiple } from './crop.js';

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createImage, type RGBImage } from '../image/types.js';
 import { Rng } from '../util/rng.js';
-import { centerCrop, centerCropToMultiple, psnr, shaveBorder, ssim, toY } from './index.js';
+import { centerCrop, centerCropToMultiple, psnr, ssim, toY } from './index.js';
+import { shaveBorder } from './crop.js';
 import { gaussianKernel, uniformKernel } from './kernels.js';
 import { ssimPlane } from './ssim.js';
 

@@ -10,7 +10,7 @@ import type { MetricOptions } from './options.js';
 /** The data range every plane is expressed in (8-bit convention, as in the reference values). */
 export const DATA_RANGE = 255;
 
-export interface PlanePair {
+interface PlanePair {
   width: number;
   height: number;
   /** one Float64Array (width·height, row-major) per channel: 3 for 'rgb', 1 for 'y' */
@@ -19,7 +19,7 @@ export interface PlanePair {
 }
 
 /** Throws when the two images differ in size, naming both sizes. */
-export function assertSameSize(a: RGBImage, b: RGBImage): void {
+function assertSameSize(a: RGBImage, b: RGBImage): void {
   if (a.width !== b.width || a.height !== b.height) {
     throw new Error(`images differ in size: ${a.width}x${a.height} vs ${b.width}x${b.height}`);
   }

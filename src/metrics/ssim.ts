@@ -39,6 +39,7 @@ function windowSpec(window: SsimWindow): WindowSpec {
  * never matters. This computes only those windows ("valid" correlation), fusing the five local
  * statistics and the SSIM formula into one pass without full-size intermediate maps.
  */
+// @testSeam: tested directly (metrics.test.ts)
 export function ssimPlane(a: Float64Array, b: Float64Array, width: number, height: number, window: SsimWindow): number {
   const { taps, covarianceNorm } = windowSpec(window);
   const size = taps.length;

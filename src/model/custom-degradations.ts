@@ -11,8 +11,8 @@ import path from 'node:path';
 import { UserError } from '../util/errors.js';
 
 export const CUSTOM_DEGRADATIONS_FILE = 'degradations.json';
-export const CUSTOM_DEGRADATIONS_FORMAT = 'abair-degradations';
-export const CUSTOM_DEGRADATIONS_VERSION = 1;
+const CUSTOM_DEGRADATIONS_FORMAT = 'abair-degradations';
+const CUSTOM_DEGRADATIONS_VERSION = 1;
 
 /** The copy of a type's generator module inside the model folder. */
 export const generatorFile = (name: string) => `degradation-${name}.mjs`;
@@ -47,13 +47,13 @@ export interface AddedDegradation {
   runId: string;
 }
 
-export interface CustomDegradations {
+interface CustomDegradations {
   format: typeof CUSTOM_DEGRADATIONS_FORMAT;
   version: number;
   types: Record<string, AddedDegradation>;
 }
 
-export function emptyCustomDegradations(): CustomDegradations {
+function emptyCustomDegradations(): CustomDegradations {
   return { format: CUSTOM_DEGRADATIONS_FORMAT, version: CUSTOM_DEGRADATIONS_VERSION, types: {} };
 }
 

@@ -8,19 +8,19 @@
  * All head outputs go through {@link headOutputs}, so the trailing p(clean) output of an estimator
  * that has one (EstimatorConfig.clean) is carried over like a class.
  */
-import { CLEAN_OUTPUT, estimatorConfig, estimatorSpecs, type EstimatorConfig } from './estimator.js';
-import { assignParams, createParams, hostValues, initialValues, type ParamStore, type Params } from './params.js';
+import { CLEAN_OUTPUT, estimatorConfig, type EstimatorConfig } from './estimator.js';
+import { initialValues } from './params.js';
 import { Rng } from '../util/rng.js';
 
-export const HEAD_WEIGHT = 'est.head.w';
-export const HEAD_BIAS = 'est.head.b';
+const HEAD_WEIGHT = 'est.head.w';
+const HEAD_BIAS = 'est.head.b';
 
 /** The names of a config's head outputs, in order: its classes, then p(clean) when it has that output. */
-export function headOutputs(config: EstimatorConfig): string[] {
+function headOutputs(config: EstimatorConfig): string[] {
   return config.clean ? [...config.classes, CLEAN_OUTPUT] : [...config.classes];
 }
 
-export interface RegrownEstimator {
+interface RegrownEstimator {
   config: EstimatorConfig;
   params: Record<string, Float32Array>;
   /** head outputs copied from the old estimator / freshly initialised */
@@ -73,25 +73,4 @@ export function estimatorWithClasses(
 export function withCleanOutput(config: EstimatorConfig, params: Readonly<Record<string, Float32Array>>): RegrownEstimator {
   if (config.clean) throw new Error('estimator already has the clean output');
   return estimatorWithClasses(config, params, config.classes, { clean: true });
-}
-
-/** A regrown estimator as trainable tfjs variables. */
-function toStore(regrown: RegrownEstimator): { config: EstimatorConfig; params: ParamStore } {
-  const store = createParams(estimatorSpecs(regrown.config));
-  assignParams(store, Object.fromEntries(Object.entries(regrown.params).map(([name, data]) => [name, { shape: [...store[name]!.shape], data }])));
-  return { config: regrown.config, params: store };
-}
-
-/**
- * Grows an estimator's store by one class (after the old classes, before p(clean)); a new store,
- * the old one untouched (dispose it when no longer needed).
- */
-export function addEstimatorClass(config: EstimatorConfig, params: Params, className: string): { config: EstimatorConfig; params: ParamStore } {
-  if (config.classes.includes(className)) throw new Error(`estimator already has class '${className}'`);
-  return toStore(estimatorWithClasses(config, hostValues(params), [...config.classes, className]));
-}
-
-/** withCleanOutput on a store: a new store with the clean output, keep-clean on. */
-export function addCleanOutput(config: EstimatorConfig, params: Params): { config: EstimatorConfig; params: ParamStore } {
-  return toStore(withCleanOutput(config, hostValues(params)));
 }

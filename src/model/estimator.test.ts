@@ -3,11 +3,20 @@ import assert from 'node:assert/strict';
 import { initEngine, tf } from '../tfjs/backend.js';
 import { presetConfig } from './config.js';
 import { softWeights } from './soft-weights.js';
-import { blendWeights, estimatorArchitecture, estimatorSpecs, createEstimator, estimateProbabilities, estimatorConfig, estimatorFlops, estimatorLogits, upgradeEstimatorConfig } from './estimator.js';
-import { addCleanOutput, addEstimatorClass } from './estimator-grow.js';
+import { blendWeights, estimatorArchitecture, estimatorSpecs, createEstimator, estimateProbabilities, estimatorConfig, estimatorFlops, estimatorLogits, upgradeEstimatorConfig, type EstimatorConfig } from './estimator.js';
+import { estimatorWithClasses, withCleanOutput } from './estimator-grow.js';
 import { backboneFlopsPerPixel } from './flops.js';
-import { disposeParams } from './params.js';
+import { assignParams, createParams, disposeParams, hostValues, type Params, type ParamStore } from './params.js';
 import { randomImages } from './test-helpers.js';
+
+/** A regrown estimator (host values) as a tfjs store, to run it. */
+function asStore(regrown: { config: EstimatorConfig; params: Record<string, Float32Array> }): { config: EstimatorConfig; params: ParamStore } {
+  const store = createParams(estimatorSpecs(regrown.config));
+  assignParams(store, Object.fromEntries(Object.entries(regrown.params).map(([name, data]) => [name, { shape: [...store[name]!.shape], data }])));
+  return { config: regrown.config, params: store };
+}
+
+const addEstimatorClass = (config: EstimatorConfig, params: Params, className: string) => asStore(estimatorWithClasses(config, hostValues(params), [...config.classes, className]));
 
 test('estimator gives one probability per class for any input size', async () => {
   await initEngine({ backend: 'wasm' });
@@ -37,7 +46,7 @@ test('adding a class keeps every existing output exactly', async () => {
     assert.equal(after[i]!.length, 3);
     assert.deepEqual(after[i]!.slice(0, 2), before[i]);
   }
-  assert.throws(() => addEstimatorClass(config, params, 'rain'), /already has class/);
+  assert.throws(() => addEstimatorClass(config, params, 'rain'), /duplicate class/);
   x.dispose();
   disposeParams(params);
   disposeParams(grown.params);
@@ -47,12 +56,12 @@ test('the clean output: one more head column, old outputs kept, later classes go
   await initEngine({ backend: 'wasm' });
   const config = estimatorConfig(['rain', 'haze'], { inputSize: 32, swExponent: 2 });
   const params = createEstimator(config);
-  const withClean = addCleanOutput(config, params);
+  const withClean = asStore(withCleanOutput(config, hostValues(params)));
   assert.equal(withClean.config.clean, true);
   assert.equal(withClean.config.keepClean, true, 'the clean output exists to be used');
   assert.equal(withClean.config.swExponent, 2);
   assert.deepEqual(estimatorSpecs(withClean.config).find((s) => s.name === 'est.head.w')!.shape.at(-1), 3);
-  assert.throws(() => addCleanOutput(withClean.config, withClean.params), /already has the clean output/);
+  assert.throws(() => withCleanOutput(withClean.config, hostValues(withClean.params)), /already has the clean output/);
   const grown = addEstimatorClass(withClean.config, withClean.params, 'snow');
   assert.deepEqual(grown.config.classes, ['rain', 'haze', 'snow']);
   const x = randomImages(2, 40, 40);

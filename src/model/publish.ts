@@ -8,7 +8,7 @@ import { promises as fs, existsSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
 
-export interface FolderChanges {
+interface FolderChanges {
   /** file name → bytes or text to write */
   write?: Record<string, string | Uint8Array>;
   /** file name → an existing file to copy in */

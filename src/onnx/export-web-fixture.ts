@@ -24,9 +24,9 @@ import {
 } from '../model/index.js';
 import { randomize } from '../model/test-helpers.js';
 
-export const FIXTURE_CLASSES = ['b', 'a'] as const;
+const FIXTURE_CLASSES = ['b', 'a'] as const;
 
-export interface FixtureOptions {
+interface FixtureOptions {
   /** write estimator.safetensors (default true) */
   estimator?: boolean;
   /** segmentation head classes recorded in the backbone's provenance (default: FIXTURE_CLASSES, in their order) */

@@ -21,7 +21,7 @@ import { WEB_MODEL_FILES, WEB_MODEL_FORMAT, WEB_MODEL_VERSION, type WebAdapter, 
 import { adapterInputNames, exportBackboneOnnx, exportEstimatorOnnx } from './export.js';
 
 /** lora.bin and the manifest entries that describe it. */
-export interface PackedLora {
+interface PackedLora {
   bytes: Uint8Array;
   weightInputs: WebWeightInput[];
   adapters: WebAdapter[];
@@ -31,6 +31,7 @@ export interface PackedLora {
  * Lays out lora.bin: for every weight input (adapterInputNames order) the base weight, then each
  * adapter's A and B for that layer (adapters in `adapters` order, only those targeting the layer).
  */
+// @testSeam: tested directly (lora-merge.test.ts)
 export function packLora(base: WeightsLike, config: BackboneConfig, adapters: readonly AdapterWeights[]): PackedLora {
   const chunks: Float32Array[] = [];
   let offset = 0;

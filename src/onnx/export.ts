@@ -23,7 +23,7 @@ import { OnnxGraph, onnxOps, type Sym } from './graph-builder.js';
 export type AdaptersAs = 'none' | 'inputs' | 'branches';
 export const ADAPTER_WEIGHTS_INPUT = 'adapter_weights';
 
-export interface BackboneExportOptions {
+interface BackboneExportOptions {
   /** How LoRA adapters enter the graph (default 'none': params are used as given, e.g. merged). */
   adaptersAs?: AdaptersAs;
   /** Required for 'inputs' (which layers become inputs) and 'branches'. */

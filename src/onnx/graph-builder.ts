@@ -9,7 +9,7 @@ import type { ModelOps } from '../model/layers/graph-ops.js';
 import { GELU_SIGMOID_SCALE } from '../tfjs/gelu-scale.js';
 import { type AttributeValue, encodeModel, type NodeSpec, ONNX_FLOAT, ONNX_INT64, type TensorSpec, type ValueSpec } from './proto.js';
 
-export const ONNX_OPSET = 17;
+const ONNX_OPSET = 17;
 
 /** A value in the graph: a node output, a graph input, or a (not yet emitted) constant. */
 export interface Sym {
@@ -23,7 +23,7 @@ export interface Sym {
 }
 
 /** Row-major transpose of `data` with `shape` by `perm`. */
-export function permute(data: Float32Array, shape: number[], perm: number[]): { data: Float32Array; shape: number[] } {
+function permute(data: Float32Array, shape: number[], perm: number[]): { data: Float32Array; shape: number[] } {
   const rank = shape.length;
   const outShape = perm.map((p) => shape[p]!);
   const inStrides = strides(shape);

@@ -91,7 +91,7 @@ export interface ValueSpec {
   dims: (number | string)[];
 }
 
-export interface ModelSpec {
+interface ModelSpec {
   graphName: string;
   nodes: NodeSpec[];
   initializers: TensorSpec[];

@@ -22,7 +22,7 @@ import type { Rng } from '../util/rng.js';
 export const PROBE_NAMES = ['blur', 'haze', 'lowlight', 'noise', 'rain', 'jpeg', 'bitdepth', 'snow'] as const;
 export type ProbeName = (typeof PROBE_NAMES)[number];
 
-export type ProbeGenerator = (img: RGBImage, rng: Rng) => Promise<RGBImage> | RGBImage;
+type ProbeGenerator = (img: RGBImage, rng: Rng) => Promise<RGBImage> | RGBImage;
 
 function clip(v: number): number {
   return v < 0 ? 0 : v > 1 ? 1 : v;
@@ -210,7 +210,3 @@ function snow(img: RGBImage, rng: Rng): RGBImage {
 }
 
 export const PROBES: Record<ProbeName, ProbeGenerator> = { blur, haze, lowlight, noise, rain, jpeg, bitdepth, snow };
-
-export function isProbeName(name: string): name is ProbeName {
-  return (PROBE_NAMES as readonly string[]).includes(name);
-}

@@ -41,6 +41,7 @@ export function removePendingTempFilesSync(): void {
 }
 
 /** This process's unpublished temp files (for tests and diagnostics). */
+// @testSeam: tested directly (atomic-write.test.ts)
 export function pendingTempFiles(): string[] {
   return [...pending];
 }
@@ -89,7 +90,7 @@ async function syncFolder(dir: string): Promise<void> {
 }
 
 /** One line saying why `target` could not be written, for a filesystem error code. */
-export function writeFailure(target: string, err: unknown): UserError {
+function writeFailure(target: string, err: unknown): UserError {
   if (err instanceof UserError) return err;
   const code = (err as NodeJS.ErrnoException).code;
   const folder = path.dirname(target);
@@ -123,7 +124,7 @@ async function publishExclusive(temp: string, target: string): Promise<void> {
   await fs.rm(temp, { force: true });
 }
 
-export interface AtomicWriteOptions {
+interface AtomicWriteOptions {
   /** Never replace an existing target: fail with "already exists (use --overwrite …)" instead. */
   exclusive?: boolean;
 }
@@ -154,7 +155,7 @@ export async function writeFileAtomic(target: string, data: Uint8Array | string,
   await syncFolder(path.dirname(target));
 }
 
-export interface WritableTargetOptions {
+interface WritableTargetOptions {
   /** Replace an existing file instead of refusing. */
   overwrite?: boolean;
 }

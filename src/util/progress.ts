@@ -14,7 +14,7 @@ export interface ProgressStream {
   columns?: number;
 }
 
-export interface ProgressOptions {
+interface ProgressOptions {
   label: string;
   total: number;
   /** unit shown in the rate, e.g. 'tile' → "3.1 tile/s" */
@@ -42,6 +42,7 @@ export interface Progress {
 }
 
 /** "0:07", "12:03", "1:02:03"; "?" when unknown. */
+// @testSeam: tested directly (progress.test.ts)
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
   const s = Math.round(seconds);
@@ -52,6 +53,7 @@ export function formatDuration(seconds: number): string {
 }
 
 /** A bar of `width` cells, filled in proportion to done/total. */
+// @testSeam: tested directly (progress.test.ts)
 export function renderBar(done: number, total: number, width: number): string {
   const fraction = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
   const filled = Math.round(fraction * width);
@@ -65,6 +67,7 @@ function formatRate(rate: number, unit: string): string {
 }
 
 /** The status text after the bar: "12/40 3.1 tile/s ETA 0:09" (or the elapsed time once done). */
+// @testSeam: tested directly (progress.test.ts)
 export function formatStatus(done: number, total: number, elapsedS: number, unit: string, initial = 0): string {
   // The rate counts only what this process did (a resumed run starts at `initial`, not 0).
   const rate = elapsedS > 0 ? (done - initial) / elapsedS : 0;

@@ -2,7 +2,7 @@
  * Seeded pseudo-random numbers (sfc32) with a serialisable state, so that degradations are
  * reproducible from a seed and training can checkpoint and resume its random stream exactly.
  */
-export type RngState = [number, number, number, number];
+type RngState = [number, number, number, number];
 
 export class Rng {
   private a: number;

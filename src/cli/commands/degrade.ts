@@ -53,6 +53,7 @@ function parseClasses(text: string): DegradationName[] {
 }
 
 /** `out/x.png` → `out/x.labels.png` */
+// @testSeam: degrade.test.ts finds the labels file with it
 export function labelsPath(output: string): string {
   const ext = path.extname(output);
   return path.join(path.dirname(output), `${path.basename(output, ext)}.labels.png`);

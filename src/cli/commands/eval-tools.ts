@@ -11,7 +11,7 @@ import { updateReadmeTable } from '../../eval/readme-table.js';
 import { readEvalReport } from '../../eval/results-md.js';
 import { UsageError, UserError } from '../../util/errors.js';
 
-export interface EvalToolsDeps {
+interface EvalToolsDeps {
   stdout?: { write(text: string): unknown };
   stderr?: { write(text: string): unknown };
 }
@@ -29,14 +29,14 @@ async function readLabelled(arg: string): Promise<LabelledReport> {
   return { label, report: await readEvalReport(file) };
 }
 
-export interface CompareCommandOptions {
+interface CompareCommandOptions {
   decimals?: number;
   confusion?: boolean;
   outputs?: boolean;
   datasets?: string;
 }
 
-export async function runCompareCommand(files: string[], options: CompareCommandOptions, deps: EvalToolsDeps = {}): Promise<void> {
+async function runCompareCommand(files: string[], options: CompareCommandOptions, deps: EvalToolsDeps = {}): Promise<void> {
   const stdout = deps.stdout ?? process.stdout;
   if (files.length < 2) throw new UsageError('give at least two eval reports to compare (abair eval compare <a.json> <b.json>…)');
   if (options.outputs && files.length !== 2) throw new UsageError('--outputs compares exactly two reports');
@@ -52,14 +52,14 @@ export async function runCompareCommand(files: string[], options: CompareCommand
   if (!result.same) throw new UserError(result.compared === 0 ? 'no image was compared' : `${result.compared - result.identical} of ${result.compared} images differ (or a dataset is missing)`);
 }
 
-export interface ReadmeTableOptions {
+interface ReadmeTableOptions {
   readme: string;
   sw: string;
   zeroShot: string;
   check?: boolean;
 }
 
-export async function runReadmeTableCommand(options: ReadmeTableOptions, deps: EvalToolsDeps = {}): Promise<void> {
+async function runReadmeTableCommand(options: ReadmeTableOptions, deps: EvalToolsDeps = {}): Promise<void> {
   const stderr = deps.stderr ?? process.stderr;
   const [sw, zeroShot] = [await readEvalReport(options.sw), await readEvalReport(options.zeroShot)];
   const upToDate = await updateReadmeTable(options.readme, sw, zeroShot, options.check);

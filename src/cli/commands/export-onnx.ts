@@ -11,12 +11,13 @@ import { UserError } from '../../util/errors.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { ADAPTER_WEIGHTS_INPUT, type AdaptersAs, adapterInputNames, exportBackboneOnnx, exportEstimatorOnnx } from '../../onnx/export.js';
 
-export interface ExportFolderOptions {
+interface ExportFolderOptions {
   adaptersAs?: Exclude<AdaptersAs, 'none'>;
   segmentation?: boolean;
 }
 
 /** Exports a model folder; returns the files written. */
+// @testSeam: tested directly (export-onnx.test.ts)
 export async function exportModelFolder(dir: string, out: string, options: ExportFolderOptions = {}): Promise<string[]> {
   const exists = await fs.stat(dir).then(() => true, () => false);
   if (!exists) throw new UserError(`${dir}: model folder not found`);

@@ -8,14 +8,14 @@ import { readImage } from '../../io/image-io.js';
 import { psnr, ssim, type MetricOptions, type SsimWindow } from '../../metrics/index.js';
 import { UserError } from '../../util/errors.js';
 
-export interface MetricsFlags {
+interface MetricsFlags {
   crop?: number;
   border?: number;
   window: SsimWindow;
   json?: boolean;
 }
 
-export interface MetricsReport {
+interface MetricsReport {
   restored: string;
   reference: string;
   /** size measured, after --crop and --border */
@@ -50,7 +50,7 @@ function measuredSize(img: RGBImage, options: MetricOptions): { width: number; h
   return { width: img.width - (img.width % m) - 2 * b, height: img.height - (img.height % m) - 2 * b };
 }
 
-export async function computeMetrics(restoredPath: string, referencePath: string, flags: MetricsFlags): Promise<MetricsReport> {
+async function computeMetrics(restoredPath: string, referencePath: string, flags: MetricsFlags): Promise<MetricsReport> {
   const [restored, reference] = await Promise.all([load(restoredPath), load(referencePath)]);
   if (restored.width !== reference.width || restored.height !== reference.height) {
     throw new UserError(
@@ -84,6 +84,7 @@ function formatDb(value: number): string {
 }
 
 /** The human-readable table `abair metrics` prints without --json. */
+// @testSeam: tested directly (metrics.test.ts)
 export function formatText(r: MetricsReport): string {
   const crop = r.crop === null ? '' : `, centre-cropped to a multiple of ${r.crop}`;
   const border = r.border > 0 ? `, ${r.border} px border shaved` : '';

@@ -14,6 +14,7 @@ import { UsageError, UserError } from '../../util/errors.js';
 import { integer } from './train-options.js';
 
 /** Runs one abair command; resolves with its exit code. `log`: append its output there instead of the terminal. */
+// @testSeam: recipe.test.ts runs recipes with a fake command runner
 export type CommandRunner = (argv: string[], log?: string) => Promise<number>;
 
 const BIN = fileURLToPath(new URL('../../../bin/abair.js', import.meta.url));
@@ -21,7 +22,7 @@ const BIN = fileURLToPath(new URL('../../../bin/abair.js', import.meta.url));
 const children = new Set<ReturnType<typeof spawn>>();
 
 /** The default runner: `node bin/abair.js <argv>` as a child process. */
-export const spawnAbair: CommandRunner = (argv, log) =>
+const spawnAbair: CommandRunner = (argv, log) =>
   new Promise((resolve, reject) => {
     const out = log ? createWriteStream(log, { flags: 'a' }) : null;
     const child = spawn(process.execPath, [BIN, ...argv], { stdio: out ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
@@ -38,14 +39,14 @@ export const spawnAbair: CommandRunner = (argv, log) =>
     });
   });
 
-export interface RecipeCommandOptions {
+interface RecipeCommandOptions {
   runs: string;
   images?: string[];
   dryRun?: boolean;
   parallel?: number;
 }
 
-export interface RecipeDeps {
+interface RecipeDeps {
   run?: CommandRunner;
   say?: (line: string) => void;
   /** set to stop before the next command (the CLI sets it on SIGINT/SIGTERM) */
@@ -79,6 +80,7 @@ async function runTrainStage(stage: RecipeStage, o: PlanOptions, deps: Required<
 }
 
 /** Runs (or, with dryRun, lists) what is left of a recipe. Returns true when every stage is done. */
+// @testSeam: recipe.test.ts runs recipes with a fake command runner
 export async function runRecipe(file: string, options: RecipeCommandOptions, deps: RecipeDeps = {}): Promise<boolean> {
   const recipe = await readRecipe(file);
   const d: Required<RecipeDeps> = { run: deps.run ?? spawnAbair, say: deps.say ?? ((line) => process.stderr.write(`${line}\n`)), stop: deps.stop ?? { requested: false } };

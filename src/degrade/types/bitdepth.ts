@@ -8,9 +8,9 @@ import type { Rng } from '../../util/rng.js';
 import type { Degradation } from '../types.js';
 import { resolveSeverity } from '../severity.js';
 
-export type BitdepthParams = { severity: number; bits: number };
+type BitdepthParams = { severity: number; bits: number };
 
-export const BITS_RANGE = [3, 6] as const;
+const BITS_RANGE = [3, 6] as const;
 
 export function reduceBitDepth(img: RGBImage, bits: number): RGBImage {
   if (!Number.isInteger(bits) || bits < 1 || bits > 8) throw new Error(`bits must be an integer in 1..8, got ${bits}`);

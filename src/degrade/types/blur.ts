@@ -11,16 +11,17 @@ import { convolve2d, convolveSeparable, type Kernel } from '../convolve.js';
 import { diskKernel, gaussian1d, gaussianKernel, motionKernel } from '../kernels.js';
 import { lerp, resolveSeverity } from '../severity.js';
 
-export type BlurKind = 'motion' | 'gaussian' | 'defocus';
+type BlurKind = 'motion' | 'gaussian' | 'defocus';
 export const BLUR_KINDS: readonly BlurKind[] = ['motion', 'gaussian', 'defocus'];
 
-export type MotionBlurParams = { kind: 'motion'; severity: number; length: number; kernelSeed: number };
-export type GaussianBlurParams = { kind: 'gaussian'; severity: number; sigma: number };
-export type DefocusBlurParams = { kind: 'defocus'; severity: number; radius: number };
+type MotionBlurParams = { kind: 'motion'; severity: number; length: number; kernelSeed: number };
+type GaussianBlurParams = { kind: 'gaussian'; severity: number; sigma: number };
+type DefocusBlurParams = { kind: 'defocus'; severity: number; radius: number };
+// @testSeam: tested directly (blur.test.ts)
 export type BlurParams = MotionBlurParams | GaussianBlurParams | DefocusBlurParams;
 
 /** Severity → size, per kind. */
-export const BLUR_RANGES = {
+const BLUR_RANGES = {
   motionLength: [3, 25],
   gaussianSigma: [0.6, 4],
   defocusRadius: [1, 8],
@@ -40,6 +41,7 @@ export function blurParamsFor(kind: BlurKind, severity: number, rng: Rng): BlurP
 }
 
 /** The (normalised) kernel the params describe; the Gaussian is returned in 2-D form. */
+// @testSeam: tested directly (blur.test.ts)
 export function blurKernel(params: BlurParams): Kernel {
   switch (params.kind) {
     case 'motion':

@@ -16,6 +16,7 @@ import { scratch } from '../util/scratch.js';
 import { clamp01, lerp, resolveSeverity } from '../severity.js';
 import { jitter } from '../util/variation.js';
 
+// @testSeam: tested directly (haze.test.ts)
 export type HazeParams = {
   severity: number;
   /** scattering coefficient: optical depth at the farthest point (d = 1) */
@@ -79,6 +80,7 @@ function contentCue(img: RGBImage): Float32Array {
 }
 
 /** The depth proxy d ∈ [near, 1] (w·h values, into `depth`, by default a new array). */
+// @testSeam: tested directly (haze.test.ts)
 export function hazeDepth(
   img: RGBImage,
   p: HazeParams,

@@ -9,9 +9,9 @@ import type { Degradation } from '../types.js';
 import { fromUint8, toUint8 } from '../quantize.js';
 import { resolveSeverity } from '../severity.js';
 
-export type JpegParams = { severity: number; quality: number };
+type JpegParams = { severity: number; quality: number };
 
-export const JPEG_QUALITY_RANGE = [10, 60] as const;
+const JPEG_QUALITY_RANGE = [10, 60] as const;
 
 /** Encode to JPEG at `quality` and decode back: a deterministic round trip. */
 export async function jpegRoundTrip(img: RGBImage, quality: number): Promise<RGBImage> {

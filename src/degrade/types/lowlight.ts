@@ -15,7 +15,7 @@ import { PowerTable } from '../util/power-table.js';
 import { lerp, resolveSeverity } from '../severity.js';
 import { jitter, logLerp } from '../util/variation.js';
 
-export type LowlightParams = {
+type LowlightParams = {
   severity: number;
   /** multiplier on the (display-referred) image: 0.1 very dark … 0.4 dim (LOL-like means 0.03–0.15) */
   exposure: number;

@@ -12,10 +12,10 @@ import type { Rng } from '../../util/rng.js';
 import type { Degradation } from '../types.js';
 import { resolveSeverity } from '../severity.js';
 
-export type NoiseKind = 'gaussian' | 'gaussian-luma' | 'poisson-gaussian';
+type NoiseKind = 'gaussian' | 'gaussian-luma' | 'poisson-gaussian';
 export const NOISE_KINDS: readonly NoiseKind[] = ['gaussian', 'gaussian-luma', 'poisson-gaussian'];
 
-export type NoiseParams = {
+type NoiseParams = {
   kind: NoiseKind;
   severity: number;
   /** noise std on mid-grey, in 8-bit units (0..50) */
@@ -26,7 +26,7 @@ export type NoiseParams = {
   shotFraction: number;
 };
 
-export const MAX_SIGMA = 50;
+const MAX_SIGMA = 50;
 
 function clampUnit(v: number): number {
   return v < 0 ? 0 : v > 1 ? 1 : v;

@@ -14,7 +14,7 @@ import { scratch, zeroedScratch } from '../util/scratch.js';
 import { clamp01, lerp, resolveSeverity } from '../severity.js';
 import { jitter, logLerp } from '../util/variation.js';
 
-export type RainParams = {
+type RainParams = {
   severity: number;
   /** streaks per 10 000 pixels, all layers together */
   density: number;

@@ -13,7 +13,7 @@ import { scratch } from '../util/scratch.js';
 import { clamp01, lerp, resolveSeverity } from '../severity.js';
 import { jitter, logLerp } from '../util/variation.js';
 
-export type SnowParams = {
+type SnowParams = {
   severity: number;
   /** flakes per 10 000 pixels, all layers together */
   density: number;

@@ -5,7 +5,7 @@
  */
 import type { Rng } from '../../util/rng.js';
 
-export interface SmoothFieldOptions {
+interface SmoothFieldOptions {
   /** spacing in pixels of the coarsest lattice (the size of the largest blobs) */
   cellSize: number;
   /** number of octaves, each with half the cell size (default 3) */

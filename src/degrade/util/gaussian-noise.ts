@@ -10,6 +10,7 @@ import type { Rng } from '../../util/rng.js';
 const TABLE_BITS = 16;
 
 /** Inverse standard-normal CDF (Acklam's rational approximation, relative error < 1.2e−9). */
+// @testSeam: tested directly (helpers.test.ts)
 export function normalQuantile(p: number): number {
   const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
   const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
@@ -50,9 +51,4 @@ export function fillNormal(rng: Rng, out: Float32Array): Float32Array {
   }
   if (i < n) out[i] = t[rng.nextUint32() >>> 16]!;
   return out;
-}
-
-/** A new array of `n` standard-normal draws. */
-export function normalArray(rng: Rng, n: number): Float32Array {
-  return fillNormal(rng, new Float32Array(n));
 }

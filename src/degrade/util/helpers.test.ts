@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { directionalBlur, gaussianBlur, gaussianKernel } from './blur.js';
 import { smoothField } from './fields.js';
-import { normalArray, normalQuantile } from './gaussian-noise.js';
+import { fillNormal, normalQuantile } from './gaussian-noise.js';
 import { PowerTable, powViaSqrt } from './power-table.js';
 import { createLayer, drawSoftParticle, drawStreak } from './raster.js';
 import { Rng } from '../../util/rng.js';
@@ -49,7 +49,7 @@ test('smooth field spans [0,1], is smooth and reproducible', () => {
 
 test('table normals have mean 0 and std 1', () => {
   assert.ok(Math.abs(normalQuantile(0.975) - 1.959964) < 1e-5);
-  const n = normalArray(new Rng(5), 200000);
+  const n = fillNormal(new Rng(5), new Float32Array(200000));
   let m = 0;
   let s = 0;
   for (const v of n) m += v;

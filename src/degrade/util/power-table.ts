@@ -26,6 +26,7 @@ export class PowerTable {
 }
 
 /** x^p for 0 < p < 1 on [0,1]: evaluated as (√x)^(2p) from a table built for exponent 2p. */
+// @testSeam: tested directly (helpers.test.ts)
 export function powViaSqrt(tableFor2p: PowerTable, x: number): number {
   return tableFor2p.at(Math.sqrt(x > 0 ? x : 0));
 }

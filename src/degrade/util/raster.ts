@@ -4,7 +4,7 @@
  * overlapping light does.
  */
 
-export interface Layer {
+interface Layer {
   width: number;
   height: number;
   data: Float32Array;

@@ -2,10 +2,9 @@
  * Gated-Dconv Feed-forward Network (Restormer's GDFN): 1×1 expand to two hidden branches, 3×3
  * depthwise, GELU(branch 1) gates branch 2, 1×1 project back.
  */
-import type { tf } from '../../tfjs/backend.js';
-import type { ParamSpec, Params } from '../params.js';
+import type { ParamSpec } from '../params.js';
 import { conv1x1PartsWith, conv1x1Spec, conv1x1With, depthwise3x3PartWith, depthwise3x3Spec, type LinearDelta } from './conv.js';
-import { type ModelOps, tfOps, type WeightsOf } from './graph-ops.js';
+import type { ModelOps, WeightsOf } from './graph-ops.js';
 
 export function gdfnSpecs(name: string, channels: number, hidden: number): ParamSpec[] {
   return [
@@ -13,10 +12,6 @@ export function gdfnSpecs(name: string, channels: number, hidden: number): Param
     depthwise3x3Spec(`${name}.dw`, 2 * hidden),
     conv1x1Spec(`${name}.out`, hidden, channels),
   ];
-}
-
-export function gdfn(params: Params, name: string, x: tf.Tensor4D, lora?: LinearDelta): tf.Tensor4D {
-  return gdfnWith(tfOps, params, name, x, lora as LinearDelta<tf.Tensor> | undefined) as tf.Tensor4D;
 }
 
 export function gdfnWith<T>(g: ModelOps<T>, params: WeightsOf<T>, name: string, x: T, lora?: LinearDelta<T>): T {

@@ -6,10 +6,9 @@
  *   qkv = dw3×3(1×1(x)); q,k L2-normalised over pixels; A = softmax(temperature · qᵀk) over channels;
  *   out = 1×1(A applied to v)
  */
-import type { tf } from '../../tfjs/backend.js';
-import type { ParamSpec, Params } from '../params.js';
+import type { ParamSpec } from '../params.js';
 import { conv1x1PartsWith, conv1x1Spec, conv1x1With, depthwise3x3PartWith, depthwise3x3Spec, type LinearDelta } from './conv.js';
-import { type ModelOps, tfOps, weightOf, type WeightsOf } from './graph-ops.js';
+import { type ModelOps, weightOf, type WeightsOf } from './graph-ops.js';
 
 export function mdtaSpecs(name: string, channels: number, heads: number): ParamSpec[] {
   return [
@@ -19,10 +18,6 @@ export function mdtaSpecs(name: string, channels: number, heads: number): ParamS
     depthwise3x3Spec(`${name}.qkv_dw`, 3 * channels),
     conv1x1Spec(`${name}.proj`, channels, channels),
   ];
-}
-
-export function mdta(params: Params, name: string, x: tf.Tensor4D, heads: number, lora?: LinearDelta): tf.Tensor4D {
-  return mdtaWith(tfOps, params, name, x, heads, lora as LinearDelta<tf.Tensor> | undefined) as tf.Tensor4D;
 }
 
 export function mdtaWith<T>(g: ModelOps<T>, params: WeightsOf<T>, name: string, x: T, heads: number, lora?: LinearDelta<T>): T {

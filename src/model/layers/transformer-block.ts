@@ -1,9 +1,8 @@
 /** Restormer transformer block: x + MDTA(LN(x)), then + GDFN(LN(·)). */
-import type { tf } from '../../tfjs/backend.js';
-import type { ParamSpec, Params } from '../params.js';
+import type { ParamSpec } from '../params.js';
 import type { LinearDelta } from './conv.js';
 import { gdfnSpecs, gdfnWith } from './gdfn.js';
-import { type ModelOps, tfOps, type WeightsOf } from './graph-ops.js';
+import type { ModelOps, WeightsOf } from './graph-ops.js';
 import { layerNormSpecs, layerNormWith } from './layer-norm.js';
 import { mdtaSpecs, mdtaWith } from './mdta.js';
 
@@ -31,10 +30,6 @@ export function transformerBlockLinears(name: string, shape: BlockShape): { laye
     { layer: `${name}.ffn.in`, cin: c, cout: 2 * shape.hidden },
     { layer: `${name}.ffn.out`, cin: shape.hidden, cout: c },
   ];
-}
-
-export function transformerBlock(params: Params, name: string, x: tf.Tensor4D, heads: number, lora?: LinearDelta): tf.Tensor4D {
-  return transformerBlockWith(tfOps, params, name, x, heads, lora as LinearDelta<tf.Tensor> | undefined) as tf.Tensor4D;
 }
 
 export function transformerBlockWith<T>(g: ModelOps<T>, params: WeightsOf<T>, name: string, x: T, heads: number, lora?: LinearDelta<T>): T {
