@@ -18,6 +18,7 @@ export {
   type BrowserRestoreInput,
   type BrowserRestoreResult,
   type RgbaPixels,
+  type ImageDataLike,
   loraFromManifest,
   type OrtLike,
   type OrtSessionLike,

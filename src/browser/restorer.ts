@@ -46,11 +46,18 @@ export interface RgbaPixels {
 /** An RGBImage (interleaved RGB floats in [0,1]) or RGBA bytes such as an ImageData (alpha is dropped). */
 export type BrowserRestoreInput = RGBImage | RgbaPixels;
 
+/** What toImageData returns: an ImageData, typed by its shape so that code built without the DOM typings compiles too. */
+export interface ImageDataLike {
+  readonly data: Uint8ClampedArray;
+  readonly width: number;
+  readonly height: number;
+}
+
 export interface BrowserRestoreResult extends PipelineResult {
   /** the restored image as opaque RGBA bytes (for new ImageData(bytes, width, height)) */
   toRgba(): Uint8ClampedArray;
-  /** the restored image as an ImageData (where the platform has ImageData: pages and workers) */
-  toImageData(): ImageData;
+  /** the restored image as an ImageData, for a canvas (pages and workers; a UsageError where there is no ImageData) */
+  toImageData(): ImageDataLike;
 }
 
 export interface BrowserRestorer {
@@ -154,7 +161,7 @@ export async function createBrowserRestorer(ort: OrtLike, model: WebModel, optio
       ...result,
       toRgba: () => imageToRgba(result.image),
       toImageData: () => {
-        const ImageDataClass = (globalThis as { ImageData?: new (data: Uint8ClampedArray, width: number, height: number) => ImageData }).ImageData;
+        const ImageDataClass = (globalThis as { ImageData?: new (data: Uint8ClampedArray, width: number, height: number) => ImageDataLike }).ImageData;
         if (!ImageDataClass) throw new UsageError('toImageData() needs ImageData (a page or worker); use toRgba() here');
         return new ImageDataClass(imageToRgba(result.image), result.image.width, result.image.height);
       },
