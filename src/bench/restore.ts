@@ -22,10 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommanderError } from 'commander';
-import { initEngine } from '../tfjs/backend.js';
 import { DEFAULT_CLASSES } from '../degrade/cutmix.js';
-import { createAdapter, createBackbone, createEstimator, disposeParams, estimatorConfig, loraTargets, presetConfig, saveAdapter, saveBackbone, saveEstimator } from '../model/index.js';
-import { randomize } from '../model/test-helpers.js';
 import { DEFAULT_ORT_THREADS } from '../ort/runtime.js';
 import { defaultModelDir } from '../restore/default-model.js';
 import { measure, type ChildResult, type ChildSpec } from './restore-child.js';
@@ -37,6 +34,10 @@ const RESULT_PREFIX = 'RESULT ';
 
 /** Writes a random (untrained) model folder of a preset: backbone, one adapter per default class, estimator. */
 async function writeUntrainedModel(preset: string): Promise<string> {
+  // Making weights is the model's (tfjs) side; restoring them below is not, so tfjs loads only here.
+  const { initEngine } = await import('../tfjs/backend.js');
+  const { createAdapter, createBackbone, createEstimator, disposeParams, estimatorConfig, loraTargets, presetConfig, saveAdapter, saveBackbone, saveEstimator } = await import('../model/index.js');
+  const { randomize } = await import('../model/test-helpers.js');
   const config = presetConfig(preset);
   await initEngine({ backend: 'wasm' });
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'abair-bench-model-'));
