@@ -127,11 +127,10 @@ export async function createNodeRunner(modelDir: string, options: NodeRunnerOpti
     prepare: runner.prepare,
     runTile: runner.runTile,
     async dispose() {
-      try {
-        await runner.dispose();
-      } finally {
-        worker.close();
-      }
+      // Ending the worker ends its sessions with it, at once, also in the middle of a run an
+      // abort left behind (waiting for that run would hold an interrupted CLI open).
+      worker.close();
+      void runner.dispose().catch(() => undefined);
     },
   };
 }
