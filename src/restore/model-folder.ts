@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { DEFAULT_CLASSES } from '../degrade/cutmix.js';
-import { SIZE_MULTIPLE, type BackboneConfig } from '../model/config.js';
+import type { BackboneConfig } from '../model/config.js';
 import type { EstimatorConfig } from '../model/estimator.js';
 import { listWeights, readAdapter, readBackbone, readEstimator, type HostLoaded, type LoadedAdapter, type LoadedBackbone, type LoadedEstimator } from '../model/weights.js';
 
@@ -93,7 +93,7 @@ export function describeModel(
   const swExponent = estimator?.config.swExponent ?? 1;
   const keepClean = estimator?.config.keepClean ?? false;
   const hasCleanOutput = estimator?.config.clean ?? false;
-  return { dir, config, classes, hasEstimator, swExponent, keepClean, hasCleanOutput, ignoredAdapters, segmentationClasses, tileMultiple: SIZE_MULTIPLE };
+  return { dir, config, classes, hasEstimator, swExponent, keepClean, hasCleanOutput, ignoredAdapters, segmentationClasses };
 }
 
 /** Why sw/oh cannot run on a model folder without an estimator. */
