@@ -27,7 +27,7 @@ const TEST_SUPPORT = [
   'src/degrade/util/degradation-checks.ts',
   'src/model/test-helpers.ts',
   'src/onnx/export-web-fixture.ts',
-  'src/restore/fake-engine.ts',
+  'src/restore/fake-runner.ts',
   'src/train/test-images.ts',
   'src/fault/',
   '/fixtures/',

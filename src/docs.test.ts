@@ -142,7 +142,8 @@ function findings(): { file: string; problem: string }[] {
     add(file, missingPaths(text, exists).map((p) => `names ${p}, which does not exist`));
     add(file, brokenLinks(file, text, exists).map((l) => `links to ${l}, which does not exist`));
     add(file, machinePaths(text).map((p) => `machine-local path ${p}`));
-    add(file, unknownNames(text, words).map((n) => `names \`${n}\`, which no source file has`));
+    // the changelog records renames, so it names what no longer exists on purpose
+    if (file !== 'CHANGELOG.md') add(file, unknownNames(text, words).map((n) => `names \`${n}\`, which no source file has`));
   }
   for (const file of sidecars) {
     const text = readFileSync(rel(file), 'utf8');

@@ -3,7 +3,6 @@
  * weight-file I/O. Nothing here loads TensorFlow.js or names its types; the network itself and
  * training (tfjs) are `abair/model` (src/model-api.ts).
  */
-export type { BackendName } from './tfjs/backend-name.js';
 export {
   createRestorer,
   type Restorer,
@@ -12,8 +11,11 @@ export {
   type RestoreResult,
   type RestoreInput,
   type RawPixels,
+  type ToBufferOptions,
 } from './restore/restorer.js';
-export type { RestorationEngine } from './restore/engine.js';
+export type { PipelineOptions, PipelineResult } from './restore/pipeline.js';
+export type { ModelRunner, TileResult } from './restore/model-runner.js';
+export type { OrtRuntime } from './ort/runtime.js';
 export { parseMode, adapterWeightsFor, type RestoreMode } from './restore/modes.js';
 export { psnr, ssim, toY, centerCropToMultiple, type MetricOptions, type MetricSpace, type SsimWindow } from './metrics/index.js';
 export {

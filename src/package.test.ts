@@ -128,15 +128,19 @@ console.log('esm ok');
   // Strict TypeScript consumer, without skipLibCheck.
   writeFileSync(
     path.join(consumer, 'consumer.ts'),
-    `import { createRestorer, psnr, type RestoreResult, type RestorationEngine } from 'abair';
-import { createBrowserRestorer, type OrtLike } from 'abair/browser';
-const restorer = createRestorer({ runtime: 'onnx' });
+    `import { createRestorer, psnr, type RestoreResult, type ModelRunner } from 'abair';
+import { createBrowserRestorer, type BrowserRestoreResult, type OrtLike } from 'abair/browser';
+const restorer = createRestorer({ runtime: 'node' });
 const score: number = psnr({ width: 1, height: 1, data: new Float32Array(3) }, { width: 1, height: 1, data: new Float32Array(3) });
 export async function run(file: string): Promise<Buffer> {
-  const result: RestoreResult = await restorer.restore(file, { mode: 'sw' });
-  return result.toBuffer('png');
+  const result: RestoreResult = await restorer.restore(file, { mode: 'sw', tileSize: 256, overlap: 16, map: true, onProgress: () => undefined });
+  const names: string[] = [...Object.keys(result.probabilities), ...Object.keys(result.weights), result.map ? 'map' : ''];
+  void names;
+  return result.toBuffer('jpg', { quality: 90 });
 }
-export type Engine = RestorationEngine;
+// the same result names in the browser face
+export const sameNames = (r: BrowserRestoreResult): [Record<string, number>, Record<string, number>, number] => [r.probabilities, r.weights, r.toImageData().width];
+export type Runner = ModelRunner;
 export const browserRestorer: typeof createBrowserRestorer = createBrowserRestorer;
 export function ortOf(ort: OrtLike): OrtLike {
   return ort;

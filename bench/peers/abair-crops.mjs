@@ -5,7 +5,7 @@
  * prints one JSON object on stdout. A separate process from the peer on purpose: the peer loads
  * its own TensorFlow.js copy, and two tfjs copies in one process share tfjs's global engine.
  *
- *   node bench/peers/abair-crops.mjs --images 2 --crop 256 [--mode sw] [--engine onnx|tfjs] [--data <bench dir>]
+ *   node bench/peers/abair-crops.mjs --images 2 --crop 256 [--mode sw] [--runtime node|wasm] [--data <bench dir>]
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ const { values: args } = parseArgs({
     images: { type: 'string', default: '2' },
     crop: { type: 'string', default: '256' },
     mode: { type: 'string', default: 'sw' },
-    engine: { type: 'string', default: 'onnx' },
+    runtime: { type: 'string' },
     data: { type: 'string' },
   },
 });
@@ -38,7 +38,7 @@ if (!Number.isInteger(crop) || crop < 8 || !Number.isInteger(count) || count < 1
 }
 const bench = args.data ?? path.join(process.env.ABAIR_DATA ?? path.resolve(repo, '..', 'shared', 'data'), 'bench');
 
-const restorer = createRestorer({ runtime: args.engine });
+const restorer = createRestorer(args.runtime ? { runtime: args.runtime } : {});
 await restorer.load();
 // warm-up on one crop so the first measured image does not pay for session set-up
 const first = quantise8(centerCrop((await readImage(path.join(bench, 'Rain100H', 'input', '1.png'))).image, crop, crop));
@@ -56,11 +56,11 @@ for (let i = 1; i <= count; i++) {
   const result = await restorer.restore(toRaw(input), { mode: args.mode });
   const seconds = (performance.now() - started) / 1000;
   const restored = quantise8(result.image);
-  rows.push({ image: `Rain100H/${i}.png (centre ${crop}²)`, psnr: psnr(restored, target), ssim: ssim(restored, target), seconds, adapterWeights: result.adapterWeights });
+  rows.push({ image: `Rain100H/${i}.png (centre ${crop}²)`, psnr: psnr(restored, target), ssim: ssim(restored, target), seconds, adapterWeights: result.weights });
 }
 restorer.dispose();
 // which weights produced the numbers: a digest over the model folder's .safetensors files
 const modelDir = defaultModelDir();
 const hash = createHash('sha256');
 for (const f of readdirSync(modelDir).filter((f) => f.endsWith('.safetensors')).sort()) hash.update(f).update(readFileSync(path.join(modelDir, f)));
-console.log(JSON.stringify({ model: path.relative(repo, modelDir) || modelDir, modelDigest: hash.digest('hex').slice(0, 16), engine: args.engine, mode: args.mode, rows }));
+console.log(JSON.stringify({ model: path.relative(repo, modelDir) || modelDir, modelDigest: hash.digest('hex').slice(0, 16), engine: `onnx${args.runtime ? ` (${args.runtime})` : ''}`, mode: args.mode, rows }));

@@ -24,9 +24,9 @@ const jsonOut = option('--json');
 const dataRoot = path.join(sharedDataDir(), 'bench');
 
 const restorer = createRestorer(weights ? { weights } : {});
-const engine = await restorer.load();
+const runner = await restorer.load();
 const rows: { suite: string; dataset: string; truth: string; images: number; correct: number; meanClean: number | null; predicted: Record<string, number> }[] = [];
-process.stdout.write(`model: ${weights ?? 'weights/default'} (${engine.classes.join(', ')}${engine.hasCleanOutput ? ', + clean output' : ''})\n`);
+process.stdout.write(`model: ${weights ?? 'weights/default'} (${runner.classes.join(', ')}${runner.hasCleanOutput ? ', + clean output' : ''})\n`);
 process.stdout.write('suite      dataset                        images  top-1    mean p(clean)  predicted\n');
 for (const suite of suites) {
   for (const dataset of datasetsOf(suite)) {
@@ -38,8 +38,8 @@ for (const suite of suites) {
     let cleanSum = 0;
     for (const item of items) {
       const { degraded } = await loadPair(dataset, suite, item);
-      const { probabilities, clean } = splitEstimate(await engine.estimate(degraded), engine.classes.length);
-      const top = argmaxClass(probabilityRecord(probabilities, engine.classes, clean)) ?? 'none';
+      const { probabilities, clean } = splitEstimate(await runner.estimate(degraded), runner.classes.length);
+      const top = argmaxClass(probabilityRecord(probabilities, runner.classes, clean)) ?? 'none';
       predicted[top] = (predicted[top] ?? 0) + 1;
       // a clean input is right when the estimator says clean (only an estimator with that output can)
       if (truth.length === 0 ? top === 'clean' : (truth as string[]).includes(top)) correct++;

@@ -59,10 +59,10 @@ const trainDir = path.join(sharedDataDir(), 'train', 'clean');
 const { holdout } = await openImageFolders([trainDir]);
 const files = [...holdout.names].sort().slice(0, limit);
 const restorer = createRestorer(weights ? { weights } : {});
-const engine = await restorer.load();
+const runner = await restorer.load();
 // without a clean output only the rules that do not read p(clean) apply (the shipped baseline)
-const rules = Object.fromEntries(Object.entries(RULES).filter(([name]) => engine.hasCleanOutput || !name.startsWith('pclean')));
-const x = engine.swExponent ?? 1;
+const rules = Object.fromEntries(Object.entries(RULES).filter(([name]) => runner.hasCleanOutput || !name.startsWith('pclean')));
+const x = runner.swExponent ?? 1;
 process.stdout.write(`machine: ${os.cpus()[0]?.model} (${os.cpus().length} cores); model: ${weights ?? 'weights/default'}; held-out images: ${files.length}\n`);
 
 const blend = (input: RGBImage, restored: RGBImage, k: number): RGBImage => ({
@@ -84,7 +84,7 @@ for (const file of files) {
     const raw = { data: toUint8(degraded), width: degraded.width, height: degraded.height, channels: 3 as const };
     const result = await restorer.restore(raw, { mode: 'sw', keepClean: false });
     // the restore's own estimate (no second estimator pass): the classes, and p(clean) when the model has it
-    const probabilities = Float32Array.from(engine.classes, (name) => result.probabilities[name]!);
+    const probabilities = Float32Array.from(runner.classes, (name) => result.probabilities[name]!);
     const c = result.probabilities[CLEAN_OUTPUT] ?? Number.NaN;
     const scores: Record<string, number> = { input: Math.min(psnr(degraded, clean), PSNR_CAP_DB) };
     for (const [rule, keep] of Object.entries(rules)) {
@@ -100,7 +100,7 @@ for (const file of files) {
   process.stdout.write(`  ${rel}\n`);
 }
 
-const columns = ['input', ...Object.keys(rules), ...(engine.hasCleanOutput ? ['p(clean)'] : [])];
+const columns = ['input', ...Object.keys(rules), ...(runner.hasCleanOutput ? ['p(clean)'] : [])];
 const line = (label: string, values: number[]) => `${label.padEnd(16)}${values.map((v) => v.toFixed(2).padStart(15)).join('')}\n`;
 process.stdout.write(`\nRGB PSNR (dB), mean over ${files.length} held-out 256² crops (p(clean): its mean)\n${''.padEnd(16)}${columns.map((c) => c.padStart(15)).join('')}\n`);
 const mean = (names: string[], col: string) => names.reduce((a, n) => a + sums[n]![col]! / files.length, 0) / names.length;

@@ -1,41 +1,35 @@
 /**
- * One (engine, size) measurement of the restoration benchmark, run inside a child process of its
- * own so that the peak RSS (process.resourceUsage().maxRSS, a high-water mark) belongs to that
- * engine and size alone.
+ * One timed run of the restoration benchmark: one model, one size, in a child process of its own,
+ * so that the peak RSS (process.resourceUsage().maxRSS, a high-water mark) belongs to that run.
  *
- * The path timed is the library's: createRestorer({ engine }).restore(rawPixels) — decode of the
+ * The path timed is the library's: createRestorer({ runner }).restore(rawPixels) — decode of the
  * raw bytes to float, estimator, adapter merge (prepare), tiles, feathered blending. Before timing,
- * the engine is loaded and an image of one tile's size restored, because the first call at a new
- * shape is much slower (wasm heap growth for tfjs, allocation planning for ONNX Runtime); every
- * tile of the timed image has that shape (the tiler shifts the last tile inward).
+ * the model is loaded and an image of one tile's size restored, because the first call at a new
+ * shape is much slower (ONNX Runtime plans its allocations per shape); every tile of the timed
+ * image has that shape (the tiler shifts the last tile inward).
  *
- * CPU seconds are process.cpuUsage() (user + system of every thread: the main thread, tfjs-wasm's
- * and ONNX Runtime's workers), which is less sensitive to other load on a shared machine than wall
- * time. Between runs the previous result is dropped and, when the child runs with --expose-gc,
- * collected, so a run's 600 MB (at 50 MP) output buffers do not pile up into the next run's peak.
+ * CPU seconds are process.cpuUsage() (user + system of every thread: the main thread and ONNX
+ * Runtime's workers), which is less sensitive to other load on a shared machine than wall time.
  */
 import { performance } from 'node:perf_hooks';
-import { initEngine } from '../tfjs/backend.js';
-import type { RestorationEngine } from '../restore/engine.js';
-import { createModelEngine } from '../restore/model-engine.js';
+import { createNodeRunner } from '../restore/node-runner.js';
 import { createRestorer, type RawPixels } from '../restore/restorer.js';
-import { countTiles } from '../restore/tiling.js';
+import { countTiles } from '../restore/tile-plan.js';
+import type { OrtRuntime } from '../ort/runtime.js';
 import { Rng } from '../util/rng.js';
-import { sizeFor, type BenchEngine } from './restore-options.js';
+import { sizeFor } from './restore-options.js';
 import type { ChildResult } from '../eval/restore-report.js';
 
 /** What the parent tells one child to measure. */
 export interface ChildSpec {
-  engine: BenchEngine;
-  megapixels: number;
+  /** the model's label in the report */
+  model: string;
   modelDir: string;
+  megapixels: number;
   tile: number;
   overlap: number;
-  runs: number;
-  /** absent: no limit (JSON cannot carry Infinity) */
-  runBudgetSeconds?: number;
   mode: string;
-  adaptersAs: 'inputs' | 'branches';
+  runtime?: OrtRuntime;
   threads?: number;
 }
 
@@ -59,71 +53,44 @@ export function syntheticImage(width: number, height: number, seed = 1): RawPixe
   return { data, width, height, channels: 3 };
 }
 
-async function loadEngine(spec: ChildSpec): Promise<RestorationEngine> {
-  if (spec.engine === 'tfjs') return createModelEngine(spec.modelDir, { backend: 'wasm' });
-  // Directly, not through createEngineForDir: that one falls back to tfjs when ONNX Runtime cannot
-  // load, which would put tfjs numbers in the ONNX row.
-  const { createOnnxEngine } = await import('../restore/onnx-engine.js');
-  return createOnnxEngine(spec.modelDir, { adaptersAs: spec.adaptersAs, ...(spec.threads ? { threads: spec.threads } : {}) });
-}
-
 const mib = (bytes: number) => bytes / 2 ** 20;
-const collect = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
-/** Runs one (engine, size) measurement in this process; `log` gets one line per run. */
-export async function measure(spec: ChildSpec, log: (line: string) => void = () => undefined): Promise<ChildResult> {
-  await initEngine({ backend: 'wasm' });
+/** Runs one timed restore (after load and warm-up) in this process. */
+export async function measure(spec: ChildSpec): Promise<ChildResult & { ortPackage: string }> {
   const t0 = performance.now();
-  const engine = await loadEngine(spec);
+  const runner = await createNodeRunner(spec.modelDir, { ...(spec.runtime ? { runtime: spec.runtime } : {}), ...(spec.threads ? { threads: spec.threads } : {}) });
   const loadSeconds = (performance.now() - t0) / 1000;
-  const restorer = createRestorer({ engine });
+  const restorer = createRestorer({ runner });
   try {
     const { width, height } = sizeFor(spec.megapixels);
     const tiling = { tileSize: spec.tile, overlap: spec.overlap };
     // Warm-up: a whole restore (estimator, merge, one tile) of an image one tile in size, the
     // size every tile of the timed image will have.
     await restorer.restore(syntheticImage(Math.min(spec.tile, width), Math.min(spec.tile, height), 2), { mode: spec.mode, ...tiling });
-    collect();
     const rssLoadedMiB = mib(process.memoryUsage.rss());
-
-    let image: RawPixels | null = syntheticImage(width, height);
+    const image = syntheticImage(width, height);
     let rssDuringTiles = 0;
     const sample = () => (rssDuringTiles = Math.max(rssDuringTiles, process.memoryUsage.rss()));
-    const seconds: number[] = [];
-    const cpuSeconds: number[] = [];
-    for (let run = 0; run < spec.runs; run++) {
-      const start = performance.now();
-      const cpu0 = process.cpuUsage();
-      let result: unknown = await restorer.restore(image, { mode: spec.mode, ...tiling, onProgress: sample });
-      const cpu = process.cpuUsage(cpu0);
-      seconds.push((performance.now() - start) / 1000);
-      cpuSeconds.push((cpu.user + cpu.system) / 1e6);
-      log(`${spec.engine} ${spec.megapixels} MP run ${run + 1}/${spec.runs}: ${seconds.at(-1)!.toFixed(1)} s wall, ${cpuSeconds.at(-1)!.toFixed(1)} s CPU`);
-      result = null; // drop the output (and the decoded input it references) before the next run
-      void result;
-      collect();
-      const spent = seconds.reduce((a, b) => a + b, 0);
-      if (run + 1 < spec.runs && spec.runBudgetSeconds !== undefined && spent + seconds.at(-1)! > spec.runBudgetSeconds) {
-        log(`${spec.engine} ${spec.megapixels} MP: stopping after ${run + 1} run(s), the next would pass --run-budget ${spec.runBudgetSeconds} s`);
-        break;
-      }
-    }
-    image = null;
+    const start = performance.now();
+    const cpu0 = process.cpuUsage();
+    await restorer.restore(image, { mode: spec.mode, ...tiling, onProgress: sample });
+    const cpu = process.cpuUsage(cpu0);
     return {
-      engine: spec.engine,
+      model: spec.model,
       megapixels: (width * height) / 1e6,
       width,
       height,
       tiles: countTiles(width, height, tiling),
-      seconds,
-      cpuSeconds,
+      seconds: [(performance.now() - start) / 1000],
+      cpuSeconds: [(cpu.user + cpu.system) / 1e6],
       loadSeconds,
       rssLoadedMiB,
       rssDuringTilesMiB: mib(rssDuringTiles),
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      ortPackage: runner.ortPackage,
     };
   } finally {
     restorer.dispose();
-    engine.dispose();
+    await runner.dispose();
   }
 }

@@ -3,33 +3,27 @@
  * so the script has a real --help and rejects nonsense before any model is built.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { ORT_RUNTIMES, type OrtRuntime } from '../ort/runtime.js';
 
-import type { BenchEngine } from '../eval/restore-report.js';
-export type { BenchEngine };
-export const BENCH_ENGINES: readonly BenchEngine[] = ['onnx', 'tfjs'];
+/** What `--weights` names: a model folder, the shipped default model, or a fresh model of a preset. */
+export type BenchModelSpec = { kind: 'folder'; dir: string } | { kind: 'default' } | { kind: 'preset'; preset: string };
 
 export interface BenchOptions {
-  /** engines in the order they run */
-  engines: BenchEngine[];
+  /** the models to compare, in order (the first is the baseline of the ratios) */
+  models: BenchModelSpec[];
   /** image sizes in megapixels */
   sizes: number[];
   tile: number;
   overlap: number;
-  /** timed runs per (engine, size) after the warm-up */
+  /** timed runs per (model, size), interleaved across the models */
   runs: number;
-  /** stop adding runs to one (engine, size) once its timed runs have taken this many seconds (≥ 1 run always) */
+  /** stop adding runs to one (model, size) once its timed runs have taken this many seconds (≥ 1 run always) */
   runBudgetSeconds?: number;
   /** restore mode passed to the restorer ('sw', 'oh', 'adapter:<name>', …) */
   mode: string;
-  /** architecture of the freshly initialised model (used unless --weights, or a shipped model without --preset) */
-  preset: string;
-  /** true when --preset was given: then a fresh model is benchmarked even if a trained one is shipped */
-  presetGiven: boolean;
-  /** a model folder to benchmark instead */
-  weights?: string;
-  /** how the ONNX engine feeds per-image adapter blends */
-  adaptersAs: 'inputs' | 'branches';
-  /** ONNX Runtime intra-op threads (default: the engine's, 2) */
+  /** ONNX Runtime package (default: onnxruntime-node, else wasm) */
+  runtime?: OrtRuntime;
+  /** ONNX Runtime intra-op threads (default 2) */
   threads?: number;
   /** also write the rows and their context as JSON here (for docs/results.md) */
   json?: string;
@@ -53,11 +47,20 @@ function nonNegativeInteger(text: string): number {
   return n;
 }
 
-export function parseEngines(text: string): BenchEngine[] {
+/** `a,b,…`: model folders, `default` (the shipped model) or `preset:<name>` (fresh, untrained: timing only). */
+export function parseModels(text: string): BenchModelSpec[] {
   const names = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  const bad = names.filter((n) => !BENCH_ENGINES.includes(n as BenchEngine));
-  if (names.length === 0 || bad.length > 0) throw new InvalidArgumentError(`engines are onnx and/or tfjs, comma-separated, got '${text}'`);
-  return [...new Set(names)] as BenchEngine[];
+  if (names.length === 0) throw new InvalidArgumentError(`--weights needs model folders, 'default' or 'preset:<name>', comma-separated, got '${text}'`);
+  if (new Set(names).size !== names.length) throw new InvalidArgumentError(`--weights names a model twice: '${text}'`);
+  return names.map((name): BenchModelSpec => {
+    if (name === 'default') return { kind: 'default' };
+    if (name.startsWith('preset:')) {
+      const preset = name.slice('preset:'.length);
+      if (!preset) throw new InvalidArgumentError(`--weights: '${name}' names no preset`);
+      return { kind: 'preset', preset };
+    }
+    return { kind: 'folder', dir: name };
+  });
 }
 
 export function parseSizes(text: string): number[] {
@@ -66,67 +69,64 @@ export function parseSizes(text: string): number[] {
   return sizes;
 }
 
+/** The label of a model in the report. */
+export function modelLabel(spec: BenchModelSpec): string {
+  return spec.kind === 'folder' ? spec.dir : spec.kind === 'default' ? 'default' : `preset:${spec.preset}`;
+}
+
 /** The commander program of the benchmark (parent side); `--child` is internal. */
 export function benchProgram(): Command {
   return new Command()
     .name('bench:restore')
     .description(
-      'Whole-image restoration benchmark: for each engine × size, restores a synthetic image through createRestorer ' +
-        '(estimator, adapter merge, tiles, blending) in a child process of its own and reports median s/MP, CPU-s/MP, ' +
-        'peak RSS and the ONNX vs tfjs speed-up as a markdown table.',
+      'Whole-image restoration benchmark: for each model × size, restores a synthetic image through createRestorer ' +
+        '(estimator, adapter merge, tiles, blending), each run in a child process of its own with the models\' runs interleaved, ' +
+        'and reports median s/MP, CPU-s/MP, peak RSS and each model against the first as a markdown table.',
     )
-    .option('--engine <list>', 'engines to run: onnx, tfjs or both', parseEngines, [...BENCH_ENGINES])
+    .option('--weights <list>', "models to compare, comma-separated: model folders, 'default' (the shipped model) or 'preset:<name>' (fresh, untrained: timing only)", parseModels)
     .option('--sizes <list>', 'image sizes in megapixels (4:3)', parseSizes, [1, 12, 50])
     .option('--tile <pixels>', 'tile side', positiveInteger, 512)
     .option('--overlap <pixels>', 'overlap between tiles (at most tile / 2)', nonNegativeInteger, 32)
-    .option('--runs <n>', 'timed runs per engine × size (median reported)', positiveInteger, 3)
-    .option('--run-budget <seconds>', 'stop adding runs to one engine × size when the next would take its timed wall time past this (at least one run; default: no limit)', positiveNumber)
+    .option('--runs <n>', 'timed runs per model × size (median reported)', positiveInteger, 3)
+    .option('--run-budget <seconds>', 'stop adding runs to one model × size when the next would take its timed wall time past this (at least one run; default: no limit)', positiveNumber)
     .option('--mode <mode>', "restore mode: sw, oh, adapter:<name>, weights:<name>=<w>,…", 'sw')
-    .option('--preset <name>', 'benchmark a freshly initialised model of this preset (untrained: timing only)')
-    .option('--weights <dir>', 'benchmark this model folder instead')
-    .option('--adapters-as <how>', 'ONNX engine: adapter blends as merged weight inputs or as branches (inputs|branches)', 'inputs')
+    .option('--runtime <name>', 'ONNX Runtime package: node or wasm (default: node, else wasm)')
     .option('--threads <n>', 'ONNX Runtime intra-op threads (default 2)', positiveInteger)
     .option('--json <file>', 'also write the measurements as JSON (abair eval --results-md … --json-in <file> puts them in docs/results.md)')
     .addHelpText(
       'after',
-      '\nModel: --weights <dir>, else --preset <name> (fresh), else the shipped default model if there is one, else a fresh tiny model.\n' +
-        'Example: npm run bench:restore -- --engine onnx,tfjs --sizes 1,12 --preset tiny --runs 3',
+      "\nDefault model: the shipped one if there is one, else preset:tiny.\n" +
+        'Example: npm run bench:restore -- --weights runs/new,default --sizes 12 --runs 3',
     );
 }
 
 /** Parses the parent's argv (without node and script) into BenchOptions; throws on bad input. */
-export function parseBenchArgs(argv: string[]): BenchOptions {
+export function parseBenchArgs(argv: string[], defaultModel: BenchModelSpec = { kind: 'default' }): BenchOptions {
   const program = benchProgram().exitOverride().configureOutput({ writeErr: () => undefined });
   program.parse(argv, { from: 'user' });
   const o = program.opts<{
-    engine: BenchEngine[];
+    weights?: BenchModelSpec[];
     sizes: number[];
     tile: number;
     overlap: number;
     runs: number;
     runBudget?: number;
     mode: string;
-    preset?: string;
-    weights?: string;
-    adaptersAs: string;
+    runtime?: string;
     threads?: number;
     json?: string;
   }>();
   if (2 * o.overlap > o.tile) throw new InvalidArgumentError(`--overlap ${o.overlap} is more than half of --tile ${o.tile}`);
-  if (o.adaptersAs !== 'inputs' && o.adaptersAs !== 'branches') throw new InvalidArgumentError(`--adapters-as is inputs or branches, got '${o.adaptersAs}'`);
-  if (o.weights && o.preset) throw new InvalidArgumentError('give --weights or --preset, not both');
+  if (o.runtime !== undefined && !ORT_RUNTIMES.includes(o.runtime as OrtRuntime)) throw new InvalidArgumentError(`--runtime is ${ORT_RUNTIMES.join(' or ')}, got '${o.runtime}'`);
   const options: BenchOptions = {
-    engines: o.engine,
+    models: o.weights ?? [defaultModel],
     sizes: o.sizes,
     tile: o.tile,
     overlap: o.overlap,
     runs: o.runs,
     mode: o.mode,
-    preset: o.preset ?? 'tiny',
-    presetGiven: o.preset !== undefined,
-    adaptersAs: o.adaptersAs,
   };
-  if (o.weights) options.weights = o.weights;
+  if (o.runtime) options.runtime = o.runtime as OrtRuntime;
   if (o.threads !== undefined) options.threads = o.threads;
   if (o.runBudget !== undefined) options.runBudgetSeconds = o.runBudget;
   if (o.json) options.json = o.json;

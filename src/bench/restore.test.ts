@@ -3,35 +3,36 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { parseBenchArgs, sizeFor } from './restore-options.js';
+import { modelLabel, parseBenchArgs, sizeFor } from './restore-options.js';
 import { syntheticImage, type ChildResult } from './restore-child.js';
-import { formatReport, median, speedupRows, type ReportContext } from '../eval/restore-report.js';
+import { formatReport, median, ratioRows, speedupRows, type ReportContext } from '../eval/restore-report.js';
 
 test('parseBenchArgs: defaults, lists and refusals', () => {
   const d = parseBenchArgs([]);
-  assert.deepEqual(d.engines, ['onnx', 'tfjs']);
+  assert.deepEqual(d.models, [{ kind: 'default' }]);
+  assert.deepEqual(parseBenchArgs([], { kind: 'preset', preset: 'tiny' }).models, [{ kind: 'preset', preset: 'tiny' }]);
   assert.deepEqual(d.sizes, [1, 12, 50]);
   assert.equal(d.tile, 512);
   assert.equal(d.overlap, 32);
   assert.equal(d.runs, 3);
   assert.equal(d.mode, 'sw');
-  assert.equal(d.preset, 'tiny');
-  assert.equal(d.presetGiven, false);
+  assert.equal(d.runtime, undefined);
   assert.equal(d.runBudgetSeconds, undefined);
   assert.equal(d.json, undefined);
-  const o = parseBenchArgs(['--engine', 'tfjs', '--sizes', '0.25,2', '--tile', '256', '--overlap', '16', '--runs', '1', '--preset', 'small', '--run-budget', '60', '--json', 'speed.json']);
+  const o = parseBenchArgs(['--weights', 'runs/new,default,preset:small', '--sizes', '0.25,2', '--tile', '256', '--overlap', '16', '--runs', '1', '--runtime', 'wasm', '--run-budget', '60', '--json', 'speed.json']);
   assert.equal(o.json, 'speed.json');
-  assert.deepEqual(o.engines, ['tfjs']);
+  assert.deepEqual(o.models, [{ kind: 'folder', dir: 'runs/new' }, { kind: 'default' }, { kind: 'preset', preset: 'small' }]);
+  assert.deepEqual(o.models.map(modelLabel), ['runs/new', 'default', 'preset:small']);
   assert.deepEqual(o.sizes, [0.25, 2]);
   assert.equal(o.tile, 256);
-  assert.equal(o.preset, 'small');
-  assert.equal(o.presetGiven, true);
+  assert.equal(o.runtime, 'wasm');
   assert.equal(o.runBudgetSeconds, 60);
-  assert.throws(() => parseBenchArgs(['--engine', 'gpu']), /onnx and\/or tfjs/);
+  assert.throws(() => parseBenchArgs(['--weights', 'a,a']), /names a model twice/);
+  assert.throws(() => parseBenchArgs(['--weights', 'preset:']), /names no preset/);
+  assert.throws(() => parseBenchArgs(['--runtime', 'gpu']), /node or wasm/);
   assert.throws(() => parseBenchArgs(['--sizes', '1,-2']), /positive megapixel/);
   assert.throws(() => parseBenchArgs(['--tile', '64', '--overlap', '40']), /more than half/);
-  assert.throws(() => parseBenchArgs(['--weights', 'x', '--preset', 'tiny']), /not both/);
-  assert.throws(() => parseBenchArgs(['--adapters-as', 'both']), /inputs or branches/);
+  assert.throws(() => parseBenchArgs(['--engine', 'tfjs']), /unknown option/);
 });
 
 test('sizeFor gives 4:3 images of about the asked megapixels', () => {
@@ -91,7 +92,7 @@ test('median of odd and even counts', () => {
   assert.ok(Number.isNaN(median([])));
 });
 
-test('formatReport: header, one row per engine × size, speed-up only where both engines ran', () => {
+test('formatReport of a version-1 record: one row per engine × size, speed-up only where both engines ran', () => {
   const rows = [row('onnx', 12, [24, 12, 36], [48, 24, 72]), row('tfjs', 12, [120, 130, 110], [120, 130, 110]), row('onnx', 50, [100], [200]), { engine: 'tfjs' as const, megapixels: 50, error: 'exit 137: killed | oom' }];
   const text = formatReport(rows, context);
   assert.match(text, /untrained weights: timing only/);
@@ -106,11 +107,27 @@ test('formatReport: header, one row per engine × size, speed-up only where both
   assert.match(text, /\| 12\.00 \| 10\.00 \| 2\.00 \| 5\.00× \| 2\.50× \|/);
 });
 
-test('the benchmark runs both engines end to end on a tiny image', { timeout: 120_000 }, async () => {
+test('formatReport: one row per model × size, each model against the first per size', () => {
+  const byModel = (model: string, megapixels: number, seconds: number[], cpuSeconds: number[]): ChildResult => ({ ...row('onnx', megapixels, seconds, cpuSeconds), engine: undefined, model });
+  const rows = [byModel('runs/new', 12, [48, 36, 60], [96, 72, 120]), byModel('default', 12, [12, 13, 11], [24, 26, 22]), { model: 'default', megapixels: 50, error: 'exit 1: no' }];
+  const ctx: ReportContext = { ...context, adaptersAs: undefined, models: ['default', 'runs/new'], ortPackage: 'onnxruntime-node', modelLabel: 'default: shipped; runs/new: model folder', timingOnly: false };
+  const text = formatReport(rows, ctx);
+  assert.match(text, /\| model \| size \(MP\) \|/);
+  assert.match(text, /onnxruntime-node, 2 intra-op threads; .*interleaved/);
+  assert.match(text, /\| runs\/new \| 12\.00 \| 4000×3000 \| 63 \| 3 \| 4\.00 \| 48\.0, 36\.0, 60\.0 \|/);
+  assert.match(text, /\| default \| 50 \| failed: exit 1: no/);
+  assert.deepEqual(ratioRows(rows, ctx.models!).map((r) => [r.size, r.model, r.wall, r.cpu]), [['12.00', 'runs/new', 4, 4]]);
+  assert.match(text, /\| 12\.00 \| runs\/new \| 4\.00 \| 4\.00× \| 4\.00× \|/);
+  assert.doesNotMatch(text, /speed-up/);
+});
+
+test('the benchmark compares two models end to end on a tiny image, runs interleaved', { timeout: 180_000 }, async () => {
   const script = fileURLToPath(new URL('./restore.js', import.meta.url));
-  const { stdout } = await promisify(execFile)(process.execPath, [script, '--sizes', '0.02', '--runs', '1', '--preset', 'tiny', '--tile', '64', '--overlap', '8'], { maxBuffer: 1 << 20 });
-  assert.match(stdout, /freshly initialised 'tiny' preset.*timing only/);
-  assert.match(stdout, /\| onnx \| 0\.02 \| 164×122 \| 9 \| 1 \| [\d.]+ \|/);
-  assert.match(stdout, /\| tfjs \| 0\.02 \| 164×122 \| 9 \| 1 \| [\d.]+ \|/);
-  assert.match(stdout, /\| 0\.02 \| [\d.]+ \| [\d.]+ \| [\d.]+× \| [\d.]+× \|/);
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, [script, '--weights', 'preset:tiny,default', '--sizes', '0.02', '--runs', '2', '--tile', '64', '--overlap', '8'], { maxBuffer: 1 << 20 });
+  assert.match(stdout, /preset:tiny: freshly initialised 'tiny' preset/);
+  assert.match(stdout, /\| preset:tiny \| 0\.02 \| 164×122 \| 9 \| 2 \| [\d.]+ \|/);
+  assert.match(stdout, /\| default \| 0\.02 \| 164×122 \| 9 \| 2 \| [\d.]+ \|/);
+  assert.match(stdout, /\| 0\.02 \| default \| [\d.]+ \| [\d.]+× \| [\d.]+× \|/);
+  const order = [...stderr.matchAll(/bench:restore: (\S+), 0\.02 MP, run (\d)/g)].map((m) => `${m[1]} ${m[2]}`);
+  assert.deepEqual(order, ['preset:tiny 1', 'default 1', 'preset:tiny 2', 'default 2']);
 });

@@ -6,7 +6,8 @@
  *   import * as ort from 'onnxruntime-web';
  *   const model = await loadWebModel((name) => fetch(`model/${name}`).then(async (r) => new Uint8Array(await r.arrayBuffer())));
  *   const restorer = await createBrowserRestorer(ort, model);
- *   const { image, map, probabilities } = await restorer.restore(rgbImage, { mode: 'sw', map: true, tileSize: 256 });
+ *   const result = await restorer.restore(imageData, { mode: 'sw', map: true, tileSize: 256, onProgress, signal });
+ *   ctx.putImageData(result.toImageData(), 0, 0); // result.probabilities, result.weights, result.map as in Node
  */
 export {
   createBrowserRestorer,
@@ -14,7 +15,11 @@ export {
   type BrowserRestoreOptions,
   type BrowserRestorer,
   type BrowserRestorerOptions,
+  type BrowserRestoreInput,
   type BrowserRestoreResult,
+  type RgbaPixels,
+  type ImageDataLike,
+  loraFromManifest,
   type OrtLike,
   type OrtSessionLike,
   type OrtTensorLike,
@@ -33,10 +38,11 @@ export {
   type WebModelProvenance,
   type WebWeightInput,
 } from './manifest.js';
-export { mergeLora } from './lora-merge.js';
+export { mergeLora, type LoraSet } from '../restore/lora-merge.js';
+export type { PipelineOptions, PipelineResult } from '../restore/pipeline.js';
 export { imageToRgba, rgbaToImage } from './pixels.js';
 export { CLEAN_COLOUR, classColour, uniformMapColour, type Colour } from '../restore/palette.js';
 export { MODE_SYNTAX, formatMode, parseMode, formatProbabilities, type RestoreMode } from '../restore/modes.js';
-export { countTiles, DEFAULT_OVERLAP, DEFAULT_TILE_SIZE } from '../restore/tile-plan.js';
+export { countTiles, DEFAULT_OVERLAP, DEFAULT_TILE_SIZE, type Feather } from '../restore/tile-plan.js';
 export { UsageError, UserError } from '../util/errors.js';
 export type { RGBImage } from '../image/types.js';

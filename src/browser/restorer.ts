@@ -1,46 +1,31 @@
 /**
- * Restoration with ONNX Runtime's JavaScript API (onnxruntime-web in a page or Web Worker;
- * onnxruntime-node has the same API and serves the Node tests) on a folder written by
- * `abair model export-web`. No tfjs, no Node APIs: the runtime module is passed in.
+ * The browser face of the restore pipeline: ONNX Runtime's JavaScript API (onnxruntime-web in a
+ * page or Web Worker; onnxruntime-node has the same API and serves the Node tests) on a folder
+ * written by `abair model export-web`. No tfjs, no Node APIs: the runtime module is passed in.
  *
- * Per image, the same steps as the Node restorer (src/restore/restorer.ts):
- *   estimator probabilities averaged over a 3×3 grid of native-resolution crops (estimatorCrops,
- *   as it was trained) → adapter weights by mode (adapterWeightsFor) → adapters merged into the
- *   1×1 weights once (mergeLora) → feathered tiles (tile-plan.ts: same plan, ramps and
- *   normalisation) through the backbone graph with the merged weights as inputs, each tile
- *   clipped to [0, 1] before blending.
- * Tiles under `padMultiple` pixels on a side are reflect-padded here (the graph's reflect Pad
- * cannot add more than the tile has). The degradation map comes from the same backbone run
- * (seg_logits): softmax over clean + the head's own classes, mixed with the palette, blended like
- * the image. Between tiles the restorer yields to the event loop, so a worker sees a cancel message.
+ * Per image, the same pipeline as Node (src/restore/pipeline.ts, over the ONNX runner in
+ * src/restore/onnx-runner.ts): estimate → blend weights → merge adapters → tiles → blend → keep
+ * the input where clean, with the same options and result names. Here the map comes from the same
+ * backbone run as the restored pixels (`seg_logits`), and the input may be an RGBImage or RGBA
+ * pixels (ImageData); the result offers `toImageData()` for a canvas.
  */
 import { UsageError, UserError } from '../util/errors.js';
 import type { RGBImage } from '../image/types.js';
-import { estimatorCrops, meanRows } from '../restore/estimator-input.js';
-import { adapterWeightsFor, cleanShareFor, formatMode, parseMode, splitEstimate, type RestoreMode } from '../restore/modes.js';
-import { pullTowardInput } from '../model/soft-weights.js';
-import { mapPalette } from '../restore/palette.js';
-import { addWeightedTile, copyTile, normaliseBlend, planGrid, resolveTiling } from '../restore/tile-plan.js';
-import { mergeLora } from './lora-merge.js';
+import type { LoraSet } from '../restore/lora-merge.js';
+import { createOnnxRunner, type OnnxRunner, type OnnxSession, type OnnxTensor } from '../restore/onnx-runner.js';
+import { probabilityRecord, splitEstimate } from '../restore/modes.js';
+import { runPipeline, type PipelineOptions, type PipelineResult } from '../restore/pipeline.js';
 import type { WebModelManifest } from './manifest.js';
-import { clipUnit, cropTopLeft, logitsToColours, reflectPadToMultiple } from './tile-ops.js';
+import { imageToRgba, rgbaToImage } from './pixels.js';
 import type { WebModel } from './web-model.js';
 
 export { loadWebModel, type WebModel, type WebModelReader } from './web-model.js';
 
 /** The part of an ONNX Runtime tensor the restorer uses. */
-export interface OrtTensorLike {
-  readonly dims: readonly number[];
-  readonly data: unknown;
-}
+export type OrtTensorLike = OnnxTensor;
 
 /** The part of an ONNX Runtime InferenceSession the restorer uses. */
-export interface OrtSessionLike {
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-  run(feeds: Record<string, OrtTensorLike>, fetches: readonly string[]): Promise<Readonly<Record<string, OrtTensorLike>>>;
-  release(): Promise<void>;
-}
+export type OrtSessionLike = OnnxSession;
 
 /** The part of an ONNX Runtime module (`import * as ort from 'onnxruntime-web'`) the restorer uses. */
 export interface OrtLike {
@@ -48,37 +33,31 @@ export interface OrtLike {
   Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensorLike;
 }
 
-export interface BrowserRestoreOptions {
-  /** 'sw' (default) | 'oh' | 'adapter:<name>' | 'weights:<name>=<w>,…', or a parsed mode */
-  mode?: string | RestoreMode;
-  /** sw only: pull the restoration back toward the input by the clean share (default: the model's keepClean) */
-  keepClean?: boolean;
-  /** default 512 */
-  tileSize?: number;
-  /** default 32 (at most tileSize / 2) */
-  overlap?: number;
-  /** also compute the per-pixel degradation map (needs a segmentation head: see segmentationClasses) */
-  map?: boolean;
-  /** after every tile: (tiles done, tiles total) */
-  onProgress?: (done: number, total: number) => void;
-  /** checked before every tile; an abort rejects with signal.reason (an AbortError by default) */
-  signal?: AbortSignal;
+/** The same options as Node's restore() (src/restore/pipeline.ts PipelineOptions). */
+export type BrowserRestoreOptions = PipelineOptions;
+
+/** RGBA pixels, e.g. an ImageData (data: width·height·4 bytes). */
+export interface RgbaPixels {
+  data: Uint8ClampedArray | Uint8Array;
+  width: number;
+  height: number;
 }
 
-export interface BrowserRestoreResult {
-  image: RGBImage;
-  /** the degradation map's colours (clean = CLEAN_COLOUR, head class k = classColour(k)), or null when not asked or not available */
-  map: RGBImage | null;
-  /** estimator probabilities in `classes` order (NaN when the mode did not need them and the model has no estimator) */
-  probabilities: Float32Array;
-  /** p(clean), the estimator's "nothing needs restoring" output; NaN when not estimated or the model has none */
-  clean: number;
-  /** adapter weights used, in `classes` order */
-  weights: Float32Array;
-  /** the share of the input kept (sw with keep-clean, as the Node restorer's cleanShare); 0 otherwise */
-  cleanShare: number;
-  /** the mode as text, e.g. 'sw', 'adapter:rain', 'weights:rain=0.7,haze=0.3' */
-  mode: string;
+/** An RGBImage (interleaved RGB floats in [0,1]) or RGBA bytes such as an ImageData (alpha is dropped). */
+export type BrowserRestoreInput = RGBImage | RgbaPixels;
+
+/** What toImageData returns: an ImageData, typed by its shape so that code built without the DOM typings compiles too. */
+export interface ImageDataLike {
+  readonly data: Uint8ClampedArray;
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface BrowserRestoreResult extends PipelineResult {
+  /** the restored image as opaque RGBA bytes (for new ImageData(bytes, width, height)) */
+  toRgba(): Uint8ClampedArray;
+  /** the restored image as an ImageData, for a canvas (pages and workers; a UsageError where there is no ImageData) */
+  toImageData(): ImageDataLike;
 }
 
 export interface BrowserRestorer {
@@ -89,9 +68,9 @@ export interface BrowserRestorer {
   /** false when the model has no estimator: only explicit modes (adapter:…, weights:…) work */
   readonly hasEstimator: boolean;
   readonly manifest: WebModelManifest;
-  /** estimator probabilities for the whole image, averaged over its crops ([] when the model has no classes) */
-  estimate(image: RGBImage): Promise<Float32Array>;
-  restore(image: RGBImage, options?: BrowserRestoreOptions): Promise<BrowserRestoreResult>;
+  /** the estimator's probabilities for the whole image, as in a restore result ({} when the model has no classes) */
+  estimate(input: BrowserRestoreInput): Promise<Record<string, number>>;
+  restore(input: BrowserRestoreInput, options?: BrowserRestoreOptions): Promise<BrowserRestoreResult>;
   /** releases the ONNX Runtime sessions; the restorer cannot be used afterwards */
   dispose(): Promise<void>;
 }
@@ -101,32 +80,38 @@ export interface BrowserRestorerOptions {
   sessionOptions?: object;
 }
 
-function checkImage(image: RGBImage): void {
-  const { width, height, data } = image ?? ({} as Partial<RGBImage>);
+function toImage(input: BrowserRestoreInput): RGBImage {
+  const { width, height, data } = (input ?? {}) as { width?: number; height?: number; data?: unknown };
   if (!Number.isInteger(width) || !Number.isInteger(height) || width! < 1 || height! < 1) {
     throw new UsageError(`image size must be positive integers, got ${String(width)}×${String(height)}`);
   }
+  if ((data instanceof Uint8ClampedArray || data instanceof Uint8Array) && data.length === width! * height! * 4) return rgbaToImage(data, width!, height!);
   if (!(data instanceof Float32Array) || data.length !== width! * height! * 3) {
-    throw new UsageError(`image data must be a Float32Array of ${width}×${height}×3 values (interleaved RGB in [0,1])`);
+    throw new UsageError(`image data must be a Float32Array of ${width}×${height}×3 values (interleaved RGB in [0,1]) or ${width}×${height}×4 RGBA bytes`);
   }
+  return input as RGBImage;
 }
 
-function float32Output(outputs: Readonly<Record<string, OrtTensorLike>>, name: string, dims: readonly number[]): Float32Array {
-  const tensor = outputs[name];
-  if (!tensor) throw new Error(`the graph returned no '${name}' output`);
-  if (tensor.dims.length !== dims.length || tensor.dims.some((d, i) => d !== dims[i])) {
-    throw new Error(`the graph's '${name}' output has shape [${tensor.dims.join(',')}], expected [${dims.join(',')}]`);
-  }
-  if (!(tensor.data instanceof Float32Array)) throw new Error(`the graph's '${name}' output is not float32`);
-  return tensor.data;
+/** A web model's LoRA set, read from lora.bin (as float32 values) through the manifest's byte ranges. */
+export function loraFromManifest(lora: Float32Array, manifest: Pick<WebModelManifest, 'weightInputs' | 'adapters'>): LoraSet {
+  const floats = (range: { byteOffset: number; byteLength: number }) => lora.subarray(range.byteOffset / 4, (range.byteOffset + range.byteLength) / 4);
+  return {
+    scales: manifest.adapters.map((a) => a.scale),
+    inputs: manifest.weightInputs.map((input) => ({
+      name: input.name,
+      shape: input.shape,
+      base: floats(input),
+      factors: manifest.adapters.map((adapter) => {
+        const layer = adapter.layers.find((l) => l.input === input.name);
+        return layer ? { rank: layer.rank, a: floats(layer.a), b: floats(layer.b) } : null;
+      }),
+    })),
+  };
 }
-
-/** Lets queued events (a worker's cancel message, timers) run between tiles. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 export async function createBrowserRestorer(ort: OrtLike, model: WebModel, options: BrowserRestorerOptions = {}): Promise<BrowserRestorer> {
   const { manifest, lora } = model;
-  const { classes, segmentationClasses, padMultiple } = manifest;
+  const { classes, segmentationClasses } = manifest;
   const sessionOptions = options.sessionOptions ?? {};
   if (manifest.estimatorInputSize !== null && !model.estimator) throw new UserError('the model manifest names an estimator but no estimator.onnx bytes were given');
 
@@ -148,95 +133,38 @@ export async function createBrowserRestorer(ort: OrtLike, model: WebModel, optio
     throw err;
   }
 
-  const palette = segmentationClasses ? mapPalette(segmentationClasses.length) : null;
+  const runner: OnnxRunner = createOnnxRunner(
+    {
+      classes,
+      estimatorInputSize: manifest.estimatorInputSize,
+      cleanOutput: manifest.cleanOutput,
+      swExponent: manifest.swExponent,
+      keepClean: manifest.keepClean,
+      padMultiple: manifest.padMultiple,
+      lora: loraFromManifest(lora, manifest),
+      // the map is over the head's own classes (the app's legend names them)
+      segmentation: segmentationClasses ? { fromRestoreGraph: true, mapping: null } : null,
+      noEstimator: () =>
+        new UserError(`this model has no estimator, so modes sw and oh are not available: use adapter:<name> or weights:<name>=<w>,… (adapters: ${classes.join(', ')})`),
+    },
+    { restore: backbone, estimate: estimator },
+    (data, dims) => new ort.Tensor('float32', data, dims),
+  );
+
   let queue: Promise<unknown> = Promise.resolve();
   let disposed = false;
-  const assertLive = () => {
+
+  async function restoreOne(input: BrowserRestoreInput, opts: BrowserRestoreOptions | undefined): Promise<BrowserRestoreResult> {
     if (disposed) throw new Error('this restorer has been disposed');
-  };
-
-  async function estimate(image: RGBImage): Promise<Float32Array> {
-    assertLive();
-    checkImage(image);
-    if (classes.length === 0) return new Float32Array(0);
-    if (!estimator) {
-      throw new UserError(`this model has no estimator, so modes sw and oh are not available: use adapter:<name> or weights:<name>=<w>,… (adapters: ${classes.join(', ')})`);
-    }
-    // The Node engines' input: native-resolution crops in one batch, probabilities averaged.
-    const size = manifest.estimatorInputSize!;
-    const crops = estimatorCrops(image, size);
-    const input = new ort.Tensor('float32', crops.data, [crops.count, size, size, 3]);
-    const out = await estimator.run({ image: input }, ['probabilities']);
-    const outputs = classes.length + (manifest.cleanOutput ? 1 : 0);
-    return meanRows(float32Output(out, 'probabilities', [crops.count, outputs]), crops.count);
-  }
-
-  /** Runs the backbone on one tile; returns its restored pixels (clipped) and, when asked, the map colours. */
-  async function runTile(data: Float32Array, width: number, height: number, weightFeeds: Record<string, OrtTensorLike>, withMap: boolean) {
-    const small = width < padMultiple || height < padMultiple;
-    const input = small ? reflectPadToMultiple(data, width, height, 3, padMultiple) : { data, width, height };
-    const fetches = withMap ? ['restored', 'seg_logits'] : ['restored'];
-    const out = await backbone.run({ image: new ort.Tensor('float32', input.data, [1, input.height, input.width, 3]), ...weightFeeds }, fetches);
-    const restored = float32Output(out, 'restored', [1, input.height, input.width, 3]);
-    const pixels = clipUnit(Float32Array.from(cropTopLeft(restored, input.width, width, height, 3)));
-    if (!withMap) return { pixels, colours: null };
-    const channels = 1 + segmentationClasses!.length;
-    const logits = float32Output(out, 'seg_logits', [1, input.height, input.width, channels]);
-    return { pixels, colours: logitsToColours(cropTopLeft(logits, input.width, width, height, channels), channels, palette!) };
-  }
-
-  async function restoreOne(image: RGBImage, opts: BrowserRestoreOptions): Promise<BrowserRestoreResult> {
-    assertLive();
-    opts.signal?.throwIfAborted();
-    // The cheap checks first, before any model work.
-    const mode = typeof opts.mode === 'object' ? opts.mode : parseMode(opts.mode ?? 'sw');
-    const tiling = resolveTiling({ tileSize: opts.tileSize, overlap: opts.overlap });
-    checkImage(image);
-
-    // Without an estimator, explicit modes still work (probabilities then read NaN: not estimated).
-    const needsEstimate = estimator !== null || mode.kind === 'sw' || mode.kind === 'oh';
-    const { probabilities, clean } = classes.length === 0 || !needsEstimate
-      ? { probabilities: new Float32Array(classes.length).fill(Number.NaN), clean: Number.NaN }
-      : splitEstimate(await estimate(image), classes.length);
-    const weights = classes.length === 0 ? new Float32Array(0) : adapterWeightsFor(mode, probabilities, classes, manifest.swExponent);
-    const weightFeeds: Record<string, OrtTensorLike> = {};
-    for (const [name, merged] of mergeLora(lora, manifest, weights)) {
-      weightFeeds[name] = new ort.Tensor('float32', merged, manifest.weightInputs.find((w) => w.name === name)!.shape);
-    }
-
-    const withMap = opts.map === true && segmentationClasses !== null;
-    const { width, height } = image;
-    const grid = planGrid(width, height, tiling);
-    const src = { width, height, channels: 3, data: image.data };
-    const restored = new Float32Array(width * height * 3);
-    const map = withMap ? new Float32Array(width * height * 3) : null;
-    let done = 0;
-    for (let j = 0; j < grid.ys.length; j++) {
-      for (let i = 0; i < grid.xs.length; i++) {
-        opts.signal?.throwIfAborted();
-        assertLive();
-        const tx = grid.xs[i]!;
-        const ty = grid.ys[j]!;
-        const tile = await runTile(copyTile(src, tx, ty), tx.size, ty.size, weightFeeds, withMap);
-        addWeightedTile(restored, width, 3, tile.pixels, tx, ty, grid.wxs[i]!, grid.wys[j]!);
-        if (map) addWeightedTile(map, width, 3, tile.colours!, tx, ty, grid.wxs[i]!, grid.wys[j]!);
-        done++;
-        opts.onProgress?.(done, grid.total);
-        await nextTurn();
-      }
-    }
-    normaliseBlend(restored, grid, 3);
-    if (map) normaliseBlend(map, grid, 3);
-    const cleanShare = cleanShareFor(mode, probabilities, opts.keepClean ?? manifest.keepClean, manifest.swExponent, clean);
-    pullTowardInput(restored, image.data, cleanShare);
+    const result = await runPipeline(runner, toImage(input), opts);
     return {
-      image: { width, height, data: restored },
-      map: map ? { width, height, data: map } : null,
-      probabilities,
-      clean,
-      weights,
-      cleanShare,
-      mode: formatMode(mode),
+      ...result,
+      toRgba: () => imageToRgba(result.image),
+      toImageData: () => {
+        const ImageDataClass = (globalThis as { ImageData?: new (data: Uint8ClampedArray, width: number, height: number) => ImageDataLike }).ImageData;
+        if (!ImageDataClass) throw new UsageError('toImageData() needs ImageData (a page or worker); use toRgba() here');
+        return new ImageDataClass(imageToRgba(result.image), result.image.width, result.image.height);
+      },
     };
   }
 
@@ -245,14 +173,18 @@ export async function createBrowserRestorer(ort: OrtLike, model: WebModel, optio
     segmentationClasses,
     hasEstimator: estimator !== null,
     manifest,
-    estimate(image) {
+    estimate(input) {
       // Through the queue too: one ONNX Runtime session must not run two graphs at once.
-      const run = queue.then(() => estimate(image));
+      const run = queue.then(async () => {
+        if (disposed) throw new Error('this restorer has been disposed');
+        const { probabilities, clean } = splitEstimate(await runner.estimate(toImage(input)), classes.length);
+        return probabilityRecord(probabilities, classes, clean);
+      });
       queue = run.catch(() => undefined);
       return run;
     },
-    restore(image, opts = {}) {
-      const run = queue.then(() => restoreOne(image, opts));
+    restore(input, opts) {
+      const run = queue.then(() => restoreOne(input, opts));
       queue = run.catch(() => undefined);
       return run;
     },
@@ -260,8 +192,7 @@ export async function createBrowserRestorer(ort: OrtLike, model: WebModel, optio
       if (disposed) return;
       disposed = true;
       await queue;
-      await backbone.release();
-      await estimator?.release();
+      await runner.dispose();
     },
   };
 }

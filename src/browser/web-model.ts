@@ -3,7 +3,7 @@
  * code serves fetch() in a page or worker and fs.readFile in Node tests.
  */
 import { UserError } from '../util/errors.js';
-import { float32FromLittleEndian } from './lora-merge.js';
+import { float32FromLittleEndian } from '../restore/lora-merge.js';
 import { parseWebManifest, WEB_MODEL_FILES, type WebModelManifest } from './manifest.js';
 
 /** A loaded, checked web model: the manifest and the bytes of every file it needs. */

@@ -1,4 +1,4 @@
-/** runRestore's output side: metadata, bit depth, formats, --quality, --json, --quiet, --progress (fake engine). */
+/** runRestore's output side: metadata, bit depth, formats, --quality, --json, --quiet, --progress (fake model runner). */
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { readImage } from '../io/image-io.js';
 import { exifOrientation } from '../io/metadata.js';
 import { UsageError } from '../util/errors.js';
 import { runRestore, type RestoreCommandOptions } from './batch.js';
-import { createFakeEngine } from '../restore/fake-engine.js';
+import { createFakeRunner } from '../restore/fake-runner.js';
 
 await initEngine({ backend: 'wasm' });
 
@@ -22,7 +22,7 @@ async function run(inputs: string[], options: RestoreCommandOptions = {}) {
   const out: string[] = [];
   const err: string[] = [];
   const result = await runRestore(inputs, { tile: 16, overlap: 4, ...options }, {
-    engine: createFakeEngine(),
+    runner: createFakeRunner(),
     stdout: { write: (s: string) => out.push(s) },
     stderr: { write: (s: string) => err.push(s), isTTY: false },
     progressMode: 'lines',

@@ -9,7 +9,7 @@ import { readImage } from '../io/image-io.js';
 import { UsageError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { outputPathsFor, runRestore, type RestoreCommandOptions } from './batch.js';
-import { createFakeEngine } from '../restore/fake-engine.js';
+import { createFakeRunner } from '../restore/fake-runner.js';
 
 await initEngine({ backend: 'wasm' });
 
@@ -26,12 +26,12 @@ function freshDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'abair-restore-'));
 }
 
-/** runRestore with a fake engine, capturing stdout/stderr. */
+/** runRestore with a fake model runner, capturing stdout/stderr. */
 async function run(inputs: string[], options: RestoreCommandOptions = {}, signal?: AbortSignal) {
   const out: string[] = [];
   const err: string[] = [];
   const result = await runRestore(inputs, { tile: 16, overlap: 4, ...options }, {
-    engine: createFakeEngine(),
+    runner: createFakeRunner(),
     stdout: { write: (s: string) => out.push(s) },
     stderr: { write: (s: string) => err.push(s), isTTY: false },
     progressMode: 'lines',
@@ -173,11 +173,11 @@ test('keep-clean on an estimator without the clean output says, in one note, tha
   assert.doesNotMatch(plain.stderr, /clean output/, 'keep-clean off (the default of such models): nothing to say');
 });
 
-/** runRestore with a given engine, capturing stdout/stderr. */
-async function runWith(engine: ReturnType<typeof createFakeEngine>, inputs: string[], options: RestoreCommandOptions = {}) {
+/** runRestore with a given model runner, capturing stdout/stderr. */
+async function runWith(runner: ReturnType<typeof createFakeRunner>, inputs: string[], options: RestoreCommandOptions = {}) {
   const err: string[] = [];
   const result = await runRestore(inputs, { tile: 16, overlap: 4, ...options }, {
-    engine,
+    runner,
     stdout: { write: () => true },
     stderr: { write: (s: string) => err.push(s), isTTY: false },
     progressMode: 'silent',
@@ -192,8 +192,8 @@ test('two runs to one -o without --overwrite: one writes, the other fails with "
   const out = path.join(dir, 'same.png');
   // both check the (absent) target before either writes: the race that used to lose a file
   const [ra, rb] = await Promise.all([
-    runWith(createFakeEngine({ strengths: [0, 0, 0] }), [path.join(dir, 'a.png')], { output: out }),
-    runWith(createFakeEngine({ strengths: [0, 0, 0] }), [path.join(dir, 'b.png')], { output: out }),
+    runWith(createFakeRunner({ strengths: [0, 0, 0] }), [path.join(dir, 'a.png')], { output: out }),
+    runWith(createFakeRunner({ strengths: [0, 0, 0] }), [path.join(dir, 'b.png')], { output: out }),
   ]);
   assert.deepEqual([ra.exitCode, rb.exitCode].sort(), [0, 1]);
   const loser = ra.exitCode === 1 ? ra : rb;
@@ -205,7 +205,7 @@ test('two runs to one -o without --overwrite: one writes, the other fails with "
   assert.deepEqual(written.image.data, original.image.data);
   assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
   // --overwrite still replaces, atomically
-  const again = await runWith(createFakeEngine({ strengths: [0, 0, 0] }), [path.join(dir, 'a.png')], { output: out, overwrite: true });
+  const again = await runWith(createFakeRunner({ strengths: [0, 0, 0] }), [path.join(dir, 'a.png')], { output: out, overwrite: true });
   assert.equal(again.exitCode, 0);
 });
 
@@ -213,39 +213,39 @@ test('--out-dir onto a file, or a folder that cannot be written, fails at once w
   const dir = freshDir();
   await writePng(path.join(dir, 'a.png'), 20, 10, 3, 13);
   writeFileSync(path.join(dir, 'taken'), 'a file');
-  const engine = createFakeEngine();
-  await assert.rejects(runWith(engine, [path.join(dir, 'a.png')], { outDir: path.join(dir, 'taken') }), (err: Error) => err.message === `--out-dir ${path.join(dir, 'taken')}: is a file, not a folder`);
-  await assert.rejects(runWith(engine, [path.join(dir, 'a.png')], { outDir: path.join(dir, 'taken', 'sub') }), /--out-dir .*taken\/sub: cannot create the folder \(part of the path is a file, not a folder, (EEXIST|ENOTDIR)\)/);
+  const runner = createFakeRunner();
+  await assert.rejects(runWith(runner, [path.join(dir, 'a.png')], { outDir: path.join(dir, 'taken') }), (err: Error) => err.message === `--out-dir ${path.join(dir, 'taken')}: is a file, not a folder`);
+  await assert.rejects(runWith(runner, [path.join(dir, 'a.png')], { outDir: path.join(dir, 'taken', 'sub') }), /--out-dir .*taken\/sub: cannot create the folder \(part of the path is a file, not a folder, (EEXIST|ENOTDIR)\)/);
   const ro = process.getuid?.() === 0 ? '/sys/abair-out' : (() => {
     const p = path.join(dir, 'ro');
     mkdirSync(p, { mode: 0o555 });
     return path.join(p, 'out');
   })();
-  await assert.rejects(runWith(engine, [path.join(dir, 'a.png')], { outDir: ro }), (err: Error) => err.message.startsWith(`--out-dir ${ro}: cannot`) && !/\.tmp|\n/.test(err.message));
-  assert.equal(engine.tilesRestored, 0); // refused before the model ran
+  await assert.rejects(runWith(runner, [path.join(dir, 'a.png')], { outDir: ro }), (err: Error) => err.message.startsWith(`--out-dir ${ro}: cannot`) && !/\.tmp|\n/.test(err.message));
+  assert.equal(runner.tilesRestored, 0); // refused before the model ran
 });
 
 test('a read-only output folder is found before the model runs, and the message names the target', async (t) => {
   if (process.getuid?.() === 0) {
     // root ignores permission bits; /sys is not writable even for root
-    const engine = createFakeEngine();
+    const runner = createFakeRunner();
     const dir = freshDir();
     await writePng(path.join(dir, 'a.png'), 20, 10, 3, 14);
-    const r = await runWith(engine, [path.join(dir, 'a.png')], { output: '/sys/a.restored.png' });
+    const r = await runWith(runner, [path.join(dir, 'a.png')], { output: '/sys/a.restored.png' });
     assert.equal(r.exitCode, 1);
     assert.match(r.stderr, /cannot write \/sys\/a\.restored\.png: no permission to write in \/sys/);
     assert.doesNotMatch(r.stderr, /\.tmp/);
-    assert.equal(engine.tilesRestored, 0);
+    assert.equal(runner.tilesRestored, 0);
     return;
   }
   const dir = freshDir();
   await writePng(path.join(dir, 'a.png'), 20, 10, 3, 14);
   const ro = path.join(dir, 'ro');
   mkdirSync(ro, { mode: 0o555 });
-  const engine = createFakeEngine();
-  const r = await runWith(engine, [path.join(dir, 'a.png')], { output: path.join(ro, 'x.png') });
+  const runner = createFakeRunner();
+  const r = await runWith(runner, [path.join(dir, 'a.png')], { output: path.join(ro, 'x.png') });
   assert.match(r.stderr, /cannot write .*ro\/x\.png: no permission/);
-  assert.equal(engine.tilesRestored, 0);
+  assert.equal(runner.tilesRestored, 0);
   t.diagnostic('checked with a 0555 folder');
 });
 
@@ -256,7 +256,7 @@ test('notes on stderr: 16-bit PNG stays 16-bit (no note), animated input restore
   const frame = (c: string) => sharp({ create: { width: 12, height: 8, channels: 3, background: c } }).png().toBuffer();
   const gif = path.join(dir, 'anim.gif');
   await sharp([await frame('red'), await frame('blue')], { join: { animated: true } }).gif().toFile(gif);
-  const r = await runWith(createFakeEngine(), [wide, gif]);
+  const r = await runWith(createFakeRunner(), [wide, gif]);
   assert.equal(r.exitCode, 0);
   assert.doesNotMatch(r.stderr, /wide\.(restored\.)?png.*8/, 'a 16-bit PNG is written as 16-bit PNG: nothing lost, nothing to say');
   assert.equal((await sharp(path.join(dir, 'wide.restored.png')).metadata()).depth, 'ushort');
@@ -270,7 +270,7 @@ test('a temp file left by a killed earlier run is removed when the same command 
   const dead = spawnSync(process.execPath, ['-e', '']).pid!;
   const leftover = path.join(dir, `.a.restored.png.${dead}.00112233aabb.tmp`);
   writeFileSync(leftover, 'half a png');
-  const r = await runWith(createFakeEngine(), [path.join(dir, 'a.png')]);
+  const r = await runWith(createFakeRunner(), [path.join(dir, 'a.png')]);
   assert.equal(r.exitCode, 0);
   assert.equal(existsSync(leftover), false);
   assert.ok(existsSync(path.join(dir, 'a.restored.png')));
@@ -279,10 +279,10 @@ test('a temp file left by a killed earlier run is removed when the same command 
 test('damaged weights: NaN output or NaN estimates fail the image with one line; nothing is written', async () => {
   const dir = freshDir();
   await writePng(path.join(dir, 'a.png'), 20, 10, 3, 16);
-  const nanOut = await runWith(createFakeEngine({ fill: Number.NaN }), [path.join(dir, 'a.png')]);
+  const nanOut = await runWith(createFakeRunner({ fill: Number.NaN }), [path.join(dir, 'a.png')]);
   assert.equal(nanOut.exitCode, 1);
   assert.match(nanOut.stderr, /a\.png: the model produced non-finite values \(NaN\/Inf; first at pixel 0,0\): its weights are damaged/);
-  const nanEstimate = await runWith(createFakeEngine({ probabilities: [Number.NaN, 0.2, 0.1] }), [path.join(dir, 'a.png')]);
+  const nanEstimate = await runWith(createFakeRunner({ probabilities: [Number.NaN, 0.2, 0.1] }), [path.join(dir, 'a.png')]);
   assert.equal(nanEstimate.exitCode, 1);
   assert.match(nanEstimate.stderr, /the estimator returned non-finite probabilities/);
   assert.deepEqual(readdirSync(dir).sort(), ['a.png']);

@@ -1,6 +1,6 @@
 /**
  * `abair restore` as a function: expand the inputs, restore each image, write the results.
- * The CLI command is a thin wrapper around `runRestore`, which tests call with a fake engine.
+ * The CLI command is a thin wrapper around `runRestore`, which tests call with a fake model runner.
  *
  * Rules: `-o` only with exactly one input; default output `<stem>.restored.<ext>` beside the
  * input or in --out-dir; an input is never overwritten, an existing file only with --overwrite,
@@ -21,17 +21,16 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UsageError, UserError } from '../util/errors.js';
 import { createProgress, progressModeFrom, type Progress, type ProgressMode, type ProgressStream } from '../util/progress.js';
-import type { BackendName } from '../tfjs/backend.js';
 import { formatFromPath, isLossy, writeImage, WRITABLE_EXTENSIONS, type ImageFormat } from '../io/image-io.js';
 import { assertFolderWritable, assertWritableTarget, removeStaleTempFiles } from '../util/atomic-write.js';
-import type { EngineRuntime } from '../restore/default-model.js';
-import type { RestorationEngine } from '../restore/engine.js';
+import type { OrtRuntime } from '../ort/runtime.js';
+import type { ModelRunner } from '../restore/model-runner.js';
 import { buildExplainSheet } from '../restore/explain.js';
 import { expandInputs } from './inputs.js';
 import { cleanShareFor, formatProbabilities, parseMode } from '../restore/modes.js';
 import { CLEAN_OUTPUT } from '../model/soft-weights.js';
 import { createRestorer } from '../restore/restorer.js';
-import { resolveTiling } from '../restore/tiling.js';
+import { resolveTiling } from '../restore/tile-plan.js';
 
 /** Above this clean share (what keep-clean would keep), the CLI suggests --keep-clean on. */
 const NOTHING_WRONG_HINT = 0.5;
@@ -48,9 +47,8 @@ export interface RestoreCommandOptions {
   format?: string;
   overwrite?: boolean;
   weights?: string;
-  backend?: BackendName;
-  /** model runtime: 'onnx' (ONNX Runtime, falls back to tfjs with a note) or 'tfjs' */
-  runtime?: EngineRuntime;
+  /** ONNX Runtime package: 'node' or 'wasm' (default: onnxruntime-node, else wasm with a note) */
+  runtime?: OrtRuntime;
   /** auto | lines | silent; false (--no-progress) = silent */
   progress?: boolean | ProgressMode;
   /** JPEG/WebP/AVIF quality 1-100 (default 95) */
@@ -66,8 +64,8 @@ export interface RestoreCommandOptions {
 }
 
 interface RestoreRunDeps {
-  /** use this engine instead of loading a model (tests, embedding) */
-  engine?: RestorationEngine;
+  /** use this model runner instead of loading a model (tests, embedding) */
+  runner?: ModelRunner;
   stdout?: { write(text: string): unknown };
   stderr?: ProgressStream;
   progressMode?: ProgressMode;
@@ -210,18 +208,18 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
   if (files.length === 0) throw new UserError('no input images found');
   if (options.outDir) await prepareOutDir(options.outDir);
 
-  const restorer = createRestorer({ engine: deps.engine, weights: options.weights, backend: options.backend, runtime: options.runtime });
+  const restorer = createRestorer({ runner: deps.runner, weights: options.weights, ...(options.runtime ? { runtime: options.runtime } : {}) });
   const written: string[] = [];
   try {
-    const engine = await restorer.load(); // no model → one clear error before any file is touched
-    if (engine.classes.length === 0) note('this model has no adapters: restoring with the base model, --mode is ignored');
-    if (engine.hasEstimator === false && engine.classes.length > 0 && (mode.kind === 'sw' || mode.kind === 'oh')) {
-      throw new UserError(`this model has no estimator, so --mode ${mode.kind} is not available: use --mode adapter:<name> or weights:<name>=<w>,… (adapters: ${engine.classes.join(', ')})`);
+    const runner = await restorer.load(); // no model → one clear error before any file is touched
+    if (runner.classes.length === 0) note('this model has no adapters: restoring with the base model, --mode is ignored');
+    if (runner.hasEstimator === false && runner.classes.length > 0 && (mode.kind === 'sw' || mode.kind === 'oh')) {
+      throw new UserError(`this model has no estimator, so --mode ${mode.kind} is not available: use --mode adapter:<name> or weights:<name>=<w>,… (adapters: ${runner.classes.join(', ')})`);
     }
     // Said where it matters: keep-clean asked for (or the model's default) on an estimator that
     // cannot tell clean itself, so the share comes from its classes (cleanShareFor).
-    const keepCleanOn = options.keepClean ?? engine.keepClean ?? false;
-    if (keepCleanOn && engine.hasEstimator !== false && engine.classes.length > 0 && engine.hasCleanOutput !== true && mode.kind === 'sw') {
+    const keepCleanOn = options.keepClean ?? runner.keepClean ?? false;
+    if (keepCleanOn && runner.hasEstimator !== false && runner.classes.length > 0 && runner.hasCleanOutput !== true && mode.kind === 'sw') {
       stderr.write("abair: note: this model's estimator has no clean output, so clean detection is unavailable: keep-clean uses the chance that none of its classes applies\n");
     }
     const inputPaths = new Set(await Promise.all(files.map(realOrResolved)));
@@ -249,7 +247,7 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
           ...(options.keepClean !== undefined ? { keepClean: options.keepClean } : {}),
           tileSize: tiling.tileSize,
           overlap: tiling.overlap,
-          explain: options.explain,
+          map: options.explain,
           signal: deps.signal,
           keepMetadata: !options.strip,
           onProgress: (done, total) => {
@@ -274,7 +272,7 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
           const sheet = await buildExplainSheet({
             input: result.input,
             output: result.image,
-            map: result.degradationMap,
+            map: result.map,
             probabilities: Object.values(result.probabilities),
             classes: Object.keys(result.probabilities),
           });
@@ -287,7 +285,7 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
         // without an estimator the probabilities are NaN (not estimated): show the weights used instead
         const estimated = !Object.values(result.probabilities).some(Number.isNaN);
         const kept = result.cleanShare > 0 ? `; kept ${Math.round(100 * result.cleanShare)} % of the input (keep-clean)` : '';
-        const summary = estimated ? `${formatProbabilities(result.probabilities)}${kept}` : `adapter weights: ${formatProbabilities(result.adapterWeights)}`;
+        const summary = estimated ? `${formatProbabilities(result.probabilities)}${kept}` : `adapter weights: ${formatProbabilities(result.weights)}`;
         if (json) {
           const record = {
             input: file,
@@ -295,7 +293,7 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
             ...(options.explain ? { explain: targets.explain } : {}),
             // NaN (not estimated: no estimator) becomes null in JSON
             probabilities: result.probabilities,
-            weights: result.adapterWeights,
+            weights: result.weights,
             keptInput: result.cleanShare,
             seconds: Number(((performance.now() - started) / 1000).toFixed(3)),
             notes,
@@ -306,7 +304,7 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
         }
         for (const text of notes) note(`${targets.output}: ${text}`);
         // SW changes photos that need nothing (docs/model.md, "Keep-clean"): say so when it likely happened
-        const wouldKeep = estimated && result.cleanShare === 0 ? cleanShareFor(mode, engine.classes.map((c) => result.probabilities[c]!), true, engine.swExponent, result.probabilities[CLEAN_OUTPUT] ?? Number.NaN) : 0;
+        const wouldKeep = estimated && result.cleanShare === 0 ? cleanShareFor(mode, runner.classes.map((c) => result.probabilities[c]!), true, runner.swExponent, result.probabilities[CLEAN_OUTPUT] ?? Number.NaN) : 0;
         if (wouldKeep >= NOTHING_WRONG_HINT) {
           note(`the estimator sees little wrong with ${file}; --keep-clean on would keep ${Math.round(100 * wouldKeep)} % of the input`);
         }

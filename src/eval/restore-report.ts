@@ -1,15 +1,19 @@
 /**
- * The restoration benchmark's report: a markdown header (machine, load, model), one table row per
- * engine × size, and the ONNX vs tfjs speed-up per size. Pure formatting, so it is tested without
- * running a model.
+ * The restoration benchmark's report: a markdown header (machine, load, models), one table row per
+ * model × size, and each model's time against the first one's per size. Pure formatting, so it is
+ * tested without running a model. Records of version 1 (rows per engine, tfjs vs ONNX) still
+ * format, with their speed-up table, so the results document can cite them.
  */
 
-/** The runtimes bench:restore compares. */
-export type BenchEngine = 'onnx' | 'tfjs';
+/** What version-1 records compared (before ONNX Runtime became the only runtime). */
+type LegacyBenchEngine = 'onnx' | 'tfjs';
 
-/** One engine × size measurement of bench:restore (one child process each). */
+/** One model × size measurement of bench:restore (its runs interleaved with the other models'). */
 export interface ChildResult {
-  engine: BenchEngine;
+  /** the model's label (version 2) */
+  model?: string;
+  /** the runtime (version 1 records) */
+  engine?: LegacyBenchEngine;
   megapixels: number;
   width: number;
   height: number;
@@ -18,19 +22,19 @@ export interface ChildResult {
   seconds: number[];
   /** CPU seconds (user + system, all threads) of each timed run */
   cpuSeconds: number[];
-  /** seconds to load the engine (ONNX: includes exporting the graphs and creating the sessions) */
+  /** seconds to load the model (exporting the graphs and creating the sessions; median over the runs' processes) */
   loadSeconds: number;
-  /** RSS after loading the engine and the warm-up tile, before the image exists (MiB) */
+  /** RSS after loading the model and the warm-up tile, before the image exists (MiB) */
   rssLoadedMiB: number;
   /** highest RSS seen between tiles during the timed runs (MiB) */
   rssDuringTilesMiB: number;
-  /** process.resourceUsage().maxRSS at the end (MiB) */
+  /** process.resourceUsage().maxRSS at the end (MiB; the highest over the runs' processes) */
   peakRssMiB: number;
 }
 
-
-interface FailedRow {
-  engine: BenchEngine;
+export interface FailedRow {
+  model?: string;
+  engine?: LegacyBenchEngine;
   /** the size that was asked for */
   megapixels: number;
   error: string;
@@ -45,7 +49,7 @@ export interface ReportContext {
   node: string;
   loadStart: number[];
   loadEnd: number[];
-  /** what the model is, e.g. "fresh 'tiny' preset …" */
+  /** what the model(s) are, e.g. "a: runs/new (…); b: shipped default model" */
   modelLabel: string;
   /** untrained weights: the numbers say nothing about quality */
   timingOnly: boolean;
@@ -53,8 +57,13 @@ export interface ReportContext {
   overlap: number;
   mode: string;
   runs: number;
-  adaptersAs: string;
+  /** version 1 only */
+  adaptersAs?: string;
   threads: number;
+  /** the ONNX Runtime package the children ran on (version 2) */
+  ortPackage?: string;
+  /** the models in order, the first the baseline of the ratios (version 2) */
+  models?: string[];
 }
 
 // @testSeam: tested directly (restore.test.ts)
@@ -69,14 +78,14 @@ export function median(xs: readonly number[]): number {
 export const RESTORE_BENCH_FORMAT = 'abair-restore-bench';
 export interface RestoreBenchRecord {
   format: typeof RESTORE_BENCH_FORMAT;
-  version: 1;
+  version: 1 | 2;
   createdAt: string;
   command: string;
   context: ReportContext;
   rows: ReportRow[];
 }
 
-const isFailed = (row: ReportRow): row is FailedRow => 'error' in row;
+export const isFailed = (row: ReportRow): row is FailedRow => 'error' in row;
 
 /** Median wall seconds per megapixel of a measured row. */
 const secondsPerMP = (r: ChildResult) => median(r.seconds) / r.megapixels;
@@ -92,23 +101,37 @@ export function formatReport(rows: readonly ReportRow[], ctx: ReportContext): st
   lines.push('');
   lines.push(`**Machine:** ${ctx.cpuModel}, ${ctx.cores} cores, ${ctx.memoryGiB.toFixed(0)} GiB; Node ${ctx.node}; load average (1/5/15 min) at start ${loads(ctx.loadStart)}, at end ${loads(ctx.loadEnd)}`);
   lines.push('');
-  lines.push(
-    `**Setup:** tile ${ctx.tile}, overlap ${ctx.overlap}, mode ${ctx.mode}; tfjs = tfjs-wasm; ONNX = onnxruntime-node, ${ctx.threads} intra-op threads, adapters as ${ctx.adaptersAs}; ` +
-      `median of up to ${ctx.runs} run(s) after a warm-up restore of one tile's size; each engine × size in its own process`,
-  );
+  if (ctx.models) {
+    lines.push(
+      `**Setup:** tile ${ctx.tile}, overlap ${ctx.overlap}, mode ${ctx.mode}; ${ctx.ortPackage ?? 'ONNX Runtime'}, ${ctx.threads} intra-op threads; ` +
+        `median of up to ${ctx.runs} run(s), each in its own process after a warm-up restore of one tile's size, the models' runs interleaved`,
+    );
+  } else {
+    lines.push(
+      `**Setup:** tile ${ctx.tile}, overlap ${ctx.overlap}, mode ${ctx.mode}; tfjs = tfjs-wasm; ONNX = onnxruntime-node, ${ctx.threads} intra-op threads, adapters as ${ctx.adaptersAs}; ` +
+        `median of up to ${ctx.runs} run(s) after a warm-up restore of one tile's size; each engine × size in its own process`,
+    );
+  }
   lines.push('');
-  lines.push('| engine | size (MP) | pixels | tiles | runs | s/MP (median) | run times (s) | CPU-s/MP (median) | load (s) | RSS before image | RSS during tiles (max) | peak RSS |');
+  lines.push(`| ${ctx.models ? 'model' : 'engine'} | size (MP) | pixels | tiles | runs | s/MP (median) | run times (s) | CPU-s/MP (median) | load (s) | RSS before image | RSS during tiles (max) | peak RSS |`);
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     if (isFailed(r)) {
-      lines.push(`| ${r.engine} | ${r.megapixels} | failed: ${r.error.replace(/\|/g, '/')} | | | | | | | | | |`);
+      lines.push(`| ${nameOf(r)} | ${r.megapixels} | failed: ${r.error.replace(/\|/g, '/')} | | | | | | | | | |`);
       continue;
     }
     lines.push(
-      `| ${r.engine} | ${r.megapixels.toFixed(2)} | ${r.width}×${r.height} | ${r.tiles} | ${r.seconds.length} | ${secondsPerMP(r).toFixed(2)} | ` +
+      `| ${nameOf(r)} | ${r.megapixels.toFixed(2)} | ${r.width}×${r.height} | ${r.tiles} | ${r.seconds.length} | ${secondsPerMP(r).toFixed(2)} | ` +
         `${r.seconds.map((s) => s.toFixed(1)).join(', ')} | ${cpuSecondsPerMP(r).toFixed(2)} | ${r.loadSeconds.toFixed(1)} | ` +
         `${gib(r.rssLoadedMiB)} | ${gib(r.rssDuringTilesMiB)} | ${gib(r.peakRssMiB)} |`,
     );
+  }
+  const ratios = ctx.models ? ratioRows(rows, ctx.models) : [];
+  if (ratios.length > 0) {
+    lines.push('');
+    lines.push(`| size (MP) | model | s/MP | × ${ctx.models![0]} (wall) | × ${ctx.models![0]} (CPU-s) |`);
+    lines.push('|---|---|---|---|---|');
+    for (const r of ratios) lines.push(`| ${r.size} | ${r.model} | ${r.secondsPerMP.toFixed(2)} | ${r.wall.toFixed(2)}× | ${r.cpu.toFixed(2)}× |`);
   }
   const speedups = speedupRows(rows);
   if (speedups.length > 0) {
@@ -122,7 +145,27 @@ export function formatReport(rows: readonly ReportRow[], ctx: ReportContext): st
   return lines.join('\n');
 }
 
-/** Sizes measured by both engines, with each engine's s/MP. */
+const nameOf = (r: ReportRow) => r.model ?? r.engine ?? '?';
+
+/**
+ * Per size, every model after the first against the first (the baseline): its median s/MP divided
+ * by the baseline's, wall and CPU (above 1: slower than the baseline).
+ */
+// @testSeam: tested directly (restore.test.ts)
+export function ratioRows(rows: readonly ReportRow[], models: readonly string[]): { size: string; model: string; secondsPerMP: number; wall: number; cpu: number }[] {
+  const measured = rows.filter((r): r is ChildResult => !isFailed(r));
+  const out = [];
+  for (const base of measured.filter((r) => r.model === models[0])) {
+    for (const model of models.slice(1)) {
+      const other = measured.find((r) => r.model === model && sizeKey(r.megapixels) === sizeKey(base.megapixels));
+      if (!other) continue;
+      out.push({ size: sizeKey(base.megapixels), model, secondsPerMP: secondsPerMP(other), wall: secondsPerMP(other) / secondsPerMP(base), cpu: cpuSecondsPerMP(other) / cpuSecondsPerMP(base) });
+    }
+  }
+  return out;
+}
+
+/** Sizes measured by both engines (version-1 records), with each engine's s/MP. */
 // @testSeam: tested directly (restore.test.ts)
 export function speedupRows(rows: readonly ReportRow[]): { size: string; tfjs: number; onnx: number; tfjsCpu: number; onnxCpu: number }[] {
   const measured = rows.filter((r): r is ChildResult => !isFailed(r));

@@ -46,7 +46,7 @@ export async function readResultsInput(file: string): Promise<ResultsInput> {
     case EVAL_FORMAT:
       return { kind: 'eval', file, report: checkEvalReport(file, json) };
     case RESTORE_BENCH_FORMAT:
-      if (json['version'] !== 1 || !Array.isArray(json['rows']) || typeof json['context'] !== 'object') throw new UserError(`${file}: not a usable bench:restore record (write one with npm run bench:restore -- --json <file>)`);
+      if ((json['version'] !== 1 && json['version'] !== 2) || !Array.isArray(json['rows']) || typeof json['context'] !== 'object') throw new UserError(`${file}: not a usable bench:restore record (write one with npm run bench:restore -- --json <file>)`);
       return { kind: 'speed', file, record: json as unknown as RestoreBenchRecord };
     case PEER_COMPARISON_FORMAT:
       try {
@@ -76,7 +76,7 @@ function speedSection(record: RestoreBenchRecord): string {
   return [
     '## Speed: seconds per megapixel on this machine',
     '',
-    `- run: ${record.createdAt}, \`${record.command}\` (each engine × size in its own process; synthetic image content, so only the timing matters)`,
+    `- run: ${record.createdAt}, \`${record.command}\` (${record.version === 1 ? 'each engine × size in its own process' : 'each run in its own process, the models interleaved'}; synthetic image content, so only the timing matters)`,
     '',
     formatReport(record.rows, record.context).trimEnd(),
   ].join('\n');

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runEvalCommand } from '../cli/commands/eval.js';
 import { initEngine } from '../tfjs/backend.js';
-import { createFakeEngine } from '../restore/fake-engine.js';
+import { createFakeRunner } from '../restore/fake-runner.js';
 import { createRestorer } from '../restore/restorer.js';
 import { sharedDataDir } from '../util/paths.js';
 import { accuracyOf, argmaxClass, mergeConfusions } from './estimator-stats.js';
@@ -34,8 +34,8 @@ test('oracle modes: the true adapter, equal weights for mixed, skipped without t
 
 test('the clean suite: input = the clean image, output scored against it, clean share recorded, no accuracy but a confusion row', { skip: dataSkip }, async () => {
   // the fake estimator is unsure (nothing above 0.3), so keep-clean keeps most of the input
-  const engine = createFakeEngine({ classes: ['rain', 'haze'], probabilities: [0.3, 0.1], strengths: [0.5, 0.5] });
-  const restorer = createRestorer({ engine });
+  const runner = createFakeRunner({ classes: ['rain', 'haze'], probabilities: [0.3, 0.1], strengths: [0.5, 0.5] });
+  const restorer = createRestorer({ runner });
   const run = (keepClean: boolean) =>
     runEvaluation({ suites: ['clean'], dataRoot: bench, mode: 'sw', restorer, model: { kind: 'injected', label: 'fake' }, limit: 1, restoreOptions: { keepClean } });
   const [plain, kept] = [await run(false), await run(true)];
@@ -43,7 +43,7 @@ test('the clean suite: input = the clean image, output scored against it, clean 
   assert.deepEqual(d.map((x) => x.id), ['Kodak24-clean', 'CBSD68-clean']);
   const image = d[0]!.perImage[0]!;
   assert.equal(image.input.psnr, 100, 'the input is the clean image: PSNR at the cap');
-  assert.ok(image.output.psnr < 100, 'the fake engine changes the image');
+  assert.ok(image.output.psnr < 100, 'the fake model runner changes the image');
   assert.equal(image.correct, null);
   assert.equal(image.cleanShare, 0);
   assert.equal(plain.suites[0]!.accuracy, null);
@@ -65,14 +65,14 @@ test('estimator statistics', () => {
   assert.deepEqual(mergeConfusions([{ rain: { rain: 2 } }, null, { rain: { haze: 1 }, noise: { rain: 1 } }]), { rain: { rain: 2, haze: 1 }, noise: { rain: 1 } });
 });
 
-test('an OH run with the fake engine gives a table and JSON with accuracy and confusion matrix', { skip: dataSkip }, async () => {
+test('an OH run with the fake model runner gives a table and JSON with accuracy and confusion matrix', { skip: dataSkip }, async () => {
   // the fake estimator always says rain > haze > noise
-  const engine = createFakeEngine({ classes: ['rain', 'haze', 'noise'], probabilities: [0.8, 0.4, 0.1], strengths: [0.5, 0.5, 0.5] });
+  const runner = createFakeRunner({ classes: ['rain', 'haze', 'noise'], probabilities: [0.8, 0.4, 0.1], strengths: [0.5, 0.5, 0.5] });
   const json = path.join(dir, 'oh.json');
   let out = '';
   const report = await runEvalCommand(
     { suite: 'derain,denoise', mode: 'oh', limit: 2, json, progress: false },
-    { engine, stdout: { write: (t: string) => (out += t) }, stderr: { write: () => true } },
+    { runner, stdout: { write: (t: string) => (out += t) }, stderr: { write: () => true } },
   );
   assert.ok(report);
   assert.match(out, /### Suite `derain`/);
@@ -93,16 +93,16 @@ test('an OH run with the fake engine gives a table and JSON with accuracy and co
   assert.equal(first.predicted, 'rain');
   assert.equal(first.restoreMode, 'oh');
   assert.deepEqual(first.adapterWeights, { rain: 1, haze: 0, noise: 0 });
-  assert.ok(first.output.psnr !== first.input.psnr, 'the fake engine changes the image');
+  assert.ok(first.output.psnr !== first.input.psnr, 'the fake model runner changes the image');
   assert.ok(typeof first.output.ssimUniform7 === 'number');
   assert.ok(rain.secondsPerMegapixel! > 0);
   // every prepare() got the OH weights
-  assert.ok(engine.prepared.every((w) => Array.from(w).join() === '1,0,0'));
+  assert.ok(runner.prepared.every((w) => Array.from(w).join() === '1,0,0'));
 });
 
 test('oracle mode restores with the true adapter and skips datasets the model has no adapter for', { skip: dataSkip }, async () => {
-  const engine = createFakeEngine({ classes: ['rain', 'haze'], probabilities: [0.2, 0.9] });
-  const restorer = createRestorer({ engine });
+  const runner = createFakeRunner({ classes: ['rain', 'haze'], probabilities: [0.2, 0.9] });
+  const restorer = createRestorer({ runner });
   const report = await runEvaluation({
     suites: ['derain', 'unseen'],
     dataRoot: bench,

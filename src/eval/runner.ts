@@ -131,7 +131,7 @@ async function runDataset(dataset: EvalDataset, options: EvalRunOptions, classes
       output,
       restoreMode: planned.mode,
       probabilities: restored.probabilities,
-      adapterWeights: restored.adapterWeights,
+      adapterWeights: restored.weights,
       cleanShare: restored.cleanShare,
       predicted,
       correct,
@@ -176,9 +176,9 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalReport
   if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) throw new UserError(`--limit must be a positive integer, got ${options.limit}`);
   const space = options.space ?? 'rgb';
   // load the model once, up front, so a missing model fails before any work
-  const engine = options.restorer ? await options.restorer.load() : null;
-  const classes = engine ? engine.classes : [];
-  const keepClean = options.mode === 'sw' ? options.restoreOptions?.keepClean ?? engine?.keepClean ?? false : null;
+  const runner = options.restorer ? await options.restorer.load() : null;
+  const classes = runner ? runner.classes : [];
+  const keepClean = options.mode === 'sw' ? options.restoreOptions?.keepClean ?? runner?.keepClean ?? false : null;
   const suites: SuiteResult[] = [];
   for (const suite of options.suites) {
     const datasets: DatasetResult[] = [];

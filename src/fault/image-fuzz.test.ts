@@ -1,6 +1,6 @@
 /**
  * Fault suite, images: a seeded fuzzer mutates small valid PNG, JPEG and WebP files (made here
- * with sharp) and runs each through `abair restore` (runRestore with the fake engine) and the
+ * with sharp) and runs each through `abair restore` (runRestore with the fake model runner) and the
  * library (restore() on the bytes). Every case must end in either
  *   - a clear error: exit code 1, one line "abair: <file>: …" on stderr, no stack trace, no
  *     internal TypeError/RangeError, no output file and no temp file left; or
@@ -17,7 +17,7 @@ import sharp from 'sharp';
 import { initEngine } from '../tfjs/backend.js';
 import { readImage } from '../io/image-read.js';
 import { runRestore } from '../cli/batch.js';
-import { createFakeEngine } from '../restore/fake-engine.js';
+import { createFakeRunner } from '../restore/fake-runner.js';
 import { createRestorer } from '../restore/restorer.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -67,8 +67,8 @@ const anyNonZero = (data: Float32Array) => data.some((v) => v > 0);
 
 test(`image fuzz: ${CASES} mutated PNG/JPEG/WebP files end in a clear error or a valid image`, { timeout: 15 * 60_000 }, async () => {
   const rng = new Rng('image-fuzz');
-  const engine = createFakeEngine();
-  const restorer = createRestorer({ engine });
+  const runner = createFakeRunner();
+  const restorer = createRestorer({ runner });
   const outcomes = { error: 0, image: 0 };
   const messages = new Map<string, number>();
   for (let i = 0; i < CASES; i++) {
@@ -83,7 +83,7 @@ test(`image fuzz: ${CASES} mutated PNG/JPEG/WebP files end in a clear error or a
 
     const err: string[] = [];
     const result = await withTimeout(
-      runRestore([input], { output, tile: 256, overlap: 16 }, { engine, stdout: { write: () => true }, stderr: { write: (s: string) => err.push(s), isTTY: false }, progressMode: 'silent' }),
+      runRestore([input], { output, tile: 256, overlap: 16 }, { runner, stdout: { write: () => true }, stderr: { write: (s: string) => err.push(s), isTTY: false }, progressMode: 'silent' }),
       what,
     );
     const stderr = err.join('');

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { initEngine } from '../tfjs/backend.js';
 import { createAdapter, createBackbone, createEstimator, disposeParams, estimatorConfig, loraTargets, presetConfig, saveAdapter, saveBackbone, saveEstimator, type BackboneConfig } from '../model/index.js';
 import { randomize } from '../model/test-helpers.js';
-import { createModelEngine } from '../restore/model-engine.js';
+import { createNodeRunner } from '../restore/node-runner.js';
 import { createRestorer } from '../restore/restorer.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
@@ -202,9 +202,9 @@ test(`weights fuzz: ${CASES} damaged model folders end in a clear error or a fin
       await writeFile(path.join(dir, file), damaged.bytes);
     }
     const what = `case ${i} (${file}: ${label})`;
-    let engine;
+    let runner;
     try {
-      engine = await createModelEngine(dir);
+      runner = await createNodeRunner(dir);
     } catch (err) {
       const message = assertClear(err, what);
       assert.ok(message.includes(dir), `${what}: the message names no file: ${message}`);
@@ -214,9 +214,9 @@ test(`weights fuzz: ${CASES} damaged model folders end in a clear error or a fin
         outcomes.nonFiniteRefused++;
       }
     }
-    if (engine) {
+    if (runner) {
       assert.equal(nonFinite, undefined, `${what}: non-finite weights were loaded`);
-      const restorer = createRestorer({ engine });
+      const restorer = createRestorer({ runner });
       try {
         const result = await restorer.restore(image, { tileSize: 256 });
         assert.ok(result.image.data.every(Number.isFinite), what);
@@ -225,7 +225,7 @@ test(`weights fuzz: ${CASES} damaged model folders end in a clear error or a fin
         assertClear(err, what);
         outcomes.refusedAtRestore++;
       } finally {
-        engine.dispose();
+        await runner.dispose();
       }
     }
     await writeFile(path.join(dir, file), originals.get(file)!);

@@ -12,6 +12,14 @@ export type OrtModule = typeof Ort;
 export type OrtSession = Ort.InferenceSession;
 export type OrtPackage = 'onnxruntime-node' | 'onnxruntime-web';
 
+/**
+ * Which package to run on: 'node' (onnxruntime-node only, an error when it does not load), 'wasm'
+ * (onnxruntime-web's WebAssembly build), or undefined for the default: node, else wasm.
+ */
+export type OrtRuntime = 'node' | 'wasm';
+
+export const ORT_RUNTIMES: readonly OrtRuntime[] = ['node', 'wasm'];
+
 export interface LoadedOrt {
   ort: OrtModule;
   /** which package it is */
@@ -20,10 +28,10 @@ export interface LoadedOrt {
   nativeError?: string;
 }
 
-/** Environment variable that forces one package ('onnxruntime-node' or 'onnxruntime-web'), for tests and comparisons. */
+/** Environment variable that forces one package ('onnxruntime-node' or 'onnxruntime-web') where no runtime is asked for, for tests and comparisons. */
 export const ORT_PACKAGE_ENV = 'ABAIR_ORT';
 
-let loaded: Promise<LoadedOrt> | null = null;
+const loaded = new Map<string, Promise<LoadedOrt>>();
 
 const reason = (err: unknown) => (err instanceof Error ? err.message.split('\n')[0]! : String(err));
 const moduleOf = (m: unknown) => ((m as { default?: OrtModule }).default ?? m) as OrtModule;
@@ -35,8 +43,8 @@ async function loadWeb(nativeError?: string): Promise<LoadedOrt> {
   return nativeError === undefined ? { ort, name: 'onnxruntime-web' } : { ort, name: 'onnxruntime-web', nativeError };
 }
 
-async function loadAny(): Promise<LoadedOrt> {
-  const forced = process.env[ORT_PACKAGE_ENV];
+async function loadAny(runtime: OrtRuntime | undefined): Promise<LoadedOrt> {
+  const forced = runtime === 'node' ? 'onnxruntime-node' : runtime === 'wasm' ? 'onnxruntime-web' : process.env[ORT_PACKAGE_ENV];
   if (forced && forced !== 'onnxruntime-node' && forced !== 'onnxruntime-web') {
     throw new Error(`${ORT_PACKAGE_ENV}=${forced}: expected onnxruntime-node or onnxruntime-web`);
   }
@@ -55,25 +63,30 @@ async function loadAny(): Promise<LoadedOrt> {
   }
 }
 
-/** The ONNX Runtime module and which package it came from, or a rejected promise saying why neither loads. */
-export function loadOrtPackage(): Promise<LoadedOrt> {
-  loaded ??= loadAny().catch((err: unknown) => {
-    loaded = null;
-    throw err;
-  });
-  return loaded;
+/** The ONNX Runtime module and which package it came from, or a rejected promise saying why none loads. */
+export function loadOrtPackage(runtime?: OrtRuntime): Promise<LoadedOrt> {
+  const key = runtime ?? '';
+  let promise = loaded.get(key);
+  if (!promise) {
+    promise = loadAny(runtime).catch((err: unknown) => {
+      loaded.delete(key);
+      throw err;
+    });
+    loaded.set(key, promise);
+  }
+  return promise;
 }
 
 /** The ONNX Runtime module (see loadOrtPackage). */
-export async function loadOrt(): Promise<OrtModule> {
-  return (await loadOrtPackage()).ort;
+export async function loadOrt(runtime?: OrtRuntime): Promise<OrtModule> {
+  return (await loadOrtPackage(runtime)).ort;
 }
 
 /** Default threads: the 2-core machines this project targets (the whole CPU, like tfjs-wasm's pool). */
 export const DEFAULT_ORT_THREADS = 2;
 
-export async function createSession(model: Uint8Array | string, threads = DEFAULT_ORT_THREADS): Promise<OrtSession> {
-  const { ort, name } = await loadOrtPackage();
+export async function createSession(model: Uint8Array | string, threads = DEFAULT_ORT_THREADS, runtime?: OrtRuntime): Promise<OrtSession> {
+  const { ort, name } = await loadOrtPackage(runtime);
   if (name === 'onnxruntime-web') {
     // wasm takes its thread count from env (set before the first session) and no native options.
     const bytes = typeof model === 'string' ? new Uint8Array(await (await import('node:fs/promises')).readFile(model)) : model;

@@ -11,7 +11,7 @@ import { ImageReadError } from '../io/image-read.js';
 import { UsageError, UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { checkRestoreInput, decodeRestoreInput } from './decode-input.js';
-import { createFakeEngine } from './fake-engine.js';
+import { createFakeRunner } from './fake-runner.js';
 import { createRestorer } from './restorer.js';
 
 await initEngine({ backend: 'wasm' });
@@ -86,8 +86,8 @@ test('every input kind decodes to the same pixels: path, file URL, Buffer, Uint8
   }
   assert.equal((await decodeRestoreInput(new File([png], 'picked.png'))).name, 'picked.png');
   assert.equal((await decodeRestoreInput(`${base}/photo.png`)).name, `${base}/photo.png`);
-  // and through the library, with a fake engine
-  const restorer = createRestorer({ engine: createFakeEngine() });
+  // and through the library, with a fake model runner
+  const restorer = createRestorer({ runner: createFakeRunner() });
   for (const input of [arrayBuffer, new Blob([png]), new URL(`${base}/photo.png`)]) {
     const result = await restorer.restore(input);
     assert.equal(result.image.width, W);
@@ -98,8 +98,8 @@ test('every input kind decodes to the same pixels: path, file URL, Buffer, Uint8
 
 test('bad arguments are UsageErrors saying what is accepted, before any model is loaded', async () => {
   let loads = 0;
-  const engine = createFakeEngine();
-  const restorer = createRestorer({ engine });
+  const runner = createFakeRunner();
+  const restorer = createRestorer({ runner });
   const originalLoad = restorer.load;
   restorer.load = () => {
     loads++;
@@ -107,7 +107,7 @@ test('bad arguments are UsageErrors saying what is accepted, before any model is
   };
   for (const bad of [null, undefined, 42, true, '', '   ', [], {}, { width: -1 }, { width: 4, height: 4 }, { data: 'abc', width: 1, height: 1 }, { data: new Uint8Array(5), width: 2, height: 1 }, () => 1]) {
     await assert.rejects(
-      createRestorer({ engine }).restore(bad as never),
+      createRestorer({ runner }).restore(bad as never),
       (err: Error) => err instanceof UsageError && !err.message.includes('\n') && !/TypeError|Cannot read|undefined is not/.test(err.message),
       `input ${String(bad)}`,
     );
@@ -116,7 +116,7 @@ test('bad arguments are UsageErrors saying what is accepted, before any model is
   await assert.rejects(restorer.restore(file, { signal: 'stop' as never }), /signal must be an AbortSignal/);
   await assert.rejects(restorer.restore(file, { maxPixels: -3 }), /maxPixels must be a positive number/);
   assert.equal(loads, 0);
-  assert.equal(engine.tilesRestored, 0);
+  assert.equal(runner.tilesRestored, 0);
   assert.throws(() => checkRestoreInput({ width: -1 }), /width and height must be positive integers, got -1×undefined/);
 });
 

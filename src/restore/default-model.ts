@@ -7,42 +7,33 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
-import type { BackendName } from '../tfjs/backend-name.js';
 import { BACKBONE_FILE } from '../model/weights.js';
 import { packageRoot } from '../util/paths.js';
-import type { RestorationEngine } from './engine.js';
+import type { OrtRuntime } from '../ort/runtime.js';
+import type { ModelRunner } from './model-runner.js';
 
-export interface EngineLoadOptions {
-  /** tfjs backend, for the tfjs runtime only */
-  backend?: BackendName;
+export interface RunnerLoadOptions {
   /**
-   * 'onnx' (default): ONNX Runtime, onnxruntime-node or, when that is not installed, onnxruntime-web's
-   * wasm build with a note; 'tfjs': TensorFlow.js (the training engine, loaded only then).
+   * which ONNX Runtime package: 'node' (onnxruntime-node), 'wasm' (onnxruntime-web's WebAssembly
+   * build), or undefined: onnxruntime-node, else the wasm build with a note
    */
-  runtime?: EngineRuntime;
+  runtime?: OrtRuntime;
   /** where the fallback note goes (default: stderr) */
   notes?: { write(text: string): unknown };
 }
 
-export type EngineRuntime = 'onnx' | 'tfjs';
-
-/** The engine for a model folder on the requested runtime. */
-export async function createEngineForDir(dir: string, options: EngineLoadOptions = {}): Promise<RestorationEngine> {
-  if ((options.runtime ?? 'onnx') === 'onnx') {
-    const { loadOrtPackage } = await import('../ort/runtime.js');
-    const loaded = await loadOrtPackage(); // rejects, saying why, when neither package loads
-    if (loaded.nativeError !== undefined) {
-      (options.notes ?? process.stderr).write(
-        `abair: note: onnxruntime-node is not available (${loaded.nativeError}); restoring with onnxruntime-web's WebAssembly build, about 2× slower ` +
-          '(install the native one with: ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node)\n',
-      );
-    }
-    const { createOnnxEngine } = await import('./onnx-engine.js');
-    return createOnnxEngine(dir);
+/** The runner for a model folder on the requested runtime. */
+export async function createRunnerForDir(dir: string, options: RunnerLoadOptions = {}): Promise<ModelRunner> {
+  const { loadOrtPackage } = await import('../ort/runtime.js');
+  const loaded = await loadOrtPackage(options.runtime); // rejects, saying why, when the package does not load
+  if (loaded.nativeError !== undefined) {
+    (options.notes ?? process.stderr).write(
+      `abair: note: onnxruntime-node is not available (${loaded.nativeError}); restoring with onnxruntime-web's WebAssembly build, about 2× slower ` +
+        '(install the native one with: ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node)\n',
+    );
   }
-  // tfjs only when asked for: restoring must not load it otherwise.
-  const { createModelEngine } = await import('./model-engine.js');
-  return createModelEngine(dir, { backend: options.backend });
+  const { createNodeRunner } = await import('./node-runner.js');
+  return createNodeRunner(dir, { ...(options.runtime ? { runtime: options.runtime } : {}) });
 }
 
 /** Environment variable naming another folder to use as the default model. */
@@ -58,7 +49,7 @@ export function defaultModelDir(): string {
 }
 
 /** The model shipped with the package (weights/default/). */
-export async function loadDefaultEngine(options: EngineLoadOptions = {}): Promise<RestorationEngine> {
+export async function loadDefaultRunner(options: RunnerLoadOptions = {}): Promise<ModelRunner> {
   const dir = defaultModelDir();
   const shipped = await fs.stat(path.join(dir, BACKBONE_FILE)).then(() => true, () => false);
   if (!shipped && process.env[DEFAULT_MODEL_ENV]) {
@@ -70,17 +61,17 @@ export async function loadDefaultEngine(options: EngineLoadOptions = {}): Promis
         'or use --weights <dir> with a model folder (backbone, adapters and estimator)',
     );
   }
-  return createEngineForDir(dir, options);
+  return createRunnerForDir(dir, options);
 }
 
 /**
  * A model from --weights: a model folder, or any weights file inside one (e.g. its
  * backbone.safetensors), which stands for its folder since the parts are only usable together.
  */
-export async function loadEngineFromFile(file: string, options: EngineLoadOptions = {}): Promise<RestorationEngine> {
+export async function loadRunnerFromFile(file: string, options: RunnerLoadOptions = {}): Promise<ModelRunner> {
   const stat = await fs.stat(file).catch(() => null);
   if (!stat) throw new UserError(`${file}: not found (--weights takes a model folder or its backbone.safetensors)`);
-  if (stat.isDirectory()) return createEngineForDir(file, options);
+  if (stat.isDirectory()) return createRunnerForDir(file, options);
   if (!file.endsWith('.safetensors')) throw new UserError(`${file}: not a model folder or a .safetensors weights file`);
-  return createEngineForDir(path.dirname(file), options);
+  return createRunnerForDir(path.dirname(file), options);
 }

@@ -1,9 +1,9 @@
 /**
- * The estimator's input, computed on the JS side (pure: shared by the Node engines and the
+ * The estimator's input, computed on the JS side (pure: shared by Node and the
  * browser restorer).
  *
  * The estimator is trained (Phase III) on native-resolution inputSize² patches, so at inference
- * every engine shows it the same: a grid of native-resolution crops (`estimatorCrops`), whose
+ * every runner shows it the same: a grid of native-resolution crops (`estimatorCrops`), whose
  * probabilities are averaged (`meanRows`). Resizing the whole image to inputSize² instead blurs
  * away the cues it was trained on (JPEG blocks, banding, noise grain, blur): on the shipped
  * estimator, 26 of 64 single degradations right with the resize vs 52 with a 3×3 grid of crops
@@ -11,7 +11,7 @@
  */
 import type { RGBImage } from '../image/types.js';
 
-/** Crops per side of the grid the engines average over. */
+/** Crops per side of the grid the runners average over. */
 export const ESTIMATOR_GRID = 3;
 
 /**
@@ -83,12 +83,12 @@ export function cropOffsets(extent: number, size: number, grid: number, align = 
 /**
  * The estimator's inputs for one image: a grid×grid set of native-resolution size² crops (rows
  * of crops top to bottom, left to right within a row), evenly spread over the image so the
- * average sees all of it, each starting on the `align` grid (the engines use the default,
+ * average sees all of it, each starting on the `align` grid (the runners use the default,
  * ESTIMATOR_CROP_ALIGN); fewer when offsets coincide.
  *
  * An image smaller than `size` on either side has no native crop: it falls back to the whole
  * image resized to size² (one input), which is what the estimator itself would do to it (it
- * resizes any input to size²) and what the engines did before the crops.
+ * resizes any input to size²) and what the runners did before the crops.
  */
 export function estimatorCrops(image: RGBImage, size: number, grid = ESTIMATOR_GRID, align = ESTIMATOR_CROP_ALIGN): EstimatorBatch {
   if (!Number.isInteger(grid) || grid < 1) throw new Error(`estimatorCrops: grid must be a positive integer, got ${grid}`);
@@ -113,7 +113,7 @@ export function estimatorCrops(image: RGBImage, size: number, grid = ESTIMATOR_G
 
 /**
  * The mean of `count` rows stored one after another in `rows` (e.g. per-crop probabilities,
- * [count, K] flattened) → one row of K, summed in double precision so every engine's average
+ * [count, K] flattened) → one row of K, summed in double precision so every average
  * rounds the same.
  */
 export function meanRows(rows: ArrayLike<number>, count: number): Float32Array {

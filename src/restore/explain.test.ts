@@ -2,20 +2,22 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine, tf } from '../tfjs/backend.js';
 import { createImage } from '../image/types.js';
-import { buildExplainSheet, CLEAN_COLOUR, classColour, segmentationColourFn, uniformMapColour } from './explain.js';
+import { buildExplainSheet, CLEAN_COLOUR, classColour, uniformMapColour } from './explain.js';
+import { mapPalette } from './palette.js';
+import { logitsToColours } from './tile-ops.js';
 
 await initEngine({ backend: 'wasm' });
 
 test('segmentation colours: softmax of the logits mixes the palette', () => {
   // pixel 0: clean dominates; pixel 1: class 1 dominates; pixel 2: equal logits over clean + 2 classes
   const logits = { width: 3, height: 1, channels: 3, data: Float32Array.of(20, 0, 0, 0, 0, 20, 1, 1, 1) };
-  const colours = segmentationColourFn(() => logits, 2)(logits).data;
+  const colours = logitsToColours(logits.data, 3, mapPalette(2));
   const expectMix = (pixel: number, colour: readonly number[]) =>
     colour.forEach((v, c) => assert.ok(Math.abs(colours[pixel * 3 + c]! - v) < 1e-4, `pixel ${pixel}`));
   expectMix(0, CLEAN_COLOUR);
   expectMix(1, classColour(1));
   expectMix(2, [0, 1, 2].map((c) => (CLEAN_COLOUR[c]! + classColour(0)[c]! + classColour(1)[c]!) / 3));
-  assert.throws(() => segmentationColourFn((t) => t, 5)({ width: 2, height: 2, channels: 3, data: new Float32Array(12) }), /expected 1 \+ 5/);
+  assert.throws(() => logitsToColours(new Float32Array(12), 3, mapPalette(5)), /6 colours for 3 channels/);
 });
 
 test('uniform map colour and the sheet layout', async () => {

@@ -3,33 +3,21 @@
  * of class colours and the estimator's probabilities. Panels are scaled so the long side is at
  * most `maxPanelSide` (a 50 MP input gives a sheet of a few hundred kB, not another 50 MP file).
  *
- * The map colours each pixel by the mixture of class colours weighted by the softmax of the
- * engine's per-pixel logits (clean = dark grey). Engines without a segmentation head get a
- * uniform map: the mixture weighted by the estimator's probabilities normalised to sum 1.
+ * The map (the pipeline's, pipeline.ts) colours each pixel by the mixture of class colours
+ * weighted by the softmax of the model's per-pixel logits (clean = dark grey). Models without a
+ * segmentation head get a uniform map: the mixture weighted by the estimator's probabilities
+ * normalised to sum 1.
  */
 import sharp from 'sharp';
 import type { RGBImage } from '../image/types.js';
-import { CLEAN_COLOUR, classColour, mapPalette, uniformMapColour, type Colour } from './palette.js';
-import { logitsToColours } from './tile-ops.js';
-import type { Raster } from './tile-plan.js';
+import { CLEAN_COLOUR, classColour, uniformMapColour, type Colour } from './palette.js';
 
 export { CLEAN_COLOUR, classColour, PALETTE, uniformMapColour, type Colour } from './palette.js';
-
-/** Wraps an engine's segmentTile (h×w×(1+K) logits) into a tile function giving the map colour h×w×3. */
-export function segmentationColourFn(segmentTile: (tile: Raster) => Raster, numClasses: number): (tile: Raster) => Raster {
-  const palette = mapPalette(numClasses);
-  return (tile) => {
-    const logits = segmentTile(tile);
-    const c = logits.channels;
-    if (c !== numClasses + 1) throw new Error(`segmentTile returned ${c} channels, expected 1 + ${numClasses}`);
-    return { width: logits.width, height: logits.height, channels: 3, data: logitsToColours(logits.data, c, palette) };
-  };
-}
 
 export interface ExplainSheetInput {
   input: RGBImage;
   output: RGBImage;
-  /** the colour map from segmentationColourFn (same size as the input), or null for a uniform map */
+  /** the pipeline's colour map (same size as the input), or null for a uniform map */
   map: RGBImage | null;
   /** estimator probabilities, in `classes` order */
   probabilities: ArrayLike<number>;

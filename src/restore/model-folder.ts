@@ -1,12 +1,12 @@
 /**
- * What both engines (tfjs and ONNX) need from a model folder, without tfjs: its parts read and
- * checked as plain arrays (readParts), the descriptive fields they report, and the naming of the
- * segmentation head's classes (see model-engine.ts for the folder's rules).
+ * What the Node runner (node-runner.ts) and the web export need from a model folder, without
+ * tfjs: its parts read and checked as plain arrays (readParts), the descriptive fields the runner
+ * reports, and the naming of the segmentation head's classes (see node-runner.ts for the folder's rules).
  */
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { DEFAULT_CLASSES } from '../degrade/cutmix.js';
-import { SIZE_MULTIPLE, type BackboneConfig } from '../model/config.js';
+import type { BackboneConfig } from '../model/config.js';
 import type { EstimatorConfig } from '../model/estimator.js';
 import { listWeights, readAdapter, readBackbone, readEstimator, type HostLoaded, type LoadedAdapter, type LoadedBackbone, type LoadedEstimator } from '../model/weights.js';
 
@@ -19,7 +19,7 @@ export interface HostParts {
   ignored: string[];
 }
 
-/** Logit given to an engine class the segmentation head does not predict: softmax weight ≈ e^-30. */
+/** Logit given to a model class the segmentation head does not predict: softmax weight ≈ e^-30. */
 const ABSENT_CLASS_LOGIT = -30;
 
 /** Names of the seg head's classes (see the file comment), or null when they cannot be known. */
@@ -32,7 +32,7 @@ export function segmentationClassNames(config: BackboneConfig, provenance: Recor
 }
 
 /**
- * [1+S, 1+K] 0/1 matrix taking seg-head channels to engine-class channels (clean → clean) plus a
+ * [1+S, 1+K] 0/1 matrix taking seg-head channels to the model's class channels (clean → clean) plus a
  * per-output bias, or null when the mapping is the identity.
  */
 export function segmentationMapping(segNames: readonly string[], classes: readonly string[]): { select: Float32Array; bias: Float32Array } | null {
@@ -85,7 +85,7 @@ export async function readParts(dir: string): Promise<HostParts> {
   }
 }
 
-/** The descriptive fields both engines (tfjs and ONNX) report for a loaded model folder. */
+/** The descriptive fields the runner reports for a loaded model folder. */
 export function describeModel(
   dir: string, config: BackboneConfig, classes: string[], estimator: { config: EstimatorConfig } | null, ignoredAdapters: string[], segmentationClasses: string[] | null,
 ) {
@@ -93,10 +93,10 @@ export function describeModel(
   const swExponent = estimator?.config.swExponent ?? 1;
   const keepClean = estimator?.config.keepClean ?? false;
   const hasCleanOutput = estimator?.config.clean ?? false;
-  return { dir, config, classes, hasEstimator, swExponent, keepClean, hasCleanOutput, ignoredAdapters, segmentationClasses, tileMultiple: SIZE_MULTIPLE };
+  return { dir, config, classes, hasEstimator, swExponent, keepClean, hasCleanOutput, ignoredAdapters, segmentationClasses };
 }
 
-/** Why sw/oh cannot run on a model folder without an estimator (shared by both engines). */
+/** Why sw/oh cannot run on a model folder without an estimator. */
 export function noEstimatorError(modelDir: string, classes: readonly string[]): UserError {
   return new UserError(
     `${modelDir} has no estimator.safetensors, so modes sw and oh are not available: use --mode adapter:<name> or weights:<name>=<w>,… (adapters: ${classes.join(', ')})`,

@@ -1,6 +1,6 @@
 /**
  * Inference modes: how the estimator's per-class probabilities become the adapter weights that
- * the engine merges for one image.
+ * the model runner merges for one image.
  *
  *   sw                      soft weights: the softmax of the estimator's logits, times its
  *                           swExponent (softWeights in src/model/soft-weights.ts), a convex blend of trained adapters. The
@@ -23,7 +23,7 @@ export type RestoreMode =
 
 export const MODE_SYNTAX = "sw | oh | adapter:<name> | weights:<name>=<w>,<name>=<w>…";
 
-/** Parse the textual mode (CLI --mode / library option). Names are checked later against the engine's classes. */
+/** Parse the textual mode (CLI --mode / library option). Names are checked later against the model's classes. */
 export function parseMode(text: string): RestoreMode {
   const value = text.trim();
   const lower = value.toLowerCase();
@@ -98,7 +98,7 @@ export function adapterWeightsFor(mode: RestoreMode, probabilities: ArrayLike<nu
 }
 
 /**
- * An engine's estimate split into the per-class probabilities and p(clean): estimators with the
+ * A model runner's estimate split into the per-class probabilities and p(clean): estimators with the
  * clean output (EstimatorConfig.clean) return one value more than there are classes, p(clean) last;
  * older ones return the classes only, and `clean` is then NaN (not estimated).
  */

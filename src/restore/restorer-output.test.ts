@@ -1,4 +1,4 @@
-/** The library's result keeps what the input file carried: bit depth, EXIF, profile (fake engine). */
+/** The library's result keeps what the input file carried: bit depth, EXIF, profile (fake model runner). */
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
@@ -6,7 +6,7 @@ import { initEngine } from '../tfjs/backend.js';
 import { readImage } from '../io/image-io.js';
 import { exifOrientation } from '../io/metadata.js';
 import { createRestorer } from './restorer.js';
-import { createFakeEngine } from './fake-engine.js';
+import { createFakeRunner } from './fake-runner.js';
 
 await initEngine({ backend: 'wasm' });
 
@@ -19,7 +19,7 @@ test('restore(bytes).toBuffer keeps 16 bits, EXIF (orientation 1) and the profil
     .withExifMerge({ IFD0: { Make: 'LibCam' } })
     .png()
     .toBuffer();
-  const restorer = createRestorer({ engine: createFakeEngine() });
+  const restorer = createRestorer({ runner: createFakeRunner() });
   const result = await restorer.restore(png, { tileSize: 16, overlap: 4 });
   assert.equal(result.bitDepth, 16);
   assert.deepEqual([result.image.width, result.image.height], [8, 16]);

@@ -1,6 +1,6 @@
 /**
- * Per-tile array work of the restorers (plain typed arrays, HWC interleaved; the browser restorer and
- * the Node ONNX engine): reflect padding of tiny tiles, cropping, clipping, and turning segmentation
+ * Per-tile array work of the restore pipeline (plain typed arrays, HWC interleaved; Node and the
+ * browser alike): reflect padding of tiny tiles, cropping, clipping, and turning segmentation
  * logits into map colours.
  */
 
@@ -60,7 +60,7 @@ export function clipUnit(data: Float32Array): Float32Array {
 
 /**
  * Map colours from per-pixel logits [pixels, 1+K]: the softmax over the channels mixes `palette`
- * ([1+K, 3] row-major, clean first), as src/restore/explain.ts segmentationColourFn does with tfjs.
+ * ([1+K, 3] row-major, clean first).
  */
 export function logitsToColours(logits: Float32Array, channels: number, palette: Float32Array): Float32Array {
   if (palette.length !== channels * 3) throw new Error(`palette has ${palette.length / 3} colours for ${channels} channels`);

@@ -1,7 +1,6 @@
 /**
- * The pure half of tiled processing (no tfjs, no Node APIs), shared by the Node tiler
- * (tiling.ts, tfjs tiles) and the browser restorer (src/browser/, onnxruntime-web tiles), so both
- * cut, weight and blend tiles identically.
+ * Tiled processing (no tfjs, no Node APIs): the tile plan, the feathering, the blending and the
+ * tile loop (processTiled) of the one restore pipeline (pipeline.ts), for Node and the browser.
  *
  * Layout along each axis: tiles of `tileSize` with stride `tileSize − overlap`; the last tile is
  * shifted inward to end at the edge (it then overlaps its neighbour by more); for tiles of 128 or
@@ -212,4 +211,60 @@ export function normaliseBlend(out: Float32Array, grid: TileGrid, channels: numb
       for (let c = 0; c < channels; c++) out[o + c]! *= inv;
     }
   }
+}
+
+/** Lets queued events (timers, an abort, a worker's cancel message) run between tiles; setTimeout, since a page has no setImmediate. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * The tile loop, the one both restorers use: runs `fn` on overlapping tiles of `src` (row-major)
+ * and blends each of its results into a full-size raster. `fn` gets an h×w×C tile and returns
+ * one h×w×outChannels[i] raster per output, or null for an output it does not give (then that
+ * output is null at the end; all tiles must agree); `at` is the tile's top-left pixel in `src`. Memory: the outputs plus one tile at a time
+ * and W + H weight sums. The signal is checked before every tile; between tiles the loop yields.
+ */
+export async function processTiled(
+  src: Raster,
+  fn: (tile: Raster, at: { x: number; y: number }, signal?: AbortSignal) => Promise<readonly (Raster | null)[]> | readonly (Raster | null)[],
+  options: TilingOptions & { outChannels: readonly number[] },
+): Promise<(Raster | null)[]> {
+  const tiling = resolveTiling(options);
+  const { width, height, channels } = src;
+  if (src.data.length !== width * height * channels) throw new Error(`raster data has ${src.data.length} values, expected ${width}×${height}×${channels}`);
+  const grid = planGrid(width, height, tiling);
+  const { xs, ys, total } = grid;
+  const outs: (Float32Array | null | undefined)[] = options.outChannels.map(() => undefined);
+  let done = 0;
+  for (let j = 0; j < ys.length; j++) {
+    for (let i = 0; i < xs.length; i++) {
+      options.signal?.throwIfAborted();
+      const tx = xs[i]!;
+      const ty = ys[j]!;
+      const tile: Raster = { width: tx.size, height: ty.size, channels, data: copyTile(src, tx, ty) };
+      const results = await fn(tile, { x: tx.start, y: ty.start }, options.signal);
+      options.outChannels.forEach((outChannels, k) => {
+        const result = results[k] ?? null;
+        if (result === null) {
+          if (outs[k]) throw new Error(`tile function gave output ${k} for some tiles only (internal error)`);
+          outs[k] = null;
+          return;
+        }
+        const { width: w, height: h, channels: c } = result;
+        if (h !== ty.size || w !== tx.size || c !== outChannels || result.data.length !== h * w * c) {
+          throw new Error(`tile function returned ${h}×${w}×${c} (${result.data.length} values) for a ${ty.size}×${tx.size}×${channels} tile (expected ${outChannels} channels)`);
+        }
+        if (outs[k] === null) throw new Error(`tile function gave output ${k} for some tiles only (internal error)`);
+        outs[k] ??= new Float32Array(width * height * outChannels);
+        addWeightedTile(outs[k]!, width, outChannels, result.data, tx, ty, grid.wxs[i]!, grid.wys[j]!);
+      });
+      done++;
+      options.onProgress?.(done, total);
+      await nextTurn();
+    }
+  }
+  return outs.map((out, k) => {
+    if (!out) return null;
+    normaliseBlend(out, grid, options.outChannels[k]!);
+    return { width, height, channels: options.outChannels[k]!, data: out };
+  });
 }

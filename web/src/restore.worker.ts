@@ -15,7 +15,6 @@ import {
   createBrowserRestorer,
   imageToRgba,
   loadWebModel,
-  rgbaToImage,
   type BrowserRestorer,
 } from '../../src/browser/index.js';
 import { describeManifest } from './model-summary.js';
@@ -73,22 +72,23 @@ async function restore(request: RestoreRequest, controller: AbortController): Pr
   const { id, width, height } = request;
   if (!restorer) throw new Error('the model is not loaded yet');
   const started = performance.now();
-  const image = rgbaToImage(request.rgba, width, height);
-  const result = await restorer.restore(image, {
+  const result = await restorer.restore({ data: request.rgba, width, height }, {
     mode: request.mode,
     tileSize: request.tileSize,
     map: restorer.segmentationClasses !== null,
     signal: controller.signal,
     onProgress: (done, total) => reply({ type: 'progress', id, done, total }),
   });
-  const restored = imageToRgba(result.image);
+  const restored = result.toRgba();
   const map = result.map ? imageToRgba(result.map) : null;
-  const probabilities = new Float32Array(result.probabilities);
-  const weights = new Float32Array(result.weights);
+  const classes = restorer.classes;
+  const probabilities = Float32Array.from(classes, (k) => result.probabilities[k]!);
+  const weights = Float32Array.from(classes, (k) => result.weights[k]!);
+  const clean = result.probabilities['clean'] ?? Number.NaN;
   const transfer: Transferable[] = [restored.buffer, probabilities.buffer, weights.buffer];
   if (map) transfer.push(map.buffer);
   reply(
-    { type: 'result', id, width, height, restored, map, probabilities, weights, cleanShare: result.cleanShare, clean: result.clean, mode: result.mode, seconds: (performance.now() - started) / 1000 },
+    { type: 'result', id, width, height, restored, map, probabilities, weights, cleanShare: result.cleanShare, clean, mode: result.mode, seconds: (performance.now() - started) / 1000 },
     transfer,
   );
 }

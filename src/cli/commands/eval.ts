@@ -5,14 +5,14 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
-import type { BackendName } from '../../tfjs/backend.js';
+import type { OrtRuntime } from '../../ort/runtime.js';
 import { runEvaluation, type EvalProgress } from '../../eval/runner.js';
 import { describeWeightsDir, IDENTITY_MODEL } from '../../eval/model-info.js';
 import type { EvalMode, EvalReport, ModelInfo } from '../../eval/report.js';
 import { writeResultsMarkdown } from '../../eval/results-md.js';
 import { CUSTOM_SUITE, resolveSuites, SUITE_NAMES } from '../../eval/suites.js';
 import { renderReport } from '../../eval/table.js';
-import type { RestorationEngine } from '../../restore/engine.js';
+import type { ModelRunner } from '../../restore/model-runner.js';
 import { createRestorer } from '../../restore/restorer.js';
 import { DEFAULT_MODEL_ENV, defaultModelDir } from '../../restore/default-model.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
@@ -32,9 +32,8 @@ export interface EvalCommandOptions {
   y?: boolean;
   identity?: boolean;
   data?: string;
-  backend?: BackendName;
-  /** runtime for the model: 'onnx' (default, ≈3× faster; same outputs within 1e-4) or 'tfjs' */
-  engine?: 'onnx' | 'tfjs';
+  /** ONNX Runtime package: 'node' or 'wasm' (default: onnxruntime-node, else wasm with a note) */
+  runtime?: OrtRuntime;
   tile?: number;
   /** sw: keep the input's clean share (on) or not (off, the paper's SW); default: the model's setting */
   keepClean?: 'on' | 'off';
@@ -48,8 +47,8 @@ export interface EvalCommandOptions {
 }
 
 export interface EvalCommandDeps {
-  /** restore with this engine instead of loading weights (tests) */
-  engine?: RestorationEngine;
+  /** restore with this model runner instead of loading weights (tests) */
+  runner?: ModelRunner;
   stdout?: { write(text: string): unknown };
   stderr?: ProgressStream;
   progressMode?: ProgressMode;
@@ -111,14 +110,14 @@ export async function runEvalCommand(options: EvalCommandOptions, deps: EvalComm
     const evalMode: EvalMode = options.identity ? 'identity' : (mode as EvalMode);
     let model: ModelInfo = IDENTITY_MODEL;
     if (!options.identity) {
-      model = deps.engine
-        ? { kind: 'injected', label: 'injected engine' }
+      model = deps.runner
+        ? { kind: 'injected', label: 'injected model runner' }
         : options.weights
           ? await describeWeightsDir(options.weights)
           : await describeDefaultModel();
-      if (!deps.engine) model = { ...model, engine: options.engine ?? 'onnx' };
+      if (!deps.runner) model = { ...model, engine: 'onnx' };
     }
-    const restorer = options.identity ? undefined : createRestorer({ engine: deps.engine, weights: options.weights, backend: options.backend, runtime: options.engine ?? 'onnx' });
+    const restorer = options.identity ? undefined : createRestorer({ runner: deps.runner, weights: options.weights, ...(options.runtime ? { runtime: options.runtime } : {}) });
     const dataRoot = options.data ?? path.join(sharedDataDir(), 'bench');
     const progressMode: ProgressMode = progressModeFrom(options.progress, deps.progressMode);
     let bar: Progress | null = null;
@@ -206,8 +205,7 @@ export function register(program: Command): void {
     .option('--y', 'measure on the Y channel (BT.601) instead of RGB')
     .option('--identity', 'no model: output = input, i.e. the degraded-input baseline')
     .option('--data <dir>', 'folder holding the bench datasets (default: <shared data>/bench)')
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['wasm', 'cpu']).default('wasm'))
-    .addOption(new Option('--engine <name>', 'run the model with ONNX Runtime (≈3× faster, same outputs within 1e-4) or TensorFlow.js').choices(['onnx', 'tfjs']).default('onnx'))
+    .addOption(new Option('--runtime <name>', "ONNX Runtime package: node (onnxruntime-node) or wasm (onnxruntime-web's WebAssembly build); default: node, else wasm with a note").choices(['node', 'wasm']))
     .option('--tile <pixels>', 'restoration tile size (default: abair restore\'s)', positiveInteger('--tile'))
     .addOption(new Option('--keep-clean <on|off>', "sw: keep the input by the estimated chance that nothing is wrong (on), or plain SW as in the paper (off); default: the model's setting").choices(['on', 'off']))
     .option('--pairs <dir>', 'the custom suite\'s pairs: a folder with input/ (degraded) and target/ (clean)')

@@ -63,6 +63,8 @@ test('abair restore usage errors exit 2', () => {
   const help = spawnSync(process.execPath, [bin, 'restore', '--help'], { encoding: 'utf8' });
   assert.equal(help.status, 0);
   assert.match(help.stdout, /--explain/);
+  assert.match(help.stdout, /--runtime <name>/);
+  assert.doesNotMatch(help.stdout, /--engine|--backend|TensorFlow/);
 });
 
 test('abair restore: --tile below the minimum and --quality out of range are refused with one line, exit 2', () => {
@@ -71,6 +73,8 @@ test('abair restore: --tile below the minimum and --quality out of range are ref
     ['--quality', '0', /--quality must be an integer from 1 to 100/],
     ['--quality', 'high', /--quality must be an integer from 1 to 100/],
     ['--progress', 'loud', /Allowed choices are auto, lines, silent/],
+    ['--runtime', 'tfjs', /Allowed choices are node, wasm/],
+    ['--engine', 'onnx', /unknown option '--engine'/],
   ] as const) {
     const r = spawnSync(process.execPath, [bin, 'restore', 'x.png', flag, value], { cwd: tmpdir(), encoding: 'utf8' });
     assert.equal(r.status, 2, `${flag} ${value}`);

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { FORMAT_NAMES, runRestore, type RestoreCommandOptions } from '../batch.js';
 import { removePendingTempFilesSync } from '../../util/atomic-write.js';
 import { MODE_SYNTAX } from '../../restore/modes.js';
-import { DEFAULT_OVERLAP, DEFAULT_TILE_SIZE } from '../../restore/tiling.js';
+import { DEFAULT_OVERLAP, DEFAULT_TILE_SIZE } from '../../restore/tile-plan.js';
 import { SIZE_MULTIPLE } from '../../model/config.js';
 import { addProgressOption, progressChoice } from '../progress-option.js';
 import { onPipeClosed } from '../pipe-guard.js';
@@ -75,14 +75,13 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'print nothing but errors (--json still prints its objects)')
     .option('--overwrite', 'replace existing output files')
     .option('--weights <dir>', 'model folder (backbone.safetensors, lora-<name>.safetensors, estimator.safetensors) or its backbone file (default: the model shipped with abair)')
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend (with --engine tfjs)').choices(['wasm', 'cpu']).default('wasm'))
-    .addOption(new Option('--engine <name>', "run the model with ONNX Runtime (≈3× faster than tfjs; onnxruntime-node, else onnxruntime-web's wasm build with a note) or TensorFlow.js").choices(['onnx', 'tfjs']).default('onnx'))
+    .addOption(new Option('--runtime <name>', "ONNX Runtime package: node (onnxruntime-node) or wasm (onnxruntime-web's WebAssembly build, about 2× slower); default: node, else wasm with a note").choices(['node', 'wasm']))
     .addHelpText('after', EXAMPLES)
     .action(async (inputs: string[], options: RestoreCommandOptions, command: Command) => {
       const debug = Boolean(command.optsWithGlobals().debug);
-      const { engine, keepClean, progress, ...rest } = options as Omit<RestoreCommandOptions, 'keepClean'> & { engine?: 'onnx' | 'tfjs'; keepClean?: 'on' | 'off' };
-      // Ctrl-C / SIGTERM: abort the restore (mid-tile with ONNX Runtime, else after the running
-      // tile), delete any unpublished temp file and exit 130 / 143. A second signal, or a run that
+      const { keepClean, progress, ...rest } = options as Omit<RestoreCommandOptions, 'keepClean'> & { keepClean?: 'on' | 'off' };
+      // Ctrl-C / SIGTERM: abort the restore (mid-tile: the model runs in a worker thread),
+      // delete any unpublished temp file and exit 130 / 143. A second signal, or a run that
       // has not stopped after GRACE_MS (e.g. stuck on a slow disk), exits at once, temp files removed.
       // A closed stdout/stderr pipe stops the batch between tiles or files, not in the middle of a write.
       const controller = new AbortController();
@@ -105,7 +104,7 @@ export function register(program: Command): void {
       const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
       for (const signal of signals) process.on(signal, onSignal);
       try {
-        const result = await runRestore(inputs, { ...rest, progress: progressChoice(progress), ...(keepClean ? { keepClean: keepClean === 'on' } : {}), runtime: engine, debug }, { signal: controller.signal });
+        const result = await runRestore(inputs, { ...rest, progress: progressChoice(progress), ...(keepClean ? { keepClean: keepClean === 'on' } : {}), debug }, { signal: controller.signal });
         process.exitCode = result.exitCode;
       } catch (err) {
         if (!received) throw err;

@@ -85,7 +85,7 @@ async function scoreOn(restorer: Restorer, samples: { input: RGBImage; target: R
 
 /** The oracle (adapter:<name>) output bytes of each earlier adapter on a fixed degraded image. */
 async function oracleBytes(model: string, names: string[], probe: RGBImage): Promise<string[]> {
-  const restorer = createRestorer({ weights: model, runtime: 'tfjs' });
+  const restorer = createRestorer({ weights: model });
   try {
     const out: string[] = [];
     for (const name of names) out.push(createHash('sha256').update((await restorer.restore(toPixels(probe), { mode: `adapter:${name}` })).image.data).digest('hex'));
@@ -148,7 +148,7 @@ test('add-degradation: a generator type and a pairs type, each learnt, picked, a
       const rng = new Rng(`held-out:vignette:${i}`);
       vignetteSamples.push({ input: q8(await degradation.apply(target, degradation.sample(rng, 0.8), rng)), target });
     }
-    let restorer = createRestorer({ weights: model, runtime: 'tfjs' });
+    let restorer = createRestorer({ weights: model });
     const v = await scoreOn(restorer, vignetteSamples, 'vignette');
     restorer.dispose();
     t.diagnostic(`vignette (generator): held-out ${v.inputDb.toFixed(2)} → ${v.outputDb.toFixed(2)} dB, picked ${v.picked}/6`);
@@ -193,7 +193,7 @@ test('add-degradation: a generator type and a pairs type, each learnt, picked, a
     assert.ok(holdout.size >= 1);
     const tintSamples = [];
     for (let i = 0; i < holdout.size; i++) tintSamples.push(await holdout.get(i));
-    restorer = createRestorer({ weights: model, runtime: 'tfjs' });
+    restorer = createRestorer({ weights: model });
     const c = await scoreOn(restorer, tintSamples, 'tint');
     restorer.dispose();
     t.diagnostic(`tint (pairs): held-out ${c.inputDb.toFixed(2)} → ${c.outputDb.toFixed(2)} dB, picked ${c.picked}/${holdout.size}`);
@@ -207,7 +207,7 @@ test('add-degradation: a generator type and a pairs type, each learnt, picked, a
     for (const n of holdout.names) {
       for (const side of ['input', 'target']) await writeFile(path.join(heldOutDir, side, `${n}.png`), await readFile(path.join(pairsDir, side, `${n}.png`)));
     }
-    restorer = createRestorer({ weights: model, runtime: 'tfjs' });
+    restorer = createRestorer({ weights: model });
     const report = await runEvaluation({ suites: ['custom'], dataRoot: root, mode: 'oracle', restorer, model: { kind: 'injected', label: 'test' }, customPairs: { dir: heldOutDir, truth: ['tint'] } });
     restorer.dispose();
     const dataset = report.suites[0]!.datasets[0]!;

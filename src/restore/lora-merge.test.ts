@@ -1,11 +1,18 @@
-/** The JS LoRA merge against the tfjs one (src/model/lora.ts mergeAdapters) on random adapters. */
+/**
+ * The one JS LoRA merge against the tfjs one (src/model/lora.ts mergeAdapters) on random adapters,
+ * fed from both sources: a model folder's weights (the Node face) and a web model's lora.bin (the
+ * browser face), which must give the same merged weights to the bit.
+ */
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine, tf } from '../tfjs/backend.js';
 import { createAdapter, createBackbone, disposeMerged, disposeParams, loraTargets, mergeAdapters, presetConfig } from '../model/index.js';
 import { randomize } from '../model/test-helpers.js';
 import { packLora } from '../onnx/export-web.js';
+import { HostWeight } from '../model/host-weights.js';
+import { loraFromManifest } from '../browser/restorer.js';
 import { float32FromLittleEndian, mergeLora } from './lora-merge.js';
+import { loraFromWeights } from './node-runner.js';
 
 await initEngine({ backend: 'wasm' });
 
@@ -23,8 +30,12 @@ test('mergeLora equals mergeAdapters within 1e-5 (two adapters, one on a subset 
     const packed = packLora(base, config, loaded);
     const lora = float32FromLittleEndian(packed.bytes);
     const manifest = { weightInputs: packed.weightInputs, adapters: packed.adapters };
+    const fromWeb = loraFromManifest(lora, manifest);
+    const host = (params: Record<string, tf.Tensor>) => Object.fromEntries(Object.entries(params).map(([k, t]) => [k, new HostWeight(Float32Array.from(t.dataSync()), t.shape)]));
+    const fromFolder = loraFromWeights(host(base), config, loaded.map((a) => ({ config: a.config, params: host(a.params) })));
     for (const weights of [[0.3, 0.7], [1, 0], [0, 1], [0, 0], [2.5, -0.4]]) {
-      const mine = mergeLora(lora, manifest, weights);
+      const mine = mergeLora(fromWeb, weights);
+      assert.deepEqual(mergeLora(fromFolder, weights), mine, 'the two faces merge to the same weights');
       const reference = mergeAdapters(base, adapters, weights);
       try {
         assert.equal(mine.size, packed.weightInputs.length);
@@ -45,7 +56,7 @@ test('mergeLora equals mergeAdapters within 1e-5 (two adapters, one on a subset 
         disposeMerged(reference, base);
       }
     }
-    assert.throws(() => mergeLora(lora, manifest, [1]), /2 adapters but 1 weights/);
+    assert.throws(() => mergeLora(fromWeb, [1]), /2 adapters but 1 weights/);
   } finally {
     disposeParams(base);
     adapters.forEach((a) => disposeParams(a.params));

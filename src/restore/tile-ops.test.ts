@@ -1,4 +1,4 @@
-/** Browser tile helpers against their tfjs counterparts (padding.ts, explain.ts). */
+/** Tile helpers against their tfjs counterparts (padding.ts, explain.ts). */
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine, tf } from '../tfjs/backend.js';

@@ -1,3 +1,9 @@
+/**
+ * The Node restorer on real model folders (random tiny weights): the ONNX runner's results against
+ * the model's own tfjs forward code (the reference here, within ONNX Runtime's float differences,
+ * 1e-4), the estimator's crop grid, SW/OH/keep-clean, tiling, degraded folders, the CLI, and the
+ * shipped model.
+ */
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, promises as fs } from 'node:fs';
@@ -32,15 +38,16 @@ import { Rng } from '../util/rng.js';
 import { packageRoot, sharedDataDir } from '../util/paths.js';
 import { jpegRoundTrip } from '../degrade/types/jpeg.js';
 import { readImage } from '../io/image-io.js';
-import { createModelEngine, estimatorInput } from './model-engine.js';
+import { estimatorInput } from './estimator-input.js';
+import { createNodeRunner } from './node-runner.js';
 import { fromRawPixels, createRestorer, type RawPixels } from './restorer.js';
-import { defaultModelDir, loadDefaultEngine, loadEngineFromFile } from './default-model.js';
+import { defaultModelDir, loadDefaultRunner, loadRunnerFromFile } from './default-model.js';
 import { needsData } from '../util/test-data.js';
 
 const dataSkip = needsData('train/clean/bsds/test_112090.jpg');
 
 const config = presetConfig('tiny');
-// Seg head channel names deliberately differ from the engine's classes (a, b) in order and content.
+// Seg head channel names deliberately differ from the runner's classes (a, b) in order and content.
 const SEG_NAMES = ['x', 'b', 'a', 'y', 'z'];
 
 interface Fixture {
@@ -52,7 +59,7 @@ interface Fixture {
 /** A tiny random model folder: backbone, adapters a and b with non-zero B, estimator over [a, b]. */
 async function writeModel(options: { estimator?: boolean; adapters?: boolean } = {}): Promise<Fixture> {
   await initEngine({ backend: 'wasm' });
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'abair-model-engine-'));
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'abair-restorer-model-'));
   const base = createBackbone(config, 11);
   await saveBackbone(dir, config, base, { preset: 'tiny', provenance: { segClasses: SEG_NAMES } });
   const adapters = options.adapters === false ? [] : ['a', 'b'].map((name, i) => {
@@ -121,28 +128,28 @@ test('estimatorInput samples exactly like resizeBilinear(alignCorners)', async (
   assert.ok(maxAbs(mine, theirs) < 1e-5, `diff ${maxAbs(mine, theirs)}`);
 });
 
-test('model engine: classes in estimator order, odd sizes, adapter:a and SW equal merged whole-image restoreBatch, alpha kept', async () => {
+test('model folder: classes in estimator order, odd sizes, adapter:a and SW equal merged whole-image restoreBatch, alpha kept', async () => {
   const f = await writeModel();
-  const engine = await createModelEngine(f.dir);
+  const runner = await createNodeRunner(f.dir);
   try {
-    assert.deepEqual(engine.classes, ['b', 'a']);
-    assert.equal(engine.hasEstimator, true);
-    const restorer = createRestorer({ engine });
+    assert.deepEqual(runner.classes, ['b', 'a']);
+    assert.equal(runner.hasEstimator, true);
+    const restorer = createRestorer({ runner });
 
     // odd size, base model (all-zero weights)
     const odd = rawImage(37, 29);
     const baseResult = await restorer.restore(odd, { mode: 'weights:a=0' });
     assert.equal(baseResult.image.width, 37);
     assert.equal(baseResult.image.height, 29);
-    assert.ok(maxAbs(baseResult.image.data, reference(f, odd, [0, 0])) < 1e-6);
+    assert.ok(maxAbs(baseResult.image.data, reference(f, odd, [0, 0])) < 1e-4);
     assert.ok(baseResult.image.data.every((v) => v >= 0 && v <= 1));
 
     // adapter:a (f.adapters order is [a, b]) — and the adapter really changes the output
     const raw = rawImage(61, 43);
     const forced = await restorer.restore(raw, { mode: 'adapter:a' });
-    assert.deepEqual(forced.adapterWeights, { b: 0, a: 1 });
+    assert.deepEqual(forced.weights, { b: 0, a: 1 });
     const refA = reference(f, raw, [1, 0]);
-    assert.ok(maxAbs(forced.image.data, refA) < 1e-6, `adapter:a vs reference ${maxAbs(forced.image.data, refA)}`);
+    assert.ok(maxAbs(forced.image.data, refA) < 1e-4, `adapter:a vs reference ${maxAbs(forced.image.data, refA)}`);
     assert.ok(maxAbs(refA, reference(f, raw, [0, 0])) > 1e-3, 'adapter a has no effect: the test would prove nothing');
     assert.ok(maxAbs(refA, reference(f, raw, [0, 1])) > 1e-3, 'adapters a and b give the same output');
 
@@ -152,15 +159,15 @@ test('model engine: classes in estimator order, odd sizes, adapter:a and SW equa
     assert.ok(p.a! > 0 && p.a! < 1 && p.b! > 0 && p.b! < 1 && Math.abs(p.a! - p.b!) > 1e-3, JSON.stringify(p));
     const odds = (q: number) => q / (1 - q);
     const wa = odds(p.a!) / (odds(p.a!) + odds(p.b!));
-    assert.ok(Math.abs(sw.adapterWeights.a! - wa) < 1e-6);
-    assert.ok(maxAbs(sw.image.data, reference(f, raw, [wa, 1 - wa])) < 1e-5);
+    assert.ok(Math.abs(sw.weights.a! - wa) < 1e-6);
+    assert.ok(maxAbs(sw.image.data, reference(f, raw, [wa, 1 - wa])) < 1e-4);
     // estimate = the mean of the estimator's probabilities over the 3×3 grid of native 32² crops
     // (offsets round(g·(61 − 32)/2) = 0, 15, 29 and round(g·(43 − 32)/2) = 0, 6, 11, rounded down
     // to multiples of 16: 0, 16 and 0, so two crops), each run alone on a crop cut by tfjs; an
     // image under 32 on a side is resized whole instead.
     const est = await loadEstimator(f.dir);
     const image = fromRawPixels(raw).image;
-    const estimated = await engine.estimate(image);
+    const estimated = await runner.estimate(image);
     assert.deepEqual([p.b, p.a], Array.from(estimated));
     const full = tf.tensor4d(image.data, [1, 43, 61, 3]);
     const rows: number[][] = [];
@@ -172,14 +179,14 @@ test('model engine: classes in estimator order, odd sizes, adapter:a and SW equa
       }
     }
     const mean = [0, 1].map((k) => rows.reduce((sum, row) => sum + row[k]!, 0) / rows.length);
-    assert.ok(Math.abs(mean[0]! - estimated[0]!) < 1e-6 && Math.abs(mean[1]! - estimated[1]!) < 1e-6, `${mean} vs ${estimated}`);
+    assert.ok(Math.abs(mean[0]! - estimated[0]!) < 1e-4 && Math.abs(mean[1]! - estimated[1]!) < 1e-4, `${mean} vs ${estimated}`);
     const wholeOnly = Array.from(estimateProbabilities(est.params, est.config, full)[0]!);
     assert.ok(Math.max(...wholeOnly.map((v, k) => Math.abs(v - estimated[k]!))) > 1e-4, 'crops and the resized image agree: the test would prove nothing');
     const small = fromRawPixels(rawImage(61, 20)).image;
     const smallTensor = tf.tensor4d(small.data, [1, 20, 61, 3]);
     const [sb, sa] = estimateProbabilities(est.params, est.config, smallTensor)[0]!;
-    const smallEstimate = await engine.estimate(small);
-    assert.ok(Math.abs(sb! - smallEstimate[0]!) < 1e-5 && Math.abs(sa! - smallEstimate[1]!) < 1e-5, `${sb},${sa} vs ${smallEstimate}`);
+    const smallEstimate = await runner.estimate(small);
+    assert.ok(Math.abs(sb! - smallEstimate[0]!) < 1e-4 && Math.abs(sa! - smallEstimate[1]!) < 1e-4, `${sb},${sa} vs ${smallEstimate}`);
     tf.dispose([full, smallTensor]);
     disposeParams(est.params);
 
@@ -187,19 +194,19 @@ test('model engine: classes in estimator order, odd sizes, adapter:a and SW equa
     assert.ok(sw.alpha);
     for (let i = 0; i < raw.width * raw.height; i++) assert.equal(sw.alpha[i], Math.fround(raw.data[i * 4 + 3]! / 255));
 
-    // segmentation logits mapped by name: engine channel 1 (b) = head channel 2, channel 2 (a) = head channel 3
+    // segmentation logits mapped by name: runner channel 1 (b) = head channel 2, channel 2 (a) = head channel 3
     const tileData = fromRawPixels(raw).image.data;
     const tile = tf.tensor4d(tileData, [1, 43, 61, 3]);
-    await engine.prepare(new Float32Array([0, 0]));
-    const seg = engine.segmentTile!({ width: 61, height: 43, channels: 3, data: tileData });
+    await runner.prepare(new Float32Array([0, 0]));
+    const seg = (await runner.runTile({ width: 61, height: 43, channels: 3, data: tileData }, { map: true })).logits!;
     const head = restoreBatch(f.base, config, tile, { segmentation: true }).segLogits!;
     const expected = tf.tidy(() => tf.gather(head, [0, 2, 3], 3));
     assert.deepEqual([seg.height, seg.width, seg.channels], [43, 61, 3]);
-    assert.ok(maxAbs(seg.data, expected.dataSync() as Float32Array) < 1e-5);
+    assert.ok(maxAbs(seg.data, expected.dataSync() as Float32Array) < 1e-4);
     [tile, head, expected].forEach((t) => t.dispose());
     restorer.dispose();
   } finally {
-    engine.dispose();
+    await runner.dispose();
     await cleanup(f);
   }
 });
@@ -207,10 +214,10 @@ test('model engine: classes in estimator order, odd sizes, adapter:a and SW equa
 test("SW blends by the estimator's exponent: odds² after set-blend 2, merged the same way; OH unchanged", async () => {
   const f = await writeModel();
   await setEstimatorBlend(f.dir, { swExponent: 2 });
-  const engine = await createModelEngine(f.dir);
+  const runner = await createNodeRunner(f.dir);
   try {
-    assert.equal(engine.swExponent, 2);
-    const restorer = createRestorer({ engine });
+    assert.equal(runner.swExponent, 2);
+    const restorer = createRestorer({ runner });
     const raw = rawImage(61, 43);
     const sw = await restorer.restore(raw, { mode: 'sw' });
     const p = sw.probabilities;
@@ -218,13 +225,13 @@ test("SW blends by the estimator's exponent: odds² after set-blend 2, merged th
     const wa = odds(p.a!) ** 2 / (odds(p.a!) ** 2 + odds(p.b!) ** 2);
     const plain = odds(p.a!) / (odds(p.a!) + odds(p.b!));
     assert.ok(Math.abs(wa - plain) > 1e-3, 'exponents 1 and 2 agree here: the test would prove nothing');
-    assert.ok(Math.abs(sw.adapterWeights.a! - wa) < 1e-6, `${sw.adapterWeights.a} vs ${wa}`);
-    assert.ok(maxAbs(sw.image.data, reference(f, raw, [wa, 1 - wa])) < 1e-5);
+    assert.ok(Math.abs(sw.weights.a! - wa) < 1e-6, `${sw.weights.a} vs ${wa}`);
+    assert.ok(maxAbs(sw.image.data, reference(f, raw, [wa, 1 - wa])) < 1e-4);
     const oh = await restorer.restore(raw, { mode: 'oh' });
-    assert.deepEqual(oh.adapterWeights, p.a! > p.b! ? { b: 0, a: 1 } : { b: 1, a: 0 });
+    assert.deepEqual(oh.weights, p.a! > p.b! ? { b: 0, a: 1 } : { b: 1, a: 0 });
     restorer.dispose();
   } finally {
-    engine.dispose();
+    await runner.dispose();
     await cleanup(f);
   }
 });
@@ -232,14 +239,14 @@ test("SW blends by the estimator's exponent: odds² after set-blend 2, merged th
 test('keep-clean: SW pulls the restoration toward the input by the clean share; off by default, per call overridable, OH untouched', async () => {
   const f = await writeModel();
   try {
-    const before = await createModelEngine(f.dir);
+    const before = await createNodeRunner(f.dir);
     assert.equal(before.keepClean, false);
-    before.dispose();
+    await before.dispose();
     await setEstimatorBlend(f.dir, { swExponent: 2, keepClean: true });
-    const engine = await createModelEngine(f.dir);
+    const runner = await createNodeRunner(f.dir);
     try {
-      assert.equal(engine.keepClean, true);
-      const restorer = createRestorer({ engine });
+      assert.equal(runner.keepClean, true);
+      const restorer = createRestorer({ runner });
       const raw = rawImage(61, 43);
       const input = fromRawPixels(raw).image.data;
       const kept = await restorer.restore(raw, { mode: 'sw' });
@@ -249,7 +256,7 @@ test('keep-clean: SW pulls the restoration toward the input by the clean share; 
       const share = cleanWeight(p, 2);
       assert.ok(share > 1e-3, `clean share ${share}: too small to test anything`);
       assert.equal(kept.cleanShare, share);
-      assert.deepEqual(kept.adapterWeights, plain.adapterWeights);
+      assert.deepEqual(kept.weights, plain.weights);
       const expected = Float32Array.from(plain.image.data, (v, i) => input[i]! + (1 - share) * (v - input[i]!));
       assert.ok(maxAbs(kept.image.data, expected) < 1e-6);
       assert.ok(maxAbs(kept.image.data, plain.image.data) > 1e-3, 'the pull changed nothing: the test would prove nothing');
@@ -257,7 +264,7 @@ test('keep-clean: SW pulls the restoration toward the input by the clean share; 
       assert.equal(oh.cleanShare, 0);
       restorer.dispose();
     } finally {
-      engine.dispose();
+      await runner.dispose();
     }
   } finally {
     await cleanup(f);
@@ -266,10 +273,10 @@ test('keep-clean: SW pulls the restoration toward the input by the clean share; 
 
 test('tiled (64/16) equals whole-image restoration within the measured tolerance', async () => {
   const f = await writeModel();
-  const engine = await createModelEngine(f.dir);
+  const runner = await createNodeRunner(f.dir);
   try {
     const raw = rawImage(150, 110, 8);
-    const restorer = createRestorer({ engine });
+    const restorer = createRestorer({ runner });
     const whole = await restorer.restore(raw, { mode: 'weights:a=0.6,b=0.4', tileSize: 256 });
     const tiled = await restorer.restore(raw, { mode: 'weights:a=0.6,b=0.4', tileSize: 64, overlap: 16 });
     const { width, height } = whole.image;
@@ -299,7 +306,7 @@ test('tiled (64/16) equals whole-image restoration within the measured tolerance
     assert.ok(max > 0, 'identical: the tiles were not actually used');
     restorer.dispose();
   } finally {
-    engine.dispose();
+    await runner.dispose();
     await cleanup(f);
   }
 });
@@ -309,7 +316,7 @@ test('folders: inconsistent parts are refused naming the file; no estimator → 
   try {
     // estimator class without an adapter
     await fs.rm(path.join(f.dir, 'lora-a.safetensors'));
-    await assert.rejects(createModelEngine(f.dir), (err: Error) => {
+    await assert.rejects(createNodeRunner(f.dir), (err: Error) => {
       assert.ok(err instanceof UserError);
       assert.match(err.message, /estimator\.safetensors: estimator class a has no adapter .*lora-a\.safetensors/);
       assert.ok(!err.message.includes('\n'));
@@ -320,31 +327,31 @@ test('folders: inconsistent parts are refused naming the file; no estimator → 
     const stranger = createAdapter('a', loraTargets(other));
     await saveAdapter(f.dir, stranger, other);
     disposeParams(stranger.params);
-    await assert.rejects(createModelEngine(f.dir), /lora-a\.safetensors: adapter 'a' was made for a different backbone/);
+    await assert.rejects(createNodeRunner(f.dir), /lora-a\.safetensors: adapter 'a' was made for a different backbone/);
     await saveAdapter(f.dir, f.adapters[0]!, config);
 
     // no estimator: adapter:<name> works, sw is refused clearly
     await fs.rm(path.join(f.dir, 'estimator.safetensors'));
-    const noEst = await createModelEngine(f.dir);
+    const noEst = await createNodeRunner(f.dir);
     assert.equal(noEst.hasEstimator, false);
     assert.deepEqual(noEst.classes, ['a', 'b']);
-    const restorer = createRestorer({ engine: noEst });
+    const restorer = createRestorer({ runner: noEst });
     const raw = rawImage(20, 17);
     const forced = await restorer.restore(raw, { mode: 'adapter:b' });
-    assert.ok(maxAbs(forced.image.data, reference(f, raw, [0, 1])) < 1e-6);
+    assert.ok(maxAbs(forced.image.data, reference(f, raw, [0, 1])) < 1e-4);
     await assert.rejects(restorer.restore(raw, { mode: 'sw' }), /has no estimator\.safetensors, so modes sw and oh are not available/);
-    noEst.dispose();
+    await noEst.dispose();
 
     // backbone only (loaded through its backbone file, as --weights allows)
     for (const name of ['lora-a', 'lora-b']) await fs.rm(path.join(f.dir, `${name}.safetensors`));
-    const bare = await loadEngineFromFile(path.join(f.dir, 'backbone.safetensors'));
+    const bare = await loadRunnerFromFile(path.join(f.dir, 'backbone.safetensors'));
     assert.deepEqual(bare.classes, []);
-    const bareRestorer = createRestorer({ engine: bare });
+    const bareRestorer = createRestorer({ runner: bare });
     const plain = await bareRestorer.restore(raw, { mode: 'adapter:whatever' });
-    assert.ok(maxAbs(plain.image.data, reference(f, raw, [0, 0])) < 1e-6);
-    bare.dispose();
-    await assert.rejects(loadEngineFromFile(path.join(f.dir, 'nope')), /nope: not found/);
-    await assert.rejects(createModelEngine(os.tmpdir()), /no backbone\.safetensors/);
+    assert.ok(maxAbs(plain.image.data, reference(f, raw, [0, 0])) < 1e-4);
+    await bare.dispose();
+    await assert.rejects(loadRunnerFromFile(path.join(f.dir, 'nope')), /nope: not found/);
+    await assert.rejects(createNodeRunner(os.tmpdir()), /no backbone\.safetensors/);
   } finally {
     await cleanup(f);
   }
@@ -366,13 +373,13 @@ test('abair restore x.png --weights <model dir> -o y.png writes y.png and exits 
 
 test('the shipped default model loads: backbone, adapters and estimator agree on their classes', async () => {
   assert.ok(existsSync(path.join(defaultModelDir(), 'backbone.safetensors')), `no model in ${defaultModelDir()}`);
-  const engine = await loadDefaultEngine();
+  const runner = await loadDefaultRunner();
   try {
-    assert.ok(engine.classes.length >= 5, `classes: ${engine.classes.join(', ')}`);
-    const probabilities = await engine.estimate({ width: 16, height: 16, data: new Float32Array(16 * 16 * 3).fill(0.5) });
-    assert.equal(probabilities.length, engine.classes.length);
+    assert.ok(runner.classes.length >= 5, `classes: ${runner.classes.join(', ')}`);
+    const probabilities = await runner.estimate({ width: 16, height: 16, data: new Float32Array(16 * 16 * 3).fill(0.5) });
+    assert.equal(probabilities.length, runner.classes.length);
   } finally {
-    engine.dispose();
+    await runner.dispose();
   }
 });
 
@@ -385,15 +392,15 @@ test('the shipped estimator finds JPEG in a photo whose sides are not multiples 
   const { image } = await readImage(file);
   assert.deepEqual([image.width, image.height], [481, 321]);
   const coded = await jpegRoundTrip(image, 35);
-  const engine = await loadDefaultEngine();
+  const runner = await loadDefaultRunner();
   try {
-    const p = await engine.estimate(coded);
-    const jpeg = engine.classes.indexOf('jpeg');
-    assert.ok(jpeg >= 0, `classes: ${engine.classes.join(', ')}`);
-    const top = engine.classes[p.indexOf(Math.max(...p))];
-    assert.equal(top, 'jpeg', `probabilities ${engine.classes.map((c, k) => `${c} ${p[k]!.toFixed(2)}`).join(', ')}`);
+    const p = await runner.estimate(coded);
+    const jpeg = runner.classes.indexOf('jpeg');
+    assert.ok(jpeg >= 0, `classes: ${runner.classes.join(', ')}`);
+    const top = runner.classes[p.indexOf(Math.max(...p))];
+    assert.equal(top, 'jpeg', `probabilities ${runner.classes.map((c, k) => `${c} ${p[k]!.toFixed(2)}`).join(', ')}`);
     assert.ok(p[jpeg]! > 0.5, `jpeg ${p[jpeg]}`);
   } finally {
-    engine.dispose();
+    await runner.dispose();
   }
 });
