@@ -14,7 +14,7 @@ const STEPS = 40;
 
 function start(images: string, out: string, extra: string[] = []) {
   const args = [path.join(packageRoot, 'bin', 'abair.js'), 'train', 'pretrain', '--images', images, '--preset', 'tiny', '--steps', String(STEPS),
-    '--batch', '2', '--patch', '16', '--warmup', '2', '--checkpoint-every', '3', '--val-every', '1000', '--val-count', '2', '--workers', '1', '--progress', 'silent', '--out', out, ...extra];
+    '--batch', '2', '--patch', '16', '--warmup', '2', '--checkpoint-every', '3', '--val-every', '1000', '--val-count', '2', '--threads', '1', '--progress', 'silent', '--out', out, ...extra];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

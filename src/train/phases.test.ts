@@ -20,7 +20,7 @@ import { parseLog, type ValRecord } from './run-log.js';
 import { writeTestImages } from './test-images.js';
 
 function common(out: string, steps: number, overrides: Partial<CommonTrainOptions> = {}): CommonTrainOptions {
-  return { steps, batch: 4, patch: 32, lr: 5e-3, warmup: 1, workers: 1, out, resume: false, checkpointEvery: 100, valEvery: steps, valCount: 4, seed: 5, progress: 'silent', say: () => undefined, handleSignals: false, ...overrides };
+  return { steps, batch: 4, patch: 32, lr: 5e-3, warmup: 1, threads: 1, out, resume: false, checkpointEvery: 100, valEvery: steps, valCount: 4, seed: 5, progress: 'silent', say: () => undefined, handleSignals: false, ...overrides };
 }
 
 async function vals(logFile: string): Promise<ValRecord[]> {
