@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADAPTER_DEFAULTS, DEFAULT_THREADS, ESTIMATOR_DEFAULTS, PRETRAIN_DEFAULTS } from './defaults.js';
-import { allStages, checkRecipe, planTrainStage, readRecipe, type Recipe, type RecipeStage } from './recipe.js';
+import { allStages, checkRecipe, flagArgs, planTrainStage, readRecipe, type Recipe, type RecipeStage } from './recipe.js';
 import { checkpointPath } from './checkpoint.js';
 import { runRecipe, type CommandRunner } from '../cli/commands/train-recipe.js';
 
@@ -174,4 +174,8 @@ test('running a recipe: skips what is done, resumes an interrupted stage, copies
   await fs.rm(path.join(root, 'pre', 'backbone.safetensors'));
   await fs.rm(checkpointPath(path.join(root, 'pre')));
   assert.equal(await runRecipe(file, { runs: root }, { run: failing, say }), false);
+});
+
+test('a recipe written for the earlier engine: its "workers" flag becomes --threads', () => {
+  assert.deepEqual(flagArgs({ name: 'rain', workers: 1, resume: false }, 'runs'), ['--name', 'rain', '--threads', '1']);
 });

@@ -145,3 +145,15 @@ test('train adapter --context: recorded in the adapter and the run identity; ref
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('--workers (the earlier engine\'s replicas) is refused with what replaced it, by train and add-degradation', () => {
+  for (const args of [['train', 'pretrain', '--workers', '2', '--steps', '1'], ['add-degradation', 'jpeg', '--model', 'nowhere', '--synthetic', 'jpeg', '--workers', '1']]) {
+    const r = abair(args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--workers is gone: training runs in one process on ONNX Runtime; give --threads <n> instead/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  }
+  const help = spawnSync(process.execPath, [path.join(packageRoot, 'bin', 'abair.js'), 'train', 'adapter', '--help'], { encoding: 'utf8' });
+  assert.match(help.stdout, /--threads <n>/);
+  assert.doesNotMatch(help.stdout, /--workers/);
+});
