@@ -1,13 +1,14 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { presetConfig } from '../model/config.js';
 import type { HostBatch } from './engine.js';
-import type { Rng } from '../util/rng.js';
+import { Rng } from '../util/rng.js';
 import { checkpointPath, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { parseLog, type StepRecord } from './run-log.js';
+import { parseLog, RunLog, type StepRecord } from './run-log.js';
+import { learningRate } from './schedule.js';
 import { runTraining, type RunOptions } from './runner.js';
 
 /** A cheap synthetic restoration batch: target = smooth colours, input = target + noise. */
@@ -148,6 +149,46 @@ test('a checkpoint whose parameters are not this model (an old or other engine\'
     await saveCheckpoint(first.checkpoint, { ...saved, params: rename(saved.params), shapes: Object.fromEntries(Object.entries(saved.shapes).map(([n, v]) => [n === 'embed.w' ? 'embed.kernel' : n, v])), optimizer: { step: saved.optimizer.step, m: rename(saved.optimizer.m), v: rename(saved.optimizer.v) } });
     await assert.rejects(runTraining(options(dir, { resume: true, validation: undefined })), (e: Error) => e.name === 'UserError' && /parameters are not this run's model \(it lacks 'embed\.w'\); it cannot be resumed/.test(e.message) && !e.message.includes('\n'));
   } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a run folder of the earlier tfjs engine (its checkpoint from DataParallelTrainer) resumes on ONNX Runtime and continues its losses', async () => {
+  const { DataParallelTrainer } = await import('../tfjs/parallel/trainer.js');
+  const root = await mkdtemp(path.join(tmpdir(), 'abair-runner-'));
+  const o = options(path.join(root, 'tfjs'), { validation: undefined });
+  // the same run on tfjs for the first 3 steps, written as that engine's runner wrote checkpoints
+  const tfjs = await DataParallelTrainer.create({
+    module: new URL('../model/trainable.js', import.meta.url),
+    config: { phase: 'backbone', preset: 'tiny', seed: 3, segWeight: 0 },
+    workers: 1,
+    optimizer: { lr: learningRate(o.schedule, 0), weightDecay: 0 },
+  });
+  try {
+    await mkdir(o.outDir, { recursive: true });
+    const tfjsLosses: number[] = [];
+    for (let k = 0; k < 6; k++) {
+      tfjs.setLearningRate(learningRate(o.schedule, k));
+      tfjsLosses.push((await tfjs.step(await noisyBatch(k, new Rng(`3:pretrain:${k}`)))).loss);
+      if (k === 2) {
+        const log = RunLog.create(path.join(o.outDir, 'train-log.jsonl'), { phase: 'pretrain', identity: o.identity, workers: 1 });
+        log.close();
+        await saveCheckpoint(checkpointPath(o.outDir), {
+          step: 3,
+          run: o.identity,
+          params: tfjs.getParams(),
+          shapes: Object.fromEntries(tfjs.layout.entries.map((e) => [e.name, [...e.shape]])),
+          optimizer: tfjs.getOptimizerState(),
+          progress: { elapsedSec: 1, patchesSeen: 6, logBytes: log.bytes, emaLoss: tfjsLosses[2]! },
+        });
+      }
+    }
+    const resumed = await runTraining({ ...o, resume: true });
+    assert.equal(resumed.step, 6);
+    // float32 on both sides in other orders: the continuation agrees closely, not bit for bit
+    resumed.losses.forEach((loss, i) => assert.ok(Math.abs(loss - tfjsLosses[3 + i]!) <= 1e-4 * tfjsLosses[3 + i]!, `step ${4 + i}: ORT ${loss}, tfjs ${tfjsLosses[3 + i]}`));
+  } finally {
+    await tfjs.dispose();
     await rm(root, { recursive: true, force: true });
   }
 });
