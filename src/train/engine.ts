@@ -4,6 +4,7 @@
  * checkpoints and weight files store), so checkpoints, resume and the weight files do not depend
  * on the engine. The one production engine is ONNX Runtime (ort-engine.ts).
  */
+import { UserError } from '../util/errors.js';
 import type { BackboneConfig } from '../model/config.js';
 import type { EstimatorConfig } from '../model/estimator.js';
 import type { RestorationLoss } from '../model/trainable.js';
@@ -67,3 +68,15 @@ export interface TrainEngine {
 }
 
 export type EngineFactory = (o: EngineOptions) => Promise<TrainEngine>;
+
+const ALLOCATION = /\bbad_alloc\b|[Ff]ailed to allocate|[Aa]llocation failed|[Oo]ut of memory|Array buffer allocation failed|Invalid typed array length|[Cc]annot allocate memory/;
+
+/** An error of the engine or the data pipeline that means "does not fit in memory", as one line naming the remedy; otherwise the error itself. */
+export function memoryError(err: unknown, o: { batch: number; patch: number }, during: string): unknown {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!ALLOCATION.test(message)) return err;
+  const size = /allocate memory for requested buffer of size (\d+)/.exec(message);
+  const first = message.split('\n')[0]!.trim();
+  const cause = size ? `ONNX Runtime could not allocate ${(Number(size[1]) / 2 ** 30).toFixed(2)} GiB more` : first.length > 120 ? `${first.slice(0, 117)}...` : first;
+  return new UserError(`${during}: a batch of ${o.batch} × ${o.patch}² patches does not fit in memory (${cause}); lower --batch or --patch`);
+}

@@ -8,30 +8,19 @@
  * file and of the checkpoint: they are carried here at their initial values (moments zero).
  *
  * Failures a user can cause become one-line UserErrors: a batch that does not fit in memory (ONNX
- * Runtime's or V8's allocation failure), named with the batch and patch to lower.
+ * Runtime's or V8's allocation failure, engine.ts memoryError), named with the batch and patch.
  */
-import { UserError } from '../util/errors.js';
 import { loraTargets, modelSpecs } from '../model/backbone.js';
 import { estimatorSpecs } from '../model/estimator.js';
 import type { LoraConfig } from '../model/lora.js';
 import { OrtAdapterTrainer, OrtEstimatorTrainer, OrtPretrainTrainer, type OrtTrainer, initialBackbone } from '../train-ort/ort-trainer.js';
-import type { EngineOptions, HostBatch, OptimizerState, TrainEngine, ValidationResult } from './engine.js';
+import { type EngineOptions, type HostBatch, memoryError, type OptimizerState, type TrainEngine, type ValidationResult } from './engine.js';
+import { loadOrt } from '../ort/runtime.js';
 import { estimatorValidator, restorationValidator, type Validator } from './validate.js';
 
 /** The adapter config OrtAdapterTrainer trains: every LoRA target, alpha = rank unless given. */
 export function adapterConfig(o: { name: string; rank: number; alpha?: number }, targets: readonly { layer: string }[]): LoraConfig {
   return { name: o.name, rank: o.rank, alpha: o.alpha ?? o.rank, targets: targets.map((t) => t.layer) };
-}
-
-const ALLOCATION = /\bbad_alloc\b|[Ff]ailed to allocate|[Aa]llocation failed|[Oo]ut of memory|Array buffer allocation failed|Invalid typed array length|[Cc]annot allocate memory/;
-
-/** An engine error that means "does not fit in memory", as one line naming the remedy; otherwise the error itself. */
-export function memoryError(err: unknown, o: { batch: number; patch: number }, during: string): unknown {
-  const message = err instanceof Error ? err.message : String(err);
-  if (!ALLOCATION.test(message)) return err;
-  const first = message.split('\n')[0]!.trim();
-  const cause = first.length > 120 ? `${first.slice(0, 117)}...` : first;
-  return new UserError(`${during}: a batch of ${o.batch} × ${o.patch}² patches does not fit in memory (${cause}); lower --batch or --patch`);
 }
 
 /** The values carried untrained (Phase I's seg head with segWeight 0), in file order. */
@@ -59,6 +48,9 @@ function fileOrder(o: EngineOptions): { name: string; shape: number[] }[] {
 }
 
 export async function createOrtEngine(o: EngineOptions): Promise<TrainEngine> {
+  // ONNX Runtime would print its own (multi-line, coloured) record of a failed run; the failures a
+  // user can cause are reported as one line (memoryError), the rest as thrown errors
+  (await loadOrt()).env.logLevel = 'fatal';
   let trainer: OrtTrainer;
   try {
     trainer = await createTrainer(o);

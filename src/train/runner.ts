@@ -26,7 +26,7 @@ import { checkpointPath, loadCheckpoint, saveCheckpoint, type RunIdentity } from
 import { Prefetcher } from './data/index.js';
 import { RunLog } from './run-log.js';
 import { learningRate, validateSchedule, type LrSchedule } from './schedule.js';
-import type { EngineFactory, HostBatch, TrainEngine, TrainModel } from './engine.js';
+import { type EngineFactory, type HostBatch, memoryError, type TrainEngine, type TrainModel } from './engine.js';
 import { DEFAULT_THREADS } from './defaults.js';
 
 export type PhaseName = 'pretrain' | 'adapter' | 'estimator';
@@ -220,7 +220,10 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     let interrupted = false;
     while (step < o.steps) {
       const t0 = performance.now();
-      const batch = await prefetcher.get(step);
+      // the batch's own arrays may already be too large (a typed array's length limit, or memory)
+      const batch = await prefetcher.get(step).catch((err: unknown) => {
+        throw memoryError(err, o, 'building a batch');
+      });
       const lr = learningRate(o.schedule, step);
       trainer.setLearningRate(lr);
       const result = await trainer.step(batch);
