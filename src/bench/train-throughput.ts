@@ -5,13 +5,16 @@
  *
  *   npm run bench:train -- [--preset small,tiny] [--batch 8] [--patch 64] [--steps 6] [--warmup 2]
  *                          [--workers 1,2] [--images DIR[,DIR…]]
- *   npm run bench:train -- --engine ort,tfjs [--cases tiny:16,small:8] [--threads 2] [--workers 2]
- *       the two training engines interleaved step by step (src/bench/train-engines.ts)
+ *   npm run bench:train -- --engine ort,tfjs [--cases tiny:16,small:8] [--threads 2] [--workers 2] [--max-batch small:64,small:128]
+ *       the two training engines interleaved step by step (src/bench/train-engines.ts); --max-batch then
+ *       finds the largest ONNX Runtime batch that fits in memory per preset:patch (src/bench/max-batch.ts)
  *
  * Effective GFLOP/s is an estimate: 3 × forward FLOPs (backward ≈ 2× forward) of the backbone
  * (src/model/flops.ts, segmentation head excluded) × patches/s.
  */
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CLASSES } from '../degrade/cutmix.js';
@@ -37,6 +40,7 @@ const { values } = parseArgs({
     engine: { type: 'string' },
     cases: { type: 'string', default: 'tiny:16,small:8' },
     threads: { type: 'string', default: '2' },
+    'max-batch': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -86,6 +90,10 @@ console.log(`data: ${train.size} training images from ${imageDirs.join(', ')}, d
 
 if (engineRun) {
   await benchEngines({ ...engineRun, patch, steps, warmup, workers: Math.max(...workerCounts), threads: Number(values.threads), train });
+  if (values['max-batch'] !== undefined) {
+    // the largest batch that fits, one child process per try (max-batch.ts)
+    spawnSync(process.execPath, [fileURLToPath(new URL('./max-batch.js', import.meta.url)), '--cases', values['max-batch'] || 'small:64,small:128'], { stdio: 'inherit' });
+  }
   process.exit(0);
 }
 

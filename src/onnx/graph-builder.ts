@@ -112,9 +112,9 @@ export class OnnxGraph {
     return sym.name;
   }
 
-  node(op: string, inputs: (Sym | null)[], attributes: Record<string, AttributeValue> = {}, channels = 0, outputName?: string, shape?: number[]): Sym {
+  node(op: string, inputs: (Sym | null)[], attributes: Record<string, AttributeValue> = {}, channels = 0, outputName?: string, shape?: number[], domain?: string): Sym {
     const name = outputName ?? this.fresh(op);
-    this.nodes.push({ op, inputs: inputs.map((s) => this.ref(s)), outputs: [name], attributes });
+    this.nodes.push({ op, inputs: inputs.map((s) => this.ref(s)), outputs: [name], attributes, ...(domain ? { domain } : {}) });
     return shape ? { name, channels, shape } : { name, channels };
   }
 

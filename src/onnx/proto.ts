@@ -72,6 +72,8 @@ export interface NodeSpec {
   name?: string;
   /** Integers (INT / INTS), strings (STRING), { float } (FLOAT) or { floats } (FLOATS). */
   attributes?: Record<string, AttributeValue>;
+  /** Operator set domain; absent = the default ONNX domain. Others are imported at version 1. */
+  domain?: string;
 }
 
 export interface TensorSpec {
@@ -160,6 +162,7 @@ export function encodeModel(model: ModelSpec): Uint8Array {
         node.string(3, n.name ?? `${n.op}_${i}`);
         node.string(4, n.op);
         for (const [name, value] of Object.entries(n.attributes ?? {})) node.message(5, (a) => writeAttribute(a, name, value));
+        if (n.domain) node.string(7, n.domain);
       });
     });
     g.string(2, model.graphName);
@@ -171,5 +174,12 @@ export function encodeModel(model: ModelSpec): Uint8Array {
     op.string(1, '');
     op.int(2, model.opset);
   });
+  // ONNX Runtime's contrib domains (com.microsoft, com.microsoft.nchwc) have one version, 1.
+  for (const domain of new Set(model.nodes.flatMap((n) => (n.domain ? [n.domain] : [])))) {
+    w.message(8, (op) => {
+      op.string(1, domain);
+      op.int(2, 1);
+    });
+  }
   return w.finish();
 }

@@ -18,6 +18,8 @@ import { batchEntry, floatFeed, gradOutput, type TrainGraph } from './pretrain-g
 import { Autodiff, type V } from './tape.js';
 
 export interface AdapterGraphOptions {
+  /** NCHWc block size for the depthwise convolutions (nchwc.ts); absent = plain ONNX ops. */
+  nchwcBlock?: number | null;
   config: BackboneConfig;
   batch: number;
   patch: number;
@@ -30,7 +32,7 @@ export interface AdapterGraphOptions {
 export function buildAdapterGraph(o: AdapterGraphOptions): TrainGraph {
   const { config, batch: n, patch: p } = o;
   if (p % SIZE_MULTIPLE !== 0) throw new Error(`patch ${p} is not a multiple of ${SIZE_MULTIPLE}`);
-  const ad = new Autodiff();
+  const ad = new Autodiff({ nchwcBlock: o.nchwcBlock ?? null });
   const weights: Record<string, V> = {};
   const frozenSpecs = backboneSpecs(config);
   for (const s of frozenSpecs) {

@@ -9,7 +9,7 @@ import * as pointwise from './pointwise-rules.js';
 import type { Autodiff, V } from './tape.js';
 
 export function autodiffOps(ad: Autodiff): ModelOps<V> {
-  return {
+  return scoped(ad, {
     channels: (x) => x.channels,
     weightShape: (w) => [...w.shape],
     sliceWeight: (w, begin, size) => conv.sliceWeight(ad, w, begin, size),
@@ -42,5 +42,26 @@ export function autodiffOps(ad: Autodiff): ModelOps<V> {
 
     scope: (fn) => fn(),
     release: () => undefined,
-  };
+  });
+}
+
+/** Names every op's nodes after the op (the outermost one, e.g. a LoRA delta's linear stays `linear`). */
+function scoped(ad: Autodiff, ops: ModelOps<V>): ModelOps<V> {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(ops) as [string, unknown][]) {
+    if (typeof fn !== 'function' || name === 'scope' || name === 'release') {
+      wrapped[name] = fn;
+      continue;
+    }
+    wrapped[name] = (...args: unknown[]) => {
+      if (ad.scope !== null) return (fn as (...a: unknown[]) => unknown)(...args);
+      ad.scope = name;
+      try {
+        return (fn as (...a: unknown[]) => unknown)(...args);
+      } finally {
+        ad.scope = null;
+      }
+    };
+  }
+  return wrapped as unknown as ModelOps<V>;
 }

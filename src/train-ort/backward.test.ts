@@ -20,6 +20,8 @@ import { checkGradients, type GradCase } from './grad-check.js';
 import { adapterDelta } from './lora-delta.js';
 import { binaryCrossEntropy, restorationLoss, segmentationLoss } from './losses.js';
 import type { V } from './tape.js';
+import { nchwcBlockSize } from './nchwc.js';
+import { loadOrt } from '../ort/runtime.js';
 
 const TOLERANCE = 1e-2;
 
@@ -175,6 +177,28 @@ test('the estimator (resize, high-pass concat, strided convs, pooling, head) wit
       return { loss: term.loss, seeds: [[logits, term.grad]] };
     },
   });
+});
+
+// The NCHWc path of depthwise3x3 (conv-rules.ts depthwiseBlocked), where this build has the kernels.
+test('depthwise3x3 on the NCHWc kernels: gradients, and the same values as the plain path', async (t) => {
+  const block = await nchwcBlockSize(await loadOrt());
+  if (!block) {
+    t.skip('this ONNX Runtime build has no NCHWc kernels');
+    return;
+  }
+  // N·C = 2·block planes, odd sizes; and a weight slice, as MDTA's qkv depthwise uses
+  const plain: GradCase = { params: { x: [2, block, 5, 7], w: [3, 3, block, 1] }, build: (g, _ad, v) => g.depthwise3x3(v.x!, v.w!) };
+  const sliced: GradCase = { params: { x: [1, block, 4, 6], w: [3, 3, 2 * block, 1] }, build: (g, _ad, v) => g.depthwise3x3(v.x!, g.sliceWeight(v.w!, [0, 0, block, 0], [3, 3, block, 1])) };
+  for (const [name, c] of [['blocked', plain], ['blocked slice', sliced]] as const) {
+    const report = await checkGradients(c, 1, 3, block);
+    assert.ok(report.ops.includes('ReorderInput'), `${name}: the NCHWc path was not taken`);
+    for (const [p, err] of Object.entries(report.errors)) assert.ok(err <= TOLERANCE, `${name}: d/d${p} relative error ${err.toExponential(2)} > ${TOLERANCE}`);
+  }
+  // not a multiple of the block: the plain path
+  const fallback = await checkGradients({ params: { x: [1, 3, 4, 4], w: [3, 3, 3, 1] }, build: (g, _ad, v) => g.depthwise3x3(v.x!, v.w!) }, 1, 1, block);
+  assert.ok(!fallback.ops.includes('ReorderInput'));
+  const wrong = await checkGradients({ ...plain, corruptGradient: 1.05 }, 1, 3, block);
+  assert.ok(Object.values(wrong.errors).every((e) => e > TOLERANCE), `a 5% wrong gradient passed: ${JSON.stringify(wrong.errors)}`);
 });
 
 test('a wrong gradient fails the same check', async () => {

@@ -6,7 +6,9 @@
  *   conv dx:   ConvTranspose(dy, W) with the forward's strides and explicit pads.
  *   conv dW:   Conv(xᵀ [cin,N,H,W], dyᵀ [cout,N,Ho,Wo] as kernel, dilation = stride) → [cin,cout,3,3].
  *   dw dx:     grouped ConvTranspose(dy, W, group C).
- *   dw dW:     Conv([1,N·C,H,W], dy as [N·C,1,H,W] kernel, group N·C) → [N,C,3,3], summed over N.
+ *   dw dW:     per tap, Slice of the padded x · dy, ReduceSum over images and pixels.
+ *   With ONNX Runtime's NCHWc kernels (nchwc.ts) the three depthwise ops are single blocked
+ *   correlations over all (image, channel) planes instead (depthwiseBlocked).
  *   linear:    dx = w·dy per pixel (MatMul), dW = Einsum over images and pixels.
  */
 import type { AttributeValue } from '../onnx/proto.js';
@@ -94,14 +96,71 @@ export function conv3x3(ad: Autodiff, x: V, w: V, stride: number, bias?: V): V {
 export function depthwise3x3(ad: Autodiff, x: V, w: V): V {
   const [n, c, h, wd] = x.shape as [number, number, number, number];
   const kernel = relayout(ad, w, [2, 3, 0, 1], [c, 1, 3, 3]);
+  const block = ad.nchwcBlock;
+  if (block && (n * c) % block === 0) return depthwiseBlocked(ad, x, kernel, block);
   const out = ad.node('Conv', [x, kernel], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: c }, [...x.shape], c);
   return ad.record([x, kernel], out, (dy) => {
     const dx = ad.requires(x) ? ad.node('ConvTranspose', [dy, kernel], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: c }, [...x.shape]) : null;
     let dk: V | null = null;
     if (ad.requires(kernel)) {
-      // every (image, channel) pair is its own group: x's plane correlated with dy's plane
-      const planes = ad.node('Conv', [ad.reshape(x, [1, n * c, h, wd]), ad.reshape(dy, [n * c, 1, h, wd])], { kernel_shape: [h, wd], pads: [1, 1, 1, 1], group: n * c }, [1, n * c, 3, 3]);
-      dk = ad.reshape(ad.reduceSum(ad.reshape(planes, [n, c, 3, 3]), [0], false), [c, 1, 3, 3]);
+      // dk[c,ky,kx] = Σ_{n,y,x} dy·x_padded shifted by (ky,kx): one Slice·Mul·ReduceSum per tap,
+      // faster on ONNX Runtime's plain CPU kernels than one Conv with N·C groups and dy as an
+      // h×w kernel (im2col of a kernel the size of the image).
+      const padded = ad.node('Pad', [x, ad.graph.int64([0, 0, 1, 1, 0, 0, 1, 1])], { mode: 'constant' }, [n, c, h + 2, wd + 2]);
+      const taps: V[] = [];
+      for (let ky = 0; ky < 3; ky++) {
+        for (let kx = 0; kx < 3; kx++) {
+          const shifted = ad.node('Slice', [padded, ad.graph.int64([ky, kx]), ad.graph.int64([ky + h, kx + wd]), ad.graph.int64([2, 3])], {}, [...x.shape]);
+          taps.push(ad.reduceSum(ad.mul(shifted, dy), [0, 2, 3], false));
+        }
+      }
+      const byTap = ad.reshape(ad.node('Concat', taps, { axis: 0 }, [9 * c]), [3, 3, c]);
+      dk = ad.reshape(ad.transpose(byTap, [2, 0, 1]), [c, 1, 3, 3]);
+    }
+    return [dx, dk];
+  });
+}
+
+const NCHWC = 'com.microsoft.nchwc';
+
+/**
+ * A depthwise correlation on ONNX Runtime's NCHWc kernels (direct loops over channel blocks, no
+ * im2col): planes [1,G,H,W] (G a multiple of the block), one filter per plane [G,1,kh,kw] in the
+ * plain layout, reordered here to the blocked one the kernel reads (output channels innermost).
+ */
+function blockedCorrelation(ad: Autodiff, planes: V, filters: V, block: number): V {
+  const [, g, h, wd] = planes.shape as [number, number, number, number];
+  const [, , kh, kw] = filters.shape as [number, number, number, number];
+  const ho = h + 2 - kh + 1, wo = wd + 2 - kw + 1;
+  const blocked = ad.reshape(ad.transpose(ad.reshape(filters, [g / block, block, kh * kw]), [0, 2, 1]), [g, 1, kh, kw]);
+  const input = ad.node('ReorderInput', [planes], {}, [...planes.shape], 0, NCHWC);
+  const conv = ad.node('Conv', [input, blocked], { kernel_shape: [kh, kw], pads: [1, 1, 1, 1], group: g }, [1, g, ho, wo], 0, NCHWC);
+  return ad.node('ReorderOutput', [conv], { channels: g }, [1, g, ho, wo], 0, NCHWC);
+}
+
+/**
+ * depthwise3x3 with every (image, channel) pair as one plane of a single NCHWc correlation:
+ * forward with the filters tiled over the images, dx with the flipped filters, and dk as the
+ * correlation of each x plane with its dy plane (an h×w filter giving a 3×3 result), summed over
+ * images. 1.5–8× faster than the plain CPU Conv/ConvTranspose at the backbone's shapes.
+ */
+function depthwiseBlocked(ad: Autodiff, x: V, kernel: V, block: number): V {
+  const [n, c, h, wd] = x.shape as [number, number, number, number];
+  const planes = (v: V) => ad.reshape(v, [1, n * c, h, wd]);
+  const perPlane = (k: V) => ad.node('Tile', [k, ad.graph.int64([n, 1, 1, 1])], {}, [n * c, 1, 3, 3]);
+  const out = ad.reshape(blockedCorrelation(ad, planes(x), perPlane(kernel), block), [...x.shape]);
+  const result: V = { ...out, channels: c };
+  return ad.record([x, kernel], result, (dy) => {
+    let dx: V | null = null;
+    if (ad.requires(x)) {
+      // the 3×3 taps reversed (k → 8 − k) flip the filter in both axes
+      const flipped = ad.reshape(ad.node('Gather', [ad.reshape(kernel, [c, 9]), ad.graph.int64([8, 7, 6, 5, 4, 3, 2, 1, 0])], { axis: 1 }, [c, 9]), [c, 1, 3, 3]);
+      dx = ad.reshape(blockedCorrelation(ad, planes(dy), perPlane(flipped), block), [...x.shape]);
+    }
+    let dk: V | null = null;
+    if (ad.requires(kernel)) {
+      const perPair = blockedCorrelation(ad, planes(x), ad.reshape(dy, [n * c, 1, h, wd]), block);
+      dk = ad.reshape(ad.reduceSum(ad.reshape(perPair, [n, c, 3, 3]), [0], false), [c, 1, 3, 3]);
     }
     return [dx, dk];
   });

@@ -13,6 +13,8 @@ import { batchEntry, floatFeed, gradOutput, type TrainGraph } from './pretrain-g
 import { Autodiff, type V } from './tape.js';
 
 export interface EstimatorGraphOptions {
+  /** NCHWc block size for the depthwise convolutions (nchwc.ts); absent = plain ONNX ops. */
+  nchwcBlock?: number | null;
   config: EstimatorConfig;
   batch: number;
   /** Height and width of the training images. */
@@ -23,7 +25,7 @@ export function buildEstimatorGraph(o: EstimatorGraphOptions): TrainGraph {
   const { config, batch: n, size } = o;
   // one label per head output: the classes, then p(clean) when the estimator has that output
   const k = estimatorOutputCount(config);
-  const ad = new Autodiff();
+  const ad = new Autodiff({ nchwcBlock: o.nchwcBlock ?? null });
   const specs = estimatorSpecs(config);
   const params: Record<string, V> = {};
   for (const s of specs) params[s.name] = ad.param(s.name, [...s.shape]);

@@ -47,10 +47,10 @@ function uniform(size: number, rng: Rng): Float32Array {
   return a;
 }
 
-export async function checkGradients(c: GradCase, seed = 1, directions = 3): Promise<GradReport> {
+export async function checkGradients(c: GradCase, seed = 1, directions = 3, nchwcBlock: number | null = null): Promise<GradReport> {
   const ort = await loadOrt();
   const rng = new Rng(seed);
-  const ad = new Autodiff();
+  const ad = new Autodiff({ nchwcBlock });
   const values: Record<string, V> = {};
   for (const [name, shape] of Object.entries(c.params)) values[name] = ad.param(name, shape);
   for (const [name, shape] of Object.entries(c.inputs ?? {})) values[name] = ad.input(name, shape, shape[1] ?? 0);

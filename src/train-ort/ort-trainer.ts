@@ -24,6 +24,7 @@ import type { RestorationLoss } from '../model/trainable.js';
 import { loadOrt } from '../ort/runtime.js';
 import { Rng } from '../util/rng.js';
 import { buildAdapterGraph } from './adapter-graph.js';
+import { nchwcBlockSize } from './nchwc.js';
 import { buildEstimatorGraph } from './estimator-graph.js';
 import { buildPretrainGraph, gradOutput, type TrainGraph } from './pretrain-graph.js';
 
@@ -220,19 +221,21 @@ export class OrtTrainer {
 
 /** Phase I (backbone + seg head) on ORT, initialised like createBackbone(config, seed). */
 export const OrtPretrainTrainer = {
-  create(o: OrtPretrainOptions): Promise<OrtTrainer> {
-    const graph = buildPretrainGraph({ config: o.config, batch: o.batch, patch: o.patch, segWeight: o.segWeight ?? 0.1, loss: o.loss ?? 'l1' });
+  async create(o: OrtPretrainOptions): Promise<OrtTrainer> {
+    const nchwcBlock = await nchwcBlockSize(await loadOrt());
+    const graph = buildPretrainGraph({ nchwcBlock, config: o.config, batch: o.batch, patch: o.patch, segWeight: o.segWeight ?? 0.1, loss: o.loss ?? 'l1' });
     return OrtTrainer.create({ graph, initial: initialBackbone(o.config, o.seed ?? 0), optimizer: o.optimizer, ...(o.threads ? { threads: o.threads } : {}) });
   },
 };
 
 /** Phase II (one LoRA adapter on a frozen backbone), initialised like trainable.ts's adapter replica. */
 export const OrtAdapterTrainer = {
-  create(o: OrtAdapterOptions): Promise<OrtTrainer> {
+  async create(o: OrtAdapterOptions): Promise<OrtTrainer> {
+    const nchwcBlock = await nchwcBlockSize(await loadOrt());
     const rank = o.adapter.rank ?? DEFAULT_LORA_RANK;
     const adapter: LoraConfig = { name: o.adapter.name, rank, alpha: o.adapter.alpha ?? rank, targets: loraTargets(o.config).map((t) => t.layer) };
     validateLoraConfig(adapter);
-    const graph = buildAdapterGraph({ config: o.config, batch: o.batch, patch: o.patch, loss: o.loss ?? 'l1', adapter, frozen: o.frozen });
+    const graph = buildAdapterGraph({ nchwcBlock, config: o.config, batch: o.batch, patch: o.patch, loss: o.loss ?? 'l1', adapter, frozen: o.frozen });
     const initial = initialHost(loraSpecs(adapter, loraTargets(o.config)), `lora:${o.adapter.name}:${o.seed ?? 0}`);
     return OrtTrainer.create({ graph, initial, optimizer: o.optimizer, ...(o.threads ? { threads: o.threads } : {}) });
   },
@@ -240,8 +243,9 @@ export const OrtAdapterTrainer = {
 
 /** Phase III (the estimator alone) on ORT, initialised like trainable.ts's estimator replica. */
 export const OrtEstimatorTrainer = {
-  create(o: OrtEstimatorOptions): Promise<OrtTrainer> {
-    const graph = buildEstimatorGraph({ config: o.config, batch: o.batch, size: o.size });
+  async create(o: OrtEstimatorOptions): Promise<OrtTrainer> {
+    const nchwcBlock = await nchwcBlockSize(await loadOrt());
+    const graph = buildEstimatorGraph({ nchwcBlock, config: o.config, batch: o.batch, size: o.size });
     return OrtTrainer.create({ graph, initial: initialHost(estimatorSpecs(o.config), `estimator:${o.seed ?? 0}`), optimizer: o.optimizer, ...(o.threads ? { threads: o.threads } : {}) });
   },
 };

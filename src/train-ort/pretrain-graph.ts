@@ -21,6 +21,8 @@ import { restorationLoss, segmentationLoss } from './losses.js';
 import { Autodiff, type V } from './tape.js';
 
 export interface PretrainGraphOptions {
+  /** NCHWc block size for the depthwise convolutions (nchwc.ts); absent = plain ONNX ops. */
+  nchwcBlock?: number | null;
   config: BackboneConfig;
   batch: number;
   patch: number;
@@ -57,7 +59,7 @@ export function buildPretrainGraph(o: PretrainGraphOptions): TrainGraph {
   const { config, batch: n, patch: p } = o;
   if (p % SIZE_MULTIPLE !== 0) throw new Error(`patch ${p} is not a multiple of ${SIZE_MULTIPLE}`);
   const usesSeg = o.segWeight > 0 && config.segClasses > 0;
-  const ad = new Autodiff();
+  const ad = new Autodiff({ nchwcBlock: o.nchwcBlock ?? null });
   const specs = modelSpecs(config).filter((s) => usesSeg || !s.name.startsWith('seg.'));
   const params: Record<string, V> = {};
   for (const s of specs) params[s.name] = ad.param(s.name, [...s.shape]);

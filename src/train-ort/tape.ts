@@ -25,19 +25,40 @@ interface Entry {
   inputs: V[];
   output: V;
   rule: BackwardRule;
+  scope: string | null;
 }
 
 export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+export interface AutodiffOptions {
+  /**
+   * ONNX Runtime's NCHWc block size (nchwc.ts) when its CPU kernels for blocked layouts are
+   * available; the depthwise convolutions then run on them. Absent/null: plain ONNX ops only.
+   */
+  nchwcBlock?: number | null;
+}
+
 export class Autodiff {
   readonly graph = new OnnxGraph();
+  readonly nchwcBlock: number | null;
   private readonly tape: Entry[] = [];
   /** Names of values that depend on a trainable parameter. */
   private readonly live = new Set<string>();
   /** Trainable parameters in declaration order. */
   readonly params: V[] = [];
+  /**
+   * The model op being recorded (set by autodiff-ops.ts): node outputs are named after it
+   * (`depthwise3x3/Conv_12`, backward nodes `bwd:depthwise3x3/…`), so a profile of the step says
+   * which op of the model each kernel's time belongs to.
+   */
+  scope: string | null = null;
+  private named = 0;
+
+  constructor(options: AutodiffOptions = {}) {
+    this.nchwcBlock = options.nchwcBlock ?? null;
+  }
 
   /** A trainable parameter: a graph input (tfjs layout) whose gradient `backward` returns. */
   param(name: string, shape: number[]): V {
@@ -66,8 +87,10 @@ export class Autodiff {
   }
 
   /** Emits one node and attaches its static shape. */
-  node(op: string, inputs: (Sym | null)[], attributes: Record<string, AttributeValue>, shape: number[], channels = 0): V {
-    const sym = this.graph.node(op, inputs, attributes, channels);
+  node(op: string, inputs: (Sym | null)[], attributes: Record<string, AttributeValue>, shape: number[], channels = 0, domain?: string): V {
+    const name = this.scope ? `${this.scope}/${op}_${++this.named}` : undefined;
+    const sym = this.graph.node(op, inputs, attributes, channels, name, undefined, domain);
+    if (name) this.graph.nodes[this.graph.nodes.length - 1]!.name = name;
     return { ...sym, shape };
   }
 
@@ -83,7 +106,7 @@ export class Autodiff {
   record(inputs: V[], output: V, rule: BackwardRule): V {
     if (!inputs.some((x) => this.live.has(x.name))) return output;
     this.live.add(output.name);
-    this.tape.push({ inputs, output, rule });
+    this.tape.push({ inputs, output, rule, scope: this.scope });
     return output;
   }
 
@@ -105,7 +128,10 @@ export class Autodiff {
       const entry = this.tape[i]!;
       const dy = grads.get(entry.output.name);
       if (!dy) continue;
+      const outer = this.scope;
+      this.scope = entry.scope ? `bwd:${entry.scope}` : outer;
       const dxs = entry.rule(dy);
+      this.scope = outer;
       if (dxs.length !== entry.inputs.length) throw new Error(`backward rule of ${entry.output.name} returned ${dxs.length} gradients for ${entry.inputs.length} inputs`);
       entry.inputs.forEach((x, k) => {
         const g = dxs[k];
