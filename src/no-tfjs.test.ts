@@ -56,6 +56,9 @@ const { estimatorConfig, estimatorSpecs } = await import(${JSON.stringify(dist('
 const { loraSpecs } = await import(${JSON.stringify(dist('model/lora.js'))});
 const { hostWeights, saveAdapter, saveBackbone, saveEstimator } = await import(${JSON.stringify(dist('model/weights.js'))});
 const { initialHost } = await import(${JSON.stringify(dist('train-ort/ort-trainer.js'))});
+// the engine runs in a worker thread (engine-worker.js), whose modules this thread's require cache
+// does not list: the engine it builds is imported here as well, so its module graph is
+await import(${JSON.stringify(dist('train/ort-engine.js'))});
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'abair-no-tfjs-train-'));
 const run = async (args) => {
   process.exitCode = undefined;

@@ -52,15 +52,16 @@ export interface ValidationResult {
   accuracy?: number;
 }
 
+/** Every call is asynchronous, so an engine may run in another thread (worker-engine.ts). */
 export interface TrainEngine {
   /** Every parameter a checkpoint of this run holds, with its shape, in file order. */
   readonly shapes: Readonly<Record<string, readonly number[]>>;
-  setLearningRate(lr: number): void;
-  getParams(): Record<string, Float32Array>;
+  setLearningRate(lr: number): Promise<void>;
+  getParams(): Promise<Record<string, Float32Array>>;
   /** Names not given keep their values; an unknown name or a wrong size throws. */
-  setParams(values: Record<string, Float32Array>): void;
-  getOptimizerState(): OptimizerState;
-  setOptimizerState(state: OptimizerState): void;
+  setParams(values: Record<string, Float32Array>): Promise<void>;
+  getOptimizerState(): Promise<OptimizerState>;
+  setOptimizerState(state: OptimizerState): Promise<void>;
   step(batch: HostBatch): Promise<EngineStepResult>;
   /** The metrics above at the current parameters. */
   validate(batch: HostBatch): Promise<ValidationResult>;
@@ -69,7 +70,7 @@ export interface TrainEngine {
 
 export type EngineFactory = (o: EngineOptions) => Promise<TrainEngine>;
 
-const ALLOCATION = /\bbad_alloc\b|[Ff]ailed to allocate|[Aa]llocation failed|[Oo]ut of memory|Array buffer allocation failed|Invalid typed array length|[Cc]annot allocate memory/;
+const ALLOCATION = /\bbad_alloc\b|reached (its|the) memory limit|memory limit: JS heap out of memory|[Ff]ailed to allocate|[Aa]llocation failed|[Oo]ut of memory|Array buffer allocation failed|Invalid typed array length|[Cc]annot allocate memory/;
 
 /** An error of the engine or the data pipeline that means "does not fit in memory", as one line naming the remedy; otherwise the error itself. */
 export function memoryError(err: unknown, o: { batch: number; patch: number }, during: string): unknown {

@@ -80,15 +80,15 @@ export async function createOrtEngine(o: EngineOptions): Promise<TrainEngine> {
 
   return {
     shapes,
-    setLearningRate: (lr) => trainer.setLearningRate(lr),
-    getParams: () => ordered({ ...trainer.getParams(), ...Object.fromEntries(Object.entries(fixed).map(([n, v]) => [n, Float32Array.from(v)])) }),
-    setParams: (values) => trainer.setParams(split(values)),
-    getOptimizerState(): OptimizerState {
+    setLearningRate: async (lr) => trainer.setLearningRate(lr),
+    getParams: async () => ordered({ ...trainer.getParams(), ...Object.fromEntries(Object.entries(fixed).map(([n, v]) => [n, Float32Array.from(v)])) }),
+    setParams: async (values) => trainer.setParams(split(values)),
+    async getOptimizerState(): Promise<OptimizerState> {
       const s = trainer.getOptimizerState();
       const zeros = Object.fromEntries(Object.entries(fixed).map(([n, v]) => [n, new Float32Array(v.length)]));
       return { step: s.step, m: ordered({ ...s.m, ...zeros }), v: ordered({ ...s.v, ...zeros }) };
     },
-    setOptimizerState(state: OptimizerState) {
+    async setOptimizerState(state: OptimizerState) {
       const strip = (r: Record<string, Float32Array>) => Object.fromEntries(Object.entries(r).filter(([n]) => !(n in fixed)));
       trainer.setOptimizerState({ step: state.step, m: strip(state.m), v: strip(state.v) });
     },

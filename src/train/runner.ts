@@ -1,6 +1,6 @@
 /**
- * The training loop shared by every phase. It owns: the engine (ort-engine.ts: ONNX Runtime in
- * this process, `threads` intra-op threads), the Prefetcher (the batch for step k is built from
+ * The training loop shared by every phase. It owns: the engine (ort-engine.ts: ONNX Runtime with
+ * `threads` intra-op threads, in a worker thread: worker-engine.ts), the Prefetcher (the batch for step k is built from
  * Rng(`${seed}:${phase}:${k}`), so the data stream is a pure function of the seed and a resumed run
  * sees the same batches), the learning-rate schedule, the JSONL log, the progress bar, validation,
  * checkpoints (every N steps, at the end, and on SIGINT/SIGTERM after the running step), and
@@ -109,8 +109,9 @@ function parameterMismatch(saved: Record<string, number[]>, wanted: Readonly<Rec
   return extra ? `it holds '${extra}', which this model does not have` : null;
 }
 
+/** ONNX Runtime in a worker thread, so the next batch is built while a step runs. */
 async function defaultEngine(): Promise<EngineFactory> {
-  return (await import('./ort-engine.js')).createOrtEngine;
+  return (await import('./worker-engine.js')).createWorkerEngine;
 }
 
 export async function runTraining(o: RunOptions): Promise<RunResult> {
@@ -170,8 +171,8 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     let patchesSeen = 0;
     let ema: number | null = null;
     if (previous) {
-      trainer.setParams(previous.params);
-      trainer.setOptimizerState(previous.optimizer);
+      await trainer.setParams(previous.params);
+      await trainer.setOptimizerState(previous.optimizer);
       step = previous.step;
       elapsedBefore = previous.progress.elapsedSec;
       patchesSeen = previous.progress.patchesSeen;
@@ -186,7 +187,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
         say(`rescheduled: ${String(savedSteps)} → ${o.steps} steps (learning rate follows the new schedule from step ${step})`);
       }
     } else {
-      if (o.initialParams) trainer.setParams(o.initialParams);
+      if (o.initialParams) await trainer.setParams(o.initialParams);
       log = RunLog.create(logFile, { phase: o.phase, ...o.meta, identity: o.identity, engine: 'onnxruntime', threads, startedAt: new Date().toISOString() });
     }
 
@@ -205,9 +206,9 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
       await saveCheckpoint(ckptFile, {
         step: atStep,
         run: o.identity,
-        params: trainer.getParams(),
+        params: await trainer.getParams(),
         shapes,
-        optimizer: trainer.getOptimizerState(),
+        optimizer: await trainer.getOptimizerState(),
         progress: { elapsedSec: elapsed(), patchesSeen, logBytes: log!.bytes, emaLoss: ema },
       });
     };
@@ -225,7 +226,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
         throw memoryError(err, o, 'building a batch');
       });
       const lr = learningRate(o.schedule, step);
-      trainer.setLearningRate(lr);
+      await trainer.setLearningRate(lr);
       const result = await trainer.step(batch);
       if (result.skipped) {
         progress.finish();
@@ -273,7 +274,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
       ...(lastValidation ? { validation: lastValidation } : {}),
       createdAt: new Date().toISOString(),
     };
-    base.outputs = await o.finish(trainer.getParams(), provenance);
+    base.outputs = await o.finish(await trainer.getParams(), provenance);
     return base;
   } finally {
     for (const s of stopSignals) process.off(s, onSignal);
