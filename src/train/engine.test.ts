@@ -8,7 +8,11 @@ import { UserError } from '../util/errors.js';
 import { packageRoot } from '../util/paths.js';
 import { loadOrtPackage } from '../ort/runtime.js';
 import { writeTestImages } from './test-images.js';
-import { memoryError } from './engine.js';
+import { presetConfig } from '../model/config.js';
+import { Rng } from '../util/rng.js';
+import { type HostBatch, memoryError } from './engine.js';
+import { createOrtEngine } from './ort-engine.js';
+import { createWorkerEngine } from './worker-engine.js';
 
 test('an allocation failure (ONNX Runtime or V8) becomes one line naming the batch to lower; other errors pass through', () => {
   const shape = { batch: 64, patch: 256 };
@@ -47,5 +51,34 @@ test('a real run whose step does not fit (address space capped with ulimit -v): 
     assert.deepEqual((await readdir(out)).filter((f) => f !== 'train-log.jsonl'), [], 'no checkpoint, no temp file');
   } finally {
     await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('the engine in a worker thread computes the same bits as in this thread; its errors come back (UserErrors as such: the ulimit test above)', async () => {
+  const config = presetConfig('tiny');
+  const o = { model: { phase: 'backbone' as const, config, seed: 2, segWeight: 0, loss: 'l1' as const }, batch: 2, patch: 16, threads: 1, optimizer: { lr: 1e-3, weightDecay: 1e-4, clipNorm: 1 } };
+  const batchFor = (k: number): HostBatch => {
+    const rng = new Rng(`engine:${k}`);
+    const target = Float32Array.from({ length: 2 * 16 * 16 * 3 }, () => rng.uniform(0, 1));
+    return { input: { shape: [2, 16, 16, 3], data: target.map((t) => t + 0.1 * rng.uniform(-1, 1)) }, target: { shape: [2, 16, 16, 3], data: target } };
+  };
+  const here = await createOrtEngine(o);
+  const there = await createWorkerEngine(o);
+  try {
+    assert.deepEqual(there.shapes, here.shapes);
+    for (let k = 0; k < 3; k++) {
+      const [a, b] = [await here.step(batchFor(k)), await there.step(batchFor(k))];
+      assert.equal(b.loss, a.loss);
+      assert.equal(b.gradNorm, a.gradNorm);
+    }
+    assert.deepEqual(await there.getParams(), await here.getParams());
+    assert.deepEqual(await there.getOptimizerState(), await here.getOptimizerState());
+    assert.deepEqual(await there.validate(batchFor(9)), await here.validate(batchFor(9)));
+    const wrong = { input: { shape: [2, 8, 8, 3], data: new Float32Array(2 * 8 * 8 * 3) }, target: batchFor(0).target! };
+    await assert.rejects(there.step(wrong), /batch 'input' is 2×8×8×3; this train-step graph was built for 2×16×16×3/);
+    await assert.rejects(there.setParams({ nonsense: new Float32Array(1) }), (e: Error) => e.name === 'Error' && /unknown parameter 'nonsense'/.test(e.message));
+  } finally {
+    await here.dispose();
+    await there.dispose();
   }
 });
