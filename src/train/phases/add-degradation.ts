@@ -287,7 +287,7 @@ export async function addDegradation(o: AddDegradationOptions): Promise<AddDegra
     ...(sources.pairs ? { pairs: { input: sources.pairs.dirs[0], target: sources.pairs.dirs[1], digest: sources.pairs.digest, count: sources.pairs.all.size, heldOut: sources.pairs.holdout.size } } : {}),
     adapter: { ...a, rank },
     estimator: { ...e, classes },
-    cpuHours: Math.round((a.cpuHours + e.cpuHours) * 1000) / 1000,
+    cpuHours: Math.round((a.cpuHours + e.cpuHours) * 1e6) / 1e6,
     wallSec: Math.round((a.wallSec + e.wallSec) * 10) / 10,
     cpuSec: Math.round(earlierCpu + cpuSince(cpuStart)),
     command: (o.adapter.command ?? null) as string | null,
