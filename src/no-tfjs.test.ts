@@ -1,6 +1,7 @@
 /**
- * Restoring runs on ONNX Runtime: importing the library, starting the CLI and a restore must not
- * load TensorFlow.js (65 MB, and types the public API must not name). Checked in a child process,
+ * Restoring and training run on ONNX Runtime: importing the library, starting the CLI, a restore,
+ * the training commands (`abair train pretrain`, `train export`, `add-degradation`) must not load
+ * TensorFlow.js (65 MB, and types the public API must not name). Checked in a child process,
  * whose require cache lists every CommonJS module it loaded (tfjs's packages are CommonJS, so an
  * ESM import of them lands there too); importing `abair/model` is the control that it would show.
  */
@@ -39,6 +40,53 @@ const data = new Uint8Array(24 * 20 * 3).map((_, i) => (i * 37) % 256);
 const out = await restorer.restore({ data, width: 24, height: 20, channels: 3 }, { map: true });
 if (out.image.width !== 24 || !out.map) throw new Error('restore gave no result');
 restorer.dispose();`);
+  assert.deepEqual(loaded, []);
+});
+
+test('abair train pretrain, train export and add-degradation load no @tensorflow module', () => {
+  const loaded = tfjsLoadedBy(`
+const os = await import('node:os');
+const fs = await import('node:fs');
+const path = await import('node:path');
+const { main } = await import(${JSON.stringify(dist('cli/main.js'))});
+const { writeTestImages } = await import(${JSON.stringify(dist('train/test-images.js'))});
+const { presetConfig } = await import(${JSON.stringify(dist('model/config.js'))});
+const { modelSpecs, loraTargets } = await import(${JSON.stringify(dist('model/backbone.js'))});
+const { estimatorConfig, estimatorSpecs } = await import(${JSON.stringify(dist('model/estimator.js'))});
+const { loraSpecs } = await import(${JSON.stringify(dist('model/lora.js'))});
+const { hostWeights, saveAdapter, saveBackbone, saveEstimator } = await import(${JSON.stringify(dist('model/weights.js'))});
+const { initialHost } = await import(${JSON.stringify(dist('train-ort/ort-trainer.js'))});
+// the engine runs in a worker thread (engine-worker.js), whose modules this thread's require cache
+// does not list: the engine it builds is imported here as well, so its module graph is
+await import(${JSON.stringify(dist('train/ort-engine.js'))});
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'abair-no-tfjs-train-'));
+const run = async (args) => {
+  process.exitCode = undefined;
+  await main(['node', 'abair', ...args]);
+  if (process.exitCode) throw new Error('abair ' + args.join(' ') + ' exited ' + process.exitCode);
+};
+try {
+  const images = await writeTestImages(path.join(root, 'images'), 4, 32);
+  const small = ['--steps', '1', '--batch', '2', '--patch', '16', '--val-count', '2', '--threads', '1', '--progress', 'silent'];
+  await run(['train', 'pretrain', '--images', images, '--preset', 'tiny', ...small, '--out', path.join(root, 'pretrain')]);
+  await run(['train', 'export', path.join(root, 'pretrain'), '-o', path.join(root, 'interim')]);
+  // a two-class model from host values (the save functions take plain arrays too)
+  const config = presetConfig('tiny');
+  const model = path.join(root, 'model');
+  await saveBackbone(model, config, hostWeights(initialHost(modelSpecs(config), 1), modelSpecs(config)), { preset: 'tiny' });
+  for (const name of ['rain', 'haze']) {
+    const adapter = { name, rank: 2, alpha: 2, targets: loraTargets(config).map((t) => t.layer) };
+    const specs = loraSpecs(adapter, loraTargets(config));
+    await saveAdapter(model, { config: adapter, params: hostWeights(initialHost(specs, name), specs) }, config);
+  }
+  const est = estimatorConfig(['rain', 'haze'], { inputSize: 16, widths: [4, 8] });
+  await saveEstimator(model, est, hostWeights(initialHost(estimatorSpecs(est), 2), estimatorSpecs(est)));
+  await run(['add-degradation', 'noise', '--model', model, '--synthetic', 'noise', '--images', images, '--adapter-steps', '1', '--estimator-steps', '1',
+    '--batch', '2', '--patch', '16', '--estimator-batch', '2', '--estimator-patch', '16', '--threads', '1', '--progress', 'silent', '--runs', path.join(root, 'runs')]);
+  if (!fs.existsSync(path.join(model, 'lora-noise.safetensors'))) throw new Error('add-degradation wrote no adapter');
+} finally {
+  fs.rmSync(root, { recursive: true, force: true });
+}`);
   assert.deepEqual(loaded, []);
 });
 

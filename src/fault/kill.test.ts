@@ -121,7 +121,7 @@ test('training killed during a checkpoint write: the previous checkpoint survive
   disposeParams(base);
   const out = path.join(dir, 'run');
   const args = ['train', 'adapter', '--name', 'haze', '--backbone', backboneDir, '--synthetic', 'haze', '--images', images, '--steps', '3', '--batch', '2', '--patch', '16',
-    '--workers', '1', '--checkpoint-every', '1', '--val-every', '3', '--val-count', '2', '--progress', 'silent', '--out', out];
+    '--threads', '1', '--checkpoint-every', '1', '--val-every', '3', '--val-count', '2', '--progress', 'silent', '--out', out];
 
   // the first checkpoint (step 1) is written, the second (step 2) is killed mid-publish
   const killed = await runAndKill(args, 'checkpoint.safetensors', 'SIGKILL', 1);

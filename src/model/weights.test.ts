@@ -9,9 +9,12 @@ import { createBackbone, loraTargets } from './backbone.js';
 import { presetConfig } from './config.js';
 import { createEstimator, estimatorConfig } from './estimator.js';
 import { createAdapter } from './lora.js';
-import { disposeParams, type Params } from './params.js';
+import { disposeParams, hostValues, type Params } from './params.js';
 import { randomize } from './test-helpers.js';
-import { loadAdapter, loadBackbone, loadEstimator, listWeights, saveAdapter, saveBackbone, saveEstimator, setEstimatorBlend } from './weights.js';
+import { hostWeights, loadAdapter, loadBackbone, loadEstimator, listWeights, saveAdapter, saveBackbone, saveEstimator, setEstimatorBlend } from './weights.js';
+import { modelSpecs } from './backbone.js';
+import { estimatorSpecs } from './estimator.js';
+import { loraSpecs } from './lora.js';
 
 const config = presetConfig('tiny');
 
@@ -167,6 +170,35 @@ test('set-blend: the SW exponent is rewritten in the sidecar alone; the weights 
     const backboneFile = await saveBackbone(dir, config, base);
     await assert.rejects(setEstimatorBlend(backboneFile, { swExponent: 2 }), /is a backbone file, expected an estimator/);
     [params, base].forEach(disposeParams);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('weight files written from host values (the training engine) are byte-identical to those from tfjs Params', async () => {
+  await initEngine({ backend: 'wasm' });
+  const dir = await tempDir();
+  try {
+    const backbone = createBackbone(config, 'host-save');
+    const adapter = createAdapter('rain', loraTargets(config), { rank: 2, alpha: 4, seed: 'host-save' });
+    const estConfig = estimatorConfig(['rain', 'haze'], { inputSize: 16, widths: [4, 8], clean: true });
+    const est = createEstimator(estConfig, 'host-save');
+    randomize(adapter.params, '.B');
+    const provenance = { note: 'same' };
+    for (const [side, params] of [['tf', null], ['host', true]] as const) {
+      const at = path.join(dir, side);
+      await saveBackbone(at, config, params ? hostWeights(hostValues(backbone), modelSpecs(config)) : backbone, { preset: 'tiny', provenance });
+      await saveAdapter(at, params ? { config: adapter.config, params: hostWeights(hostValues(adapter.params), loraSpecs(adapter.config, loraTargets(config))) } : adapter, config, provenance);
+      await saveEstimator(at, estConfig, params ? hostWeights(hostValues(est), estimatorSpecs(estConfig)) : est, provenance);
+    }
+    const files = (await fs.readdir(path.join(dir, 'tf'))).sort();
+    assert.equal(files.length, 6);
+    assert.deepEqual((await fs.readdir(path.join(dir, 'host'))).sort(), files);
+    for (const f of files) assert.ok((await fs.readFile(path.join(dir, 'tf', f))).equals(await fs.readFile(path.join(dir, 'host', f))), f);
+    assert.throws(() => hostWeights({ ...hostValues(est), extra: new Float32Array(1) }, estimatorSpecs(estConfig)), /'extra' is not a weight/);
+    disposeParams(backbone);
+    disposeParams(adapter.params);
+    disposeParams(est);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

@@ -21,7 +21,7 @@ import { type BackboneConfig, sameConfig, validateConfig } from './config.js';
 import { type EstimatorConfig, estimatorArchitecture, estimatorSpecs, type StoredEstimatorConfig, upgradeEstimatorConfig, validateEstimatorConfig } from './estimator.js';
 import { type LoraConfig, loraSpecs, type TrainableLoraAdapter, validateLoraConfig } from './lora.js';
 import { type ParamSpec, type ParamStore, type Params, uniqueVariableName } from './params.js';
-import { HostWeight, type HostWeights } from './host-weights.js';
+import { type AdapterWeights, HostWeight, type HostWeights, type WeightsLike } from './host-weights.js';
 
 export const WEIGHTS_FORMAT = 'abair-weights';
 export const WEIGHTS_VERSION = 1;
@@ -61,7 +61,23 @@ export function sidecarPath(weightsFile: string): string {
 
 // ---------------------------------------------------------------- saving
 
-async function saveWith(file: string, sidecar: Sidecar, architecture: unknown, params: Params): Promise<void> {
+/**
+ * Plain arrays (e.g. a trainer's values) as WeightsLike, with the shapes of `specs` in their
+ * order, so the save functions below write the same file from host values as from tfjs Params.
+ */
+export function hostWeights(values: Readonly<Record<string, Float32Array>>, specs: readonly { name: string; shape: readonly number[] }[]): HostWeights {
+  const out: Record<string, HostWeight> = {};
+  for (const s of specs) {
+    const v = values[s.name];
+    if (!v) throw new Error(`no value for weight '${s.name}'`);
+    out[s.name] = new HostWeight(v, s.shape);
+  }
+  const extra = Object.keys(values).find((name) => !(name in out));
+  if (extra) throw new Error(`'${extra}' is not a weight of this architecture`);
+  return out;
+}
+
+async function saveWith(file: string, sidecar: Sidecar, architecture: unknown, params: WeightsLike): Promise<void> {
   const tensors: Record<string, TensorToStore> = {};
   for (const [name, t] of Object.entries(params)) tensors[name] = { shape: [...t.shape], data: t.dataSync() as Float32Array };
   await fs.mkdir(path.dirname(file), { recursive: true });
@@ -69,7 +85,7 @@ async function saveWith(file: string, sidecar: Sidecar, architecture: unknown, p
   await writeFileAtomic(sidecarPath(file), JSON.stringify(sidecar, null, 2) + '\n');
 }
 
-export async function saveBackbone(dir: string, config: BackboneConfig, params: Params, options: { preset?: string; provenance?: Provenance } = {}): Promise<string> {
+export async function saveBackbone(dir: string, config: BackboneConfig, params: WeightsLike, options: { preset?: string; provenance?: Provenance } = {}): Promise<string> {
   const file = path.join(dir, BACKBONE_FILE);
   const sidecar: BackboneSidecar = { format: WEIGHTS_FORMAT, version: WEIGHTS_VERSION, kind: 'backbone', config, provenance: options.provenance ?? {} };
   if (options.preset) sidecar.preset = options.preset;
@@ -77,14 +93,14 @@ export async function saveBackbone(dir: string, config: BackboneConfig, params: 
   return file;
 }
 
-export async function saveAdapter(dir: string, adapter: { config: LoraConfig; params: Params }, backbone: BackboneConfig, provenance: Provenance = {}): Promise<string> {
+export async function saveAdapter(dir: string, adapter: AdapterWeights, backbone: BackboneConfig, provenance: Provenance = {}): Promise<string> {
   const file = path.join(dir, adapterFile(adapter.config.name));
   const sidecar: LoraSidecar = { format: WEIGHTS_FORMAT, version: WEIGHTS_VERSION, kind: 'lora', adapter: adapter.config, backbone, provenance };
   await saveWith(file, sidecar, { adapter: adapter.config, backbone }, adapter.params);
   return file;
 }
 
-export async function saveEstimator(dir: string, config: EstimatorConfig, params: Params, provenance: Provenance = {}): Promise<string> {
+export async function saveEstimator(dir: string, config: EstimatorConfig, params: WeightsLike, provenance: Provenance = {}): Promise<string> {
   const file = path.join(dir, ESTIMATOR_FILE);
   const sidecar: EstimatorSidecar = { format: WEIGHTS_FORMAT, version: WEIGHTS_VERSION, kind: 'estimator', config, provenance };
   // swExponent and keepClean are a calibration, not architecture: left out of the weights' record

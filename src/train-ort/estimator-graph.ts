@@ -3,10 +3,10 @@
  * multi-label BCE of src/model/trainable.ts ('estimator' phase), with every parameter's gradient.
  *
  *   inputs:  input [N,H,W,C] NHWC images (any fixed size: the graph resizes to inputSize),
- *            labels [N,K] multi-hot, and every estimator parameter by name
+ *            labels [N,K] multi-hot (K = head outputs, p(clean) last when present), and every estimator parameter by name
  *   outputs: loss, grad.<param name>
  */
-import { type EstimatorConfig, estimatorLogitsWith, estimatorSpecs } from '../model/estimator.js';
+import { type EstimatorConfig, estimatorLogitsWith, estimatorOutputCount, estimatorSpecs } from '../model/estimator.js';
 import { autodiffOps } from './autodiff-ops.js';
 import { binaryCrossEntropy } from './losses.js';
 import { batchEntry, floatFeed, gradOutput, type TrainGraph } from './pretrain-graph.js';
@@ -23,7 +23,8 @@ export interface EstimatorGraphOptions {
 
 export function buildEstimatorGraph(o: EstimatorGraphOptions): TrainGraph {
   const { config, batch: n, size } = o;
-  const k = config.classes.length;
+  // one label per head output: the classes, then p(clean) when the estimator has that output
+  const k = estimatorOutputCount(config);
   const ad = new Autodiff({ nchwcBlock: o.nchwcBlock ?? null });
   const specs = estimatorSpecs(config);
   const params: Record<string, V> = {};

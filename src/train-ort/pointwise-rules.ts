@@ -4,7 +4,7 @@
  * axis, and the L2 normalisation of MDTA's heads over their pixels. Forwards emit the same node
  * sequences as src/onnx/graph-builder.ts, keeping the intermediates the backward needs.
  */
-import { GELU_SIGMOID_SCALE } from '../tfjs/ops.js';
+import { GELU_SIGMOID_SCALE } from '../tfjs/gelu-scale.js';
 import { type Autodiff, type V } from './tape.js';
 
 const LAYER_NORM_EPS = 1e-5;

@@ -14,7 +14,7 @@ const STEPS = 40;
 
 function start(images: string, out: string, extra: string[] = []) {
   const args = [path.join(packageRoot, 'bin', 'abair.js'), 'train', 'pretrain', '--images', images, '--preset', 'tiny', '--steps', String(STEPS),
-    '--batch', '2', '--patch', '16', '--warmup', '2', '--checkpoint-every', '3', '--val-every', '1000', '--val-count', '2', '--workers', '1', '--progress', 'silent', '--out', out, ...extra];
+    '--batch', '2', '--patch', '16', '--warmup', '2', '--checkpoint-every', '3', '--val-every', '1000', '--val-count', '2', '--threads', '1', '--progress', 'silent', '--out', out, ...extra];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -31,11 +31,15 @@ async function waitFor(file: string, exited: Promise<unknown>): Promise<void> {
   }
 }
 
-async function loggedSteps(out: string): Promise<number[]> {
-  return parseLog(await readFile(path.join(out, 'train-log.jsonl'), 'utf8')).filter((r): r is StepRecord => r.type === 'step').map((r) => r.step);
+async function stepRecords(out: string): Promise<StepRecord[]> {
+  return parseLog(await readFile(path.join(out, 'train-log.jsonl'), 'utf8')).filter((r): r is StepRecord => r.type === 'step');
 }
 
-test('SIGKILL after a checkpoint leaves a loadable checkpoint, and --resume finishes the run with a clean log', async () => {
+async function loggedSteps(out: string): Promise<number[]> {
+  return (await stepRecords(out)).map((r) => r.step);
+}
+
+test('SIGKILL after a checkpoint leaves a loadable checkpoint, and --resume finishes the run byte-identically to an uninterrupted one', async () => {
   const root = await mkdtemp(path.join(tmpdir(), 'abair-kill-'));
   try {
     const images = await writeTestImages(path.join(root, 'images'), 4, 32);
@@ -53,6 +57,13 @@ test('SIGKILL after a checkpoint leaves a loadable checkpoint, and --resume fini
     assert.deepEqual(await loggedSteps(out), Array.from({ length: STEPS }, (_, i) => i + 1));
     assert.ok(existsSync(path.join(out, 'backbone.safetensors')));
     assert.equal((await loadCheckpoint(checkpointPath(out))).step, STEPS);
+
+    // the same command without the kill: every step's loss, and the weights, bit for bit
+    const straightOut = path.join(root, 'straight');
+    const straight = start(images, straightOut);
+    assert.equal(await straight.exited, 0, straight.stderr());
+    assert.deepEqual((await stepRecords(out)).map((r) => r.loss), (await stepRecords(straightOut)).map((r) => r.loss));
+    assert.ok(Buffer.compare(await readFile(path.join(out, 'backbone.safetensors')), await readFile(path.join(straightOut, 'backbone.safetensors'))) === 0, 'backbone.safetensors differs from the uninterrupted run\'s');
   } finally {
     await rm(root, { recursive: true, force: true });
   }

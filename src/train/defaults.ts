@@ -1,6 +1,6 @@
 /**
- * Default hyper-parameters per phase, chosen for a 2-core CPU and the 4 GB wasm heap of each
- * worker (reasons and measurements in docs/training.md). The CLI prints the values it uses.
+ * Default hyper-parameters per phase, chosen for a 2-core CPU (reasons and measurements in
+ * docs/training.md). The CLI prints the values it uses.
  * recipes/default.json (how weights/default was trained) gives only the flags that differ from
  * these; recipe.test.ts checks that the recipe with these defaults is what the shipped weight
  * files record, so a change here that would no longer rebuild them fails there.
@@ -20,8 +20,7 @@ export const PRETRAIN_DEFAULTS: PhaseDefaults & { preset: string; segWeight: num
   preset: 'tiny', // best validation PSNR per CPU-hour in the preset comparison (docs/model.md)
   // the shipped backbone's 12,000 steps (validation PSNR 20.43 dB at 9,000, 20.60 at 12,000: still rising)
   steps: 12000,
-  // 16 = 8 per worker: at 8 (4 per worker) the tiny model's step is so short that the per-step
-  // overheads eat the second core (2 workers 1.07× of 1); at 16 they give 1.69× (docs/training.md).
+  // the shipped backbone's batch (chosen for the earlier tfjs engine's two workers, docs/training.md)
   batch: 16,
   patch: 64,
   lr: 1e-3,
@@ -56,4 +55,5 @@ export const ESTIMATOR_DEFAULTS: PhaseDefaults & { mixedFraction: number } = {
   mixedFraction: 0.3,
 };
 
-export const DEFAULT_WORKERS = 2;
+/** Intra-op threads of the ONNX Runtime training engine: both cores of the 2-core machines this targets. */
+export const DEFAULT_THREADS = 2;

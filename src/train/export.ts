@@ -7,9 +7,9 @@
  * too and may be stopped long before its last step, so its checkpoint exports the same way.
  */
 import { UserError } from '../util/errors.js';
-import { tf } from '../tfjs/backend.js';
+import { modelSpecs } from '../model/backbone.js';
 import { presetConfig, type BackboneConfig } from '../model/config.js';
-import { saveBackbone } from '../model/weights.js';
+import { hostWeights, saveBackbone } from '../model/weights.js';
 import { checkpointPath, loadCheckpoint } from './checkpoint.js';
 
 export async function exportRunWeights(runDir: string, outDir: string): Promise<string[]> {
@@ -17,27 +17,28 @@ export async function exportRunWeights(runDir: string, outDir: string): Promise<
   const ckpt = await loadCheckpoint(file);
   const run = ckpt.run;
   const config = backboneConfigOf(run, file);
-  const params = Object.fromEntries(Object.entries(ckpt.params).map(([name, data]) => [name, tf.tensor(data, ckpt.shapes[name])]));
+  let params;
   try {
-    const provenance = {
-      exportedFrom: file,
-      phase: run.phase,
-      steps: ckpt.step,
-      plannedSteps: run.steps,
-      batch: run.batch,
-      patchesSeen: ckpt.progress.patchesSeen,
-      wallSec: Math.round(ckpt.progress.elapsedSec * 10) / 10,
-      seed: run.seed,
-      images: run.images,
-      segClasses: run.classes,
-      synthetic: run.synthetic,
-      createdAt: new Date().toISOString(),
-    };
-    const preset = typeof run.preset === 'string' ? { preset: run.preset } : {};
-    return [await saveBackbone(outDir, config, params, { ...preset, provenance })];
-  } finally {
-    for (const t of Object.values(params)) t.dispose();
+    params = hostWeights(ckpt.params, modelSpecs(config));
+  } catch (err) {
+    throw new UserError(`${file}: the checkpoint's parameters are not a ${String(run.phase)} backbone (${(err as Error).message})`);
   }
+  const provenance = {
+    exportedFrom: file,
+    phase: run.phase,
+    steps: ckpt.step,
+    plannedSteps: run.steps,
+    batch: run.batch,
+    patchesSeen: ckpt.progress.patchesSeen,
+    wallSec: Math.round(ckpt.progress.elapsedSec * 10) / 10,
+    seed: run.seed,
+    images: run.images,
+    segClasses: run.classes,
+    synthetic: run.synthetic,
+    createdAt: new Date().toISOString(),
+  };
+  const preset = typeof run.preset === 'string' ? { preset: run.preset } : {};
+  return [await saveBackbone(outDir, config, params, { ...preset, provenance })];
 }
 
 /** The architecture a run's checkpoint trains, for the runs whose checkpoint is a whole backbone. */

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initEngine } from '../tfjs/backend.js';
 import { DEFAULT_LORA_RANK } from '../model/lora.js';
-import { loadBackbone, loadEstimator, readSidecar } from '../model/weights.js';
+import { loadBackbone, loadEstimator, readBackbone, readEstimator, readSidecar } from '../model/weights.js';
+import { initialBackbone } from '../train-ort/ort-trainer.js';
 import { loadSafetensors } from '../io/safetensors.js';
 import { presetConfig } from '../model/config.js';
 import { checkpointPath, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -20,7 +21,7 @@ import { parseLog, type ValRecord } from './run-log.js';
 import { writeTestImages } from './test-images.js';
 
 function common(out: string, steps: number, overrides: Partial<CommonTrainOptions> = {}): CommonTrainOptions {
-  return { steps, batch: 4, patch: 32, lr: 5e-3, warmup: 1, workers: 1, out, resume: false, checkpointEvery: 100, valEvery: steps, valCount: 4, seed: 5, progress: 'silent', say: () => undefined, handleSignals: false, ...overrides };
+  return { steps, batch: 4, patch: 32, lr: 5e-3, warmup: 1, threads: 1, out, resume: false, checkpointEvery: 100, valEvery: steps, valCount: 4, seed: 5, progress: 'silent', say: () => undefined, handleSignals: false, ...overrides };
 }
 
 async function vals(logFile: string): Promise<ValRecord[]> {
@@ -115,6 +116,33 @@ test('the three phases train (validation improves) and add-degradation grows the
       adapter: { ...common('', 1), synthetic: 'blur', images, rank: 4, loss: 'l1' },
       estimator: { ...common('', 1), images, mixedFraction: 0.3 },
     }), /already has 'blur' \(lora-blur\.safetensors\); add --force/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('Phase I with segWeight 0 and the Charbonnier loss carries the seg head untrained; an estimator with the clean output trains its extra label', async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'abair-phases-'));
+  try {
+    const images = [await writeTestImages(path.join(root, 'images'), 6, 48)];
+    const model = path.join(root, 'model');
+    const pre = await trainPretrain({ ...common(model, 3, { batch: 2, patch: 16, valCount: 2 }), images, preset: 'tiny', segWeight: 0, loss: 'charbonnier' });
+    const initial = initialBackbone(presetConfig('tiny'), 5);
+    const trained = await readBackbone(model);
+    const seg = Object.keys(initial).filter((n) => n.startsWith('seg.'));
+    assert.ok(seg.length > 0);
+    for (const name of seg) assert.deepEqual(trained.params[name]!.data, initial[name], `${name} is carried at its initial value`);
+    assert.notDeepEqual(trained.params['embed.w']!.data, initial['embed.w'], 'the backbone itself trained');
+    assert.ok(Number.isFinite(pre.lastValidation!.psnr!));
+    const meta = parseLog(await readFile(pre.logFile, 'utf8'))[0] as unknown as { loss: string; engine: string; threads: number };
+    assert.deepEqual([meta.loss, meta.engine, meta.threads], ['charbonnier', 'onnxruntime', 1]);
+
+    const into = path.join(root, 'clean-est');
+    const est = await trainEstimator({ ...common(path.join(root, 'run-clean'), 3, { batch: 4, patch: 16, valCount: 4 }), model, classes: ['rain', 'noise'], images, mixedFraction: 0.3, cleanOutput: true, widths: [4, 8], into });
+    const saved = await readEstimator(into);
+    assert.equal(saved.config.clean, true);
+    assert.deepEqual(saved.params['est.head.b']!.shape, [3], 'two classes and p(clean)');
+    assert.ok(est.lastValidation!.accuracy! >= 0 && est.lastValidation!.accuracy! <= 1 && Number.isFinite(est.lastValidation!.bce!));
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -4,8 +4,8 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ADAPTER_DEFAULTS, DEFAULT_WORKERS, ESTIMATOR_DEFAULTS, PRETRAIN_DEFAULTS } from './defaults.js';
-import { allStages, checkRecipe, planTrainStage, readRecipe, type Recipe, type RecipeStage } from './recipe.js';
+import { ADAPTER_DEFAULTS, DEFAULT_THREADS, ESTIMATOR_DEFAULTS, PRETRAIN_DEFAULTS } from './defaults.js';
+import { allStages, checkRecipe, flagArgs, planTrainStage, readRecipe, type Recipe, type RecipeStage } from './recipe.js';
 import { checkpointPath } from './checkpoint.js';
 import { runRecipe, type CommandRunner } from '../cli/commands/train-recipe.js';
 
@@ -17,7 +17,7 @@ after(() => fs.rm(dir, { recursive: true, force: true }));
 function defaultsFor(run: string): Record<string, string | number> {
   const d: Record<string, unknown> = { ...(run === 'train pretrain' ? PRETRAIN_DEFAULTS : run === 'train adapter' ? ADAPTER_DEFAULTS : ESTIMATOR_DEFAULTS) };
   const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  return { ...Object.fromEntries(Object.entries(d).map(([k, v]) => [kebab(k), v as string | number])), workers: DEFAULT_WORKERS, seed: 1 };
+  return { ...Object.fromEntries(Object.entries(d).map(([k, v]) => [kebab(k), v as string | number])), threads: DEFAULT_THREADS, seed: 1 };
 }
 
 /** `--flag value` pairs of a recorded command line (bare flags as true). */
@@ -49,10 +49,13 @@ test('recipes/default.json with the defaults of defaults.ts is what every shippe
     const at = `${sidecar} (stage ${stage.name})`;
     assert.equal(provenance['steps'], expanded['steps'], `${at}: steps`);
     assert.equal(provenance['batch'], expanded['batch'], `${at}: batch`);
-    assert.equal(provenance['workers'], expanded['workers'], `${at}: workers`);
+    // the shipped files were trained by the earlier tfjs engine, whose --workers N (worker
+    // replicas, one core each) the recipe now gives as --threads N of the ONNX Runtime engine
+    assert.equal(provenance['workers'], expanded['threads'], `${at}: workers (now threads)`);
     assert.equal(provenance['seed'], expanded['seed'], `${at}: seed`);
     // every hyper-parameter the recorded command gave (folders and run controls aside)
-    for (const [flag, value] of parseCommand(String(provenance['command']))) {
+    for (const [recorded, value] of parseCommand(String(provenance['command']))) {
+      const flag = recorded === 'workers' ? 'threads' : recorded;
       if (['out', 'into', 'model', 'backbone', 'from', 'progress', 'resume', 'reschedule', 'images'].includes(flag)) continue;
       assert.ok(flag in expanded, `${at}: --${flag} ${String(value)} was given, the recipe and the defaults say nothing of it`);
       assert.ok(same(expanded[flag], value), `${at}: --${flag} was ${String(value)}, the recipe gives ${String(expanded[flag])}`);
@@ -171,4 +174,8 @@ test('running a recipe: skips what is done, resumes an interrupted stage, copies
   await fs.rm(path.join(root, 'pre', 'backbone.safetensors'));
   await fs.rm(checkpointPath(path.join(root, 'pre')));
   assert.equal(await runRecipe(file, { runs: root }, { run: failing, say }), false);
+});
+
+test('a recipe written for the earlier engine: its "workers" flag becomes --threads', () => {
+  assert.deepEqual(flagArgs({ name: 'rain', workers: 1, resume: false }, 'runs'), ['--name', 'rain', '--threads', '1']);
 });

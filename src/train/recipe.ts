@@ -167,7 +167,9 @@ export function flagArgs(flags: Record<string, FlagValue> | undefined, root: str
   const argv: string[] = [];
   for (const [flag, value] of Object.entries(flags ?? {})) {
     if (value === false) continue;
-    argv.push(`--${flag}`);
+    // a recipe written for the earlier tfjs engine: its worker replicas (one core each) are now
+    // intra-op threads of the one ONNX Runtime process, the same share of the machine
+    argv.push(flag === 'workers' ? '--threads' : `--${flag}`);
     if (value !== true) argv.push(PATH_FLAGS.has(flag) ? path.join(root, String(value)) : String(value));
   }
   return argv;

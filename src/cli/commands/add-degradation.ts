@@ -5,9 +5,9 @@
  */
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { ADAPTER_DEFAULTS, DEFAULT_WORKERS, ESTIMATOR_DEFAULTS } from '../../train/defaults.js';
+import { ADAPTER_DEFAULTS, ESTIMATOR_DEFAULTS } from '../../train/defaults.js';
 import { UsageError } from '../../util/errors.js';
-import { defaultImagesDir, fraction, integer } from './train-options.js';
+import { addThreadsOption, defaultImagesDir, fraction, integer, refuseWorkers } from './train-options.js';
 import { addProgressOption, progressChoice, type ProgressChoice } from '../progress-option.js';
 
 interface AddOptions {
@@ -26,7 +26,8 @@ interface AddOptions {
   estimatorBatch: number;
   estimatorPatch: number;
   mixedFraction: number;
-  workers: number;
+  threads: number;
+  workers?: unknown;
   seed: number;
   runs?: string;
   resume?: boolean;
@@ -54,7 +55,6 @@ export function register(program: Command): void {
     .option('--estimator-batch <n>', 'estimator patches per step', integer('--estimator-batch', 1), e.batch)
     .option('--estimator-patch <px>', 'estimator patch side', integer('--estimator-patch', 8), e.patch)
     .option('--mixed-fraction <f>', 'estimator samples with two stacked degradations', fraction('--mixed-fraction'), e.mixedFraction)
-    .option('--workers <n>', 'worker threads', integer('--workers', 1), DEFAULT_WORKERS)
     .option('--seed <n>', 'seed', integer('--seed', 0), 1)
     .option('--runs <dir>', 'folder for the two run folders (default runs/add-<name>)')
     .option('--resume', 'continue an interrupted add-degradation (same command plus --resume)')
@@ -80,9 +80,10 @@ Examples:
         process.stderr.write(`--images not given: using the development default ${images[0]}\n`);
       }
       const command = ['abair', ...process.argv.slice(2)].join(' ');
-      const shared = { workers: o.workers, seed: o.seed, command, progress: progressChoice(o.progress), checkpointEvery: 50, valEvery: 100 };
+      refuseWorkers(o);
+      const shared = { threads: o.threads, seed: o.seed, command, progress: progressChoice(o.progress), checkpointEvery: 50, valEvery: 100 };
       const pairs = o.pairs ? (o.pairs.length === 1 ? o.pairs[0]! : ([o.pairs[0]!, o.pairs[1]!] as const)) : undefined;
-      // Training runs on tfjs: loaded only when this command runs (see train.ts).
+      // the training modules load only when this command runs, so `abair --help` stays quick
       const { addDegradation } = await import('../../train/phases/add-degradation.js');
       const result = await addDegradation({
         name,
@@ -107,5 +108,6 @@ Examples:
       });
       for (const file of result.outputs) process.stdout.write(`${file}\n`);
     });
+  addThreadsOption(command);
   addProgressOption(command);
 }

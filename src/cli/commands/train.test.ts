@@ -46,7 +46,7 @@ test('train estimator --from starts from the given estimator, and a resume from 
     }
     // One step at a negligible learning rate: the result is the starting point, to AdamW's lr-sized step.
     const run = (out: string, into: string, extra: string[]) => abair(['train', 'estimator', '--model', starts[0]!, '--images', images,
-      '--steps', '1', '--batch', '2', '--patch', '32', '--lr', '1e-9', '--warmup', '1', '--workers', '1', '--val-every', '1', '--val-count', '2',
+      '--steps', '1', '--batch', '2', '--patch', '32', '--lr', '1e-9', '--warmup', '1', '--threads', '1', '--val-every', '1', '--val-count', '2',
       '--progress', 'silent', '--out', path.join(root, out), '--into', path.join(root, into), ...extra]);
 
     let r = run('run-from', 'from', ['--from', starts[0]!]);
@@ -117,7 +117,7 @@ test('train adapter --context: recorded in the adapter and the run identity; ref
     const base = createBackbone(config, 'adapter-context');
     await saveBackbone(root, config, base);
     disposeParams(base);
-    const common = ['train', 'adapter', '--name', 'haze', '--backbone', root, '--steps', '1', '--batch', '2', '--patch', '16', '--workers', '1',
+    const common = ['train', 'adapter', '--name', 'haze', '--backbone', root, '--steps', '1', '--batch', '2', '--patch', '16', '--threads', '1',
       '--val-every', '1', '--val-count', '2', '--progress', 'silent', '--out', path.join(root, 'run')];
     const run = (extra: string[]) => abair([...common, '--synthetic', 'haze', '--images', images, ...extra]);
 
@@ -144,4 +144,16 @@ test('train adapter --context: recorded in the adapter and the run identity; ref
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+});
+
+test('--workers (the earlier engine\'s replicas) is refused with what replaced it, by train and add-degradation', () => {
+  for (const args of [['train', 'pretrain', '--workers', '2', '--steps', '1'], ['add-degradation', 'jpeg', '--model', 'nowhere', '--synthetic', 'jpeg', '--workers', '1']]) {
+    const r = abair(args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--workers is gone: training runs in one process on ONNX Runtime; give --threads <n> instead/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  }
+  const help = spawnSync(process.execPath, [path.join(packageRoot, 'bin', 'abair.js'), 'train', 'adapter', '--help'], { encoding: 'utf8' });
+  assert.match(help.stdout, /--threads <n>/);
+  assert.doesNotMatch(help.stdout, /--workers/);
 });

@@ -3,8 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ADAPTER_DEFAULTS, ESTIMATOR_DEFAULTS, PRETRAIN_DEFAULTS } from '../../train/defaults.js';
-// Training runs on tfjs: its modules are imported when a train command runs, not when the CLI
-// starts, so `abair --help` and `abair restore` never load tfjs.
+// The training modules (ONNX Runtime's train steps) are imported when a train command runs, not
+// when the CLI starts, so `abair --help` and `abair restore` stay quick.
 import type { EstimatorTrainOptions } from '../../train/phases/estimator.js';
 import type { RunResult } from '../../train/runner.js';
 import { PRESET_NAMES } from '../../model/config.js';
@@ -133,13 +133,9 @@ function registerEstimator(train: Command): void {
 
 /** `--from`: an estimator's config and values as host arrays, and its file (hashed into the run identity). */
 async function startingEstimator(target: string, cleanOutput: boolean): Promise<NonNullable<EstimatorTrainOptions['from']>> {
-  const { initEngine } = await import('../../tfjs/backend.js');
-  const { loadEstimator } = await import('../../model/weights.js');
-  const { disposeParams, hostValues } = await import('../../model/params.js');
-  await initEngine({ backend: 'wasm' });
-  const loaded = await loadEstimator(target);
-  const values = hostValues(loaded.params);
-  disposeParams(loaded.params);
+  const { readEstimator } = await import('../../model/weights.js');
+  const loaded = await readEstimator(target);
+  const values = Object.fromEntries(Object.entries(loaded.params).map(([n, w]) => [n, w.data]));
   const start = cleanOutput && !loaded.config.clean ? withCleanOutput(loaded.config, values) : { config: loaded.config, params: values };
   return { config: start.config, params: start.params, file: loaded.file };
 }
@@ -153,9 +149,7 @@ function registerRunTools(train: Command): void {
     .requiredOption('-o, --output <dir>', 'model folder to write backbone.safetensors (+ .json) into')
     .addHelpText('after', '\nExample:\n  $ abair train export runs/pretrain -o models/interim && abair restore photo.jpg --weights models/interim')
     .action(async (runDir: string, opts: { output: string }) => {
-      const { initEngine } = await import('../../tfjs/backend.js');
       const { exportRunWeights } = await import('../../train/export.js');
-      await initEngine({ backend: 'wasm' });
       await mkdir(opts.output, { recursive: true });
       for (const file of await exportRunWeights(runDir, opts.output)) process.stdout.write(`${file}\n`);
     });

@@ -1,7 +1,8 @@
 /**
- * Builds the next batches in the background while the workers train on the current one. The main
- * thread is mostly idle during a step (the workers compute and update), so batch building there
- * is nearly free as long as it stays ahead.
+ * Builds the next batches in the background while the engine trains on the current one. The main
+ * thread is mostly idle during a step (the engine computes and updates in its own worker thread,
+ * src/train/worker-engine.ts), so batch building there stays off the step's critical path as long
+ * as it keeps ahead.
  *
  * Batches are keyed by step and the builder must be a pure function of the step (seeded per step,
  * e.g. `new Rng(`${seed}:${phase}:${step}`)`), so what get(k) returns does not depend on whether

@@ -8,7 +8,10 @@ import { stat } from 'node:fs/promises';
 import { UsageError, UserError } from '../../util/errors.js';
 import { parseDegradationSpec } from '../../degrade/registry.js';
 import type { RestorationLoss } from '../../model/trainable.js';
-import { BACKBONE_FILE, saveAdapter } from '../../model/weights.js';
+import { loraTargets } from '../../model/backbone.js';
+import { loraSpecs } from '../../model/lora.js';
+import { BACKBONE_FILE, hostWeights, readBackbone, saveAdapter } from '../../model/weights.js';
+import { adapterConfig } from '../ort-engine.js';
 import { Rng } from '../../util/rng.js';
 import { adapterBatch, openPairFolders, pairsBatch, validationSet, type PairSource } from '../data/index.js';
 import { concatRows } from '../data/validation.js';
@@ -122,16 +125,21 @@ export async function trainAdapter(o: AdapterTrainOptions): Promise<RunResult> {
     source = { pairs: [inputDir, targetDir] };
   }
   const into = o.into ?? o.out;
-  say(o, `adapter '${o.name}': rank ${o.rank} on ${backboneFile} (frozen), ${o.steps} steps × ${o.batch} patches of ${o.patch}², lr ${o.lr}, ${o.workers} worker(s) → ${into}`);
+  say(o, `adapter '${o.name}': rank ${o.rank} on ${backboneFile} (frozen), ${o.steps} steps × ${o.batch} patches of ${o.patch}², lr ${o.lr}, ONNX Runtime, ${o.threads} thread(s) → ${into}`);
+  // the frozen backbone as host values, fed to every step (its architecture is the file's)
+  const backbone = await readBackbone(backboneFile);
+  const frozen = Object.fromEntries(Object.entries(backbone.params).map(([name, w]) => [name, w.data]));
+  const lora = adapterConfig({ name: o.name, rank: o.rank }, loraTargets(backbone.config));
   return runTraining({
     phase: 'adapter',
     outDir: o.out,
-    trainable: { phase: 'adapter', backboneFile, seed: o.seed, adapter: { name: o.name, rank: o.rank }, loss: o.loss },
+    model: { phase: 'adapter', config: backbone.config, frozen, seed: o.seed, adapter: { name: o.name, rank: o.rank }, loss: o.loss },
+    patch: o.patch,
     identity: { phase: 'adapter', name: o.name, rank: o.rank, loss: o.loss, backboneDigest, ...source, ...commonIdentity(o) },
     meta: { command: o.command ?? null, name: o.name, backbone: backboneFile, ...source, rank: o.rank, steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, loss: o.loss, seed: o.seed },
     ...runSettings(o),
     weightDecay: 0, // decaying LoRA factors only pulls the adapter back to the backbone
     ...data,
-    finish: async (model, provenance) => [await saveAdapter(into, model.adapter!, model.config, { ...provenance, ...source, backbone: { file: path.basename(backboneFile), sha256_16: backboneDigest } })],
+    finish: async (params, provenance) => [await saveAdapter(into, { config: lora, params: hostWeights(params, loraSpecs(lora, loraTargets(backbone.config))) }, backbone.config, { ...provenance, ...source, backbone: { file: path.basename(backboneFile), sha256_16: backboneDigest } })],
   });
 }

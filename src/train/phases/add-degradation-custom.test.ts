@@ -33,7 +33,7 @@ import { trainEstimator } from './estimator.js';
 import { trainPretrain } from './pretrain.js';
 
 function common(out: string, steps: number, overrides: Partial<CommonTrainOptions> = {}): CommonTrainOptions {
-  return { steps, batch: 4, patch: 32, lr: 5e-3, warmup: 1, workers: 1, out, resume: false, checkpointEvery: 100, valEvery: steps, valCount: 4, seed: 5, progress: 'silent', say: () => undefined, handleSignals: false, ...overrides };
+  return { steps, batch: 4, patch: 32, lr: 5e-3, warmup: 1, threads: 1, out, resume: false, checkpointEvery: 100, valEvery: steps, valCount: 4, seed: 5, progress: 'silent', say: () => undefined, handleSignals: false, ...overrides };
 }
 
 /** The toy generator module: a vignette, ten lines. */

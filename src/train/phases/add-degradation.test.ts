@@ -49,7 +49,7 @@ test('add-degradation checks its name, sources and folders before any training, 
   await writeFile(path.join(model, 'backbone.safetensors'), '');
   const images = [await writeTestImages(path.join(root, 'images'), 3)];
   const runs = path.join(root, 'runs');
-  const phase = { steps: 1, batch: 1, patch: 8, lr: 1e-3, warmup: 0, workers: 1, out: '', resume: false, checkpointEvery: 1, valEvery: 1, valCount: 1, seed: 1, progress: 'silent' as const, say: () => undefined, handleSignals: false };
+  const phase = { steps: 1, batch: 1, patch: 8, lr: 1e-3, warmup: 0, threads: 1, out: '', resume: false, checkpointEvery: 1, valEvery: 1, valCount: 1, seed: 1, progress: 'silent' as const, say: () => undefined, handleSignals: false };
   const base: AddDegradationOptions = { name: 'vig', model, runs, resume: false, adapter: { ...phase, images, loss: 'l1' }, estimator: { ...phase, images, mixedFraction: 0 } };
   const module = async (file: string, body: string) => {
     await writeFile(path.join(root, file), body);

@@ -20,11 +20,9 @@ import { checkGenerator, loadGenerator, validateDegradationName, type LoadedGene
 import { isBuiltinDegradation, parseDegradationSpec, registerDegradation } from '../../degrade/registry.js';
 import { CUSTOM_DEGRADATIONS_FILE, generatorFile, readCustomDegradations, type AddedDegradation, type PhaseCost } from '../../model/custom-degradations.js';
 import { estimatorWithClasses } from '../../model/estimator-grow.js';
-import { disposeParams, hostValues } from '../../model/params.js';
 import { DEFAULT_LORA_RANK } from '../../model/lora.js';
 import { publishFolder, recoverSwap } from '../../model/publish.js';
-import { adapterFile, ESTIMATOR_FILE, listWeights, loadEstimator, readSidecar, sidecarPath, type Provenance } from '../../model/weights.js';
-import { initEngine } from '../../tfjs/backend.js';
+import { adapterFile, ESTIMATOR_FILE, listWeights, readEstimator, readSidecar, sidecarPath, type Provenance } from '../../model/weights.js';
 import { checkpointPath, loadCheckpoint } from '../checkpoint.js';
 import { PAIR_HOLDOUT, resolveClassSources, type NewClassSource } from '../class-sources.js';
 import { openCheckedPairs, pairsDigest, resolvePairFolders, splitPairs, type PairSource } from '../data/index.js';
@@ -254,14 +252,10 @@ export async function addDegradation(o: AddDegradationOptions): Promise<AddDegra
   // ---- Phase III: the old estimator with the new class (a replaced class starts afresh)
   let from: EstimatorTrainOptions['from'];
   if (weights.estimator) {
-    await initEngine({ backend: 'wasm' });
-    const old = await loadEstimator(estimatorFile);
-    try {
-      const grown = estimatorWithClasses(old.config, hostValues(old.params), classes, { fresh: [name] });
-      from = { config: grown.config, params: grown.params };
-    } finally {
-      disposeParams(old.params);
-    }
+    const old = await readEstimator(estimatorFile);
+    const values = Object.fromEntries(Object.entries(old.params).map(([n, w]) => [n, w.data]));
+    const grown = estimatorWithClasses(old.config, values, classes, { fresh: [name] });
+    from = { config: grown.config, params: grown.params };
   }
   const estimator = await trainEstimator({
     ...o.estimator,
@@ -293,7 +287,7 @@ export async function addDegradation(o: AddDegradationOptions): Promise<AddDegra
     ...(sources.pairs ? { pairs: { input: sources.pairs.dirs[0], target: sources.pairs.dirs[1], digest: sources.pairs.digest, count: sources.pairs.all.size, heldOut: sources.pairs.holdout.size } } : {}),
     adapter: { ...a, rank },
     estimator: { ...e, classes },
-    cpuHours: Math.round((a.cpuHours + e.cpuHours) * 1000) / 1000,
+    cpuHours: Math.round((a.cpuHours + e.cpuHours) * 1e6) / 1e6,
     wallSec: Math.round((a.wallSec + e.wallSec) * 10) / 10,
     cpuSec: Math.round(earlierCpu + cpuSince(cpuStart)),
     command: (o.adapter.command ?? null) as string | null,

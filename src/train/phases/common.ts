@@ -11,7 +11,8 @@ export interface CommonTrainOptions {
   patch: number;
   lr: number;
   warmup: number;
-  workers: number;
+  /** Intra-op threads of the training engine. */
+  threads: number;
   /** Run folder (checkpoint + log; also the weights unless the phase says otherwise). */
   out: string;
   resume: boolean;
@@ -68,7 +69,7 @@ export function runSettings(o: CommonTrainOptions) {
     schedule: schedule(o),
     weightDecay: WEIGHT_DECAY,
     clipNorm: CLIP_NORM,
-    workers: o.workers,
+    threads: o.threads,
     checkpointEvery: o.checkpointEvery,
     resume: o.resume,
     ...(o.reschedule ? { reschedule: true } : {}),

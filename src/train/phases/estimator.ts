@@ -6,8 +6,8 @@
  */
 import path from 'node:path';
 import { UsageError, UserError } from '../../util/errors.js';
-import { estimatorArchitecture, estimatorConfig, type EstimatorConfig } from '../../model/estimator.js';
-import { listWeights, saveEstimator } from '../../model/weights.js';
+import { estimatorArchitecture, estimatorConfig, estimatorSpecs, type EstimatorConfig } from '../../model/estimator.js';
+import { hostWeights, listWeights, saveEstimator } from '../../model/weights.js';
 import { Rng } from '../../util/rng.js';
 import { DEFAULT_CLEAN_FRACTION, estimatorBatch, type MixedLabels } from '../data/index.js';
 import { runTraining, type RunResult } from '../runner.js';
@@ -80,11 +80,12 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<RunResul
   const faintFraction = o.faintFraction ?? 0;
   const faintSetting = { ...(config.clean ? { cleanLabel: true } : {}), ...(faintFraction > 0 ? { faintFraction } : {}) };
   const fromSetting = o.from?.file ? { warmStartDigest: await fileDigest(o.from.file) } : {};
-  say(o, `estimator: classes ${classes.join(', ')}${o.from ? ' (starting from the existing estimator)' : ''}, ${o.steps} steps × ${o.batch} patches of ${o.patch}², lr ${o.lr}, ${o.workers} worker(s) → ${into}`);
+  say(o, `estimator: classes ${classes.join(', ')}${o.from ? ' (starting from the existing estimator)' : ''}, ${o.steps} steps × ${o.batch} patches of ${o.patch}², lr ${o.lr}, ONNX Runtime, ${o.threads} thread(s) → ${into}`);
   return runTraining({
     phase: 'estimator',
     outDir: o.out,
-    trainable: { phase: 'estimator', estimator: config, seed: o.seed },
+    model: { phase: 'estimator', config, seed: o.seed },
+    patch: o.patch,
     // the architecture only: the SW exponent changes no step, so setting it on a --from model
     // (or the version that added it) does not make a run unresumable
     identity: { phase: 'estimator', config: estimatorArchitecture(config), mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting, ...faintSetting, warmStart: Boolean(o.from), ...fromSetting, ...sourceSetting, images: o.images, ...commonIdentity(o) },
@@ -93,6 +94,6 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<RunResul
     batchFor: (_step, rng) => estimatorBatch(train, rng, { batch: o.batch, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting, ...cleanSetting, ...faintSetting, pairClasses }),
     validation: { every: o.valEvery, batch: () => estimatorBatch(holdout, new Rng(`${o.seed}:estimator:val`), { batch: o.valCount, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting, ...cleanSetting, ...faintSetting, pairClasses }) },
     ...(o.from ? { initialParams: o.from.params } : {}),
-    finish: async (model, provenance) => [await saveEstimator(into, model.estimator!, model.params, { ...provenance, images: o.images, mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting, ...faintSetting, ...sourceSetting })],
+    finish: async (params, provenance) => [await saveEstimator(into, config, hostWeights(params, estimatorSpecs(config)), { ...provenance, images: o.images, mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting, ...faintSetting, ...sourceSetting })],
   });
 }
