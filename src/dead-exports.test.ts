@@ -5,7 +5,7 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { findDeadExports, readTree, type FileRole, type TreeFile } from './util/dead-exports.js';
 import { packageRoot } from './util/paths.js';
@@ -14,7 +14,7 @@ import { packageRoot } from './util/paths.js';
  * Folders and files being rewritten on other branches: checked, but their findings are only
  * printed until those branches land. Empty this list then.
  */
-const PENDING = ['src/restore/', 'src/browser/', 'src/ort/', 'src/train/', 'src/train-ort/', 'src/tfjs/', 'src/bench/', 'src/cli/commands/restore.ts', 'src/cli/commands/eval.ts'];
+const PENDING: string[] = [];
 
 /**
  * Files that exist only for the tests: imports from them count as test imports, and their own
@@ -66,8 +66,9 @@ function role(file: string): FileRole {
 }
 
 test('no source file exports a name nobody uses', () => {
-  assert.ok(PUBLIC.includes('src/index.ts') && PUBLIC.length >= 3, `public entries read from package.json: ${PUBLIC.join(', ')}`);
+  assert.ok(PUBLIC.includes('src/index.ts') && PUBLIC.includes('src/browser/index.ts'), `public entries read from package.json: ${PUBLIC.join(', ')}`);
   const dead = findDeadExports(tree, role).map((d) => `${d.file}: ${d.name}`);
+  if (process.env['ABAIR_DEAD_EXPORTS_LIST']) writeFileSync(process.env['ABAIR_DEAD_EXPORTS_LIST'], dead.join('\n'));
   const pending = dead.filter((d) => PENDING.some((p) => d.startsWith(p)));
   if (pending.length > 0) console.log(`dead exports in folders pending a rewrite (not failed yet):\n  ${pending.join('\n  ')}`);
   assert.deepEqual(dead.filter((d) => !pending.includes(d)), [], 'dead exports: delete them, or drop `export` where the file itself uses them');

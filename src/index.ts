@@ -1,7 +1,7 @@
 /**
  * Public library API of abair: restoring (on ONNX Runtime), degradations, metrics, image and
- * weight-file I/O. Nothing here loads TensorFlow.js or names its types; the network itself and
- * training (tfjs) are `abair/model` (src/model-api.ts).
+ * weight-file I/O. Nothing here loads TensorFlow.js or names its types; training is the CLI's
+ * (`abair train`, `abair add-degradation`, on ONNX Runtime too).
  */
 export {
   createRestorer,

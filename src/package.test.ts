@@ -12,7 +12,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -73,6 +73,13 @@ test('packed abair installs from the npm cache and works for the CLI, ESM and st
   // bench/restore-report is the report format `abair eval --results-md` reads, not a benchmark.
   const benchCode = (f: string) => /^(dist|src)\/bench\/|^bench\//.test(f) && !/\/bench\/restore-report\./.test(f);
   assert.deepEqual(shipped.filter((f) => /\.test\./.test(f) || benchCode(f)), [], 'no tests or benchmarks in the package');
+  // every module a shipped module imports is shipped too (the files list leaves the dev side out)
+  const missingImports = shipped.filter((f) => f.startsWith('dist/') && f.endsWith('.js')).flatMap((f) =>
+    [...readFileSync(path.join(packageRoot, f), 'utf8').matchAll(/(?:from|import\()\s*['"](\.{1,2}\/[^'"]+)['"]/g)]
+      .map((m) => path.posix.join(path.posix.dirname(f), m[1]!))
+      .filter((target) => !shipped.includes(target))
+      .map((target) => `${f} → ${target}`));
+  assert.deepEqual(missingImports, [], 'shipped modules import files the package leaves out');
   const maps = shipped.filter((f) => f.endsWith('.map'));
   assert.ok(maps.length > 0 && maps.every((m) => shipped.includes(m.replace(/^dist\//, 'src/').replace(/\.js\.map$/, '.ts').replace(/\.d\.ts\.map$/, '.ts'))), 'every source map has its source');
 
@@ -92,6 +99,11 @@ test('packed abair installs from the npm cache and works for the CLI, ESM and st
     return;
   }
   assert.equal(install.status, 0, install.stderr);
+  // TensorFlow.js is a development tool of the repo (cross-checks, the training bench): a user's
+  // install has none of it, and no shipped module imports it.
+  assert.ok(!existsSync(path.join(consumer, 'node_modules', '@tensorflow')), 'the install brought @tensorflow packages');
+  const importsTfjs = shipped.filter((f) => /\.js$/.test(f) && /(?:from|import\()\s*['"]@tensorflow\//.test(readFileSync(path.join(consumer, 'node_modules', 'abair', f), 'utf8')));
+  assert.deepEqual(importsTfjs, [], 'shipped modules that import @tensorflow');
 
   // CLI: --help, then a tiny restore on each ONNX Runtime package.
   const bin = path.join(consumer, 'node_modules', '.bin', 'abair');

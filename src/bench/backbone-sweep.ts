@@ -30,7 +30,7 @@ import { pretrainBatch } from '../train/data/batches.js';
 import { Prefetcher } from '../train/data/prefetcher.js';
 import { validationSet } from '../train/data/validation.js';
 import { learningRate } from '../train/schedule.js';
-import type { HostBatch } from '../tfjs/parallel/types.js';
+import type { HostBatch } from '../train-ort/host-batch.js';
 import { sharedDataDir } from '../util/paths.js';
 import { Rng } from '../util/rng.js';
 

@@ -6,7 +6,7 @@
  */
 import { presetConfig } from '../model/config.js';
 import { OrtPretrainTrainer } from '../train-ort/ort-trainer.js';
-import type { HostBatch } from '../tfjs/parallel/types.js';
+import type { HostBatch } from '../train-ort/host-batch.js';
 
 const [preset = 'small', b = '8', p = '64'] = process.argv.slice(2);
 const batch = Number(b), patch = Number(p);

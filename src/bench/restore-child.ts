@@ -36,6 +36,7 @@ export interface ChildSpec {
 export type { ChildResult } from '../eval/restore-report.js';
 
 /** A smooth colour pattern plus noise, as RGB bytes (made in memory, never written to disk). */
+// @testSeam: tested directly
 export function syntheticImage(width: number, height: number, seed = 1): RawPixels {
   const rng = new Rng(seed);
   const data = new Uint8Array(width * height * 3);

@@ -8,7 +8,7 @@ import { ORT_RUNTIMES, type OrtRuntime } from '../ort/runtime.js';
 /** What `--weights` names: a model folder, the shipped default model, or a fresh model of a preset. */
 export type BenchModelSpec = { kind: 'folder'; dir: string } | { kind: 'default' } | { kind: 'preset'; preset: string };
 
-export interface BenchOptions {
+interface BenchOptions {
   /** the models to compare, in order (the first is the baseline of the ratios) */
   models: BenchModelSpec[];
   /** image sizes in megapixels */
@@ -48,7 +48,7 @@ function nonNegativeInteger(text: string): number {
 }
 
 /** `a,b,…`: model folders, `default` (the shipped model) or `preset:<name>` (fresh, untrained: timing only). */
-export function parseModels(text: string): BenchModelSpec[] {
+function parseModels(text: string): BenchModelSpec[] {
   const names = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   if (names.length === 0) throw new InvalidArgumentError(`--weights needs model folders, 'default' or 'preset:<name>', comma-separated, got '${text}'`);
   if (new Set(names).size !== names.length) throw new InvalidArgumentError(`--weights names a model twice: '${text}'`);
@@ -63,7 +63,7 @@ export function parseModels(text: string): BenchModelSpec[] {
   });
 }
 
-export function parseSizes(text: string): number[] {
+function parseSizes(text: string): number[] {
   const sizes = text.split(',').map((s) => Number(s.trim()));
   if (sizes.length === 0 || sizes.some((s) => !Number.isFinite(s) || s <= 0)) throw new InvalidArgumentError(`sizes are positive megapixel counts, e.g. 1,12,50; got '${text}'`);
   return sizes;
@@ -75,7 +75,7 @@ export function modelLabel(spec: BenchModelSpec): string {
 }
 
 /** The commander program of the benchmark (parent side); `--child` is internal. */
-export function benchProgram(): Command {
+function benchProgram(): Command {
   return new Command()
     .name('bench:restore')
     .description(

@@ -8,7 +8,7 @@
 import os from 'node:os';
 import { DEFAULT_CLASSES } from '../degrade/cutmix.js';
 import { DataParallelTrainer } from '../tfjs/parallel/trainer.js';
-import type { HostBatch } from '../tfjs/parallel/types.js';
+import type { HostBatch } from '../train-ort/host-batch.js';
 import { presetConfig } from '../model/config.js';
 import { OrtPretrainTrainer } from '../train-ort/ort-trainer.js';
 import { pretrainBatch } from '../train/data/batches.js';
@@ -17,7 +17,7 @@ import { Rng } from '../util/rng.js';
 
 export type EngineName = 'ort' | 'tfjs';
 
-export interface EngineBenchOptions {
+interface EngineBenchOptions {
   cases: { preset: string; batch: number }[];
   engines: EngineName[];
   patch: number;

@@ -6,7 +6,7 @@
  * (e.g. a JPEG whose size marker comes after a very large metadata block), so callers fall back
  * to checking after the decode.
  */
-export interface ProbedSize {
+interface ProbedSize {
   width: number;
   height: number;
   format: 'png' | 'jpeg' | 'webp' | 'gif' | 'bmp';

@@ -3,6 +3,7 @@ import { tf } from '../tfjs/backend.js';
 import type { RGBImage } from '../image/types.js';
 
 /** [1,H,W,3] float32 tensor holding a copy of the image (later edits to the image do not leak in). */
+// @testSeam: tested directly
 export function imageToTensor(image: RGBImage): tf.Tensor4D {
   const { width, height, data } = image;
   if (data.length !== width * height * 3) {
@@ -12,6 +13,7 @@ export function imageToTensor(image: RGBImage): tf.Tensor4D {
 }
 
 /** Reads a [1,H,W,3] or [H,W,3] tensor back into an image, clipping to [0,1] (NaN → 0). */
+// @testSeam: tested directly
 export function tensorToImage(t: tf.Tensor): RGBImage {
   const shape = t.shape;
   const ok = (shape.length === 4 && shape[0] === 1 && shape[3] === 3) || (shape.length === 3 && shape[2] === 3);

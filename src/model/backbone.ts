@@ -22,7 +22,7 @@ import { createParams, type ParamSpec, type ParamStore, type Params } from './pa
 import { segHeadSpecs, segHeadWith } from './seg-head.js';
 
 /** A run of transformer blocks sharing one shape, e.g. `enc2` = the blocks of encoder level 2. */
-export interface Stage {
+interface Stage {
   name: string;
   count: number;
   shape: BlockShape;
@@ -94,13 +94,13 @@ export function createBackbone(config: BackboneConfig, seed: number | string = 0
   return createParams(modelSpecs(config), seed);
 }
 
-export interface AdapterBlend {
+interface AdapterBlend {
   adapters: readonly LoraAdapter[];
   /** [images, adapters]: one-hot (OH), soft weights (SW) or any explicit blend per image. */
   weights: tf.Tensor2D | number[][];
 }
 
-export interface ForwardOptions {
+interface ForwardOptions {
   /** LoRA adapters and their per-image weights. */
   blend?: AdapterBlend;
   /** Also return the segmentation head's logits (Phase I). */
@@ -114,7 +114,7 @@ export interface ForwardOptions {
   releaseIntermediates?: boolean;
 }
 
-export interface ForwardResult {
+interface ForwardResult {
   /** [N,H,W,outChannels]: input + predicted residual. */
   restored: tf.Tensor4D;
   /** [N,H,W,1+segClasses] logits, when requested. */
@@ -144,7 +144,7 @@ export function forwardBackbone(params: Params, config: BackboneConfig, input: t
   return result;
 }
 
-export interface GenericForwardOptions<T> {
+interface GenericForwardOptions<T> {
   lora?: LinearDelta<T>;
   segmentation?: boolean;
   /** See ForwardOptions.releaseIntermediates (uses g.scope / g.release). */
@@ -199,6 +199,7 @@ export function forwardBackboneWith<T>(g: ModelOps<T>, params: WeightsOf<T>, con
  * Inference on any size: reflect-pads to a multiple of 8, runs, crops back, and returns tensors
  * the caller owns (everything else is disposed).
  */
+// @testSeam: tested directly
 export function restoreBatch(params: Params, config: BackboneConfig, input: tf.Tensor4D, options: ForwardOptions = {}): ForwardResult {
   const [, h, w] = input.shape;
   return tf.tidy(() => {

@@ -24,13 +24,14 @@ export interface BackboneConfig {
   segClasses: number;
 }
 
-export type PresetName = 'tiny' | 'small' | 'restormer';
+type PresetName = 'tiny' | 'small' | 'restormer';
 
 /**
  * Presets. `restormer` is Restormer's published default (≈26 M parameters). The compact ones keep
  * its shape (4 levels, channel attention, GDFN) but shrink width and depth so that training on a
  * 2-core CPU is feasible; measured sizes and speeds are in docs/model.md.
  */
+// @testSeam: tested directly
 export const PRESETS: Record<PresetName, BackboneConfig> = {
   tiny: {
     dim: 8,

@@ -110,7 +110,7 @@ export function validateEstimatorConfig(config: EstimatorConfig): void {
 }
 
 /** Same architecture (the blend calibration aside: it changes no weight). */
-export function sameEstimatorConfig(a: EstimatorConfig, b: EstimatorConfig): boolean {
+function sameEstimatorConfig(a: EstimatorConfig, b: EstimatorConfig): boolean {
   const key = (c: EstimatorConfig) => JSON.stringify([c.classes, c.inputSize, c.widths, c.inChannels, c.highPass, c.clean]);
   return key(a) === key(b);
 }
@@ -155,6 +155,7 @@ export function estimatorLogitsWith<T>(g: ModelOps<T>, params: WeightsOf<T>, con
 }
 
 /** Per-output probabilities [N][classes (+ clean last)] (independent sigmoids: multi-label aware). */
+// @testSeam: tested directly
 export function estimateProbabilities(params: Params, config: EstimatorConfig, images: tf.Tensor4D): number[][] {
   const probs = tf.tidy(() => tf.sigmoid(estimatorLogits(params, config, images)));
   const rows = probs.arraySync() as number[][];
@@ -162,13 +163,14 @@ export function estimateProbabilities(params: Params, config: EstimatorConfig, i
   return rows;
 }
 
-export type BlendMode = 'oh' | 'sw';
+type BlendMode = 'oh' | 'sw';
 
 /**
  * Adapter weights per image from estimator probabilities, in the order of `adapterNames`
  * (each must be an estimator class). OH: 1 for the most probable adapter. SW: softWeights with
  * the estimator's swExponent.
  */
+// @testSeam: tested directly
 export function blendWeights(probabilities: number[][], classes: readonly string[], adapterNames: readonly string[], mode: BlendMode, swExponent = 1): number[][] {
   const columns = adapterNames.map((name) => {
     const index = classes.indexOf(name);

@@ -14,7 +14,7 @@ const conv1x1 = (cin: number, cout: number) => 2 * cin * cout;
 const depthwise3x3 = (c: number) => 2 * 9 * c;
 
 /** FLOPs per pixel (at the block's own resolution) of one transformer block. */
-export function blockFlopsPerPixel(shape: BlockShape): number {
+function blockFlopsPerPixel(shape: BlockShape): number {
   const c = shape.channels;
   const d = c / shape.heads;
   const attention = conv1x1(c, 3 * c) + depthwise3x3(3 * c) + 2 * (2 * c * d) + conv1x1(c, c);
@@ -47,7 +47,7 @@ export function segHeadFlopsPerPixel(config: BackboneConfig): number {
  * Extra FLOPs per pixel of running adapters unmerged (training, or a batch with different blends);
  * merged inference costs nothing extra.
  */
-export function loraFlopsPerPixel(config: BackboneConfig, rank: number, adapterCount = 1): number {
+function loraFlopsPerPixel(config: BackboneConfig, rank: number, adapterCount = 1): number {
   const levelOf: Record<string, number> = { enc1: 1, enc2: 2, enc3: 3, latent: 4, dec3: 3, dec2: 2, dec1: 1, refine: 1 };
   let total = 0;
   for (const s of stages(config)) {

@@ -8,5 +8,4 @@ export * from './estimator.js';
 export * from './flops.js';
 export * from './weights.js';
 export * from './summary.js';
-export { reflectPadToMultiple, cropTo } from './padding.js';
 export * from './trainable.js';

@@ -72,7 +72,7 @@ export function loraSpecs(config: LoraConfig, available: readonly LoraTarget[]):
   return specs;
 }
 
-export interface CreateAdapterOptions {
+interface CreateAdapterOptions {
   rank?: number;
   alpha?: number;
   /** Restrict to these layers (default: every target offered). */
@@ -154,6 +154,7 @@ export function loraDelta(adapters: readonly LoraAdapter[], weights: tf.Tensor2D
  * Returns a new record: merged layers are new tensors (dispose them when done, e.g. with
  * `disposeMerged`); all other entries are the base's own tensors, shared, not copied.
  */
+// @testSeam: tested directly
 export function mergeAdapters(base: Params, adapters: readonly LoraAdapter[], weights: readonly number[]): Record<string, tf.Tensor> {
   if (weights.length !== adapters.length) throw new Error(`mergeAdapters: ${adapters.length} adapters but ${weights.length} weights`);
   const merged: Record<string, tf.Tensor> = { ...base };
@@ -176,6 +177,7 @@ export function mergeAdapters(base: Params, adapters: readonly LoraAdapter[], we
 }
 
 /** Disposes what mergeAdapters created (the entries that differ from the base's tensors). */
+// @testSeam: tested directly
 export function disposeMerged(merged: Record<string, tf.Tensor>, base: Params): void {
   for (const [name, t] of Object.entries(merged)) if (base[name] !== t) t.dispose();
 }

@@ -11,7 +11,7 @@ import { tf } from '../tfjs/tf-handle.js';
 import { Rng } from '../util/rng.js';
 
 /** How a parameter starts out. */
-export type ParamInit =
+type ParamInit =
   /** U(−1/√fanIn, 1/√fanIn): PyTorch's default for conv/linear (kaiming_uniform with a=√5). */
   | { kind: 'fanIn'; fanIn: number }
   | { kind: 'zeros' }
@@ -31,7 +31,7 @@ export type Params = Readonly<Record<string, tf.Tensor>>;
 /** Trainable store: what optimisers and weight files work on. */
 export type ParamStore = Record<string, tf.Variable>;
 
-export function specSize(spec: ParamSpec): number {
+function specSize(spec: ParamSpec): number {
   return spec.shape.reduce((a, b) => a * b, 1);
 }
 
@@ -99,18 +99,20 @@ export function param<T extends tf.Tensor = tf.Tensor>(params: Params, name: str
 }
 
 /** Copies a store's values into plain host arrays (for weight files and worker-thread transfer). */
-export function snapshotParams(params: Params): Record<string, { shape: number[]; data: Float32Array }> {
+function snapshotParams(params: Params): Record<string, { shape: number[]; data: Float32Array }> {
   const out: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const [name, t] of Object.entries(params)) out[name] = { shape: [...t.shape], data: t.dataSync() as Float32Array };
   return out;
 }
 
 /** A store's values as plain host arrays by name (e.g. a training run's `initialParams`). */
+// @testSeam: tested directly
 export function hostValues(params: Params): Record<string, Float32Array> {
   return Object.fromEntries(Object.entries(params).map(([name, t]) => [name, t.dataSync() as Float32Array]));
 }
 
 /** Overwrites the variables of `store` with host values (shapes must match exactly). */
+// @testSeam: tested directly
 export function assignParams(store: ParamStore, values: Record<string, { shape: number[]; data: Float32Array }>): void {
   for (const [name, v] of Object.entries(values)) {
     const target = store[name];

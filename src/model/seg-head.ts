@@ -15,7 +15,7 @@ export function segHeadSpecs(config: BackboneConfig): ParamSpec[] {
   return conv3x3Specs('seg', 2 * levelChannels(config, 1), config.segClasses + 1, true);
 }
 
-export function segHead(params: Params, features: tf.Tensor4D): tf.Tensor4D {
+function segHead(params: Params, features: tf.Tensor4D): tf.Tensor4D {
   return conv3x3(params, 'seg', features);
 }
 

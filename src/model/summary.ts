@@ -15,9 +15,9 @@ import { listWeights, readSidecar, type Provenance } from './weights.js';
 import { describeCustomDegradations, readCustomDegradations, type AddedDegradation } from './custom-degradations.js';
 
 /** The five tasks of the paper's main table, used for a preset's illustrative estimator/adapters. */
-export const PAPER_TASKS = ['rain', 'haze', 'noise', 'blur', 'lowlight'];
+const PAPER_TASKS = ['rain', 'haze', 'noise', 'blur', 'lowlight'];
 
-export interface ModelSummary {
+interface ModelSummary {
   source: string;
   preset: string | null;
   config: BackboneConfig | null;

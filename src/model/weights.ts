@@ -23,8 +23,8 @@ import { type LoraConfig, loraSpecs, type TrainableLoraAdapter, validateLoraConf
 import { type ParamSpec, type ParamStore, type Params, uniqueVariableName } from './params.js';
 import { type AdapterWeights, HostWeight, type HostWeights, type WeightsLike } from './host-weights.js';
 
-export const WEIGHTS_FORMAT = 'abair-weights';
-export const WEIGHTS_VERSION = 1;
+const WEIGHTS_FORMAT = 'abair-weights';
+const WEIGHTS_VERSION = 1;
 
 /** Free-form record of how the weights were produced (data, steps, compute, git commit, …). */
 export type Provenance = Record<string, unknown>;
@@ -34,22 +34,22 @@ interface SidecarBase {
   version: number;
   provenance: Provenance;
 }
-export interface BackboneSidecar extends SidecarBase {
+interface BackboneSidecar extends SidecarBase {
   kind: 'backbone';
   config: BackboneConfig;
   preset?: string;
 }
-export interface LoraSidecar extends SidecarBase {
+interface LoraSidecar extends SidecarBase {
   kind: 'lora';
   adapter: LoraConfig;
   /** The architecture the adapter was trained on. */
   backbone: BackboneConfig;
 }
-export interface EstimatorSidecar extends SidecarBase {
+interface EstimatorSidecar extends SidecarBase {
   kind: 'estimator';
   config: EstimatorConfig;
 }
-export type Sidecar = BackboneSidecar | LoraSidecar | EstimatorSidecar;
+type Sidecar = BackboneSidecar | LoraSidecar | EstimatorSidecar;
 
 export const BACKBONE_FILE = 'backbone.safetensors';
 export const ESTIMATOR_FILE = 'estimator.safetensors';
@@ -198,6 +198,7 @@ function toHostWeights(file: string, content: SafetensorsContent, specs: readonl
 }
 
 /** Checked host weights → trainable tfjs variables (needs tfjs/backend.js loaded). */
+// @testSeam: tested directly
 export function toParams(weights: HostWeights): ParamStore {
   const store: ParamStore = {};
   for (const [name, w] of Object.entries(weights)) {
@@ -252,6 +253,7 @@ export interface LoadedAdapter extends TrainableLoraAdapter {
 }
 
 /** Loads an adapter; with `backbone`, also checks it was made for that architecture. */
+// @testSeam: tested directly
 export async function loadAdapter(file: string, backbone?: BackboneConfig): Promise<LoadedAdapter> {
   const loaded = await readAdapter(file, backbone);
   return { ...loaded, params: toParams(loaded.params) };
@@ -284,6 +286,7 @@ export interface LoadedEstimator {
   provenance: Provenance;
 }
 
+// @testSeam: tested directly
 export async function loadEstimator(target: string): Promise<LoadedEstimator> {
   const loaded = await readEstimator(target);
   return { ...loaded, params: toParams(loaded.params) };
@@ -303,7 +306,7 @@ export async function readEstimator(target: string): Promise<HostLoaded<LoadedEs
 }
 
 /** The SW blend calibration of an estimator (EstimatorConfig): what `set-blend` changes. */
-export type EstimatorBlend = Pick<EstimatorConfig, 'swExponent' | 'keepClean'>;
+type EstimatorBlend = Pick<EstimatorConfig, 'swExponent' | 'keepClean'>;
 
 /**
  * Sets the SW blend calibration (exponent, keep-clean; either or both) of a folder's (or file's)

@@ -10,7 +10,7 @@ import type * as Ort from 'onnxruntime-common';
 
 export type OrtModule = typeof Ort;
 export type OrtSession = Ort.InferenceSession;
-export type OrtPackage = 'onnxruntime-node' | 'onnxruntime-web';
+type OrtPackage = 'onnxruntime-node' | 'onnxruntime-web';
 
 /**
  * Which package to run on: 'node' (onnxruntime-node only, an error when it does not load), 'wasm'
@@ -20,7 +20,7 @@ export type OrtRuntime = 'node' | 'wasm';
 
 export const ORT_RUNTIMES: readonly OrtRuntime[] = ['node', 'wasm'];
 
-export interface LoadedOrt {
+interface LoadedOrt {
   ort: OrtModule;
   /** which package it is */
   name: OrtPackage;
@@ -29,7 +29,7 @@ export interface LoadedOrt {
 }
 
 /** Environment variable that forces one package ('onnxruntime-node' or 'onnxruntime-web') where no runtime is asked for, for tests and comparisons. */
-export const ORT_PACKAGE_ENV = 'ABAIR_ORT';
+const ORT_PACKAGE_ENV = 'ABAIR_ORT';
 
 const loaded = new Map<string, Promise<LoadedOrt>>();
 
@@ -109,7 +109,7 @@ export async function createSession(model: Uint8Array | string, threads = DEFAUL
 }
 
 /** A float32 NHWC tensor for ONNX Runtime. */
-export async function floatTensor(data: Float32Array, dims: readonly number[]): Promise<Ort.Tensor> {
+async function floatTensor(data: Float32Array, dims: readonly number[]): Promise<Ort.Tensor> {
   const ort = await loadOrt();
   return new ort.Tensor('float32', data, dims);
 }

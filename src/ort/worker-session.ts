@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { OnnxSession, OnnxTensor } from '../restore/onnx-runner.js';
 import { DEFAULT_ORT_THREADS, type OrtRuntime } from './runtime.js';
 
-export interface HostTensor {
+interface HostTensor {
   data: Float32Array;
   dims: number[];
 }

@@ -33,7 +33,7 @@ export interface RawPixels {
 /** What `restore()` accepts (see the file comment). */
 export type RestoreInput = string | URL | Uint8Array | ArrayBuffer | ArrayBufferView | Blob | RawPixels;
 
-export interface DecodeInputOptions {
+interface DecodeInputOptions {
   /** refuse inputs with more pixels than this (default 100 000 000, as readImage) */
   maxPixels?: number;
   /** refuse downloads and Blobs larger than this many bytes (default 512 MiB) */
@@ -43,7 +43,7 @@ export interface DecodeInputOptions {
   keepProfile?: boolean;
 }
 
-export interface DecodedInput {
+interface DecodedInput {
   image: RGBImage;
   alpha: Float32Array | null;
   /** the decoded file's header facts; null for raw pixels */
@@ -56,7 +56,7 @@ export interface DecodedInput {
   metadata: ImageMetadata;
 }
 
-export const DEFAULT_MAX_BYTES = 512 * 1024 * 1024;
+const DEFAULT_MAX_BYTES = 512 * 1024 * 1024;
 
 const ACCEPTED = 'a file path, an http(s) or file URL, a Buffer/Uint8Array/ArrayBuffer, a Blob, or raw pixels { data, width, height, channels? }';
 
@@ -77,7 +77,7 @@ function isRawPixelsLike(input: object): boolean {
 }
 
 /** Validates raw pixels (size, channels, data) against the pixel limit, before any allocation. */
-export function checkRawPixels(raw: RawPixels, maxPixels = DEFAULT_MAX_PIXELS): { width: number; height: number; channels: 3 | 4 } {
+function checkRawPixels(raw: RawPixels, maxPixels = DEFAULT_MAX_PIXELS): { width: number; height: number; channels: 3 | 4 } {
   const { width, height, data } = raw;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new UsageError(`raw pixels: width and height must be positive integers, got ${String(width)}×${String(height)}`);
@@ -101,6 +101,7 @@ export function checkRawPixels(raw: RawPixels, maxPixels = DEFAULT_MAX_PIXELS): 
 }
 
 /** Raw RGB/RGBA bytes → RGBImage + alpha (validated by checkRawPixels first). */
+// @testSeam: tested directly
 export function fromRawPixels(raw: RawPixels, maxPixels = DEFAULT_MAX_PIXELS): { image: RGBImage; alpha: Float32Array | null } {
   const { width, height, channels } = checkRawPixels(raw, maxPixels);
   const { data } = raw;

@@ -12,7 +12,7 @@ import { packageRoot } from '../util/paths.js';
 import type { OrtRuntime } from '../ort/runtime.js';
 import type { ModelRunner } from './model-runner.js';
 
-export interface RunnerLoadOptions {
+interface RunnerLoadOptions {
   /**
    * which ONNX Runtime package: 'node' (onnxruntime-node), 'wasm' (onnxruntime-web's WebAssembly
    * build), or undefined: onnxruntime-node, else the wasm build with a note
@@ -23,7 +23,7 @@ export interface RunnerLoadOptions {
 }
 
 /** The runner for a model folder on the requested runtime. */
-export async function createRunnerForDir(dir: string, options: RunnerLoadOptions = {}): Promise<ModelRunner> {
+async function createRunnerForDir(dir: string, options: RunnerLoadOptions = {}): Promise<ModelRunner> {
   const { loadOrtPackage } = await import('../ort/runtime.js');
   const loaded = await loadOrtPackage(options.runtime); // rejects, saying why, when the package does not load
   if (loaded.nativeError !== undefined) {

@@ -12,7 +12,7 @@
 import type { RGBImage } from '../image/types.js';
 
 /** Crops per side of the grid the runners average over. */
-export const ESTIMATOR_GRID = 3;
+const ESTIMATOR_GRID = 3;
 
 /**
  * Crop offsets are multiples of this many pixels. JPEG codes an image in 8×8 blocks, 16×16
@@ -24,10 +24,11 @@ export const ESTIMATOR_GRID = 3;
  * (docs/decisions.md). Other degradations have no grid, so for them the snap only moves crops by
  * < 16 pixels.
  */
+// @testSeam: tested directly
 export const ESTIMATOR_CROP_ALIGN = 16;
 
 /** A batch of estimator inputs: `count` images of size×size×3, stacked as [count, size, size, 3]. */
-export interface EstimatorBatch {
+interface EstimatorBatch {
   data: Float32Array;
   count: number;
 }
@@ -38,6 +39,7 @@ export interface EstimatorBatch {
  * size first anyway, so this gives the same probabilities without ever putting the full image
  * (600 MB for 50 MP) into the backend's memory. Used for images smaller than one crop.
  */
+// @testSeam: tested directly
 export function estimatorInput(image: RGBImage, size: number): Float32Array {
   const { width, height, data } = image;
   const out = new Float32Array(size * size * 3);
@@ -72,6 +74,7 @@ export function estimatorInput(image: RGBImage, size: number): Float32Array {
  * spaced from 0 to extent − size (a single crop is centred), each rounded down to a multiple of
  * `align` (so every crop still fits), duplicates dropped (extent == size gives one).
  */
+// @testSeam: tested directly
 export function cropOffsets(extent: number, size: number, grid: number, align = 1): number[] {
   if (!Number.isInteger(align) || align < 1) throw new Error(`cropOffsets: align must be a positive integer, got ${align}`);
   const snap = (offset: number) => Math.floor(offset / align) * align;

@@ -2,7 +2,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine, tf } from '../tfjs/backend.js';
 import { createImage } from '../image/types.js';
-import { buildExplainSheet, CLEAN_COLOUR, classColour, uniformMapColour } from './explain.js';
+import { buildExplainSheet } from './explain.js';
+import { CLEAN_COLOUR, classColour, uniformMapColour } from './palette.js';
 import { mapPalette } from './palette.js';
 import { logitsToColours } from './tile-ops.js';
 

@@ -12,9 +12,8 @@ import sharp from 'sharp';
 import type { RGBImage } from '../image/types.js';
 import { CLEAN_COLOUR, classColour, uniformMapColour, type Colour } from './palette.js';
 
-export { CLEAN_COLOUR, classColour, PALETTE, uniformMapColour, type Colour } from './palette.js';
 
-export interface ExplainSheetInput {
+interface ExplainSheetInput {
   input: RGBImage;
   output: RGBImage;
   /** the pipeline's colour map (same size as the input), or null for a uniform map */

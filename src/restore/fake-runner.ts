@@ -9,7 +9,7 @@ import type { RGBImage } from '../image/types.js';
 import type { ModelRunner, TileResult } from './model-runner.js';
 import type { Raster } from './tile-plan.js';
 
-export interface FakeRunnerOptions {
+interface FakeRunnerOptions {
   classes?: readonly string[];
   /** what estimate() returns (default: decreasing 0.8, 0.4, 0.1, …) */
   probabilities?: readonly number[];
@@ -23,7 +23,7 @@ export interface FakeRunnerOptions {
   fill?: number;
 }
 
-export interface FakeRunner extends ModelRunner {
+interface FakeRunner extends ModelRunner {
   /** every prepare() call's weights */
   readonly prepared: Float32Array[];
   /** tiles restored so far */
@@ -54,7 +54,7 @@ export function fakeRestore(data: Float32Array, width: number, height: number, s
 }
 
 /** The fake map logits of a tile: clean ← the pixel's mean, class k ← 4 · channel k % 3 (pointwise, so seam-free by construction). */
-export function fakeLogits(tile: Raster, classCount: number): Raster {
+function fakeLogits(tile: Raster, classCount: number): Raster {
   const pixels = tile.width * tile.height;
   const channels = 1 + classCount;
   const data = new Float32Array(pixels * channels);

@@ -11,7 +11,7 @@
  * `loraFromWeights`) or a web model's lora.bin byte ranges (src/browser/restorer.ts).
  */
 /** One adapter's low-rank factors for one weight input. */
-export interface LoraFactors {
+interface LoraFactors {
   rank: number;
   /** A [cin, rank] */
   a: Float32Array;
@@ -20,7 +20,7 @@ export interface LoraFactors {
 }
 
 /** One weight input of the backbone graph: its base value and what each adapter adds to it. */
-export interface LoraWeightInput {
+interface LoraWeightInput {
   /** graph input name = the parameter name, e.g. `enc1.0.attn.qkv.w` */
   name: string;
   /** [cin, cout] */

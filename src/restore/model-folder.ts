@@ -11,7 +11,7 @@ import type { EstimatorConfig } from '../model/estimator.js';
 import { listWeights, readAdapter, readBackbone, readEstimator, type HostLoaded, type LoadedAdapter, type LoadedBackbone, type LoadedEstimator } from '../model/weights.js';
 
 /** A model folder's parts as plain arrays. */
-export interface HostParts {
+interface HostParts {
   backbone: HostLoaded<LoadedBackbone>;
   estimator: HostLoaded<LoadedEstimator> | null;
   adapters: HostLoaded<LoadedAdapter>[];

@@ -31,14 +31,14 @@ import type { LoraSet } from './lora-merge.js';
 import { describeModel, noEstimatorError, readParts, segmentationClassNames, segmentationMapping } from './model-folder.js';
 import { createOnnxRunner, type OnnxRunner, type OnnxSession } from './onnx-runner.js';
 
-export interface NodeRunnerOptions {
+interface NodeRunnerOptions {
   /** ONNX Runtime intra-op threads (default 2). */
   threads?: number;
   /** which ONNX Runtime package (default: onnxruntime-node, else onnxruntime-web's wasm build) */
   runtime?: OrtRuntime;
 }
 
-export interface NodeRunner extends OnnxRunner {
+interface NodeRunner extends OnnxRunner {
   /** the folder the weights came from */
   readonly dir: string;
   readonly config: BackboneConfig;
@@ -51,6 +51,7 @@ export interface NodeRunner extends OnnxRunner {
 }
 
 /** A model folder's LoRA set: for every LoRA-target 1×1 weight, the base value and each adapter's factors. */
+// @testSeam: tested directly
 export function loraFromWeights(base: WeightsLike, config: BackboneConfig, adapters: readonly AdapterWeights[]): LoraSet {
   return {
     scales: adapters.map((a) => loraScale(a.config)),

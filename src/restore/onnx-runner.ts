@@ -39,10 +39,10 @@ export interface OnnxSession {
 }
 
 /** Makes a float32 tensor the sessions accept (e.g. `(data, dims) => new ort.Tensor('float32', data, dims)`). */
-export type TensorFactory = (data: Float32Array, dims: readonly number[]) => OnnxTensor;
+type TensorFactory = (data: Float32Array, dims: readonly number[]) => OnnxTensor;
 
 /** How per-pixel map logits are got, and reordered to the runner's classes. */
-export interface OnnxSegmentation {
+interface OnnxSegmentation {
   /** the restore graph also outputs `seg_logits` (one run gives both); else `OnnxSessions.segment` makes the graph that does */
   fromRestoreGraph: boolean;
   /** [S+1, K+1] 0/1 selection and a bias per output taking the head's channels to the runner's (model-folder.ts), or null for the identity */
@@ -50,7 +50,7 @@ export interface OnnxSegmentation {
 }
 
 /** What the runner needs to know about the model, from a model folder (Node) or model.json (browser). */
-export interface OnnxModelSpec {
+interface OnnxModelSpec {
   classes: readonly string[];
   /** side of the estimator's square input, or null when the model has none */
   estimatorInputSize: number | null;
@@ -66,7 +66,7 @@ export interface OnnxModelSpec {
   noEstimator: () => Error;
 }
 
-export interface OnnxSessions {
+interface OnnxSessions {
   /** the backbone: inputs `image` [1,h,w,3] and one per weight input; output `restored` (+ `seg_logits`) */
   restore: OnnxSession;
   /** the estimator: `image` [n,s,s,3] → `probabilities` [n, K (+1)]; null without one */

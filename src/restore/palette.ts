@@ -9,7 +9,7 @@ export type Colour = readonly [number, number, number];
 export const CLEAN_COLOUR: Colour = [0.16, 0.16, 0.16];
 
 /** Well-separated hues (Tableau-10 minus grey); classes beyond ten reuse them. */
-export const PALETTE: readonly Colour[] = [
+const PALETTE: readonly Colour[] = [
   [0.12, 0.47, 0.71], [1.0, 0.5, 0.05], [0.17, 0.63, 0.17], [0.84, 0.15, 0.16], [0.58, 0.4, 0.74],
   [0.55, 0.34, 0.29], [0.89, 0.47, 0.76], [0.74, 0.74, 0.13], [0.09, 0.75, 0.81], [0.68, 0.78, 0.91],
 ];

@@ -40,7 +40,8 @@ import { jpegRoundTrip } from '../degrade/types/jpeg.js';
 import { readImage } from '../io/image-io.js';
 import { estimatorInput } from './estimator-input.js';
 import { createNodeRunner } from './node-runner.js';
-import { fromRawPixels, createRestorer, type RawPixels } from './restorer.js';
+import { createRestorer, type RawPixels } from './restorer.js';
+import { fromRawPixels } from './decode-input.js';
 import { defaultModelDir, loadDefaultRunner, loadRunnerFromFile } from './default-model.js';
 import { needsData } from '../util/test-data.js';
 

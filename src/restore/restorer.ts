@@ -20,7 +20,6 @@ import { loadDefaultRunner, loadRunnerFromFile } from './default-model.js';
 import { resolvePipelineOptions, runPipeline, type PipelineOptions, type PipelineResult } from './pipeline.js';
 
 export type { RawPixels, RestoreInput } from './decode-input.js';
-export { fromRawPixels } from './decode-input.js';
 
 export interface RestorerOptions {
   /** use this model runner (the caller keeps ownership: dispose() leaves it alone) */

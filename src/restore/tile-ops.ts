@@ -10,6 +10,7 @@
  * many rounds as needed, since one reflection cannot add more than size − 1; a 1-pixel axis is
  * replicated.
  */
+// @testSeam: tested directly
 export function reflectIndices(size: number, multiple: number): Int32Array {
   const indices = Array.from({ length: size }, (_, i) => i);
   let remaining = (multiple - (size % multiple)) % multiple;

@@ -30,6 +30,7 @@ export interface Raster {
 
 export type Feather = 'linear' | 'cosine';
 
+// @testSeam: tested directly
 export interface TilingOptions {
   /** Tile side in pixels (default 512). */
   tileSize?: number;
@@ -49,7 +50,7 @@ export const DEFAULT_TILE_SIZE = 512;
 export const DEFAULT_OVERLAP = 32;
 
 /** One tile's extent along one axis. */
-export interface AxisTile {
+interface AxisTile {
   start: number;
   size: number;
   hasPrev: boolean;
@@ -88,9 +89,11 @@ export function resolveTiling(options: TilingOptions = {}): ResolvedTiling {
  * docs/decisions.md). Tiles at k·stride are on the grid whenever the stride is a multiple of 16, as
  * the default 512 − 32 is.
  */
+// @testSeam: tested directly
 export const TILE_ALIGN = 16;
 
 /** Tiles smaller than this keep the unaligned layout: the last tile may grow by TILE_ALIGN − 1 (≤ 12 % from here on). */
+// @testSeam: tested directly
 export const TILE_ALIGN_MIN_SIZE = 128;
 
 /**
@@ -100,6 +103,7 @@ export const TILE_ALIGN_MIN_SIZE = 128;
  * the edge (at most TILE_ALIGN − 1 pixels over tileSize); a tile it then starts at or before is
  * dropped, since it covers it.
  */
+// @testSeam: tested directly
 export function planAxis(length: number, tileSize: number, overlap: number): AxisTile[] {
   if (length <= tileSize) return [{ start: 0, size: length, hasPrev: false, hasNext: false }];
   const stride = tileSize - overlap;
@@ -118,7 +122,7 @@ export function planAxis(length: number, tileSize: number, overlap: number): Axi
 }
 
 /** Ramp value at distance `d` (pixels) from an edge that has a neighbour. */
-export function ramp(d: number, overlap: number, margin: number, feather: Feather): number {
+function ramp(d: number, overlap: number, margin: number, feather: Feather): number {
   const width = overlap - 2 * margin;
   if (d < margin) return 0;
   if (width <= 0 || d >= overlap - margin) return 1;
@@ -127,6 +131,7 @@ export function ramp(d: number, overlap: number, margin: number, feather: Feathe
 }
 
 /** Blending weight of each pixel of one tile along one axis. */
+// @testSeam: tested directly
 export function axisWeights(tile: AxisTile, tiling: ResolvedTiling): Float32Array {
   const w = new Float32Array(tile.size);
   for (let i = 0; i < tile.size; i++) {
@@ -138,7 +143,7 @@ export function axisWeights(tile: AxisTile, tiling: ResolvedTiling): Float32Arra
 }
 
 /** Per-pixel sum of all tiles' weights along an axis (> 0 everywhere for valid parameters). */
-export function axisWeightSum(length: number, tiles: AxisTile[], weights: Float32Array[]): Float32Array {
+function axisWeightSum(length: number, tiles: AxisTile[], weights: Float32Array[]): Float32Array {
   const sum = new Float32Array(length);
   tiles.forEach((tile, i) => {
     const w = weights[i]!;
@@ -154,7 +159,7 @@ export function countTiles(width: number, height: number, options: TilingOptions
 }
 
 /** Everything needed to cut an image into tiles and blend results back: axes, weights, weight sums. */
-export interface TileGrid {
+interface TileGrid {
   width: number;
   height: number;
   xs: AxisTile[];
@@ -168,7 +173,7 @@ export interface TileGrid {
   total: number;
 }
 
-export function planGrid(width: number, height: number, tiling: ResolvedTiling): TileGrid {
+function planGrid(width: number, height: number, tiling: ResolvedTiling): TileGrid {
   const xs = planAxis(width, tiling.tileSize, tiling.overlap);
   const ys = planAxis(height, tiling.tileSize, tiling.overlap);
   const wxs = xs.map((t) => axisWeights(t, tiling));
@@ -177,7 +182,7 @@ export function planGrid(width: number, height: number, tiling: ResolvedTiling):
 }
 
 /** Copies the pixels of tile (tx, ty) out of an HWC raster into a new tight [ty.size, tx.size, channels] array. */
-export function copyTile(src: Raster, tx: AxisTile, ty: AxisTile): Float32Array {
+function copyTile(src: Raster, tx: AxisTile, ty: AxisTile): Float32Array {
   const { width, channels } = src;
   const tile = new Float32Array(tx.size * ty.size * channels);
   for (let row = 0; row < ty.size; row++) {
@@ -188,7 +193,7 @@ export function copyTile(src: Raster, tx: AxisTile, ty: AxisTile): Float32Array 
 }
 
 /** out[tile pixels] += wx·wy·values, for a tile result `values` of `channels` interleaved channels. */
-export function addWeightedTile(out: Float32Array, width: number, channels: number, values: Float32Array, tx: AxisTile, ty: AxisTile, wx: Float32Array, wy: Float32Array): void {
+function addWeightedTile(out: Float32Array, width: number, channels: number, values: Float32Array, tx: AxisTile, ty: AxisTile, wx: Float32Array, wy: Float32Array): void {
   for (let row = 0; row < ty.size; row++) {
     const rowWeight = wy[row]!;
     if (rowWeight === 0) continue;
@@ -202,7 +207,7 @@ export function addWeightedTile(out: Float32Array, width: number, channels: numb
 }
 
 /** Divides the blended sums by the separable weight sum, so a constant image stays constant. */
-export function normaliseBlend(out: Float32Array, grid: TileGrid, channels: number): void {
+function normaliseBlend(out: Float32Array, grid: TileGrid, channels: number): void {
   const { width, height, sumX, sumY } = grid;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {

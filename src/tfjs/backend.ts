@@ -22,7 +22,7 @@ import type { BackendName } from './backend-name.js';
 
 export type { BackendName };
 
-export interface EngineOptions {
+interface EngineOptions {
   backend?: BackendName;
   /** Folder (URL or path ending in '/') holding the tfjs-backend-wasm .wasm files. */
   wasmPath?: string;

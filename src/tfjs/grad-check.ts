@@ -10,11 +10,12 @@
 import { initEngine, tf, type BackendName } from './backend.js';
 import './ops.js';
 
-export interface GradInput { shape: number[]; data: Float32Array }
+interface GradInput { shape: number[]; data: Float32Array }
 
 /** Value and gradients of one run, as plain arrays so they survive backend switches. */
-export interface GradRun { value: Float32Array; grads: Float32Array[] }
+interface GradRun { value: Float32Array; grads: Float32Array[] }
 
+// @testSeam: tested directly
 export interface GradCheckResult {
   name: string;
   valueRelErr: number;
@@ -23,7 +24,7 @@ export interface GradCheckResult {
   pass: boolean;
 }
 
-export interface GradCheckOptions {
+interface GradCheckOptions {
   backend?: BackendName;
   referenceBackend?: BackendName;
   /** Computes the reference given inputs and the loss weights w (= dy); default: fn's own gradients on referenceBackend. */
@@ -33,7 +34,7 @@ export interface GradCheckOptions {
   seed?: number;
 }
 
-export function relErr(a: Float32Array, b: Float32Array): number {
+function relErr(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) return Infinity;
   let diff = 0, scale = 0;
   for (let i = 0; i < a.length; i++) {
@@ -45,7 +46,7 @@ export function relErr(a: Float32Array, b: Float32Array): number {
 }
 
 /** Deterministic values in [-1, 1) (a small LCG; tests need reproducibility, not quality). */
-export function pseudoRandom(n: number, seed = 1): Float32Array {
+function pseudoRandom(n: number, seed = 1): Float32Array {
   const out = new Float32Array(n);
   let s = (seed * 2654435761) >>> 0;
   for (let i = 0; i < n; i++) {
@@ -55,6 +56,8 @@ export function pseudoRandom(n: number, seed = 1): Float32Array {
   return out;
 }
 
+// @testSeam: tested directly
+// @testSeam: tested directly
 export function randomInput(shape: number[], seed: number): GradInput {
   return { shape, data: pseudoRandom(shape.reduce((p, d) => p * d, 1), seed) };
 }
@@ -81,6 +84,8 @@ function outputSize(fn: Fn, inputs: GradInput[]): number[] {
 }
 
 /** Compares fn's value and gradients on `backend` with the reference. Leaves `backend` active. */
+// @testSeam: tested directly
+// @testSeam: tested directly
 export async function checkGradients(name: string, fn: Fn, inputs: GradInput[], options: GradCheckOptions = {}): Promise<GradCheckResult> {
   const backend = options.backend ?? 'wasm';
   const refBackend = options.referenceBackend ?? 'cpu';

@@ -112,6 +112,7 @@ replaceWasmKernel('BatchMatMul', (original) => ({
  * If `perm` moves a block of trailing axes in front of the axes before it, after some leading axes
  * that stay put, the transpose is `batch` independent [rows, cols] → [cols, rows] transposes.
  */
+// @testSeam: tested directly
 export function asBatched2d(shape: readonly number[], perm: readonly number[]): { batch: number; rows: number; cols: number } | null {
   const r = perm.length;
   let lead = 0;
@@ -127,7 +128,7 @@ export function asBatched2d(shape: readonly number[], perm: readonly number[]): 
 }
 
 /** dst[b][j][i] = src[b][i][j]: 64-row panels, each column of a panel written as one contiguous run. */
-export function transposePanels(src: Float32Array | Int32Array, dst: Float32Array | Int32Array, batch: number, rows: number, cols: number): void {
+function transposePanels(src: Float32Array | Int32Array, dst: Float32Array | Int32Array, batch: number, rows: number, cols: number): void {
   const panel = 64;
   for (let b = 0; b < batch; b++) {
     const base = b * rows * cols;
@@ -160,7 +161,7 @@ replaceWasmKernel('Transpose', (original) => ({
 }));
 
 /** Sum over the contiguous axis block [first, last] of an [outer, reduced, inner] array, in doubles. */
-export function sumMiddle(src: Float32Array, dst: Float32Array, outer: number, reduced: number, inner: number): void {
+function sumMiddle(src: Float32Array, dst: Float32Array, outer: number, reduced: number, inner: number): void {
   const acc = new Float64Array(inner);
   for (let o = 0; o < outer; o++) {
     acc.fill(0);

@@ -17,7 +17,7 @@ import { restorationLoss } from './losses.js';
 import { batchEntry, floatFeed, gradOutput, type TrainGraph } from './pretrain-graph.js';
 import { Autodiff, type V } from './tape.js';
 
-export interface AdapterGraphOptions {
+interface AdapterGraphOptions {
   /** NCHWc block size for the depthwise convolutions (nchwc.ts); absent = plain ONNX ops. */
   nchwcBlock?: number | null;
   config: BackboneConfig;

@@ -21,7 +21,7 @@ function inversePerm(perm: readonly number[]): number[] {
 }
 
 /** Transposed (+ reshaped) weight; its gradient is mapped back to the source layout. */
-export function relayout(ad: Autodiff, w: V, perm: number[], reshape?: number[]): V {
+function relayout(ad: Autodiff, w: V, perm: number[], reshape?: number[]): V {
   const permuted = perm.map((p) => w.shape[p]!);
   const out = ad.shaped(ad.graph.relayout(w, perm, reshape), reshape ?? permuted);
   return ad.record([w], out, (dy) => [ad.transpose(reshape ? ad.reshape(dy, permuted) : dy, inversePerm(perm))]);
@@ -61,7 +61,7 @@ export function matMul(ad: Autodiff, a: V, w: V): V {
 }
 
 /** TF 'same' padding of a 3×3 window: [begin, end] per spatial axis (odd pixel at the end). */
-export function samePads(size: number, stride: number): [number, number] {
+function samePads(size: number, stride: number): [number, number] {
   const out = Math.ceil(size / stride);
   const total = Math.max((out - 1) * stride + 3 - size, 0);
   return [Math.floor(total / 2), total - Math.floor(total / 2)];

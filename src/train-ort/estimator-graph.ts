@@ -12,7 +12,7 @@ import { binaryCrossEntropy } from './losses.js';
 import { batchEntry, floatFeed, gradOutput, type TrainGraph } from './pretrain-graph.js';
 import { Autodiff, type V } from './tape.js';
 
-export interface EstimatorGraphOptions {
+interface EstimatorGraphOptions {
   /** NCHWc block size for the depthwise convolutions (nchwc.ts); absent = plain ONNX ops. */
   nchwcBlock?: number | null;
   config: EstimatorConfig;

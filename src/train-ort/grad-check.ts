@@ -11,6 +11,7 @@ import type { ModelOps } from '../model/layers/graph-ops.js';
 import { autodiffOps } from './autodiff-ops.js';
 import { Autodiff, sizeOf, type V } from './tape.js';
 
+// @testSeam: tested directly
 export interface GradCase {
   /** Trainable inputs by name with their shapes. */
   params: Record<string, number[]>;
@@ -34,7 +35,7 @@ export interface GradCase {
   corruptGradient?: number;
 }
 
-export interface GradReport {
+interface GradReport {
   /** Worst relative error per parameter over the directions. */
   errors: Record<string, number>;
   /** Node count and op types of the graph (to check which backward nodes were emitted). */
@@ -47,6 +48,8 @@ function uniform(size: number, rng: Rng): Float32Array {
   return a;
 }
 
+// @testSeam: tested directly
+// @testSeam: tested directly
 export async function checkGradients(c: GradCase, seed = 1, directions = 3, nchwcBlock: number | null = null): Promise<GradReport> {
   const ort = await loadOrt();
   const rng = new Rng(seed);

@@ -27,7 +27,7 @@ export function pixelUnshuffle(ad: Autodiff, x: V, r: number): V {
 }
 
 /** [to, from] matrix of 1-D linear interpolation with aligned corners (rows sum to 1). */
-export function interpolationMatrix(from: number, to: number): Float32Array {
+function interpolationMatrix(from: number, to: number): Float32Array {
   const m = new Float32Array(to * from);
   for (let i = 0; i < to; i++) {
     const src = to === 1 ? 0 : (i * (from - 1)) / (to - 1);
@@ -64,7 +64,7 @@ export function meanPixels(ad: Autodiff, x: V): V {
 }
 
 /** A reshape (heads split/merge): the gradient is reshaped back. */
-export function reshapeTo(ad: Autodiff, x: V, shape: number[], channels = 0): V {
+function reshapeTo(ad: Autodiff, x: V, shape: number[], channels = 0): V {
   if (sizeOf(shape) !== sizeOf(x.shape)) throw new Error(`cannot reshape [${x.shape}] to [${shape}]`);
   const out = { ...ad.reshape(x, shape), channels };
   return ad.record([x], out, (dy) => [ad.reshape(dy, [...x.shape])]);

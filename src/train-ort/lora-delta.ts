@@ -9,7 +9,7 @@ import { columnGroupWith } from '../model/layers/conv.js';
 import type { ModelOps } from '../model/layers/graph-ops.js';
 import { loraParamName, type LoraConfig } from '../model/lora.js';
 
-export interface GraphAdapter<T> {
+interface GraphAdapter<T> {
   config: LoraConfig;
   /** A [cin, r] and B [r, cout] per target, by their parameter names (loraParamName). */
   params: Readonly<Record<string, T>>;

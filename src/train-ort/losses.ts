@@ -10,9 +10,9 @@
 import type { RestorationLoss } from '../model/trainable.js';
 import { type Autodiff, sizeOf, type V } from './tape.js';
 
-export const CHARBONNIER_EPS = 1e-3;
+const CHARBONNIER_EPS = 1e-3;
 
-export interface LossTerm {
+interface LossTerm {
   loss: V;
   /** dLoss/dprediction. */
   grad: V;
@@ -54,6 +54,6 @@ export function binaryCrossEntropy(ad: Autodiff, logits: V, labels: V): LossTerm
 }
 
 /** a + w·b for scalar loss terms. */
-export function weightedSum(ad: Autodiff, a: V, b: V, weight: number): V {
+function weightedSum(ad: Autodiff, a: V, b: V, weight: number): V {
   return ad.add(a, ad.mul(b, ad.scalar(weight, 'loss_weight'), []), []);
 }

@@ -11,10 +11,10 @@
  */
 import type * as Ort from 'onnxruntime-common';
 import type { OrtModule } from '../ort/runtime.js';
-import { buildLayout, pack, unpack, type ParamLayout } from '../tfjs/parallel/layout.js';
-import { adamwUpdate, clipScale, resolveAdamW, type ResolvedAdamW } from '../tfjs/parallel/adamw.js';
-import { batchRows } from '../tfjs/parallel/shards.js';
-import type { AdamWOptions, HostBatch, OptimizerState } from '../tfjs/parallel/types.js';
+import { buildLayout, pack, unpack, type ParamLayout } from './param-layout.js';
+import { adamwUpdate, clipScale, resolveAdamW, type ResolvedAdamW } from './adamw.js';
+import { batchRows } from './host-batch.js';
+import type { AdamWOptions, HostBatch, OptimizerState } from './host-batch.js';
 import { loraTargets, modelSpecs } from '../model/backbone.js';
 import { DEFAULT_LORA_RANK, type LoraConfig, loraSpecs, validateLoraConfig } from '../model/lora.js';
 import type { BackboneConfig } from '../model/config.js';
@@ -28,7 +28,7 @@ import { nchwcBlockSize } from './nchwc.js';
 import { buildEstimatorGraph } from './estimator-graph.js';
 import { buildPretrainGraph, gradOutput, type TrainGraph } from './pretrain-graph.js';
 
-export interface OrtTrainerOptions {
+interface OrtTrainerOptions {
   graph: TrainGraph;
   /** Starting values of every parameter of the graph. */
   initial: Record<string, Float32Array>;
@@ -37,7 +37,7 @@ export interface OrtTrainerOptions {
   threads?: number;
 }
 
-export interface OrtPretrainOptions {
+interface OrtPretrainOptions {
   config: BackboneConfig;
   batch: number;
   patch: number;
@@ -49,7 +49,7 @@ export interface OrtPretrainOptions {
   threads?: number;
 }
 
-export interface OrtAdapterOptions {
+interface OrtAdapterOptions {
   config: BackboneConfig;
   batch: number;
   patch: number;
@@ -63,7 +63,7 @@ export interface OrtAdapterOptions {
   threads?: number;
 }
 
-export interface OrtEstimatorOptions {
+interface OrtEstimatorOptions {
   config: EstimatorConfig;
   batch: number;
   /** Height = width of the training images. */
@@ -74,7 +74,7 @@ export interface OrtEstimatorOptions {
   threads?: number;
 }
 
-export interface OrtStepResult {
+interface OrtStepResult {
   loss: number;
   /** Every scalar loss output by name (e.g. loss_restore, loss_seg). */
   terms: Record<string, number>;
@@ -85,7 +85,7 @@ export interface OrtStepResult {
 }
 
 /** Host initial values of specs, exactly as createParams draws them. */
-export function initialHost(specs: readonly ParamSpec[], seed: number | string): Record<string, Float32Array> {
+function initialHost(specs: readonly ParamSpec[], seed: number | string): Record<string, Float32Array> {
   const root = new Rng(seed);
   return Object.fromEntries(specs.map((s) => [s.name, initialValues(s, root.fork(s.name))]));
 }

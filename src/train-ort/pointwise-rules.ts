@@ -10,7 +10,7 @@ import { type Autodiff, type V } from './tape.js';
 const LAYER_NORM_EPS = 1e-5;
 const L2_EPS_SQUARED = 1e-24;
 
-export function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
+function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
   const rank = Math.max(a.length, b.length);
   const pa = [...new Array<number>(rank - a.length).fill(1), ...a];
   const pb = [...new Array<number>(rank - b.length).fill(1), ...b];

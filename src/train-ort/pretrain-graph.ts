@@ -12,7 +12,7 @@
  * The AdamW update runs in JS on the returned gradients (ort-trainer.ts), with the arithmetic of
  * the tfjs engine (src/tfjs/parallel/adamw.ts), so both engines update identically.
  */
-import type { HostBatch, HostTensor } from '../tfjs/parallel/types.js';
+import type { HostBatch, HostTensor } from './host-batch.js';
 import { type BackboneConfig, SIZE_MULTIPLE } from '../model/config.js';
 import { forwardBackboneWith, modelSpecs } from '../model/backbone.js';
 import type { RestorationLoss } from '../model/trainable.js';
@@ -20,7 +20,7 @@ import { autodiffOps } from './autodiff-ops.js';
 import { restorationLoss, segmentationLoss } from './losses.js';
 import { Autodiff, type V } from './tape.js';
 
-export interface PretrainGraphOptions {
+interface PretrainGraphOptions {
   /** NCHWc block size for the depthwise convolutions (nchwc.ts); absent = plain ONNX ops. */
   nchwcBlock?: number | null;
   config: BackboneConfig;

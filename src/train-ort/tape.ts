@@ -19,7 +19,7 @@ export interface V extends Sym {
 }
 
 /** Vector-Jacobian product: the output's gradient → one gradient (or null) per recorded input. */
-export type BackwardRule = (dy: V) => (V | null)[];
+type BackwardRule = (dy: V) => (V | null)[];
 
 interface Entry {
   inputs: V[];
@@ -32,7 +32,7 @@ export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-export interface AutodiffOptions {
+interface AutodiffOptions {
   /**
    * ONNX Runtime's NCHWc block size (nchwc.ts) when its CPU kernels for blocked layouts are
    * available; the depthwise convolutions then run on them. Absent/null: plain ONNX ops only.

@@ -10,7 +10,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine, tf } from '../tfjs/backend.js';
 import { DataParallelTrainer } from '../tfjs/parallel/trainer.js';
-import type { HostBatch } from '../tfjs/parallel/types.js';
+import type { HostBatch } from './host-batch.js';
 import { presetConfig } from '../model/config.js';
 import { createTrainable } from '../model/trainable.js';
 import { learningRate } from '../train/schedule.js';

@@ -14,9 +14,9 @@
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { assertFinite, loadSafetensors, saveSafetensors, type TensorToStore } from '../io/safetensors.js';
-import type { OptimizerState } from '../tfjs/parallel/index.js';
+import type { OptimizerState } from '../train-ort/host-batch.js';
 
-export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+const CHECKPOINT_FILE = 'checkpoint.safetensors';
 const FORMAT = 'abair-checkpoint';
 const VERSION = 1;
 
@@ -30,7 +30,7 @@ export function checkpointPath(outDir: string): string {
  */
 export type RunIdentity = Record<string, unknown>;
 
-export interface CheckpointProgress {
+interface CheckpointProgress {
   /** Wall-clock seconds spent training so far (over all sessions). */
   elapsedSec: number;
   /** Training patches consumed so far. */
@@ -41,7 +41,7 @@ export interface CheckpointProgress {
   emaLoss: number | null;
 }
 
-export interface Checkpoint {
+interface Checkpoint {
   /** Steps completed; training continues with step `step` (0-based). */
   step: number;
   run: RunIdentity;
@@ -90,7 +90,7 @@ export async function saveCheckpoint(file: string, ckpt: Omit<Checkpoint, 'saved
 }
 
 /** Keys whose values differ between the saved run and the command's (JSON comparison). */
-export function runDifferences(saved: RunIdentity, wanted: RunIdentity): string[] {
+function runDifferences(saved: RunIdentity, wanted: RunIdentity): string[] {
   const keys = [...new Set([...Object.keys(saved), ...Object.keys(wanted)])].sort();
   return keys.filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(wanted[k]));
 }

@@ -21,7 +21,7 @@ export interface NewClassSource {
   pairs?: { train: PairSource; digest: string };
 }
 
-export interface ClassSources {
+interface ClassSources {
   classes: DegradationName[];
   /** classes with real pairs (their training pairs) */
   pairClasses: Map<string, PairSource>;

@@ -8,9 +8,9 @@ import { UserError } from '../util/errors.js';
 import type { BackboneConfig } from '../model/config.js';
 import type { EstimatorConfig } from '../model/estimator.js';
 import type { RestorationLoss } from '../model/trainable.js';
-import type { AdamWOptions, HostBatch, HostTensor, OptimizerState } from '../tfjs/parallel/types.js';
+import type { AdamWOptions, HostBatch, HostTensor, OptimizerState } from '../train-ort/host-batch.js';
 
-export type { AdamWOptions, HostBatch, HostTensor, OptimizerState };
+export type { HostBatch, HostTensor, OptimizerState };
 
 /** The model a phase trains, with everything its engine needs to build the step. */
 export type TrainModel =
@@ -31,7 +31,7 @@ export interface EngineOptions {
   threads: number;
 }
 
-export interface EngineStepResult {
+interface EngineStepResult {
   loss: number;
   /** Global L2 norm of the gradient, before clipping. */
   gradNorm: number;

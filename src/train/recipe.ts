@@ -21,18 +21,18 @@ import { readJsonFile } from '../util/read-json.js';
 import { UserError } from '../util/errors.js';
 import { checkpointPath } from './checkpoint.js';
 
-export const RECIPE_FORMAT = 'abair-recipe';
-export const RECIPE_VERSION = 1;
+const RECIPE_FORMAT = 'abair-recipe';
+const RECIPE_VERSION = 1;
 
 /** The abair commands a stage may run ('copy' runs in-process). */
-export const TRAIN_COMMANDS = ['train pretrain', 'train adapter', 'train estimator'] as const;
-export const OTHER_COMMANDS = ['model set-blend'] as const;
-export type StageCommand = (typeof TRAIN_COMMANDS)[number] | (typeof OTHER_COMMANDS)[number] | 'copy';
+const TRAIN_COMMANDS = ['train pretrain', 'train adapter', 'train estimator'] as const;
+const OTHER_COMMANDS = ['model set-blend'] as const;
+type StageCommand = (typeof TRAIN_COMMANDS)[number] | (typeof OTHER_COMMANDS)[number] | 'copy';
 
 /** Flags whose values are folders or files, resolved against the runs folder. */
-export const PATH_FLAGS = new Set(['out', 'into', 'model', 'backbone', 'from', 'pairs', 'images']);
+const PATH_FLAGS = new Set(['out', 'into', 'model', 'backbone', 'from', 'pairs', 'images']);
 
-export type FlagValue = string | number | boolean;
+type FlagValue = string | number | boolean;
 
 export interface RecipeStage {
   name: string;
@@ -53,12 +53,13 @@ export interface RecipeStage {
 }
 
 /** Stages that may run at the same time, at most `parallel` at once. */
-export interface RecipeGroup {
+interface RecipeGroup {
   name: string;
   parallel: number;
   stages: RecipeStage[];
 }
 
+// @testSeam: tested directly
 export interface Recipe {
   format: typeof RECIPE_FORMAT;
   version: number;
@@ -117,6 +118,7 @@ function checkStage(s: unknown, where: string, names: Set<string>): RecipeStage 
 }
 
 /** Checks a parsed recipe; throws an Error naming the first problem. */
+// @testSeam: tested directly
 export function checkRecipe(json: unknown): Recipe {
   if (typeof json !== 'object' || json === null) throw new Error('not a JSON object');
   const r = json as Recipe;
@@ -163,6 +165,7 @@ export async function stepsDone(weightFile: string): Promise<number> {
 }
 
 /** `--flag value` pairs of a stage (true → bare flag, false → left out), folders resolved against `root`. */
+// @testSeam: tested directly
 export function flagArgs(flags: Record<string, FlagValue> | undefined, root: string): string[] {
   const argv: string[] = [];
   for (const [flag, value] of Object.entries(flags ?? {})) {

@@ -8,6 +8,7 @@
  */
 import { closeSync, fsyncSync, openSync, statSync, truncateSync, writeSync } from 'node:fs';
 
+// @testSeam: tested directly
 export interface StepRecord {
   type: 'step';
   phase: string;
@@ -19,6 +20,7 @@ export interface StepRecord {
   elapsedSec: number;
 }
 
+// @testSeam: tested directly
 export interface ValRecord {
   type: 'val';
   phase: string;
@@ -32,7 +34,7 @@ export interface ValRecord {
 }
 
 /** A resumed run's total steps changed (--reschedule) at `step`. */
-export interface RescheduleRecord {
+interface RescheduleRecord {
   type: 'reschedule';
   phase: string;
   step: number;
@@ -40,7 +42,7 @@ export interface RescheduleRecord {
   toSteps: number;
 }
 
-export type LogRecord = StepRecord | ValRecord | RescheduleRecord | ({ type: 'meta' } & Record<string, unknown>);
+type LogRecord = StepRecord | ValRecord | RescheduleRecord | ({ type: 'meta' } & Record<string, unknown>);
 
 export class RunLog {
   private fd: number;
@@ -96,6 +98,8 @@ export class RunLog {
 }
 
 /** Parses a log's text (for tests and tools); skips blank lines. */
+// @testSeam: tested directly
+// @testSeam: tested directly
 export function parseLog(text: string): LogRecord[] {
   return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as LogRecord);
 }

@@ -29,7 +29,7 @@ import { learningRate, validateSchedule, type LrSchedule } from './schedule.js';
 import { type EngineFactory, type HostBatch, memoryError, type TrainEngine, type TrainModel } from './engine.js';
 import { DEFAULT_THREADS } from './defaults.js';
 
-export type PhaseName = 'pretrain' | 'adapter' | 'estimator';
+type PhaseName = 'pretrain' | 'adapter' | 'estimator';
 
 export interface RunOptions {
   phase: PhaseName;
@@ -91,7 +91,7 @@ export interface RunResult {
   lastValidation?: Record<string, number | undefined>;
 }
 
-export const LOG_FILE = 'train-log.jsonl';
+const LOG_FILE = 'train-log.jsonl';
 
 function machine(): Record<string, unknown> {
   const cpus = os.cpus();

@@ -15,7 +15,7 @@ export interface LrSchedule {
   minFactor?: number;
 }
 
-export const DEFAULT_MIN_FACTOR = 0.05;
+const DEFAULT_MIN_FACTOR = 0.05;
 
 export function validateSchedule(s: LrSchedule): void {
   if (!(Number.isFinite(s.lr) && s.lr > 0)) throw new Error(`learning rate must be > 0, got ${s.lr}`);

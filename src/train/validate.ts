@@ -39,7 +39,7 @@ function weightInputs(graph: OnnxGraph, specs: readonly { name: string; shape: r
 }
 
 /** Backbone (+ an adapter fully on) forward: `image` [N,P,P,C] → `restored` [N,P,P,C]. */
-export function restorationForward(config: BackboneConfig, patch: number, adapter?: LoraConfig): ForwardGraph {
+function restorationForward(config: BackboneConfig, patch: number, adapter?: LoraConfig): ForwardGraph {
   const graph = new OnnxGraph();
   const g = onnxOps(graph);
   const specs = [...backboneSpecs(config), ...(adapter ? loraSpecs(adapter, loraTargets(config)) : [])];
@@ -53,7 +53,7 @@ export function restorationForward(config: BackboneConfig, patch: number, adapte
 }
 
 /** Estimator forward: `image` [N,H,W,C] → `logits` [N, head outputs]. */
-export function estimatorForward(config: EstimatorConfig, size: number): ForwardGraph {
+function estimatorForward(config: EstimatorConfig, size: number): ForwardGraph {
   const graph = new OnnxGraph();
   const specs = estimatorSpecs(config);
   const image = graph.input('image', ['batch', size, size, config.inChannels], config.inChannels);
@@ -72,6 +72,7 @@ function entry(batch: HostBatch, name: string): HostTensor {
 const rowSize = (t: HostTensor) => t.shape.slice(1).reduce((a, b) => a * b, 1);
 
 /** Per-image PSNR of a (clipped to [0,1]) against b, rows of `size` values. */
+// @testSeam: tested directly
 export function psnrRows(a: ArrayLike<number>, b: ArrayLike<number>, rows: number, size: number, clip: boolean): number[] {
   const out: number[] = [];
   for (let r = 0; r < rows; r++) {

@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { UserError } from '../util/errors.js';
 import { type EngineOptions, memoryError, type TrainEngine } from './engine.js';
 
-export type EngineMethod = 'create' | 'setLearningRate' | 'getParams' | 'setParams' | 'getOptimizerState' | 'setOptimizerState' | 'step' | 'validate' | 'dispose';
+type EngineMethod = 'create' | 'setLearningRate' | 'getParams' | 'setParams' | 'getOptimizerState' | 'setOptimizerState' | 'step' | 'validate' | 'dispose';
 export interface EngineRequest {
   id: number;
   method: EngineMethod;

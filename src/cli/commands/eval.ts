@@ -22,7 +22,7 @@ import { addProgressOption, progressChoice } from '../progress-option.js';
 import { UsageError } from '../../util/errors.js';
 import { registerEvalTools } from './eval-tools.js';
 
-export interface EvalCommandOptions {
+interface EvalCommandOptions {
   suite?: string;
   weights?: string;
   mode?: string;
@@ -46,7 +46,7 @@ export interface EvalCommandOptions {
   truth?: string;
 }
 
-export interface EvalCommandDeps {
+interface EvalCommandDeps {
   /** restore with this model runner instead of loading weights (tests) */
   runner?: ModelRunner;
   stdout?: { write(text: string): unknown };
@@ -73,6 +73,7 @@ function commandLine(options: EvalCommandOptions): string {
  * The default model with the provenance of its configs (steps, compute), when it is there: the
  * shipped one, or the folder $ABAIR_WEIGHTS names instead (a report must not call that one shipped).
  */
+// @testSeam: tested directly
 export async function describeDefaultModel(): Promise<ModelInfo> {
   const dir = defaultModelDir();
   const override = process.env[DEFAULT_MODEL_ENV];
@@ -84,6 +85,7 @@ export async function describeDefaultModel(): Promise<ModelInfo> {
 }
 
 /** Runs the command; returns the report when suites were evaluated. */
+// @testSeam: tested directly
 export async function runEvalCommand(options: EvalCommandOptions, deps: EvalCommandDeps = {}): Promise<EvalReport | null> {
   const stdout = deps.stdout ?? process.stdout;
   const stderr = deps.stderr ?? process.stderr;

@@ -22,7 +22,7 @@ function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER, why =
  * planner needs 2·overlap <= tile), and several of the network's 8-pixel blocks besides; smaller
  * tiles would be mostly padding and seams.
  */
-export const MIN_TILE_SIZE = Math.max(2 * DEFAULT_OVERLAP, 8 * SIZE_MULTIPLE);
+const MIN_TILE_SIZE = Math.max(2 * DEFAULT_OVERLAP, 8 * SIZE_MULTIPLE);
 
 /** How long an interrupted restore may take to stop by itself before the process exits anyway. */
 const GRACE_MS = 3000;

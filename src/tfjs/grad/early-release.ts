@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 type T = tf.Tensor;
 type GradMap = Record<string, () => T> | Array<() => T>;
-export type GradFn = (dy: T | T[], saved: T[], attrs: Record<string, unknown>) => GradMap;
+type GradFn = (dy: T | T[], saved: T[], attrs: Record<string, unknown>) => GradMap;
 
 interface EngineInternals {
   state: { gradientDepth: number };

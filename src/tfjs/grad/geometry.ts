@@ -5,7 +5,7 @@
 
 export type PadMode = 'same' | 'valid';
 
-export interface AxisGeometry {
+interface AxisGeometry {
   /** Output length along this axis. */
   out: number;
   /** Zero rows/columns added before the input. */

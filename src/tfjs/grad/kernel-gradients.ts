@@ -23,7 +23,7 @@ type GradMap = Record<string, () => T> | Array<() => T>;
 type GradFn = (dy: T | T[], saved: T[], attrs: Attrs) => GradMap;
 
 /** Reduces a broadcast gradient back to the shape of the input that was broadcast. */
-export function sumToShape(dy: T, shape: readonly number[]): T {
+function sumToShape(dy: T, shape: readonly number[]): T {
   if (dy.shape.length === shape.length && dy.shape.every((d, i) => d === shape[i])) return dy;
   const lead = dy.rank - shape.length;
   const axes: number[] = [];
@@ -277,7 +277,7 @@ function gatherGrad(dy: T, xShape: readonly number[], indices: T, axis: number):
 
 let registered = false;
 /** Registers every config above (idempotent). Called on import by ops.ts and backend.ts. */
-export function registerKernelGradients(): void {
+function registerKernelGradients(): void {
   if (registered) return;
   registered = true;
   for (const c of configs) {

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Swaps the last two axes. */
-export function swapLastTwo<T extends tf.Tensor>(x: T): T {
+function swapLastTwo<T extends tf.Tensor>(x: T): T {
   const perm = x.shape.map((_, i) => i);
   const r = x.rank;
   [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];

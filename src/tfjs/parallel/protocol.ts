@@ -3,8 +3,8 @@
  * gets exactly one reply with that id, either a result or the error the worker caught.
  */
 import type { BackendName } from '../backend.js';
-import type { ParamLayout, ParamSpec } from './layout.js';
-import type { ResolvedAdamW } from './adamw.js';
+import type { ParamLayout, ParamSpec } from '../../train-ort/param-layout.js';
+import type { ResolvedAdamW } from '../../train-ort/adamw.js';
 import type { HostBatch } from './types.js';
 
 /** The buffers all workers share: the canonical parameters, AdamW moments, gradients. */

@@ -10,14 +10,14 @@
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import type { BackendName } from '../backend.js';
-import { clipScale, resolveAdamW, type ResolvedAdamW } from './adamw.js';
-import { assertSameSpecs, buildLayout, pack, splitRange, unpack, type ParamLayout } from './layout.js';
+import { clipScale, resolveAdamW, type ResolvedAdamW } from '../../train-ort/adamw.js';
+import { assertSameSpecs, buildLayout, pack, splitRange, unpack, type ParamLayout } from '../../train-ort/param-layout.js';
 import type { GradResult, InitResult, ReduceResult, SharedBuffers } from './protocol.js';
-import { batchRows, shardSizes, sliceRows } from './shards.js';
+import { batchRows, shardSizes, sliceRows } from '../../train-ort/host-batch.js';
 import type { AdamWOptions, HostBatch, OptimizerState, StepResult } from './types.js';
 import { WorkerHandle } from './worker-handle.js';
 
-export interface DataParallelOptions<C = unknown> {
+interface DataParallelOptions<C = unknown> {
   /** Path or file: URL of the ES module that exports the model factory. */
   module: string | URL;
   /** Name of the factory export (default 'createTrainable'). */

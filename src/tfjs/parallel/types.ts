@@ -22,25 +22,7 @@ export interface Trainable {
 /** What a model module exports (by default under the name `createTrainable`). */
 export type TrainableFactory<C = unknown> = (config: C) => Trainable | Promise<Trainable>;
 
-/** A host-side tensor: row-major data plus shape; float32 or int32 (labels). */
-export interface HostTensor {
-  shape: number[];
-  data: Float32Array | Int32Array;
-}
-
-/** One batch: every entry shares its first dimension (the rows that are split across workers). */
-export type HostBatch = Record<string, HostTensor>;
-
-export interface AdamWOptions {
-  lr: number;
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
-  /** Decoupled weight decay (Loshchilov & Hutter): p ← p − lr·wd·p, on params that `decays`. */
-  weightDecay?: number;
-  /** Clip the averaged gradient to this global L2 norm before the update (off when absent). */
-  clipNorm?: number;
-}
+export type { AdamWOptions, HostBatch, OptimizerState } from '../../train-ort/host-batch.js';
 
 export interface StepResult {
   /** Row-weighted mean of the shard losses = the full-batch loss. */
@@ -52,11 +34,4 @@ export interface StepResult {
   rows: number;
   /** Wall-clock milliseconds of each phase, as seen by the main thread. */
   ms: { grad: number; reduce: number; update: number; total: number };
-}
-
-/** AdamW moments per parameter name, plus the number of updates applied so far. */
-export interface OptimizerState {
-  step: number;
-  m: Record<string, Float32Array>;
-  v: Record<string, Float32Array>;
 }

@@ -5,9 +5,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { initEngine, tf } from '../backend.js';
-import { adamwUpdate, averageSlots } from './adamw.js';
-import { batchRows, sliceRows } from './shards.js';
-import type { ParamLayout, ParamSpec } from './layout.js';
+import { adamwUpdate, averageSlots } from '../../train-ort/adamw.js';
+import { batchRows, sliceRows } from '../../train-ort/host-batch.js';
+import type { ParamLayout, ParamSpec } from '../../train-ort/param-layout.js';
 import type { GradResult, InitResult, ReduceResult, Reply, Request, SharedBuffers } from './protocol.js';
 import type { HostBatch, Trainable, TrainableFactory } from './types.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyDegradations } from '../../degrade/registry.js';
 import type { DegradationName } from '../../degrade/types.js';
-import type { HostBatch, HostTensor } from '../../tfjs/parallel/types.js';
+import type { HostBatch, HostTensor } from '../../train-ort/host-batch.js';
 import { Rng } from '../../util/rng.js';
 import { adapterBatch, DEGRADE_STREAM, estimatorBatch, FAINT_PSNR_DB, isFaint, pairsBatch, pretrainBatch } from './batches.js';
 import { imageSourceFromImages } from './image-source.js';

@@ -9,14 +9,14 @@ import { UsageError } from '../../util/errors.js';
 import { degradationCutMix, DEFAULT_CLASSES, sampleMixed } from '../../degrade/cutmix.js';
 import { applyDegradations, getDegradation, isBuiltinDegradation, isDegradationName } from '../../degrade/registry.js';
 import type { DegradationName } from '../../degrade/types.js';
-import type { HostBatch } from '../../tfjs/parallel/types.js';
+import type { HostBatch } from '../../train-ort/host-batch.js';
 import type { RGBImage } from '../../image/types.js';
 import type { Rng } from '../../util/rng.js';
 import type { ImageSource } from './image-source.js';
 import type { PairSource } from './pairs.js';
 import { extractPatch, planCrop, type RescalePolicy } from './patch.js';
 
-export interface PatchOptions {
+interface PatchOptions {
   batch: number;
   /** patch side in pixels (the model needs a multiple of 8) */
   patch: number;
@@ -29,9 +29,9 @@ export interface PatchOptions {
  * stacked samples keep the backbone good at images with one uniform degradation (what the
  * benchmarks are), and a few clean patches teach it to leave clean content alone.
  */
-export const PRETRAIN_MIX = { cutmix: 0.7, single: 0.15, mixed: 0.1, clean: 0.05 } as const;
+const PRETRAIN_MIX = { cutmix: 0.7, single: 0.15, mixed: 0.1, clean: 0.05 } as const;
 
-export interface PretrainOptions extends PatchOptions {
+interface PretrainOptions extends PatchOptions {
   /** segmentation classes (label k+1 = classes[k]); default the paper's five */
   classes?: readonly DegradationName[];
 }
@@ -39,7 +39,7 @@ export interface PretrainOptions extends PatchOptions {
 export const MIXED_LABELS = ['multi-hot', 'dominant'] as const;
 export type MixedLabels = (typeof MIXED_LABELS)[number];
 
-export interface EstimatorOptions extends PatchOptions {
+interface EstimatorOptions extends PatchOptions {
   classes?: readonly DegradationName[];
   /** fraction of samples with two stacked degradations (default 0.3) */
   mixedFraction?: number;
@@ -87,11 +87,12 @@ export interface EstimatorOptions extends PatchOptions {
  * labelled clean: at 40 dB the change is below what one sees on a photo, and the best an adapter
  * could gain there is small next to what a wrong adapter at full strength costs.
  */
+// @testSeam: tested directly
 export const FAINT_PSNR_DB = 40;
 /** Upper end of the faint severities (faintFraction): about the weakest tenth of each degradation's range. */
-export const FAINT_SEVERITY = 0.12;
+const FAINT_SEVERITY = 0.12;
 
-export interface AdapterOptions extends PatchOptions {
+interface AdapterOptions extends PatchOptions {
   /** applied together to every patch (stacked in physical order), e.g. ['rain', 'noise'] */
   degradations: readonly DegradationName[];
   /**
@@ -107,6 +108,7 @@ export interface AdapterOptions extends PatchOptions {
  * Whole-patch degradations (adapter and estimator batches) draw from `rng.fork(i).fork(DEGRADE_STREAM)`,
  * so a test can re-apply the labelled degradations to the target and must get the input back.
  */
+// @testSeam: tested directly
 export const DEGRADE_STREAM = 'degrade';
 
 function checkPatchOptions(o: PatchOptions): void {
@@ -362,6 +364,7 @@ export async function estimatorBatch(source: ImageSource, rng: Rng, o: Estimator
 }
 
 /** Whether a degraded patch is within FAINT_PSNR_DB of its clean one (identical patches included). */
+// @testSeam: tested directly
 export function isFaint(degraded: Float32Array, clean: Float32Array): boolean {
   const mse = meanSquaredChange(clean, degraded);
   return mse === 0 || 10 * Math.log10(1 / mse) >= FAINT_PSNR_DB;

@@ -6,7 +6,7 @@
 import { hashString } from '../../util/rng.js';
 
 /** FNV-1a of the path, then murmur3's finaliser, so similar names spread over [0, 1). */
-export function pathHashUnit(relativePath: string): number {
+function pathHashUnit(relativePath: string): number {
   let h = hashString(relativePath.split('\\').join('/'));
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -16,7 +16,7 @@ export function pathHashUnit(relativePath: string): number {
   return (h >>> 0) / 4294967296;
 }
 
-export interface Split {
+interface Split {
   /** indices into the input list, ascending */
   train: number[];
   holdout: number[];

@@ -47,7 +47,7 @@ export async function listImages(dir: string): Promise<ListedImage[]> {
   return files.map((relative) => ({ file: path.resolve(dir, relative), relative }));
 }
 
-export interface CacheOptions {
+interface CacheOptions {
   /** decoded bytes kept in memory before the least recently used image is dropped (default 4 GiB) */
   maxCacheBytes?: number;
 }
@@ -105,7 +105,7 @@ class CachedFileSource implements ImageSource {
   }
 }
 
-export interface ImageFolderOptions extends CacheOptions {
+interface ImageFolderOptions extends CacheOptions {
   /** fraction of images held out for validation (default 0.05; 0 = none) */
   holdout?: number;
 }

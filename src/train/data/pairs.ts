@@ -128,7 +128,7 @@ export async function openCheckedPairs(inputDir: string, targetDir: string, samp
 }
 
 /** Pairs i of `indices` of `source`, in that order (a train or held-out split). */
-export function subsetPairs(source: PairSource, indices: readonly number[]): PairSource {
+function subsetPairs(source: PairSource, indices: readonly number[]): PairSource {
   return {
     size: indices.length,
     names: indices.map((i) => source.names[i]!),
@@ -165,6 +165,8 @@ export async function pairsDigest(source: PairSource): Promise<string> {
 }
 
 /** An in-memory pair source (tests). */
+// @testSeam: tested directly
+// @testSeam: tested directly
 export function pairSourceFromImages(pairs: ReadonlyArray<{ input: Uint8Image; target: Uint8Image }>): PairSource {
   return new PairedSources(
     pairs.map((_, i) => `pair ${i}`),

@@ -7,7 +7,7 @@ import type { RGBImage } from '../../image/types.js';
 import type { Rng } from '../../util/rng.js';
 import type { Uint8Image } from './raw-image.js';
 
-export interface CropPlan {
+interface CropPlan {
   /** top-left of the source window (source pixels) */
   x0: number;
   y0: number;

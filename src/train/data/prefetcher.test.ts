@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { HostBatch } from '../../tfjs/parallel/types.js';
+import type { HostBatch } from '../../train-ort/host-batch.js';
 import { Rng } from '../../util/rng.js';
 import { pretrainBatch } from './batches.js';
 import { imageSourceFromImages } from './image-source.js';

@@ -8,7 +8,7 @@
  * e.g. `new Rng(`${seed}:${phase}:${step}`)`), so what get(k) returns does not depend on whether
  * it was prefetched, and a resumed run sees the same data stream.
  */
-import type { HostBatch } from '../../tfjs/parallel/types.js';
+import type { HostBatch } from '../../train-ort/host-batch.js';
 
 export class Prefetcher {
   private readonly pending = new Map<number, Promise<HostBatch>>();

@@ -44,7 +44,7 @@ function toRgb(data: Uint8Array, channels: number, pixels: number): Uint8Array {
 }
 
 /** Float image in [0,1] → 8-bit (rounded, clamped): used to make in-memory sources for tests. */
-export function toUint8Image(img: RGBImage): Uint8Image {
+function toUint8Image(img: RGBImage): Uint8Image {
   const data = new Uint8Array(img.data.length);
   for (let i = 0; i < data.length; i++) data[i] = Math.round(Math.min(1, Math.max(0, img.data[i]!)) * 255);
   return { width: img.width, height: img.height, data };

@@ -4,12 +4,12 @@
  */
 import { UsageError } from '../../util/errors.js';
 import type { DegradationName } from '../../degrade/types.js';
-import type { HostBatch, HostTensor } from '../../tfjs/parallel/types.js';
+import type { HostBatch, HostTensor } from '../../train-ort/host-batch.js';
 import { Rng } from '../../util/rng.js';
 import { adapterBatch, pretrainBatch } from './batches.js';
 import { imageSourceFromImages, type ImageSource } from './image-source.js';
 
-export interface ValidationOptions {
+interface ValidationOptions {
   /** number of patches */
   count: number;
   patch: number;

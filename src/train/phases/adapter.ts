@@ -44,7 +44,7 @@ export interface AdapterTrainOptions extends CommonTrainOptions {
   };
 }
 
-export const ADAPTER_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+const ADAPTER_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
 /** Batches and validation of a user's type: its generator's share, its pairs' share, or both halves. */
 async function customData(o: AdapterTrainOptions, custom: NonNullable<AdapterTrainOptions['custom']>): Promise<{ data: Pick<RunOptions, 'batchFor' | 'validation'>; source: Record<string, unknown> }> {
@@ -85,7 +85,7 @@ async function customData(o: AdapterTrainOptions, custom: NonNullable<AdapterTra
   return { data, source };
 }
 
-export async function resolveBackboneFile(target: string): Promise<string> {
+async function resolveBackboneFile(target: string): Promise<string> {
   const s = await stat(target).catch(() => null);
   if (!s) throw new UserError(`${target}: backbone not found`);
   return s.isDirectory() ? path.join(target, BACKBONE_FILE) : target;

@@ -31,6 +31,7 @@ import { trainAdapter, type AdapterTrainOptions } from './adapter.js';
 import { say } from './common.js';
 import { adapterNames, trainEstimator, type EstimatorTrainOptions } from './estimator.js';
 
+// @testSeam: tested directly
 export interface AddDegradationOptions {
   name: string;
   /** The model folder to extend (backbone, adapters, estimator). */
@@ -59,7 +60,7 @@ export interface AddDegradationOptions {
   force?: boolean;
 }
 
-export interface AddDegradationResult {
+interface AddDegradationResult {
   adapter?: RunResult;
   estimator?: RunResult;
   /** the folder that now holds the extended model (absent when interrupted) */
@@ -76,6 +77,7 @@ export interface AddDegradationResult {
  * adapter out of the count: the one being added (or replaced). DEFAULT_LORA_RANK for a model
  * without (other) adapters.
  */
+// @testSeam: tested directly
 export async function modelAdapterRank(modelDir: string, exclude?: string): Promise<number> {
   const { adapters } = await listWeights(modelDir);
   const counts = new Map<number, number>();

@@ -32,8 +32,8 @@ export interface CommonTrainOptions {
 }
 
 /** Weight decay and gradient clipping are fixed choices (see docs/training.md), not options. */
-export const WEIGHT_DECAY = 1e-4;
-export const CLIP_NORM = 1.0;
+const WEIGHT_DECAY = 1e-4;
+const CLIP_NORM = 1.0;
 
 export function say(o: { say?: (line: string) => void }, line: string): void {
   (o.say ?? ((l: string) => process.stderr.write(l + '\n')))(line);
@@ -56,7 +56,7 @@ export async function fileDigest(file: string): Promise<string> {
   return createHash('sha256').update(await readFile(file)).digest('hex').slice(0, 16);
 }
 
-export function schedule(o: CommonTrainOptions) {
+function schedule(o: CommonTrainOptions) {
   return { lr: o.lr, warmup: Math.min(o.warmup, Math.max(0, o.steps - 1)), steps: o.steps };
 }
 

@@ -11,7 +11,7 @@ import { pretrainBatch, validationSet } from '../data/index.js';
 import { runTraining, type RunResult } from '../runner.js';
 import { commonIdentity, openTrainingImages, runSettings, say, type CommonTrainOptions } from './common.js';
 
-export interface PretrainOptions extends CommonTrainOptions {
+interface PretrainOptions extends CommonTrainOptions {
   images: string[];
   preset: string;
   segWeight: number;

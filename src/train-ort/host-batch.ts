@@ -1,5 +1,34 @@
-/** Splitting a host batch by rows into one contiguous shard per worker. */
-import type { HostBatch, HostTensor } from './types.js';
+/**
+ * Training data and optimiser state as plain arrays, shared by every training engine: a batch of
+ * host tensors (and splitting it by rows), AdamW's options and state.
+ */
+
+/** A host-side tensor: row-major data plus shape; float32 or int32 (labels). */
+export interface HostTensor {
+  shape: number[];
+  data: Float32Array | Int32Array;
+}
+
+/** One batch: every entry shares its first dimension (its rows). */
+export type HostBatch = Record<string, HostTensor>;
+
+export interface AdamWOptions {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** Decoupled weight decay (Loshchilov & Hutter): p ← p − lr·wd·p, on params that decay. */
+  weightDecay?: number;
+  /** Clip the gradient to this global L2 norm before the update (off when absent). */
+  clipNorm?: number;
+}
+
+/** AdamW moments per parameter name, plus the number of updates applied so far. */
+export interface OptimizerState {
+  step: number;
+  m: Record<string, Float32Array>;
+  v: Record<string, Float32Array>;
+}
 
 /** Rows of a batch; every entry must agree on its first dimension. */
 export function batchRows(batch: HostBatch): number {

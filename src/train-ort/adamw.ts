@@ -4,8 +4,8 @@
  * precision, and rounds once to float32 — so the result does not depend on how many workers
  * share the work, and all replicas read back the same bits.
  */
-import type { AdamWOptions } from './types.js';
-import type { ParamLayout } from './layout.js';
+import type { AdamWOptions } from './host-batch.js';
+import type { ParamLayout } from './param-layout.js';
 
 export type ResolvedAdamW = Required<Omit<AdamWOptions, 'clipNorm'>> & { clipNorm: number | null };
 

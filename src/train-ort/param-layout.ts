@@ -9,7 +9,7 @@ export interface ParamSpec {
   decays: boolean;
 }
 
-export interface ParamEntry extends ParamSpec {
+interface ParamEntry extends ParamSpec {
   offset: number;
   size: number;
 }

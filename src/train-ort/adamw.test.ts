@@ -1,8 +1,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { adamwUpdate, averageSlots, clipScale, resolveAdamW } from './adamw.js';
-import { buildLayout, pack, splitRange, unpack } from './layout.js';
-import { batchRows, shardSizes, sliceRows } from './shards.js';
+import { buildLayout, pack, splitRange, unpack } from './param-layout.js';
+import { batchRows, shardSizes, sliceRows } from './host-batch.js';
 
 const close = (a: number, b: number, tol = 1e-6) => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} vs ${b}`);
 
