@@ -24,6 +24,9 @@ export interface BackboneConfig {
   segClasses: number;
 }
 
+/** The restoration loss of Phases I and II: mean |x − y|, or Charbonnier √((x − y)² + ε²). */
+export type RestorationLoss = 'l1' | 'charbonnier';
+
 type PresetName = 'tiny' | 'small' | 'restormer';
 
 /**

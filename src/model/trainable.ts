@@ -21,7 +21,9 @@ import { createAdapter, type TrainableLoraAdapter } from './lora.js';
 import { disposeParams, type ParamStore, type Params } from './params.js';
 import { loadBackbone } from './weights.js';
 
-export type RestorationLoss = 'l1' | 'charbonnier';
+import type { RestorationLoss } from './config.js';
+
+export type { RestorationLoss };
 
 export interface ModelTrainableConfig {
   phase: 'backbone' | 'adapter' | 'estimator';

@@ -10,7 +10,7 @@
 import { backboneSpecs, forwardBackboneWith, loraTargets } from '../model/backbone.js';
 import { type BackboneConfig, SIZE_MULTIPLE } from '../model/config.js';
 import { loraScale, loraSpecs, type LoraConfig } from '../model/lora.js';
-import type { RestorationLoss } from '../model/trainable.js';
+import type { RestorationLoss } from '../model/config.js';
 import { autodiffOps } from './autodiff-ops.js';
 import { adapterDelta } from './lora-delta.js';
 import { restorationLoss } from './losses.js';

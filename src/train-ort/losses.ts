@@ -7,7 +7,7 @@
  *   BCE (logits)  mean max(z,0) − z·y + log(1 + e^−|z|)  d/dz = (σ(z) − y) / n
  * A loss value is a scalar; its gradient has the prediction's shape.
  */
-import type { RestorationLoss } from '../model/trainable.js';
+import type { RestorationLoss } from '../model/config.js';
 import { type Autodiff, sizeOf, type V } from './tape.js';
 
 const CHARBONNIER_EPS = 1e-3;

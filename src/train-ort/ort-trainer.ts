@@ -20,7 +20,7 @@ import { DEFAULT_LORA_RANK, type LoraConfig, loraSpecs, validateLoraConfig } fro
 import type { BackboneConfig } from '../model/config.js';
 import { type EstimatorConfig, estimatorSpecs } from '../model/estimator.js';
 import { initialValues, type ParamSpec } from '../model/params.js';
-import type { RestorationLoss } from '../model/trainable.js';
+import type { RestorationLoss } from '../model/config.js';
 import { loadOrt } from '../ort/runtime.js';
 import { Rng } from '../util/rng.js';
 import { buildAdapterGraph } from './adapter-graph.js';

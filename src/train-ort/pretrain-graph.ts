@@ -15,7 +15,7 @@
 import type { HostBatch, HostTensor } from './host-batch.js';
 import { type BackboneConfig, SIZE_MULTIPLE } from '../model/config.js';
 import { forwardBackboneWith, modelSpecs } from '../model/backbone.js';
-import type { RestorationLoss } from '../model/trainable.js';
+import type { RestorationLoss } from '../model/config.js';
 import { autodiffOps } from './autodiff-ops.js';
 import { restorationLoss, segmentationLoss } from './losses.js';
 import { Autodiff, type V } from './tape.js';

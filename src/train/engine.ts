@@ -7,7 +7,7 @@
 import { UserError } from '../util/errors.js';
 import type { BackboneConfig } from '../model/config.js';
 import type { EstimatorConfig } from '../model/estimator.js';
-import type { RestorationLoss } from '../model/trainable.js';
+import type { RestorationLoss } from '../model/config.js';
 import type { AdamWOptions, HostBatch, HostTensor, OptimizerState } from '../train-ort/host-batch.js';
 
 export type { HostBatch, HostTensor, OptimizerState };

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { stat } from 'node:fs/promises';
 import { UsageError, UserError } from '../../util/errors.js';
 import { parseDegradationSpec } from '../../degrade/registry.js';
-import type { RestorationLoss } from '../../model/trainable.js';
+import type { RestorationLoss } from '../../model/config.js';
 import { loraTargets } from '../../model/backbone.js';
 import { loraSpecs } from '../../model/lora.js';
 import { BACKBONE_FILE, hostWeights, readBackbone, saveAdapter } from '../../model/weights.js';

@@ -4,7 +4,7 @@
  */
 import { DEFAULT_CLASSES } from '../../degrade/cutmix.js';
 import { presetConfig } from '../../model/config.js';
-import type { RestorationLoss } from '../../model/trainable.js';
+import type { RestorationLoss } from '../../model/config.js';
 import { modelSpecs } from '../../model/backbone.js';
 import { hostWeights, saveBackbone } from '../../model/weights.js';
 import { pretrainBatch, validationSet } from '../data/index.js';
