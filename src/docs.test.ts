@@ -13,7 +13,7 @@ import { buildProgram } from './cli/main.js';
 import { packageRoot } from './util/paths.js';
 
 /** Being rewritten on other branches: findings are printed, not failed. Empty once they land. */
-const PENDING = ['docs/engine.md', 'docs/training.md'];
+const PENDING: string[] = [];
 
 const rel = (...parts: string[]) => path.join(packageRoot, ...parts);
 const markdown = ['README.md', 'CHANGELOG.md', 'examples/README.md', ...readdirSync(rel('docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)].filter((f) => existsSync(rel(f)));

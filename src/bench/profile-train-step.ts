@@ -38,7 +38,7 @@ feeds['input'] = new ort.Tensor('float32', image(1), [n, p, p, 3]);
 feeds['target'] = new ort.Tensor('float32', image(7), [n, p, p, 3]);
 feeds['seg_onehot'] = new ort.Tensor('float32', oneHotNchw(labels, n, p, config.segClasses + 1), [n, config.segClasses + 1, p, p]);
 const wall: number[] = [];
-await session.run(feeds); // warm-up (its kernels are in the profile too, so it is counted below)
+await session.run(feeds); // warm-up, left out of the kernel sums below
 for (let i = 0; i < steps; i++) {
   const t0 = performance.now();
   await session.run(feeds);
@@ -48,12 +48,15 @@ session.endProfiling();
 await session.release();
 const file = readdirSync(dir).find((f) => f.endsWith('.json'));
 if (!file) throw new Error('ONNX Runtime wrote no profile');
-const events = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { cat: string; name: string; dur: number; args?: { op_name?: string } }[];
+const events = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { cat: string; name: string; ts: number; dur: number; args?: { op_name?: string } }[];
+// the first run (arena growth, first-touch) is left out: only kernels after its end count
+const runEnds = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.ts + e.dur).sort((a, b) => a - b);
+const firstEnd = runEnds[0] ?? 0;
 rmSync(dir, { recursive: true, force: true });
 const byScope = new Map<string, number>(), byOp = new Map<string, number>();
 let total = 0;
 for (const e of events) {
-  if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+  if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < firstEnd) continue;
   const node = e.name.slice(0, -'_kernel_time'.length);
   const scope = node.includes('/') ? node.split('/')[0]! : '(losses, layout)';
   byScope.set(scope, (byScope.get(scope) ?? 0) + e.dur);
@@ -61,7 +64,7 @@ for (const e of events) {
   byOp.set(op, (byOp.get(op) ?? 0) + e.dur);
   total += e.dur;
 }
-const runs = steps + 1;
+const runs = steps;
 const sorted = [...wall].sort((a, b) => a - b);
 console.log(`${values.preset} b${n} ${p}², ${block ? `NCHWc block ${block}` : 'plain ONNX ops'}: median ${sorted[sorted.length >> 1]!.toFixed(0)} ms/step over ${steps} steps (profiled); kernel time ${(total / 1000 / runs).toFixed(0)} ms/step; ${os.cpus()[0]?.model ?? 'cpu'}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 const table = (title: string, m: Map<string, number>, top: number) => {

@@ -93,7 +93,7 @@ test('the LoRA delta: A and B get gradients, the frozen base weight is a constan
   });
   for (const [p, err] of Object.entries(report.errors)) assert.ok(err <= TOLERANCE, `lora d/d${p} ${err}`);
   // x is data and the base weight frozen: no input gradient (the 1×1 dx is a MatMul on w) for either.
-  assert.equal(report.ops.filter((op) => op === 'Einsum').length, 2, 'one weight gradient each for A and B, none for the frozen base');
+  assert.equal(report.ops.filter((op) => op === 'FusedMatMul').length, 2, 'one weight gradient each for A and B, none for the frozen base');
 });
 
 test('frozen inputs get no gradient nodes (conv3x3 with data input: no ConvTranspose)', async () => {

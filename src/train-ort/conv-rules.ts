@@ -46,7 +46,11 @@ export function linear(ad: Autodiff, x: V, w: V): V {
   return ad.record([x, w], out, (dy) => {
     const dyRows = ad.reshape(dy, [n, cout, h * wd]);
     const dx = ad.requires(x) ? ad.reshape(ad.node('MatMul', [w, dyRows], {}, [n, cin, h * wd]), x.shape) : null;
-    const dw = ad.requires(w) ? ad.node('Einsum', [ad.reshape(x, [n, cin, h * wd]), dyRows], { equation: 'nip,nop->io' }, [cin, cout]) : null;
+    // Σ over images of x·dyᵀ: one batched GEMM with dy transposed inside it (com.microsoft
+    // FusedMatMul), not an Einsum, which copies both operands into a contraction layout first
+    const dw = ad.requires(w)
+      ? ad.reduceSum(ad.node('FusedMatMul', [ad.reshape(x, [n, cin, h * wd]), dyRows], { transB: 1 }, [n, cin, cout], 0, 'com.microsoft'), [0], false)
+      : null;
     return [dx, dw];
   });
 }
@@ -82,7 +86,21 @@ export function conv3x3(ad: Autodiff, x: V, w: V, stride: number, bias?: V): V {
     const pads = [pt, pl, pb, pr];
     const dx = ad.requires(x) ? ad.node('ConvTranspose', [dy, kernel], { kernel_shape: [3, 3], strides: [stride, stride], pads }, [...x.shape]) : null;
     let dk: V | null = null;
-    if (ad.requires(kernel)) {
+    if (ad.requires(kernel) && stride === 1) {
+      // per tap (ky,kx): dk[:,:,ky,kx] = Σ over images of dy·(x shifted)ᵀ, a batched GEMM with the
+      // transpose inside it (FusedMatMul) — no transposed copies of x and dy, no image-sized im2col
+      const padded = ad.node('Pad', [x, ad.graph.int64([0, 0, 1, 1, 0, 0, 1, 1])], { mode: 'constant' }, [n, cin, h + 2, wd + 2]);
+      const dyRows = ad.reshape(dy, [n, cout, h * wd]);
+      const taps: V[] = [];
+      for (let ky = 0; ky < 3; ky++) {
+        for (let kx = 0; kx < 3; kx++) {
+          const shifted = ad.node('Slice', [padded, ad.graph.int64([ky, kx]), ad.graph.int64([ky + h, kx + wd]), ad.graph.int64([2, 3])], {}, [n, cin, h, wd]);
+          const perImage = ad.node('FusedMatMul', [dyRows, ad.reshape(shifted, [n, cin, h * wd])], { transB: 1 }, [n, cout, cin], 0, 'com.microsoft');
+          taps.push(ad.reshape(perImage, [n, cout, cin, 1]));
+        }
+      }
+      dk = ad.reshape(ad.reduceSum(ad.node('Concat', taps, { axis: 3 }, [n, cout, cin, 9]), [0], false), [cout, cin, 3, 3]);
+    } else if (ad.requires(kernel)) {
       const perImage = ad.node('Conv', [ad.transpose(x, [1, 0, 2, 3]), ad.transpose(dy, [1, 0, 2, 3])], { kernel_shape: [ho, wo], dilations: [stride, stride], pads }, [cin, cout, 3, 3]);
       dk = ad.transpose(perImage, [1, 0, 2, 3]);
     }
@@ -128,11 +146,11 @@ const NCHWC = 'com.microsoft.nchwc';
  * im2col): planes [1,G,H,W] (G a multiple of the block), one filter per plane [G,1,kh,kw] in the
  * plain layout, reordered here to the blocked one the kernel reads (output channels innermost).
  */
-function blockedCorrelation(ad: Autodiff, planes: V, filters: V, block: number): V {
+function blockedCorrelation(ad: Autodiff, planes: V, filters: V, block: number, filtersBlocked = false): V {
   const [, g, h, wd] = planes.shape as [number, number, number, number];
   const [, , kh, kw] = filters.shape as [number, number, number, number];
   const ho = h + 2 - kh + 1, wo = wd + 2 - kw + 1;
-  const blocked = ad.reshape(ad.transpose(ad.reshape(filters, [g / block, block, kh * kw]), [0, 2, 1]), [g, 1, kh, kw]);
+  const blocked = filtersBlocked ? filters : ad.reshape(ad.transpose(ad.reshape(filters, [g / block, block, kh * kw]), [0, 2, 1]), [g, 1, kh, kw]);
   const input = ad.node('ReorderInput', [planes], {}, [...planes.shape], 0, NCHWC);
   const conv = ad.node('Conv', [input, blocked], { kernel_shape: [kh, kw], pads: [1, 1, 1, 1], group: g }, [1, g, ho, wo], 0, NCHWC);
   return ad.node('ReorderOutput', [conv], { channels: g }, [1, g, ho, wo], 0, NCHWC);
@@ -159,7 +177,10 @@ function depthwiseBlocked(ad: Autodiff, x: V, kernel: V, block: number): V {
     }
     let dk: V | null = null;
     if (ad.requires(kernel)) {
-      const perPair = blockedCorrelation(ad, planes(x), ad.reshape(dy, [n * c, 1, h, wd]), block);
+      // dy as n·c filters of h×w: the blocked filter layout [planes/block, h, w, block] is the very
+      // memory order ReorderInput gives an activation, so dy is reordered like one (no transpose)
+      const dyBlocked = ad.reshape(ad.node('ReorderInput', [planes(dy)], {}, [1, n * c, h, wd], 0, NCHWC), [n * c, 1, h, wd]);
+      const perPair = blockedCorrelation(ad, planes(x), dyBlocked, block, true);
       dk = ad.reshape(ad.reduceSum(ad.reshape(perPair, [n, c, 3, 3]), [0], false), [c, 1, 3, 3]);
     }
     return [dx, dk];
