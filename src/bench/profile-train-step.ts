@@ -53,7 +53,7 @@ const events = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { cat: 
 const runEnds = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.ts + e.dur).sort((a, b) => a - b);
 const firstEnd = runEnds[0] ?? 0;
 rmSync(dir, { recursive: true, force: true });
-const byScope = new Map<string, number>(), byOp = new Map<string, number>();
+const byScope = new Map<string, number>(), byOp = new Map<string, number>(), byScopeOp = new Map<string, number>();
 let total = 0;
 for (const e of events) {
   if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < firstEnd) continue;
@@ -62,6 +62,7 @@ for (const e of events) {
   byScope.set(scope, (byScope.get(scope) ?? 0) + e.dur);
   const op = e.args?.op_name ?? '?';
   byOp.set(op, (byOp.get(op) ?? 0) + e.dur);
+  byScopeOp.set(`${scope} ${op}`, (byScopeOp.get(`${scope} ${op}`) ?? 0) + e.dur);
   total += e.dur;
 }
 const runs = steps;
@@ -73,3 +74,4 @@ const table = (title: string, m: Map<string, number>, top: number) => {
 };
 table('model op (bwd: = its backward)', byScope, 16);
 table('ONNX op', byOp, 12);
+table('model op × ONNX op', byScopeOp, 15);

@@ -189,12 +189,14 @@ test('depthwise3x3 on the NCHWc kernels: gradients, and the same values as the p
   // N·C = 2·block planes, odd sizes; and a weight slice, as MDTA's qkv depthwise uses
   const plain: GradCase = { params: { x: [2, block, 5, 7], w: [3, 3, block, 1] }, build: (g, _ad, v) => g.depthwise3x3(v.x!, v.w!) };
   const sliced: GradCase = { params: { x: [1, block, 4, 6], w: [3, 3, 2 * block, 1] }, build: (g, _ad, v) => g.depthwise3x3(v.x!, g.sliceWeight(v.w!, [0, 0, block, 0], [3, 3, block, 1])) };
-  for (const [name, c] of [['blocked', plain], ['blocked slice', sliced]] as const) {
+  // N·C a multiple of 4 but not of the block: planes and filters padded up to whole blocks
+  const padded: GradCase = { params: { x: [1, block + 4, 5, 6], w: [3, 3, block + 4, 1] }, build: (g, _ad, v) => g.depthwise3x3(v.x!, v.w!) };
+  for (const [name, c] of [['blocked', plain], ['blocked slice', sliced], ['blocked, padded to a block', padded]] as const) {
     const report = await checkGradients(c, 1, 3, block);
     assert.ok(report.ops.includes('ReorderInput'), `${name}: the NCHWc path was not taken`);
     for (const [p, err] of Object.entries(report.errors)) assert.ok(err <= TOLERANCE, `${name}: d/d${p} relative error ${err.toExponential(2)} > ${TOLERANCE}`);
   }
-  // not a multiple of the block: the plain path
+  // not a multiple of 4: the plain path
   const fallback = await checkGradients({ params: { x: [1, 3, 4, 4], w: [3, 3, 3, 1] }, build: (g, _ad, v) => g.depthwise3x3(v.x!, v.w!) }, 1, 1, block);
   assert.ok(!fallback.ops.includes('ReorderInput'));
   const wrong = await checkGradients({ ...plain, corruptGradient: 1.05 }, 1, 3, block);

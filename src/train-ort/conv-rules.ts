@@ -115,7 +115,8 @@ export function depthwise3x3(ad: Autodiff, x: V, w: V): V {
   const [n, c, h, wd] = x.shape as [number, number, number, number];
   const kernel = relayout(ad, w, [2, 3, 0, 1], [c, 1, 3, 3]);
   const block = ad.nchwcBlock;
-  if (block && (n * c) % block === 0) return depthwiseBlocked(ad, x, kernel, block);
+  // ReorderInput takes whole groups of 4 channels (and pads them up to blocks)
+  if (block && (n * c) % 4 === 0) return depthwiseBlocked(ad, x, kernel, block);
   const out = ad.node('Conv', [x, kernel], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: c }, [...x.shape], c);
   return ad.record([x, kernel], out, (dy) => {
     const dx = ad.requires(x) ? ad.node('ConvTranspose', [dy, kernel], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: c }, [...x.shape]) : null;
@@ -143,16 +144,23 @@ const NCHWC = 'com.microsoft.nchwc';
 
 /**
  * A depthwise correlation on ONNX Runtime's NCHWc kernels (direct loops over channel blocks, no
- * im2col): planes [1,G,H,W] (G a multiple of the block), one filter per plane [G,1,kh,kw] in the
- * plain layout, reordered here to the blocked one the kernel reads (output channels innermost).
+ * im2col): planes [1,G,H,W], one filter per plane [G,1,kh,kw] in the plain layout, reordered here
+ * to the blocked one the kernel reads (output channels innermost), or `blocked` already. G need
+ * only be a multiple of 4: ReorderInput pads the planes up to whole blocks (zeros), the filters are
+ * padded alike, and ReorderOutput drops the padding again.
  */
 function blockedCorrelation(ad: Autodiff, planes: V, filters: V, block: number, filtersBlocked = false): V {
   const [, g, h, wd] = planes.shape as [number, number, number, number];
   const [, , kh, kw] = filters.shape as [number, number, number, number];
+  const gp = Math.ceil(g / block) * block;
   const ho = h + 2 - kh + 1, wo = wd + 2 - kw + 1;
-  const blocked = filtersBlocked ? filters : ad.reshape(ad.transpose(ad.reshape(filters, [g / block, block, kh * kw]), [0, 2, 1]), [g, 1, kh, kw]);
-  const input = ad.node('ReorderInput', [planes], {}, [...planes.shape], 0, NCHWC);
-  const conv = ad.node('Conv', [input, blocked], { kernel_shape: [kh, kw], pads: [1, 1, 1, 1], group: g }, [1, g, ho, wo], 0, NCHWC);
+  let blocked = filters;
+  if (!filtersBlocked) {
+    const padded = gp > g ? ad.node('Pad', [filters, ad.graph.int64([0, 0, 0, 0, gp - g, 0, 0, 0])], { mode: 'constant' }, [gp, 1, kh, kw]) : filters;
+    blocked = ad.reshape(ad.transpose(ad.reshape(padded, [gp / block, block, kh * kw]), [0, 2, 1]), [gp, 1, kh, kw]);
+  }
+  const input = ad.node('ReorderInput', [planes], {}, [1, gp, h, wd], 0, NCHWC);
+  const conv = ad.node('Conv', [input, blocked], { kernel_shape: [kh, kw], pads: [1, 1, 1, 1], group: gp }, [1, gp, ho, wo], 0, NCHWC);
   return ad.node('ReorderOutput', [conv], { channels: g }, [1, g, ho, wo], 0, NCHWC);
 }
 
@@ -179,7 +187,8 @@ function depthwiseBlocked(ad: Autodiff, x: V, kernel: V, block: number): V {
     if (ad.requires(kernel)) {
       // dy as n·c filters of h×w: the blocked filter layout [planes/block, h, w, block] is the very
       // memory order ReorderInput gives an activation, so dy is reordered like one (no transpose)
-      const dyBlocked = ad.reshape(ad.node('ReorderInput', [planes(dy)], {}, [1, n * c, h, wd], 0, NCHWC), [n * c, 1, h, wd]);
+      const gp = Math.ceil((n * c) / block) * block;
+      const dyBlocked = ad.reshape(ad.node('ReorderInput', [planes(dy)], {}, [1, gp, h, wd], 0, NCHWC), [gp, 1, h, wd]);
       const perPair = blockedCorrelation(ad, planes(x), dyBlocked, block, true);
       dk = ad.reshape(ad.reduceSum(ad.reshape(perPair, [n, c, 3, 3]), [0], false), [c, 1, 3, 3]);
     }
