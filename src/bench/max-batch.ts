@@ -29,7 +29,8 @@ for (const c of values.cases.split(',')) {
       best = { batch, seconds: parsed.seconds!, rssGiB: parsed.rssGiB! };
       console.error(`${preset} ${patch}² batch ${batch}: ${parsed.seconds!.toFixed(1)} s, RSS ${parsed.rssGiB!.toFixed(1)} GiB`);
     } else {
-      failed = `${batch}: ${parsed.error ?? `exit ${r.status ?? r.signal}`}`;
+      const why = parsed.error ?? `exit ${r.status ?? r.signal}`;
+      failed = `${batch} (${/alloc|memory/i.test(why) ? 'out of memory' : why})`;
       console.error(`${preset} ${patch}² batch ${batch}: does not fit (${failed})`);
       break;
     }
