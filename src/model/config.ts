@@ -27,7 +27,7 @@ export interface BackboneConfig {
 /** The restoration loss of Phases I and II: mean |x − y|, or Charbonnier √((x − y)² + ε²). */
 export type RestorationLoss = 'l1' | 'charbonnier';
 
-type PresetName = 'tiny' | 'small' | 'restormer';
+type PresetName = 'tiny' | 'wide' | 'small' | 'restormer';
 
 /**
  * Presets. `restormer` is Restormer's published default (≈26 M parameters). The compact ones keep
@@ -41,6 +41,17 @@ export const PRESETS: Record<PresetName, BackboneConfig> = {
     blocks: [1, 1, 1, 2],
     refinementBlocks: 1,
     heads: [1, 1, 2, 4],
+    ffnExpansion: 2,
+    inChannels: 3,
+    outChannels: 3,
+    segClasses: 5,
+  },
+  // tiny's depth at twice its width: the backbone sweep's pick (recipes/sweep-backbone.json)
+  wide: {
+    dim: 16,
+    blocks: [1, 1, 1, 2],
+    refinementBlocks: 1,
+    heads: [1, 2, 4, 8],
     ffnExpansion: 2,
     inChannels: 3,
     outChannels: 3,
