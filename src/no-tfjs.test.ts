@@ -56,7 +56,8 @@ const { modelSpecs, loraTargets } = await import(${JSON.stringify(dist('model/ba
 const { estimatorConfig, estimatorSpecs } = await import(${JSON.stringify(dist('model/estimator.js'))});
 const { loraSpecs } = await import(${JSON.stringify(dist('model/lora.js'))});
 const { hostWeights, saveAdapter, saveBackbone, saveEstimator } = await import(${JSON.stringify(dist('model/weights.js'))});
-const { initialHost } = await import(${JSON.stringify(dist('train-ort/ort-trainer.js'))});
+// small deterministic weights (the values do not matter here, only that the files load)
+const initialHost = (specs, salt) => Object.fromEntries(specs.map((s) => [s.name, Float32Array.from({ length: s.shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i + String(salt).length) * 0.05)]));
 // the engine runs in a worker thread (engine-worker.js), whose modules this thread's require cache
 // does not list: the engine it builds is imported here as well, so its module graph is
 await import(${JSON.stringify(dist('train/ort-engine.js'))});
