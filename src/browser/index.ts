@@ -41,6 +41,7 @@ export {
 export { mergeLora, type LoraSet } from '../restore/lora-merge.js';
 export type { PipelineOptions, PipelineResult } from '../restore/pipeline.js';
 export { imageToRgba, rgbaToImage } from './pixels.js';
+export { decodeImageBlob, type DecodeBlobOptions, type DecodedRgba } from './decode-blob.js';
 export { CLEAN_COLOUR, classColour, uniformMapColour, type Colour } from '../restore/palette.js';
 export { MODE_SYNTAX, formatMode, parseMode, formatProbabilities, type RestoreMode } from '../restore/modes.js';
 export { countTiles, DEFAULT_OVERLAP, DEFAULT_TILE_SIZE, type Feather } from '../restore/tile-plan.js';

@@ -152,6 +152,18 @@ for (const [label, load, sessionOptions] of runtimes) {
       assert.equal(out.length, 9 * 7 * 4);
       assert.equal(out[3], 255);
       assert.equal(out[0], Math.round(fromBytes.image.data[0]! * 255));
+      // a Blob in: decoded by the browser (stubbed here: createImageBitmap + a canvas giving `rgba`)
+      const g = globalThis as Record<string, unknown>;
+      g['createImageBitmap'] = async () => ({ width: 9, height: 7, close: () => undefined });
+      g['OffscreenCanvas'] = class { getContext() { return { drawImage: () => undefined, getImageData: () => ({ data: rgba.slice() }) }; } };
+      try {
+        const fromBlob = await restorer.restore(new Blob([new Uint8Array(8)], { type: 'image/png' }), { mode: 'oh' });
+        assert.deepEqual(fromBlob.image.data, fromBytes.image.data);
+      } finally {
+        delete g['createImageBitmap'];
+        delete g['OffscreenCanvas'];
+      }
+      await assert.rejects(restorer.restore(new Blob([new Uint8Array(8)], { type: 'image/png' })), /createImageBitmap/);
     } finally {
       await restorer.dispose();
     }

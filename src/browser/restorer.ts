@@ -6,8 +6,8 @@
  * Per image, the same pipeline as Node (src/restore/pipeline.ts, over the ONNX runner in
  * src/restore/onnx-runner.ts): estimate → blend weights → merge adapters → tiles → blend → keep
  * the input where clean, with the same options and result names. Here the map comes from the same
- * backbone run as the restored pixels (`seg_logits`), and the input may be an RGBImage or RGBA
- * pixels (ImageData); the result offers `toImageData()` for a canvas.
+ * backbone run as the restored pixels (`seg_logits`), and the input may be an RGBImage, RGBA
+ * pixels (ImageData) or a Blob; the result offers `toImageData()` for a canvas.
  */
 import { UsageError, UserError } from '../util/errors.js';
 import type { RGBImage } from '../image/types.js';
@@ -16,6 +16,7 @@ import { createOnnxRunner, type OnnxRunner, type OnnxSession, type OnnxTensor } 
 import { probabilityRecord, splitEstimate } from '../restore/modes.js';
 import { runPipeline, type PipelineOptions, type PipelineResult } from '../restore/pipeline.js';
 import type { WebModelManifest } from './manifest.js';
+import { decodeImageBlob } from './decode-blob.js';
 import { imageToRgba, rgbaToImage } from './pixels.js';
 import type { WebModel } from './web-model.js';
 
@@ -43,8 +44,11 @@ export interface RgbaPixels {
   height: number;
 }
 
-/** An RGBImage (interleaved RGB floats in [0,1]) or RGBA bytes such as an ImageData (alpha is dropped). */
-export type BrowserRestoreInput = RGBImage | RgbaPixels;
+/**
+ * An RGBImage (interleaved RGB floats in [0,1]), RGBA bytes such as an ImageData (alpha is
+ * dropped), or an encoded image as a Blob (a picked file, a fetch() blob; decoded by the browser).
+ */
+export type BrowserRestoreInput = RGBImage | RgbaPixels | Blob;
 
 /** What toImageData returns: an ImageData, typed by its shape so that code built without the DOM typings compiles too. */
 export interface ImageDataLike {
@@ -80,7 +84,11 @@ export interface BrowserRestorerOptions {
   sessionOptions?: object;
 }
 
-function toImage(input: BrowserRestoreInput): RGBImage {
+async function toImage(input: BrowserRestoreInput): Promise<RGBImage> {
+  if (typeof Blob !== 'undefined' && input instanceof Blob) {
+    const decoded = await decodeImageBlob(input, { name: (input as { name?: string }).name ? `'${(input as { name?: string }).name}'` : 'the image' });
+    return rgbaToImage(decoded.data, decoded.width, decoded.height);
+  }
   const { width, height, data } = (input ?? {}) as { width?: number; height?: number; data?: unknown };
   if (!Number.isInteger(width) || !Number.isInteger(height) || width! < 1 || height! < 1) {
     throw new UsageError(`image size must be positive integers, got ${String(width)}×${String(height)}`);
@@ -156,7 +164,7 @@ export async function createBrowserRestorer(ort: OrtLike, model: WebModel, optio
 
   async function restoreOne(input: BrowserRestoreInput, opts: BrowserRestoreOptions | undefined): Promise<BrowserRestoreResult> {
     if (disposed) throw new Error('this restorer has been disposed');
-    const result = await runPipeline(runner, toImage(input), opts);
+    const result = await runPipeline(runner, await toImage(input), opts);
     return {
       ...result,
       toRgba: () => imageToRgba(result.image),
@@ -177,7 +185,7 @@ export async function createBrowserRestorer(ort: OrtLike, model: WebModel, optio
       // Through the queue too: one ONNX Runtime session must not run two graphs at once.
       const run = queue.then(async () => {
         if (disposed) throw new Error('this restorer has been disposed');
-        const { probabilities, clean } = splitEstimate(await runner.estimate(toImage(input)), classes.length);
+        const { probabilities, clean } = splitEstimate(await runner.estimate(await toImage(input)), classes.length);
         return probabilityRecord(probabilities, classes, clean);
       });
       queue = run.catch(() => undefined);
