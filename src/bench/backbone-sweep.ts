@@ -22,6 +22,7 @@ import { backboneFlopsPerPixel } from '../model/flops.js';
 import { HostWeight } from '../model/host-weights.js';
 import { modelSpecs } from '../model/backbone.js';
 import { countParams } from '../model/params.js';
+import { median } from '../eval/restore-report.js';
 import { exportBackboneOnnx } from '../onnx/export.js';
 import { loadOrt } from '../ort/runtime.js';
 import { OrtPretrainTrainer } from '../train-ort/ort-trainer.js';
@@ -94,7 +95,6 @@ function inputPsnr(batch: HostBatch): number {
 }
 const valInputPsnr = inputPsnr(val);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 /** Mean PSNR of the exported graph's restorations of the validation crops. */
 async function validationPsnr(model: Uint8Array, batch: HostBatch): Promise<number> {

@@ -5,30 +5,18 @@ import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { initEngine } from '../tfjs/backend.js';
 import { readImage } from '../io/image-io.js';
 import { exifOrientation } from '../io/metadata.js';
 import { UsageError } from '../util/errors.js';
 import { runRestore, type RestoreCommandOptions } from './batch.js';
-import { createFakeRunner } from '../restore/fake-runner.js';
+import { runRestoreFake } from './run-cli.js';
 
-await initEngine({ backend: 'wasm' });
 
 function freshDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'abair-restore-out-'));
 }
 
-async function run(inputs: string[], options: RestoreCommandOptions = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const result = await runRestore(inputs, { tile: 16, overlap: 4, ...options }, {
-    runner: createFakeRunner(),
-    stdout: { write: (s: string) => out.push(s) },
-    stderr: { write: (s: string) => err.push(s), isTTY: false },
-    progressMode: 'lines',
-  });
-  return { ...result, stdout: out.join(''), stderr: err.join('') };
-}
+const run = runRestoreFake;
 
 function texture(width: number, height: number, channels: number, scale = 255): number[] {
   return Array.from({ length: width * height * channels }, (_, i) => Math.round(((i * 37 + 11) % 256) * (scale / 255)));

@@ -4,14 +4,13 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, mkdi
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { initEngine } from '../tfjs/backend.js';
 import { readImage } from '../io/image-io.js';
 import { UsageError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { outputPathsFor, runRestore, type RestoreCommandOptions } from './batch.js';
 import { createFakeRunner } from '../restore/fake-runner.js';
+import { runRestoreFake } from './run-cli.js';
 
-await initEngine({ backend: 'wasm' });
 
 function noise(n: number, seed: number): Buffer {
   const rng = new Rng(seed);
@@ -26,19 +25,7 @@ function freshDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'abair-restore-'));
 }
 
-/** runRestore with a fake model runner, capturing stdout/stderr. */
-async function run(inputs: string[], options: RestoreCommandOptions = {}, signal?: AbortSignal) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const result = await runRestore(inputs, { tile: 16, overlap: 4, ...options }, {
-    runner: createFakeRunner(),
-    stdout: { write: (s: string) => out.push(s) },
-    stderr: { write: (s: string) => err.push(s), isTTY: false },
-    progressMode: 'lines',
-    signal,
-  });
-  return { ...result, stdout: out.join(''), stderr: err.join('') };
-}
+const run = runRestoreFake;
 
 test('folder batch: a corrupt file is reported, the others are written, exit code 1', async () => {
   const dir = freshDir();
