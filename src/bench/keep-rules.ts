@@ -6,9 +6,11 @@
  *
  * Held-out crops as every training phase holds them out (openImageFolders' split): the 256² centre
  * of each image; the 8 single degradations, 5 mixed pairs and the crop itself (clean), severity
- * 0.5, seeded Rng(`swblend:<file>:<case>`) (the draws of the SW blend comparisons before it), 8-bit in and out. RGB PSNR against the clean crop.
+ * 0.5, seeded Rng(`swblend:<file>:<case>`) (the draws of the SW blend comparisons before it; --draw and
+ * --severity give others), 8-bit in and out. RGB PSNR against the clean crop.
  *
  *   npm run build && node dist/bench/keep-rules.js [--weights dir] [--limit n] [--json out.json]
+ *     [--veto from:to,…] [--draw tag] [--severity s|random]
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,13 +24,19 @@ import { readImage } from '../io/image-io.js';
 import { centerCrop, psnr } from '../metrics/index.js';
 import { CLEAN_OUTPUT, cleanWeight, odds } from '../model/soft-weights.js';
 import { createRestorer } from '../restore/restorer.js';
+import { estimatorCrops } from '../restore/estimator-input.js';
+import { darkChannelLevel, hazeVeto } from './haze-prior.js';
 import { openImageFolders } from '../train/data/image-source.js';
 import { sharedDataDir } from '../util/paths.js';
 import { option } from './args.js';
 import { Rng } from '../util/rng.js';
 
 const SIZE = 256;
-const SEVERITY = 0.5;
+// --draw <tag> (default swblend): the label of the degradation streams, Rng(`<tag>:<file>:<case>`);
+// --severity <s|random> (default 0.5): a fixed severity, or each degradation's own training draw.
+// Another draw confirms a choice made on the first one.
+const DRAW = option('--draw') ?? 'swblend';
+const SEVERITY = option('--severity') === 'random' ? undefined : Number(option('--severity') ?? 0.5);
 const SINGLES: DegradationName[] = ['rain', 'haze', 'noise', 'blur', 'lowlight', 'jpeg', 'bitdepth', 'snow'];
 const MIXED: DegradationName[][] = [['blur', 'noise'], ['blur', 'jpeg'], ['haze', 'snow'], ['rain', 'noise'], ['lowlight', 'noise']];
 const CASES: DegradationName[][] = [...SINGLES.map((s) => [s]), ...MIXED, []];
@@ -52,6 +60,8 @@ const RULES: Record<string, KeepRule> = {
   prod: (p, _c, x) => cleanWeight(p, x),
 };
 
+// --veto from:to,…: each rule also with its keep share times (1 − hazeVeto(dark-channel level))
+const vetoes = (option('--veto') ?? '').split(',').filter(Boolean).map((v) => v.split(':').map(Number) as [number, number]);
 const weights = option('--weights');
 const limit = option('--limit') === undefined ? undefined : Number(option('--limit'));
 const jsonOut = option('--json');
@@ -80,19 +90,34 @@ for (const file of files) {
   const row: Record<string, unknown> = { file: rel };
   for (const names of CASES) {
     const name = caseName(names);
-    const degraded = quantise8((await applyDegradations(clean, names, new Rng(`swblend:${rel}:${name}`), SEVERITY)).image);
+    const degraded = quantise8((await applyDegradations(clean, names, new Rng(`${DRAW}:${rel}:${name}`), SEVERITY)).image);
     const raw = { data: toUint8(degraded), width: degraded.width, height: degraded.height, channels: 3 as const };
     const result = await restorer.restore(raw, { mode: 'sw', keepClean: false });
     // the restore's own estimate (no second estimator pass): the classes, and p(clean) when the model has it
     const probabilities = Float32Array.from(runner.classes, (name) => result.probabilities[name]!);
     const c = result.probabilities[CLEAN_OUTPUT] ?? Number.NaN;
     const scores: Record<string, number> = { input: Math.min(psnr(degraded, clean), PSNR_CAP_DB) };
+    const crops = estimatorCrops(degraded, 128);
+    const level = darkChannelLevel(crops.data, crops.count, 128);
     for (const [rule, keep] of Object.entries(rules)) {
       const k = Math.min(1, Math.max(0, keep(probabilities, c, x)));
       scores[rule] = Math.min(psnr(quantise8(blend(degraded, result.image, k)), clean), PSNR_CAP_DB);
+      if (rule === 'off') continue;
+      for (const [from, to] of vetoes) scores[`${rule}~${from}:${to}`] = Math.min(psnr(quantise8(blend(degraded, result.image, k * (1 - hazeVeto(level, from, to)))), clean), PSNR_CAP_DB);
     }
+    // keep-clean whose haze (and snow) claims count only as far as the dark channel supports haze
+    for (const [from, to] of vetoes) {
+      const v = hazeVeto(level, from, to);
+      for (const [tag, scaled] of [['hz', ['haze']], ['hzsn', ['haze', 'snow']]] as const) {
+        const p = probabilities.map((q, i) => ((scaled as readonly string[]).includes(runner.classes[i]!) ? q * v : q));
+        const k = cleanWeight(p, x) * (1 - v);
+        scores[`prod-${tag}~${from}:${to}`] = Math.min(psnr(quantise8(blend(degraded, result.image, k)), clean), PSNR_CAP_DB);
+      }
+    }
+    scores['dark'] = level;
     scores['p(clean)'] = c;
     row[name] = scores;
+    row[`${name}:p`] = result.probabilities;
     const bucket = (sums[name] ??= {});
     for (const [k, v] of Object.entries(scores)) bucket[k] = (bucket[k] ?? 0) + v;
   }
@@ -100,12 +125,17 @@ for (const file of files) {
   process.stdout.write(`  ${rel}\n`);
 }
 
-const columns = ['input', ...Object.keys(rules), ...(runner.hasCleanOutput ? ['p(clean)'] : [])];
-const line = (label: string, values: number[]) => `${label.padEnd(16)}${values.map((v) => v.toFixed(2).padStart(15)).join('')}\n`;
-process.stdout.write(`\nRGB PSNR (dB), mean over ${files.length} held-out 256² crops (p(clean): its mean)\n${''.padEnd(16)}${columns.map((c) => c.padStart(15)).join('')}\n`);
+const columns = ['input', ...Object.keys(sums['clean']!).filter((k) => k !== 'input' && k !== 'p(clean)' && k !== 'dark'), 'dark', ...(runner.hasCleanOutput ? ['p(clean)'] : [])];
+const widths = columns.map((c) => Math.max(15, c.length + 2));
+const line = (label: string, values: number[]) => `${label.padEnd(16)}${values.map((v, i) => v.toFixed(2).padStart(widths[i]!)).join('')}\n`;
+process.stdout.write(`\nRGB PSNR (dB), mean over ${files.length} held-out 256² crops (p(clean): its mean)\n${''.padEnd(16)}${columns.map((c, i) => c.padStart(widths[i]!)).join('')}\n`);
 const mean = (names: string[], col: string) => names.reduce((a, n) => a + sums[n]![col]! / files.length, 0) / names.length;
 for (const name of Object.keys(sums)) process.stdout.write(line(name, columns.map((c) => sums[name]![c]! / files.length)));
 process.stdout.write(line('mean singles', columns.map((c) => mean(SINGLES, c))));
 process.stdout.write(line('mean mixed', columns.map((c) => mean(MIXED.map(caseName), c))));
+// a clean photo changed badly matters more than the mean shows (identical crops count as PSNR_CAP_DB)
+const cleanSorted = (col: string) => perImage.map((r) => ((r as Record<string, Record<string, number>>)['clean']!)[col]!).sort((a, b) => a - b);
+process.stdout.write(line('clean median', columns.map((c) => cleanSorted(c)[Math.floor(files.length / 2)]!)));
+process.stdout.write(line('clean worst', columns.map((c) => cleanSorted(c)[0]!)));
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ format: 'abair-keep-rules', version: 1, createdAt: new Date().toISOString(), weights: weights ?? null, rules: Object.keys(rules), perImage }, null, 1));
 restorer.dispose();

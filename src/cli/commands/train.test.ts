@@ -108,7 +108,7 @@ test('train estimator --from starts from the given estimator, and a resume from 
   }
 });
 
-test('train adapter --context: recorded in the adapter and the run identity; refused with --pairs or below 1', async () => {
+test('train adapter --context and --clean-fraction: recorded in the adapter and the run identity; refused with --pairs, --context below 1', async () => {
   const root = await mkdtemp(path.join(tmpdir(), 'abair-adapter-context-'));
   try {
     await initEngine({ backend: 'wasm' });
@@ -121,13 +121,14 @@ test('train adapter --context: recorded in the adapter and the run identity; ref
       '--val-every', '1', '--val-count', '2', '--progress', 'silent', '--out', path.join(root, 'run')];
     const run = (extra: string[]) => abair([...common, '--synthetic', 'haze', '--images', images, ...extra]);
 
-    let r = run(['--context', '2']);
+    let r = run(['--context', '2', '--clean-fraction', '0.25']);
     assert.equal(r.code, 0, r.stderr);
     const sidecar = JSON.parse(await readFile(path.join(root, 'run', 'lora-haze.json'), 'utf8')) as { provenance: Record<string, unknown> };
     assert.equal(sidecar.provenance['context'], 2);
+    assert.equal(sidecar.provenance['cleanFraction'], 0.25);
 
     // Resuming that run with another window is another run: refused, no stack trace.
-    r = run(['--context', '1', '--resume', '--reschedule', '--steps', '2']);
+    r = run(['--context', '1', '--clean-fraction', '0.25', '--resume', '--reschedule', '--steps', '2']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /context/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
@@ -135,6 +136,7 @@ test('train adapter --context: recorded in the adapter and the run identity; ref
     for (const [args, message] of [
       [[...common, '--synthetic', 'haze', '--images', images, '--context', '0'], /--context must be an integer >= 1/],
       [[...common, '--pairs', images, images, '--context', '2'], /--context applies to --synthetic degradations only/],
+      [[...common, '--pairs', images, images, '--clean-fraction', '0.2'], /--clean-fraction applies to synthesised degradations only/],
     ] as const) {
       r = abair([...args]);
       assert.notEqual(r.code, 0);

@@ -68,11 +68,12 @@ function registerAdapter(train: Command): void {
     .option('--rank <r>', 'LoRA rank (the paper: 4 is best; the shipped adapters, on a narrower backbone, use 16, and noise 64)', integer('--rank', 1), d.rank)
     .addOption(new Option('--loss <kind>', 'restoration loss').choices(['l1', 'charbonnier']).default('l1'))
     .option('--context <n>', 'with --synthetic: degrade an n×-patch-size window and train on its centre patch, so image-scale structure (haze\'s depth ramp) spreads as it does over a photo', integer('--context', 1), 1)
+    .option('--clean-fraction <f>', 'with --synthetic: fraction of undegraded samples (input = target), so the adapter leaves photos that do not need it alone', fraction('--clean-fraction'), 0)
     .option('--out <dir>', 'run folder (default runs/adapter-<name>)')
     .option('--into <modelDir>', 'write lora-<name>.safetensors into this model folder instead of --out');
   addRunOptions(addCommonOptions(cmd, d), d)
     .addHelpText('after', `${LOG_NOTE}\n\nExamples:\n  $ abair train adapter --name rain --synthetic rain --backbone runs/pretrain --into models/mine\n  $ abair train adapter --name derain --pairs rainy/ clean/ --backbone models/mine`)
-    .action(async (opts: ParsedCommon & { name: string; backbone: string; synthetic?: string; pairs?: string[]; images?: string[]; rank: number; loss: 'l1' | 'charbonnier'; context: number; out?: string; into?: string }) => {
+    .action(async (opts: ParsedCommon & { name: string; backbone: string; synthetic?: string; pairs?: string[]; images?: string[]; rank: number; loss: 'l1' | 'charbonnier'; context: number; cleanFraction: number; out?: string; into?: string }) => {
       if (opts.pairs && opts.pairs.length !== 2) throw new UsageError('--pairs needs exactly two folders: <inputDir> <targetDir>');
       if (!opts.synthetic === !opts.pairs) throw new UsageError('give exactly one of --synthetic <spec> and --pairs <inputDir> <targetDir>');
       const out = opts.out ?? path.join('runs', `adapter-${opts.name}`);
@@ -86,6 +87,7 @@ function registerAdapter(train: Command): void {
         rank: opts.rank,
         loss: opts.loss,
         context: opts.context,
+        cleanFraction: opts.cleanFraction,
         ...(opts.into ? { into: opts.into } : {}),
       }));
     });

@@ -97,6 +97,25 @@ test('adapterBatch: whole-patch stacked degradations, reproducible from the docu
   assert.ok(bytesOf(same).input!.equals(bytesOf(batch).input!));
 });
 
+test('adapterBatch with a clean fraction: some samples undegraded (input = target), the others as without it', async () => {
+  const B = 24, P = 16, n = P * P * 3;
+  const degradations: DegradationName[] = ['noise'];
+  const plain = await adapterBatch(source, new Rng('adapter-clean'), { batch: B, patch: P, degradations });
+  const zero = await adapterBatch(source, new Rng('adapter-clean'), { batch: B, patch: P, degradations, cleanFraction: 0 });
+  assert.ok(bytesOf(zero).input!.equals(bytesOf(plain).input!), 'fraction 0 draws the same samples as no option');
+  const mixed = await adapterBatch(source, new Rng('adapter-clean'), { batch: B, patch: P, degradations, cleanFraction: 0.5 });
+  let kept = 0;
+  for (let i = 0; i < B; i++) {
+    const slice = (t: HostTensor) => t.data.slice(i * n, (i + 1) * n);
+    assert.deepEqual(slice(mixed.target!), slice(plain.target!), `sample ${i}: the same clean patch`);
+    const same = slice(mixed.input!).every((v, k) => v === slice(mixed.target!)[k]);
+    if (same) kept++;
+    else assert.deepEqual(slice(mixed.input!), slice(plain.input!), `sample ${i}: degraded as without the option`);
+  }
+  assert.ok(kept > 0 && kept < B, `${kept} of ${B} samples kept clean: both kinds must occur`);
+  await assert.rejects(adapterBatch(source, new Rng(1), { batch: 1, patch: P, degradations, cleanFraction: 1 }), /clean fraction must be in \[0, 1\)/);
+});
+
 test('adapterBatch with context: input and target are the centre of a degraded larger window', async () => {
   const B = 4, P = 16, C = 3, W = C * P, n = P * P * 3;
   const degradations: DegradationName[] = ['haze'];

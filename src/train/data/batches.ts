@@ -102,6 +102,12 @@ interface AdapterOptions extends PatchOptions {
    * run lost on photos; a 4× window did not win on held-out crops either, docs/decisions.md).
    */
   context?: number;
+  /**
+   * Fraction of samples left undegraded (input = target), so the adapter learns to leave a photo
+   * that does not need it alone: SW applies some adapter to every photo, clean ones included
+   * (default 0: none, and the sample stream is that of a run without the option).
+   */
+  cleanFraction?: number;
 }
 
 /**
@@ -238,14 +244,18 @@ export async function adapterBatch(source: ImageSource, rng: Rng, o: AdapterOpti
   if (o.degradations.length === 0) throw new UsageError('adapterBatch needs at least one degradation');
   for (const d of o.degradations) getDegradation(d);
   const context = checkContext(o.context);
+  const cleanFraction = o.cleanFraction ?? 0;
+  if (!(cleanFraction >= 0 && cleanFraction < 1)) throw new UsageError(`the adapter's clean fraction must be in [0, 1), got ${cleanFraction}`);
   const window = context * o.patch;
   const buf = imageBuffers(o);
   await Promise.all(
     Array.from({ length: o.batch }, async (_, i) => {
       const r = rng.fork(i);
       const degradeRng = r.fork(DEGRADE_STREAM); // forked before r advances (see DEGRADE_STREAM)
+      // its own stream, drawn only when asked for, so runs without the option keep their samples
+      const keepClean = cleanFraction > 0 && r.fork('adapter-clean').next() < cleanFraction;
       const clean = await cleanPatch(source, r, { ...o, patch: window }, context === 1 ? buf.targetView(i) : undefined);
-      const { image } = await applyDegradations(clean, o.degradations, degradeRng);
+      const image = keepClean ? clean : (await applyDegradations(clean, o.degradations, degradeRng)).image;
       storeSample(buf, i, image, clean, window, o.patch);
     }),
   );

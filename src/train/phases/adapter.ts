@@ -32,6 +32,8 @@ export interface AdapterTrainOptions extends CommonTrainOptions {
   into?: string;
   /** synthetic only: degrade (context·patch)² windows and train on their centre patches (default 1) */
   context?: number;
+  /** synthetic or a custom generator: fraction of undegraded samples, which teach the adapter to leave clean photos alone (default 0) */
+  cleanFraction?: number;
   /**
    * Instead of `synthetic`/`pairs`, a type of the user's (add-degradation): synthesised on `images`
    * by the registered generator `name` (its module's digest in the run identity), and/or learnt from
@@ -54,7 +56,7 @@ async function customData(o: AdapterTrainOptions, custom: NonNullable<AdapterTra
   const generatorRows = (n: number) => (!generator ? 0 : !pairs ? n : Math.ceil(n / 2));
   const source: Record<string, unknown> = {
     custom: o.name,
-    ...(generator ? { generator: generator.digest, images: o.images } : {}),
+    ...(generator ? { generator: generator.digest, images: o.images, ...(o.cleanFraction ? { cleanFraction: o.cleanFraction } : {}) } : {}),
     ...(pairs ? { pairs: pairs.dirs, pairsDigest: pairs.digest, pairsHeldOut: pairs.holdout.size } : {}),
   };
   let train: Awaited<ReturnType<typeof openTrainingImages>>['train'] | undefined;
@@ -67,7 +69,7 @@ async function customData(o: AdapterTrainOptions, custom: NonNullable<AdapterTra
     batchFor: async (_step, rng) => {
       const g = generatorRows(o.batch);
       const parts = [];
-      if (g > 0) parts.push(await adapterBatch(train!, both ? rng.fork('generator') : rng, { batch: g, patch: o.patch, degradations: [generator!.name] }));
+      if (g > 0) parts.push(await adapterBatch(train!, both ? rng.fork('generator') : rng, { batch: g, patch: o.patch, degradations: [generator!.name], cleanFraction: o.cleanFraction ?? 0 }));
       if (o.batch - g > 0) parts.push(await pairsBatch(pairs!.train, both ? rng.fork('pairs') : rng, { batch: o.batch - g, patch: o.patch }));
       return parts.length === 1 ? parts[0]! : concatRows(parts);
     },
@@ -98,8 +100,10 @@ export async function trainAdapter(o: AdapterTrainOptions): Promise<RunResult> {
   const context = o.context ?? 1;
   if (!(Number.isInteger(context) && context >= 1)) throw new UsageError(`--context must be an integer ≥ 1, got ${context}`);
   if (context !== 1 && !o.synthetic) throw new UsageError('--context applies to --synthetic degradations only (pairs are cropped as they are)');
-  // Only a non-default context enters the run identity, so runs from before the option resume.
-  const contextSetting = context === 1 ? {} : { context };
+  const cleanFraction = o.cleanFraction ?? 0;
+  if (cleanFraction !== 0 && (o.pairs || (o.custom && !o.custom.generator))) throw new UsageError('--clean-fraction applies to synthesised degradations only (pairs bring their own targets)');
+  // Only non-default settings enter the run identity, so runs from before the options resume.
+  const contextSetting = { ...(context === 1 ? {} : { context }), ...(cleanFraction === 0 ? {} : { cleanFraction }) };
   const backboneFile = await resolveBackboneFile(o.backbone);
   const backboneDigest = await fileDigest(backboneFile);
   let data: Pick<RunOptions, 'batchFor' | 'validation'>;
@@ -108,7 +112,7 @@ export async function trainAdapter(o: AdapterTrainOptions): Promise<RunResult> {
     const degradations = parseDegradationSpec(o.synthetic);
     const { train, holdout } = await openTrainingImages(o.images, o);
     data = {
-      batchFor: (_step, rng) => adapterBatch(train, rng, { batch: o.batch, patch: o.patch, degradations, context }),
+      batchFor: (_step, rng) => adapterBatch(train, rng, { batch: o.batch, patch: o.patch, degradations, context, cleanFraction }),
       validation: { every: o.valEvery, batch: () => validationSet(holdout, { count: o.valCount, patch: o.patch, seed: o.seed, kind: 'adapter', degradations, context }) },
     };
     source = { synthetic: degradations, images: o.images, ...contextSetting };
