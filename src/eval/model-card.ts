@@ -28,7 +28,7 @@ interface Part {
   provenance: Provenance;
 }
 
-export interface ModelCardInputs {
+interface ModelCardInputs {
   dir: string;
   summary: ModelSummary;
   parts: Part[];
@@ -150,7 +150,7 @@ function dataSection(x: ModelCardInputs): string[] {
   if (byFolder.size > 0 && without.length > 0) lines.push(`- no image folders recorded for: ${without.join(', ')}`);
   const backbone = x.parts.find((p) => p.kind === 'backbone');
   const seg = backbone ? strings(backbone.provenance['segClasses']) : [];
-  if (seg.length > 0) lines.push(`- Phase I (backbone): synthetic degradations ${seg.join(', ')} on those images, restoration plus per-pixel segmentation of the degradation type`);
+  if (seg.length > 0) lines.push(`- Phase I (backbone): Degradation CutMix of the synthetic degradations ${seg.join(', ')} on those images (restoration, plus a segmentation head labelling each pixel's degradation)`);
   const adapters = x.parts.filter((p) => p.kind === 'lora');
   if (adapters.length > 0) {
     lines.push('- adapters, each trained on the frozen backbone with:');
@@ -169,13 +169,15 @@ function dataSection(x: ModelCardInputs): string[] {
   if (est) {
     const mixed = est.provenance['mixedFraction'];
     const labels = est.provenance['mixedLabels'];
-    lines.push(`- estimator: the same synthetic degradations, one per sample; mixed samples (two at once): ${isNum(mixed) ? `${pct(mixed)} of samples` : DASH}, labelled ${typeof labels === 'string' ? code(labels) : DASH}`);
+    lines.push(`- estimator: its classes' synthetic degradations, one per patch; two stacked for ${isNum(mixed) ? `${pct(mixed)} of the patches` : `${DASH} of the patches`}, labelled ${typeof labels === 'string' ? code(labels) : DASH}`);
   }
   lines.push(
     `- held-out split: every training phase splits its image folders by a hash of each image's path relative to its folder (src/train/data/holdout.ts): ` +
       `a share of ${pct(DEFAULT_HOLDOUT_FRACTION)} is held out (with two or more images, at least one), the same images whatever the listing order or images added later. ` +
-      'Validation (the "held-out validation" column under Compute) is measured on those images only; the evaluation sets under Results are separate benchmark folders.',
+      'Validation (the "held-out validation" column under Compute) is measured on those images only.',
   );
+  const roots = [...new Set(x.evals.map((e) => e.report.dataRoot).filter((r) => typeof r === 'string'))];
+  if (roots.length > 0) lines.push(`- evaluation: the results below read their test images from the data folder ${roots.map(code).join(', ')} (as each result records it), not from the training folders above.`);
   return lines;
 }
 
@@ -324,7 +326,7 @@ function speedSection(speed: NonNullable<ModelCardInputs['speed']>): string[] {
     `### Speed (${code(path.basename(file))})`,
     '',
     `${c.modelLabel}${c.timingOnly ? ' (untrained weights: timing only)' : ''}; ${c.cpuModel}, ${c.cores} cores, ${c.threads} threads; mode ${c.mode}, tile ${c.tile}, overlap ${c.overlap}; ` +
-      `median of up to ${c.runs} run(s), recorded ${date(r.createdAt)} by ${code(r.command)}.`,
+      `median of up to ${c.runs} run(s), ${r.version === 1 ? 'rows per engine (a version-1 record)' : 'the models\' runs interleaved'}; recorded ${date(r.createdAt)} by ${code(r.command)}.`,
     '',
     `| ${c.models ? 'model' : 'engine'} | size (MP) | s/MP | CPU-s/MP | peak RSS (MiB) |`,
     '|---|---|---|---|---|',
