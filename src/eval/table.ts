@@ -2,7 +2,7 @@
 import type { Confusion, DatasetResult, EvalReport, SuiteResult } from './report.js';
 import type { Scores } from './protocol.js';
 
-const MODE_NAMES: Record<EvalReport['mode'], string> = {
+export const MODE_NAMES: Record<EvalReport['mode'], string> = {
   oh: 'OH (one-hot: the most likely adapter)',
   sw: 'SW (soft weights: adapters blended by the estimated probabilities)',
   oracle: 'oracle (the true adapter; mixed: equal weights on the true ones)',

@@ -1,7 +1,7 @@
 /**
  * `abair model info`: parameter counts per part (backbone, segmentation head, each adapter,
  * estimator), analytic GFLOPs per megapixel, adapters and estimator classes, for a preset or for
- * a folder/file of weights.
+ * a folder/file of weights. `abair model card`: the generated model card (src/eval/model-card.ts).
  */
 import { Command, Option } from 'commander';
 import { DEFAULT_LORA_RANK } from '../../model/lora.js';
@@ -11,7 +11,26 @@ import { UsageError, UserError } from '../../util/errors.js';
 import { registerExportOnnx } from './export-onnx.js';
 import { registerExportWeb } from '../../onnx/export-web.js';
 import { setEstimatorBlend } from '../../model/weights.js';
+import { readModelCardInputs, renderModelCard } from '../../eval/model-card.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 import { positive } from './train-options.js';
+
+interface CardFlags {
+  eval?: string[];
+  recipe?: string;
+  speed?: string;
+  out?: string;
+}
+
+/** The command line that regenerates a card, written into it (options in a fixed order). */
+function cardCommand(dir: string, f: CardFlags): string {
+  const parts = ['abair model card', dir];
+  if (f.recipe) parts.push('--recipe', f.recipe);
+  if (f.eval?.length) parts.push('--eval', ...f.eval);
+  if (f.speed) parts.push('--speed', f.speed);
+  if (f.out) parts.push('--out', f.out);
+  return parts.join(' ');
+}
 
 interface InfoFlags {
   preset?: string;
@@ -45,6 +64,27 @@ Examples:
         throw err instanceof UserError ? err : new UserError((err as Error).message);
       }
       console.log(flags.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
+    });
+  model
+    .command('card')
+    .description('write a model card (Markdown: model, data, recipe, compute, results, known limits) from recorded files')
+    .argument('<model>', 'a model folder (its .json sidecars hold the architecture and each run\'s provenance)')
+    .option('--eval <file...>', 'abair eval --json results of this model: a results table each, and the known limits derived from them')
+    .option('--recipe <file>', 'the training recipe (recipes/*.json) that built it')
+    .option('--speed <file>', 'a speed record (npm run bench:restore -- --json <file>)')
+    .option('--out <file.md>', 'write the card here (replacing it) instead of printing it')
+    .addHelpText('after', `
+Every number comes from the given files; rerun the command (it is written into the card) rather
+than editing the card. Example:
+  abair model card weights/default --recipe recipes/default.json --eval docs/eval/model-sw-all.json --out docs/model-card.md`)
+    .action(async (dir: string, flags: CardFlags) => {
+      const text = renderModelCard(await readModelCardInputs(dir, { evals: flags.eval, recipe: flags.recipe, speed: flags.speed }), cardCommand(dir, flags));
+      if (!flags.out) {
+        process.stdout.write(text);
+        return;
+      }
+      await writeFileAtomic(flags.out, text);
+      console.log(`${flags.out}: model card written (${text.split('\n').length - 1} lines)`);
     });
   model
     .command('set-blend')

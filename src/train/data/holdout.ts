@@ -16,6 +16,9 @@ function pathHashUnit(relativePath: string): number {
   return (h >>> 0) / 4294967296;
 }
 
+/** Share of the training images held out for validation when a caller gives none (every training phase). */
+export const DEFAULT_HOLDOUT_FRACTION = 0.05;
+
 interface Split {
   /** indices into the input list, ascending */
   train: number[];

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../util/errors.js';
 import type { RGBImage } from '../../image/types.js';
-import { splitByPathHash } from './holdout.js';
+import { DEFAULT_HOLDOUT_FRACTION, splitByPathHash } from './holdout.js';
 import { decodeUint8, toFloatImage, type Uint8Image } from './raw-image.js';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff']);
@@ -106,7 +106,7 @@ class CachedFileSource implements ImageSource {
 }
 
 interface ImageFolderOptions extends CacheOptions {
-  /** fraction of images held out for validation (default 0.05; 0 = none) */
+  /** fraction of images held out for validation (default DEFAULT_HOLDOUT_FRACTION; 0 = none) */
   holdout?: number;
 }
 
@@ -125,7 +125,7 @@ export async function openImageFolders(
     if (images.length === 0) throw new UserError(`${dir}: no images found (looked for ${[...IMAGE_EXTENSIONS].join(' ')}, recursively)`);
     listed.push(...images);
   }
-  const split = splitByPathHash(listed.map((l) => l.relative), options.holdout ?? 0.05);
+  const split = splitByPathHash(listed.map((l) => l.relative), options.holdout ?? DEFAULT_HOLDOUT_FRACTION);
   const cap = options.maxCacheBytes ?? 4 * 1024 ** 3;
   return {
     train: new CachedFileSource(split.train.map((i) => listed[i]!.file), cap),
