@@ -104,6 +104,23 @@ Example:
       const onOff = (b: boolean) => (b ? 'on' : 'off');
       console.log(`${file}: SW exponent ${previous.swExponent} → ${current.swExponent}, keep clean ${onOff(previous.keepClean)} → ${onOff(current.keepClean)}`);
     });
+  model
+    .command('half')
+    .description('write a copy of a model folder in half precision (F16 tensors: half the bytes; the loaders decode them to float32)')
+    .argument('<model>', 'a model folder')
+    .requiredOption('--out <dir>', 'the new folder (must not exist)')
+    .addHelpText('after', `
+Measure that outputs stay close before shipping the copy, e.g. abair eval on both folders and
+abair eval compare. Example:
+  abair model half models/mine --out models/mine-f16`)
+    .action(async (dir: string, flags: { out: string }) => {
+      const { writeHalfPrecision } = await import('../../model/half-precision.js');
+      const result = await writeHalfPrecision(dir, flags.out);
+      const mb = (b: number) => (b / 1e6).toFixed(2);
+      for (const f of result.files) console.log(`${f.name}: ${f.tensors} tensors, ${mb(f.bytesBefore)} → ${mb(f.bytesAfter)} MB`);
+      const total = (k: 'bytesBefore' | 'bytesAfter') => result.files.reduce((a, f) => a + f[k], 0);
+      console.log(`${flags.out}: ${result.files.length} weight files in half precision (${mb(total('bytesBefore'))} → ${mb(total('bytesAfter'))} MB), ${result.copied.length} other files copied`);
+    });
   registerExportOnnx(model);
   registerExportWeb(model);
 }
