@@ -97,21 +97,21 @@ for (const file of files) {
     const probabilities = Float32Array.from(runner.classes, (name) => result.probabilities[name]!);
     const c = result.probabilities[CLEAN_OUTPUT] ?? Number.NaN;
     const scores: Record<string, number> = { input: Math.min(psnr(degraded, clean), PSNR_CAP_DB) };
+    const scoreKeeping = (k: number) => Math.min(psnr(quantise8(blend(degraded, result.image, k)), clean), PSNR_CAP_DB);
     const crops = estimatorCrops(degraded, 128);
     const level = darkChannelLevel(crops.data, crops.count, 128);
     for (const [rule, keep] of Object.entries(rules)) {
       const k = Math.min(1, Math.max(0, keep(probabilities, c, x)));
-      scores[rule] = Math.min(psnr(quantise8(blend(degraded, result.image, k)), clean), PSNR_CAP_DB);
+      scores[rule] = scoreKeeping(k);
       if (rule === 'off') continue;
-      for (const [from, to] of vetoes) scores[`${rule}~${from}:${to}`] = Math.min(psnr(quantise8(blend(degraded, result.image, k * (1 - hazeVeto(level, from, to)))), clean), PSNR_CAP_DB);
+      for (const [from, to] of vetoes) scores[`${rule}~${from}:${to}`] = scoreKeeping(k * (1 - hazeVeto(level, from, to)));
     }
     // keep-clean whose haze (and snow) claims count only as far as the dark channel supports haze
     for (const [from, to] of vetoes) {
       const v = hazeVeto(level, from, to);
       for (const [tag, scaled] of [['hz', ['haze']], ['hzsn', ['haze', 'snow']]] as const) {
         const p = probabilities.map((q, i) => ((scaled as readonly string[]).includes(runner.classes[i]!) ? q * v : q));
-        const k = cleanWeight(p, x) * (1 - v);
-        scores[`prod-${tag}~${from}:${to}`] = Math.min(psnr(quantise8(blend(degraded, result.image, k)), clean), PSNR_CAP_DB);
+        scores[`prod-${tag}~${from}:${to}`] = scoreKeeping(cleanWeight(p, x) * (1 - v));
       }
     }
     scores['dark'] = level;
