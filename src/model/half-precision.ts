@@ -10,7 +10,7 @@ import path from 'node:path';
 import { loadSafetensors, saveSafetensors, type TensorToStore } from '../io/safetensors.js';
 import { UserError } from '../util/errors.js';
 
-export interface HalfPrecisionResult {
+interface HalfPrecisionResult {
   files: { name: string; bytesBefore: number; bytesAfter: number; tensors: number }[];
   copied: string[];
 }
