@@ -10,7 +10,7 @@
  * --severity give others), 8-bit in and out. RGB PSNR against the clean crop.
  *
  *   npm run build && node dist/bench/keep-rules.js [--weights dir] [--limit n] [--json out.json]
- *     [--veto from:to,…] [--draw tag] [--severity s|random]
+ *     [--veto from:to,…] [--draw tag] [--severity s|random] [--mode sw|adapter:<name>|…]
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -71,7 +71,11 @@ const files = [...holdout.names].sort().slice(0, limit);
 const restorer = createRestorer(weights ? { weights } : {});
 const runner = await restorer.load();
 // without a clean output only the rules that do not read p(clean) apply (the shipped baseline)
-const rules = Object.fromEntries(Object.entries(RULES).filter(([name]) => runner.hasCleanOutput || !name.startsWith('pclean')));
+// --mode <restore mode> (default sw): e.g. adapter:haze forces one adapter, and a folder with a
+// backbone alone gives its base weights; the keep rules read SW's estimate, so only "off" then.
+const MODE = option('--mode') ?? 'sw';
+const rules = Object.fromEntries(Object.entries(RULES).filter(([name]) => (MODE === 'sw' || name === 'off') && (runner.hasCleanOutput || !name.startsWith('pclean'))));
+if (MODE !== 'sw' && vetoes.length > 0) throw new Error('--veto reads the SW estimate: give it with --mode sw only');
 const x = runner.swExponent ?? 1;
 process.stdout.write(`machine: ${os.cpus()[0]?.model} (${os.cpus().length} cores); model: ${weights ?? 'weights/default'}; held-out images: ${files.length}\n`);
 
@@ -92,7 +96,7 @@ for (const file of files) {
     const name = caseName(names);
     const degraded = quantise8((await applyDegradations(clean, names, new Rng(`${DRAW}:${rel}:${name}`), SEVERITY)).image);
     const raw = { data: toUint8(degraded), width: degraded.width, height: degraded.height, channels: 3 as const };
-    const result = await restorer.restore(raw, { mode: 'sw', keepClean: false });
+    const result = await restorer.restore(raw, { mode: MODE, keepClean: false });
     // the restore's own estimate (no second estimator pass): the classes, and p(clean) when the model has it
     const probabilities = Float32Array.from(runner.classes, (name) => result.probabilities[name]!);
     const c = result.probabilities[CLEAN_OUTPUT] ?? Number.NaN;
