@@ -16,7 +16,7 @@ import { Rng } from '../../util/rng.js';
 import { adapterBatch, openPairFolders, pairsBatch, validationSet, type PairSource } from '../data/index.js';
 import { concatRows } from '../data/validation.js';
 import { runTraining, type RunOptions, type RunResult } from '../runner.js';
-import { commonIdentity, fileDigest, openTrainingImages, runSettings, say, type CommonTrainOptions } from './common.js';
+import { commonIdentity, fileDigest, openTrainingImages, recordedData, runSettings, say, type CommonTrainOptions } from './common.js';
 
 export interface AdapterTrainOptions extends CommonTrainOptions {
   name: string;
@@ -144,6 +144,6 @@ export async function trainAdapter(o: AdapterTrainOptions): Promise<RunResult> {
     ...runSettings(o),
     weightDecay: 0, // decaying LoRA factors only pulls the adapter back to the backbone
     ...data,
-    finish: async (params, provenance) => [await saveAdapter(into, { config: lora, params: hostWeights(params, loraSpecs(lora, loraTargets(backbone.config))) }, backbone.config, { ...provenance, ...source, backbone: { file: path.basename(backboneFile), sha256_16: backboneDigest } })],
+    finish: async (params, provenance) => [await saveAdapter(into, { config: lora, params: hostWeights(params, loraSpecs(lora, loraTargets(backbone.config))) }, backbone.config, { ...provenance, ...source, ...recordedData(source), backbone: { file: path.basename(backboneFile), sha256_16: backboneDigest } })],
   });
 }

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ProgressMode } from '../../util/progress.js';
 import { UserError } from '../../util/errors.js';
+import { recordedDataPath } from '../../util/paths.js';
 import { openImageFolders, type ImageSource } from '../data/index.js';
 
 export interface CommonTrainOptions {
@@ -83,4 +84,10 @@ export function runSettings(o: CommonTrainOptions) {
 /** The settings every phase's checkpoint must match on resume. */
 export function commonIdentity(o: CommonTrainOptions): Record<string, unknown> {
   return { steps: o.steps, batch: o.batch, patch: o.patch, lr: o.lr, warmup: o.warmup, seed: o.seed, valCount: o.valCount };
+}
+
+/** A data source's image and pair folders as the weight file records them (recordedDataPath). */
+export function recordedData(source: Record<string, unknown>): Record<string, unknown> {
+  const paths = (v: unknown) => (Array.isArray(v) ? v.map((d) => (typeof d === 'string' ? recordedDataPath(d) : d)) : v);
+  return Object.fromEntries(['images', 'pairs'].filter((k) => k in source).map((k) => [k, paths(source[k])]));
 }

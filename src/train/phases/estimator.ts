@@ -13,6 +13,7 @@ import { DEFAULT_CLEAN_FRACTION, estimatorBatch, type MixedLabels } from '../dat
 import { runTraining, type RunResult } from '../runner.js';
 import { resolveClassSources, type NewClassSource } from '../class-sources.js';
 import { commonIdentity, fileDigest, openTrainingImages, runSettings, say, type CommonTrainOptions } from './common.js';
+import { recordedDataPath } from '../../util/paths.js';
 
 export interface EstimatorTrainOptions extends CommonTrainOptions {
   /** Model folder: its lora-*.safetensors name the default classes, and the estimator goes here. */
@@ -94,6 +95,6 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<RunResul
     batchFor: (_step, rng) => estimatorBatch(train, rng, { batch: o.batch, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting, ...cleanSetting, ...faintSetting, pairClasses }),
     validation: { every: o.valEvery, batch: () => estimatorBatch(holdout, new Rng(`${o.seed}:estimator:val`), { batch: o.valCount, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting, ...cleanSetting, ...faintSetting, pairClasses }) },
     ...(o.from ? { initialParams: o.from.params } : {}),
-    finish: async (params, provenance) => [await saveEstimator(into, config, hostWeights(params, estimatorSpecs(config)), { ...provenance, images: o.images, mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting, ...faintSetting, ...sourceSetting })],
+    finish: async (params, provenance) => [await saveEstimator(into, config, hostWeights(params, estimatorSpecs(config)), { ...provenance, images: o.images.map(recordedDataPath), mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting, ...faintSetting, ...sourceSetting })],
   });
 }

@@ -10,6 +10,7 @@ import { hostWeights, saveBackbone } from '../../model/weights.js';
 import { pretrainBatch, validationSet } from '../data/index.js';
 import { runTraining, type RunResult } from '../runner.js';
 import { commonIdentity, openTrainingImages, runSettings, say, type CommonTrainOptions } from './common.js';
+import { recordedDataPath } from '../../util/paths.js';
 
 interface PretrainOptions extends CommonTrainOptions {
   images: string[];
@@ -34,7 +35,7 @@ export async function trainPretrain(o: PretrainOptions): Promise<RunResult> {
     ...runSettings(o),
     batchFor: (_step, rng) => pretrainBatch(train, rng, { batch: o.batch, patch: o.patch, classes }),
     validation: { every: o.valEvery, batch: () => validationSet(holdout, { count: o.valCount, patch: o.patch, seed: o.seed, kind: 'pretrain', classes }) },
-    finish: async (params, provenance) => [await saveBackbone(o.out, config, hostWeights(params, modelSpecs(config)), { preset: o.preset, provenance: { ...provenance, images: o.images, segClasses: classes } })],
+    finish: async (params, provenance) => [await saveBackbone(o.out, config, hostWeights(params, modelSpecs(config)), { preset: o.preset, provenance: { ...provenance, images: o.images.map(recordedDataPath), segClasses: classes } })],
   });
 }
 
