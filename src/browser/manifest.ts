@@ -15,6 +15,7 @@
  */
 import { UserError } from '../util/errors.js';
 import { isSwExponent } from '../model/soft-weights.js';
+import { checkCleanGate, type CleanGate } from '../model/clean-gate.js';
 
 export const WEB_MODEL_FORMAT = 'abair-web-model';
 export const WEB_MODEL_VERSION = 1;
@@ -81,6 +82,8 @@ export interface WebModelManifest {
   keepClean: boolean;
   /** the estimator also outputs p(clean), after the classes (EstimatorConfig.clean); false when absent */
   cleanOutput: boolean;
+  /** the model's clean gate (src/model/clean-gate.ts; its keep share is the p(clean) the runner reports), or null; null when absent */
+  cleanGate: CleanGate | null;
   /** names of the segmentation head's classes (seg_logits channel 1 + k), or null when the graph has no seg_logits */
   segmentationClasses: string[] | null;
   /** tiles smaller than this on a side are reflect-padded by the caller (the graph pads larger ones itself) */
@@ -136,6 +139,14 @@ export function parseWebManifest(json: unknown): WebModelManifest {
   if (typeof keepClean !== 'boolean') fail('keepClean must be true or false');
   const cleanOutput = json['cleanOutput'] ?? false;
   if (typeof cleanOutput !== 'boolean') fail('cleanOutput must be true or false');
+  let cleanGate: CleanGate | null = null;
+  if (json['cleanGate'] !== undefined && json['cleanGate'] !== null) {
+    try {
+      cleanGate = checkCleanGate(json['cleanGate'], classes);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  }
   const segmentationClasses = json['segmentationClasses'] === null ? null : stringList(json['segmentationClasses'], 'segmentationClasses');
   if (segmentationClasses && segmentationClasses.length === 0) fail('segmentationClasses is empty (null means no segmentation head)');
   const padMultiple = json['padMultiple'];
@@ -199,6 +210,7 @@ export function parseWebManifest(json: unknown): WebModelManifest {
     swExponent,
     keepClean,
     cleanOutput,
+    cleanGate,
     segmentationClasses,
     padMultiple,
     loraBytes,

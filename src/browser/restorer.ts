@@ -146,6 +146,7 @@ export async function createBrowserRestorer(ort: OrtLike, model: WebModel, optio
       classes,
       estimatorInputSize: manifest.estimatorInputSize,
       cleanOutput: manifest.cleanOutput,
+      cleanGate: manifest.cleanGate,
       swExponent: manifest.swExponent,
       keepClean: manifest.keepClean,
       padMultiple: manifest.padMultiple,

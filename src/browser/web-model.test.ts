@@ -15,6 +15,7 @@ function goodManifest(): WebModelManifest {
     swExponent: 2,
     keepClean: true,
     cleanOutput: false,
+    cleanGate: null,
     segmentationClasses: ['rain', 'haze'],
     padMultiple: 8,
     loraBytes: 44,
@@ -52,6 +53,12 @@ test('a good folder loads: manifest checked, lora.bin as float32', async () => {
   // ... and those exported before keepClean existed restore without it.
   const { keepClean: _none, ...beforeKeepClean } = goodManifest();
   assert.equal((await loadWebModel(folder(beforeKeepClean))).manifest.keepClean, false);
+  // ... and those exported before the clean gate existed have none.
+  const { cleanGate: _noGate, ...beforeGate } = goodManifest();
+  assert.equal((await loadWebModel(folder(beforeGate))).manifest.cleanGate, null);
+  // A model with a clean gate carries it in the manifest (the gate reads 3·classes + 2 features).
+  const gate = { classes: ['rain'], hidden: 1, mean: [0, 0, 0, 0, 0], scale: [1, 1, 1, 1, 1], w1: [1, 0, 0, 0, 0], b1: [0], w2: [1], b2: 0 };
+  assert.deepEqual((await loadWebModel(folder({ ...goodManifest(), cleanGate: gate }))).manifest.cleanGate, gate);
 });
 
 test('a wrong version, missing file or inconsistent manifest is refused clearly', async () => {
@@ -71,6 +78,7 @@ test('a wrong version, missing file or inconsistent manifest is refused clearly'
     ['sw exponent', folder({ ...goodManifest(), swExponent: 0 }), /swExponent must be a finite number > 0/],
     ['sw exponent type', folder({ ...goodManifest(), swExponent: '2' }), /swExponent must be a finite number > 0/],
     ['keep clean type', folder({ ...goodManifest(), keepClean: 'yes' }), /keepClean must be true or false/],
+    ['clean gate of other classes', folder({ ...goodManifest(), cleanGate: { classes: ['haze'], hidden: 1 } }), /the clean gate reads classes \[haze\], the estimator has \[rain\]/],
   ];
   for (const [label, readFile, message] of cases) {
     await assert.rejects(loadWebModel(readFile), (err: Error) => {

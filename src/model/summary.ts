@@ -11,6 +11,8 @@ import { backboneFlopsPerPixel, gflopsPerMegapixel, segHeadFlopsPerPixel } from 
 import { DEFAULT_LORA_RANK, type LoraConfig, loraSpecs } from './lora.js';
 import { countParams } from './params.js';
 import { segHeadSpecs } from './seg-head.js';
+import { CLEAN_GATE_FILE } from './clean-gate.js';
+import { readCleanGate } from './clean-gate-file.js';
 import { listWeights, readSidecar, type Provenance } from './weights.js';
 import { describeCustomDegradations, readCustomDegradations, type AddedDegradation } from './custom-degradations.js';
 
@@ -23,7 +25,7 @@ interface ModelSummary {
   config: BackboneConfig | null;
   params: { backbone: number | null; segHead: number | null; adapters: Record<string, number>; estimator: number | null; total: number };
   gflopsPerMegapixel: { backbone: number | null; segHead: number | null };
-  estimator: { classes: string[]; inputSize: number; swExponent: number; keepClean: boolean; cleanOutput: boolean; gflopsPerImage: number; ratioAt1MP: number | null; ratioAt256: number | null } | null;
+  estimator: { classes: string[]; inputSize: number; swExponent: number; keepClean: boolean; cleanOutput: boolean; cleanGate: string | null; gflopsPerImage: number; ratioAt1MP: number | null; ratioAt256: number | null } | null;
   adapters: { name: string; rank: number; alpha: number; layers: number; provenance?: Provenance }[];
   provenance: Record<string, Provenance>;
   /** types added with `abair add-degradation` (degradations.json); absent for a preset or a file */
@@ -39,7 +41,7 @@ function backbonePart(config: BackboneConfig) {
   };
 }
 
-function estimatorPart(config: EstimatorConfig, backbone: BackboneConfig | null) {
+function estimatorPart(config: EstimatorConfig, backbone: BackboneConfig | null, cleanGate: string | null = null) {
   const flops = estimatorFlops(config);
   const perPixel = backbone ? backboneFlopsPerPixel(backbone) : null;
   return {
@@ -49,6 +51,7 @@ function estimatorPart(config: EstimatorConfig, backbone: BackboneConfig | null)
     swExponent: config.swExponent ?? 1,
     keepClean: config.keepClean ?? false,
     cleanOutput: config.clean ?? false,
+    cleanGate,
     gflopsPerImage: flops / 1e9,
     ratioAt1MP: perPixel ? flops / (perPixel * 1e6) : null,
     ratioAt256: perPixel ? flops / (perPixel * 256 * 256) : null,
@@ -113,6 +116,12 @@ export async function summarizeWeights(target: string): Promise<ModelSummary> {
     }
   }
   const part = config ? backbonePart(config) : null;
+  // the clean gate beside the estimator: what it is, or why it would be refused
+  const estFile = 'single' in files ? null : files.estimator ?? null;
+  const gate = est && estFile ? await readCleanGate(target, estFile, (est as EstimatorConfig).classes).then(
+    (g) => (g ? `${CLEAN_GATE_FILE} (${g.gate.hidden} hidden units; PSNR cap ${String(g.provenance['capDb'] ?? '?')} dB)` : null),
+    (err: unknown) => `refused: ${(err as Error).message}`,
+  ) : null;
   const added = stat.isDirectory() ? (await readCustomDegradations(target)).types : {};
   const hasBackboneFile = paths.some((p) => p.endsWith('backbone.safetensors')) || ('single' in files && config !== null && adapters.length === 0);
   return finish({
@@ -126,7 +135,7 @@ export async function summarizeWeights(target: string): Promise<ModelSummary> {
       estimator: est ? countParams(estimatorSpecs(est)) : null,
     },
     gflopsPerMegapixel: { backbone: part?.gflops ?? null, segHead: part?.segGflops ?? null },
-    estimator: est ? estimatorPart(est, config) : null,
+    estimator: est ? estimatorPart(est, config, gate) : null,
     adapters,
     provenance,
     ...(Object.keys(added).length > 0 ? { addedDegradations: added } : {}),
@@ -158,8 +167,10 @@ export function formatSummary(s: ModelSummary): string {
     if (e.ratioAt1MP !== null) lines.push(`  estimator / backbone     ${(100 * e.ratioAt1MP).toFixed(3)}% at 1 MP, ${(100 * e.ratioAt256!).toFixed(2)}% at 256×256`);
     lines.push(`classes: ${e.classes.join(', ')}`);
     lines.push(`SW blend: weights ∝ odds^${e.swExponent} (the softmax of ${e.swExponent === 1 ? '' : `${e.swExponent} × `}the estimator's logits)`);
-    lines.push(`clean output: ${e.cleanOutput ? 'yes (p(clean): nothing needs restoring)' : 'no (clean detection unavailable; keep-clean derives it from the classes)'}`);
-    lines.push(`keep clean: ${e.keepClean ? `on (SW keeps the input's share by ${e.cleanOutput ? 'p(clean)' : 'the estimated chance that nothing is wrong'})` : 'off'}`);
+    const gated = e.cleanGate !== null && !e.cleanGate.startsWith('refused');
+    lines.push(`clean output: ${e.cleanOutput ? 'yes (p(clean): nothing needs restoring)' : gated ? 'from the clean gate' : 'no (clean detection unavailable; keep-clean derives it from the classes)'}`);
+    if (e.cleanGate !== null) lines.push(`clean gate: ${e.cleanGate}${gated ? ": p(clean) from the estimator's per-crop outputs and the dark channel" : ''}`);
+    lines.push(`keep clean: ${e.keepClean ? `on (SW keeps the input's share by ${gated ? "the clean gate's p(clean)" : e.cleanOutput ? 'p(clean)' : 'the estimated chance that nothing is wrong'})` : 'off'}`);
   }
   if (s.adapters.length > 0) {
     lines.push('adapters:');

@@ -15,6 +15,9 @@ import { createNodeRunner } from '../restore/node-runner.js';
 import { createRestorer } from '../restore/restorer.js';
 import { exportWebModel } from './export-web.js';
 import { writeFixtureModel } from './export-web-fixture.js';
+import { gateFeatureCount, type CleanGate } from '../model/clean-gate.js';
+import { saveCleanGate } from '../model/clean-gate-file.js';
+import { setEstimatorBlend } from '../model/weights.js';
 
 test('export-web CLI writes backbone.onnx, estimator.onnx, lora.bin and a valid model.json; bad folders get one-line errors', async () => {
   const dir = await writeFixtureModel();
@@ -83,5 +86,39 @@ test('a model without an estimator: explicit modes match the Node restorer, sw i
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
     await fs.rm(full, { recursive: true, force: true });
+  }
+});
+
+test('a clean gate travels to the browser: the same p(clean) and keep share as the Node restorer', async () => {
+  const dir = await writeFixtureModel();
+  const out = path.join(dir, 'web');
+  try {
+    const f = gateFeatureCount(2);
+    const gate: CleanGate = {
+      classes: ['b', 'a'], hidden: 2, mean: new Array<number>(f).fill(0.1), scale: new Array<number>(f).fill(2),
+      w1: Array.from({ length: 2 * f }, (_, i) => Math.cos(i)), b1: [0.2, -0.1], w2: [1.5, -0.7], b2: 0.4,
+    };
+    await saveCleanGate(dir, gate, path.join(dir, 'estimator.safetensors'), { phase: 'clean-gate' });
+    await setEstimatorBlend(dir, { keepClean: true });
+    const { manifest } = await exportWebModel(dir, out);
+    assert.deepEqual(manifest.cleanGate, gate);
+    const restorer = await createBrowserRestorer(ort, await loadWebModel((name) => fs.readFile(path.join(out, name))), { sessionOptions: { intraOpNumThreads: 1 } });
+    const runner = await createNodeRunner(dir, { threads: 1 });
+    const reference = createRestorer({ runner });
+    try {
+      const bytes = Uint8Array.from({ length: 150 * 100 * 3 }, (_, i) => (i * 53) % 256);
+      const image = { width: 150, height: 100, data: Float32Array.from(bytes, (v) => v / 255) };
+      const mine = await restorer.restore(image);
+      const expected = await reference.restore({ data: bytes, width: 150, height: 100, channels: 3 });
+      assert.ok(Number.isFinite(mine.probabilities['clean']));
+      assert.ok(Math.abs(mine.probabilities['clean']! - expected.probabilities['clean']!) < 1e-5);
+      assert.ok(mine.cleanShare > 0 && Math.abs(mine.cleanShare - expected.cleanShare) < 1e-5, `${mine.cleanShare} vs ${expected.cleanShare}`);
+    } finally {
+      await restorer.dispose();
+      reference.dispose();
+      await runner.dispose();
+    }
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
   }
 });

@@ -79,7 +79,7 @@ export async function exportWebModel(dir: string, outDir: string): Promise<{ fil
   if (outStat && !outStat.isDirectory()) throw new UserError(`${outDir}: exists and is not a folder`);
 
   // The weights are only read on the way to the files: plain arrays, no tfjs.
-  const { backbone, estimator, adapters, classes } = await readParts(dir);
+  const { backbone, estimator, cleanGate, adapters, classes } = await readParts(dir);
   {
     const config = backbone.config;
     // Only a head whose classes are known gives a map the browser can label.
@@ -94,6 +94,7 @@ export async function exportWebModel(dir: string, outDir: string): Promise<{ fil
       swExponent: estimator ? estimator.config.swExponent : 1,
       keepClean: estimator ? estimator.config.keepClean : false,
       cleanOutput: estimator ? estimator.config.clean : false,
+      cleanGate: cleanGate?.gate ?? null,
       segmentationClasses,
       padMultiple: SIZE_MULTIPLE,
       loraBytes: lora.bytes.byteLength,

@@ -8,12 +8,15 @@ import { UserError } from '../util/errors.js';
 import { DEFAULT_CLASSES } from '../degrade/cutmix.js';
 import type { BackboneConfig } from '../model/config.js';
 import type { EstimatorConfig } from '../model/estimator.js';
+import { readCleanGate, type LoadedCleanGate } from '../model/clean-gate-file.js';
 import { listWeights, readAdapter, readBackbone, readEstimator, type HostLoaded, type LoadedAdapter, type LoadedBackbone, type LoadedEstimator } from '../model/weights.js';
 
 /** A model folder's parts as plain arrays. */
 interface HostParts {
   backbone: HostLoaded<LoadedBackbone>;
   estimator: HostLoaded<LoadedEstimator> | null;
+  /** clean-gate.json, fitted to this estimator (null without one, or without an estimator) */
+  cleanGate: LoadedCleanGate | null;
   adapters: HostLoaded<LoadedAdapter>[];
   classes: string[];
   ignored: string[];
@@ -52,7 +55,7 @@ export function segmentationMapping(segNames: readonly string[], classes: readon
 }
 
 /** Reads every part of a model folder as plain arrays (no tfjs) and checks that they belong together. */
-export async function readParts(dir: string): Promise<HostParts> {
+export async function readParts(dir: string, options: { cleanGate?: boolean } = {}): Promise<HostParts> {
   const files = await listWeights(dir);
   if (!files.backbone) {
     throw new UserError(`${dir}: no backbone.safetensors (a model folder holds backbone.safetensors, lora-<name>.safetensors per degradation and estimator.safetensors)`);
@@ -81,18 +84,21 @@ export async function readParts(dir: string): Promise<HostParts> {
       if (adapter.config.name !== name) throw new UserError(`${file}: holds adapter '${adapter.config.name}', but its file name says '${name}'`);
       adapters.push(adapter);
     }
-    return { backbone, estimator, adapters, classes, ignored };
+    const cleanGate = estimator && options.cleanGate !== false ? await readCleanGate(dir, estimator.file, estimator.config.classes) : null;
+    return { backbone, estimator, cleanGate, adapters, classes, ignored };
   }
 }
 
 /** The descriptive fields the runner reports for a loaded model folder. */
 export function describeModel(
   dir: string, config: BackboneConfig, classes: string[], estimator: { config: EstimatorConfig } | null, ignoredAdapters: string[], segmentationClasses: string[] | null,
+  cleanGate: LoadedCleanGate | null = null,
 ) {
   const hasEstimator = estimator !== null;
   const swExponent = estimator?.config.swExponent ?? 1;
   const keepClean = estimator?.config.keepClean ?? false;
-  const hasCleanOutput = estimator?.config.clean ?? false;
+  // a clean gate gives p(clean) (its keep share) whether or not the estimator has the output itself
+  const hasCleanOutput = (estimator?.config.clean ?? false) || cleanGate !== null;
   return { dir, config, classes, hasEstimator, swExponent, keepClean, hasCleanOutput, ignoredAdapters, segmentationClasses };
 }
 

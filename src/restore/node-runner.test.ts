@@ -16,6 +16,8 @@ import {
 } from '../model/index.js';
 import { randomImages, randomize } from '../model/test-helpers.js';
 import { toParams } from '../model/weights.js';
+import { gateFeatureCount, gateFeatures, gateShare, type CleanGate } from '../model/clean-gate.js';
+import { saveCleanGate } from '../model/clean-gate-file.js';
 import { estimatorCrops, meanRows } from './estimator-input.js';
 import { readParts, segmentationMapping } from './model-folder.js';
 import { createNodeRunner } from './node-runner.js';
@@ -146,4 +148,41 @@ test('runTile: an abort rejects mid-tile, and the runner keeps giving the same a
     await runner.dispose();
     await fs.rm(dir, { recursive: true, force: true });
   }
+});
+
+test('a clean gate in the folder gives p(clean) after the classes: its share of the estimator\'s per-crop outputs', async () => {
+  const dir = await writeModel();
+  const f = gateFeatureCount(2);
+  const gate: CleanGate = {
+    classes: ['b', 'a'], hidden: 3,
+    mean: Array.from({ length: f }, (_, i) => 0.1 * i), scale: Array.from({ length: f }, (_, i) => 1 + 0.2 * i),
+    w1: Array.from({ length: f * 3 }, (_, i) => Math.sin(i + 1)), b1: [0.1, -0.2, 0.3], w2: [0.8, -0.5, 1.1], b2: -0.3,
+  };
+  await saveCleanGate(dir, gate, path.join(dir, 'estimator.safetensors'), { phase: 'clean-gate' });
+  const image = { width: 120, height: 90, data: randomImages(1, 90, 120, 3, 6).dataSync() as Float32Array };
+  const withGate = await createNodeRunner(dir);
+  const without = await createNodeRunner(dir, { cleanGate: false });
+  try {
+    assert.equal(withGate.hasCleanOutput, true);
+    assert.equal(without.hasCleanOutput, false);
+    const crops = await without.estimateCrops(image);
+    assert.deepEqual([crops.count, crops.stride], [9, 2]);
+    const plain = await without.estimate(image);
+    const gated = await withGate.estimate(image);
+    assert.equal(gated.length, 3);
+    assert.deepEqual(Array.from(gated.subarray(0, 2)), Array.from(plain), 'the classes are as without the gate');
+    const share = gateShare(gate, gateFeatures(crops.rows, crops.count, crops.stride, 2, crops.darkLevel));
+    assert.ok(Math.abs(gated[2]! - share) < 1e-6, `${gated[2]} vs ${share}`);
+    assert.ok(share > 0 && share < 1);
+  } finally {
+    await withGate.dispose();
+    await without.dispose();
+  }
+  // a gate fitted to another estimator is refused, with the way out
+  const estConfig = estimatorConfig(['b', 'a'], { inputSize: 32, widths: [4, 8], swExponent: 2 });
+  const other = createEstimator(estConfig, 77);
+  await saveEstimator(dir, estConfig, other);
+  disposeParams(other);
+  await assert.rejects(createNodeRunner(dir), /clean-gate\.json: fitted to another estimator .*abair train clean-gate/);
+  await fs.rm(dir, { recursive: true, force: true });
 });

@@ -36,6 +36,8 @@ interface NodeRunnerOptions {
   threads?: number;
   /** which ONNX Runtime package (default: onnxruntime-node, else onnxruntime-web's wasm build) */
   runtime?: OrtRuntime;
+  /** read the folder's clean-gate.json (default true); false leaves it out, e.g. to fit a new one */
+  cleanGate?: boolean;
 }
 
 interface NodeRunner extends OnnxRunner {
@@ -80,7 +82,7 @@ export function loraFromWeights(base: WeightsLike, config: BackboneConfig, adapt
 export async function createNodeRunner(modelDir: string, options: NodeRunnerOptions = {}): Promise<NodeRunner> {
   if (!(await fs.stat(modelDir).then(() => true, () => false))) throw new UserError(`${modelDir}: model folder not found`);
   const loaded = await loadOrtPackage(options.runtime); // fail early, with the reason, when the runtime cannot load here
-  const { backbone, estimator, adapters, classes, ignored } = await readParts(modelDir);
+  const { backbone, estimator, cleanGate, adapters, classes, ignored } = await readParts(modelDir, { cleanGate: options.cleanGate ?? true });
   const config = backbone.config;
   const base = backbone.params;
   const segNames = classes.length > 0 ? segmentationClassNames(config, backbone.provenance) : null;
@@ -96,12 +98,13 @@ export async function createNodeRunner(modelDir: string, options: NodeRunnerOpti
     worker.close();
     throw err;
   }
-  const described = describeModel(modelDir, config, classes, estimator, ignored, segNames);
+  const described = describeModel(modelDir, config, classes, estimator, ignored, segNames, cleanGate);
   const runner = createOnnxRunner(
     {
       classes,
       estimatorInputSize: estimator?.config.inputSize ?? null,
-      cleanOutput: described.hasCleanOutput,
+      cleanOutput: estimator?.config.clean ?? false,
+      cleanGate: cleanGate?.gate ?? null,
       swExponent: described.swExponent,
       keepClean: described.keepClean,
       padMultiple: SIZE_MULTIPLE,

@@ -16,6 +16,8 @@
  */
 import type { RGBImage } from '../image/types.js';
 import { estimatorCrops, meanRows } from './estimator-input.js';
+import { darkChannelLevel } from '../image/dark-channel.js';
+import { gateFeatures, gateShare, type CleanGate } from '../model/clean-gate.js';
 import { mergeLora, type LoraSet } from './lora-merge.js';
 import type { ModelRunner, TileResult } from './model-runner.js';
 import { cropTopLeft, reflectPadToMultiple } from './tile-ops.js';
@@ -56,6 +58,8 @@ interface OnnxModelSpec {
   estimatorInputSize: number | null;
   /** the estimator also outputs p(clean), after the classes */
   cleanOutput: boolean;
+  /** the model's clean gate (src/model/clean-gate.ts): its keep share is then the p(clean) `estimate` returns; null without one */
+  cleanGate: CleanGate | null;
   swExponent: number;
   keepClean: boolean;
   /** tiles smaller than this on a side are reflect-padded before the run */
@@ -80,6 +84,11 @@ export interface OnnxRunner extends ModelRunner {
   readonly swExponent: number;
   readonly keepClean: boolean;
   readonly hasCleanOutput: boolean;
+  /**
+   * The estimator's outputs per crop (`count` rows of `stride`: the classes, then the estimator's
+   * own p(clean) when it has one; no gate) and the crops' dark-channel level: what the clean gate reads.
+   */
+  estimateCrops(image: RGBImage, signal?: AbortSignal): Promise<{ rows: Float32Array; count: number; stride: number; darkLevel: number }>;
   /** releases the sessions; resolves when they are released */
   dispose(): Promise<void>;
 }
@@ -163,20 +172,36 @@ export function createOnnxRunner(spec: OnnxModelSpec, sessions: OnnxSessions, te
     hasEstimator: sessions.estimate !== null,
     swExponent: spec.swExponent,
     keepClean: spec.keepClean,
-    hasCleanOutput: spec.cleanOutput,
+    hasCleanOutput: spec.cleanOutput || spec.cleanGate !== null,
     canMap: segmentation !== null,
 
     async estimate(image: RGBImage, signal?: AbortSignal): Promise<Float32Array> {
+      if (classes.length === 0) {
+        assertLive();
+        return new Float32Array(0);
+      }
+      const { rows, count, stride, darkLevel } = await runner.estimateCrops(image, signal);
+      const mean = meanRows(rows, count);
+      if (!spec.cleanGate) return mean;
+      // The gate's share takes the place of the estimator's own p(clean), if it has one.
+      const estimate = new Float32Array(classes.length + 1);
+      estimate.set(mean.subarray(0, classes.length));
+      estimate[classes.length] = gateShare(spec.cleanGate, gateFeatures(rows, count, stride, classes.length, darkLevel));
+      return estimate;
+    },
+
+    async estimateCrops(image: RGBImage, signal?: AbortSignal) {
       assertLive();
-      if (classes.length === 0) return new Float32Array(0);
       if (!sessions.estimate || spec.estimatorInputSize === null) throw spec.noEstimator();
       // Native-resolution crops, as the estimator was trained, in one run (the batch dimension
       // is dynamic), cut on the JS side: the full image never enters the runtime.
       const size = spec.estimatorInputSize;
       const crops = estimatorCrops(image, size);
       const out = await run(sessions.estimate, { image: tensor(crops.data, [crops.count, size, size, 3]) }, ['probabilities'], signal);
-      const outputs = classes.length + (spec.cleanOutput ? 1 : 0);
-      return meanRows(float32Output(out, 'probabilities', [crops.count, outputs]), crops.count);
+      const stride = classes.length + (spec.cleanOutput ? 1 : 0);
+      const rows = float32Output(out, 'probabilities', [crops.count, stride]);
+      // the gate's haze cue: a few ms on the 3×3 grid of 128² crops
+      return { rows, count: crops.count, stride, darkLevel: darkChannelLevel(crops.data, crops.count, size) };
     },
 
     async prepare(weights: Float32Array): Promise<void> {

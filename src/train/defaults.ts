@@ -57,3 +57,18 @@ export const ESTIMATOR_DEFAULTS: PhaseDefaults & { mixedFraction: number } = {
 
 /** Intra-op threads of the ONNX Runtime training engine: both cores of the 2-core machines this targets. */
 export const DEFAULT_THREADS = 2;
+
+/** The clean gate's fit (src/train/phases/clean-gate.ts; the choices in docs/decisions.md, "A clean gate"). */
+export const CLEAN_GATE_DEFAULTS = {
+  // the held-out crops' size; the estimator sees its 3×3 grid of 128² crops on them
+  crop: 256,
+  // clean samples per image beside the 8 singles and 5 pairs: clean photos are most of what users bring
+  cleanRepeats: 3,
+  hidden: 16,
+  steps: 3000,
+  lr: 0.01,
+  // of 40, 45 and 50 dB, 50 kept the most singles on held-out crops (docs/decisions.md, "A clean gate")
+  capDb: 50,
+  cleanWeight: 1,
+  seed: 1,
+};

@@ -115,6 +115,20 @@ test('planning a stage from the files: start, resume, continue with --reschedule
   await assert.rejects(planTrainStage(stage, { root }), /records 10 steps, but run-noise holds no checkpoint/);
 });
 
+test('a clean-gate stage: its run folder keeps the samples, it is done when clean-gate.json records its steps', async () => {
+  const root = path.join(dir, 'plan-gate');
+  const base = { format: 'abair-recipe', version: 1, name: 't', description: '', model: 'model' };
+  const stage: RecipeStage = { name: 'gate', run: 'train clean-gate', out: 'clean-gate', steps: [3000], produces: 'model/clean-gate.json', flags: { model: 'model', cap: 45 } };
+  assert.doesNotThrow(() => checkRecipe({ ...base, stages: [stage] }));
+  assert.throws(() => checkRecipe({ ...base, stages: [{ ...stage, produces: 'model/gate.safetensors' }] }), /"produces" names the clean-gate\.json file/);
+  const [first, ...rest] = await planTrainStage(stage, { root });
+  assert.deepEqual(rest, []);
+  assert.deepEqual(first!.argv, ['train', 'clean-gate', '--model', path.join(root, 'model'), '--cap', '45', '--samples', path.join(root, 'clean-gate', 'samples.json'), '--steps', '3000']);
+  await fs.mkdir(path.join(root, 'model'), { recursive: true });
+  await fs.writeFile(path.join(root, 'model', 'clean-gate.json'), JSON.stringify({ provenance: { steps: 3000 } }));
+  assert.deepEqual(await planTrainStage(stage, { root }), []);
+});
+
 test('running a recipe: skips what is done, resumes an interrupted stage, copies, stops where a command stops early', async () => {
   const root = path.join(dir, 'run');
   const recipe: Recipe = {

@@ -20,17 +20,18 @@ import path from 'node:path';
 import { readJsonFile } from '../util/read-json.js';
 import { UserError } from '../util/errors.js';
 import { checkpointPath } from './checkpoint.js';
+import { CLEAN_GATE_FILE } from '../model/clean-gate.js';
 
 const RECIPE_FORMAT = 'abair-recipe';
 const RECIPE_VERSION = 1;
 
 /** The abair commands a stage may run ('copy' runs in-process). */
-const TRAIN_COMMANDS = ['train pretrain', 'train adapter', 'train estimator'] as const;
+const TRAIN_COMMANDS = ['train pretrain', 'train adapter', 'train estimator', 'train clean-gate'] as const;
 const OTHER_COMMANDS = ['model set-blend'] as const;
 type StageCommand = (typeof TRAIN_COMMANDS)[number] | (typeof OTHER_COMMANDS)[number] | 'copy';
 
 /** Flags whose values are folders or files, resolved against the runs folder. */
-const PATH_FLAGS = new Set(['out', 'into', 'model', 'backbone', 'from', 'pairs', 'images']);
+const PATH_FLAGS = new Set(['out', 'into', 'model', 'backbone', 'from', 'pairs', 'images', 'samples']);
 
 type FlagValue = string | number | boolean;
 
@@ -104,7 +105,10 @@ function checkStage(s: unknown, where: string, names: Set<string>): RecipeStage 
   } else if ((TRAIN_COMMANDS as readonly string[]).includes(stage.run)) {
     relativePath(`${at}, "out"`, stage.out);
     relativePath(`${at}, "produces"`, stage.produces);
-    if (!stage.produces!.endsWith('.safetensors')) throw new Error(`${at}: "produces" names the .safetensors weight file the stage writes`);
+    const gate = stage.run === 'train clean-gate';
+    if (gate ? path.basename(stage.produces!) !== CLEAN_GATE_FILE : !stage.produces!.endsWith('.safetensors')) {
+      throw new Error(`${at}: "produces" names the ${gate ? CLEAN_GATE_FILE : '.safetensors weight'} file the stage writes`);
+    }
     const steps = stage.steps;
     if (!Array.isArray(steps) || steps.length === 0 || !steps.every((n, i) => Number.isInteger(n) && n > 0 && (i === 0 || n > steps[i - 1]!))) {
       throw new Error(`${at}: "steps" must be a list of rising positive integers`);
@@ -152,7 +156,7 @@ export async function readRecipe(file: string): Promise<Recipe> {
   }
 }
 
-/** The steps a weight file records in its sidecar's provenance; 0 when it is not there. */
+/** The steps a weight file records in its sidecar's provenance (a clean gate: in its own file); 0 when it is not there. */
 export async function stepsDone(weightFile: string): Promise<number> {
   if (!existsSync(weightFile)) return 0;
   try {
@@ -204,7 +208,9 @@ export async function planTrainStage(stage: RecipeStage, o: PlanOptions): Promis
   const done = await stepsDone(path.join(o.root, stage.produces!));
   const checkpoint = existsSync(checkpointPath(path.join(o.root, stage.out!)));
   const steps = stage.steps!;
-  const base = [...stage.run.split(' '), ...flagArgs(stage.flags, o.root), ...(o.images?.length ? ['--images', ...o.images] : []), '--out', path.join(o.root, stage.out!), '--progress', 'lines'];
+  // the clean gate has no checkpoint to resume: its run folder keeps the samples, so a rerun only refits
+  const runFolder = stage.run === 'train clean-gate' ? ['--samples', path.join(o.root, stage.out!, 'samples.json')] : ['--out', path.join(o.root, stage.out!), '--progress', 'lines'];
+  const base = [...stage.run.split(' '), ...flagArgs(stage.flags, o.root), ...(o.images?.length ? ['--images', ...o.images] : []), ...runFolder];
   const remaining = steps.map((target, i) => ({ target, i })).filter((s) => s.target > done);
   if (remaining.length > 0 && remaining[0]!.i > 0 && !checkpoint) {
     // a continuation must follow its run's own schedule; starting over would train another model

@@ -93,7 +93,8 @@ export interface RunResult {
 
 const LOG_FILE = 'train-log.jsonl';
 
-function machine(): Record<string, unknown> {
+/** The machine a run ran on, as provenance records it. */
+export function machineInfo(): Record<string, unknown> {
   const cpus = os.cpus();
   return { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, platform: `${os.platform()} ${os.arch()}`, node: process.version, memoryGB: Math.round(os.totalmem() / 2 ** 30) };
 }
@@ -271,7 +272,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
       threads,
       // to the 3.6 ms: a short run on the ONNX Runtime engine would round to 0 at 0.001 CPU-h
       cpuHours: Math.round((wallSec * threads / 3600) * 1e6) / 1e6,
-      machine: machine(),
+      machine: machineInfo(),
       ...(lastValidation ? { validation: lastValidation } : {}),
       createdAt: new Date().toISOString(),
     };

@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { ADAPTER_DEFAULTS, ESTIMATOR_DEFAULTS, PRETRAIN_DEFAULTS } from '../../train/defaults.js';
+import { ADAPTER_DEFAULTS, CLEAN_GATE_DEFAULTS, DEFAULT_THREADS, ESTIMATOR_DEFAULTS, PRETRAIN_DEFAULTS } from '../../train/defaults.js';
 // The training modules (ONNX Runtime's train steps) are imported when a train command runs, not
 // when the CLI starts, so `abair --help` and `abair restore` stay quick.
 import type { EstimatorTrainOptions } from '../../train/phases/estimator.js';
@@ -10,7 +10,7 @@ import type { RunResult } from '../../train/runner.js';
 import { PRESET_NAMES } from '../../model/config.js';
 import { UsageError } from '../../util/errors.js';
 import { DEFAULT_CLEAN_FRACTION, MIXED_LABELS, type MixedLabels } from '../../train/data/index.js';
-import { addCommonOptions, addRunOptions, commonFrom, defaultImagesDir, fraction, integer, type ParsedCommon, widthList } from './train-options.js';
+import { addCommonOptions, addRunOptions, commonFrom, defaultImagesDir, fraction, integer, positive, type ParsedCommon, widthList } from './train-options.js';
 import { DEFAULT_ESTIMATOR } from '../../model/estimator.js';
 import { withCleanOutput } from '../../model/estimator-grow.js';
 import { registerRecipe } from './train-recipe.js';
@@ -142,6 +142,47 @@ async function startingEstimator(target: string, cleanOutput: boolean): Promise<
   return { config: start.config, params: start.params, file: loaded.file };
 }
 
+function registerCleanGate(train: Command): void {
+  const d = CLEAN_GATE_DEFAULTS;
+  train
+    .command('clean-gate')
+    .description("fit the clean gate: how much of the input SW keeps, from the estimator's per-crop outputs and the dark channel (writes clean-gate.json into --model)")
+    .requiredOption('--model <dir>', 'model folder (backbone, adapters, estimator): it makes the samples and receives clean-gate.json')
+    .option('--images <dir...>', `clean photos to synthesise from; the held-out split is never read (default: ${defaultImagesDir()}, development only)`)
+    .option('--crop <n>', "side of each image's crop", integer('--crop', 16), d.crop)
+    .option('--clean-repeats <n>', 'clean samples per image (beside one per single degradation and mixed pair)', integer('--clean-repeats', 0), d.cleanRepeats)
+    .option('--hidden <n>', "units of the gate's hidden layer", integer('--hidden', 1), d.hidden)
+    .option('--steps <n>', 'full-batch Adam steps', integer('--steps', 1), d.steps)
+    .option('--lr <x>', 'Adam learning rate', positive('--lr'), d.lr)
+    .option('--cap <dB>', 'the PSNR a sample can reach at most in the objective', positive('--cap'), d.capDb)
+    .option('--clean-weight <w>', 'weight of the clean samples in the objective (the others weigh 1)', positive('--clean-weight'), d.cleanWeight)
+    .option('--seed <n>', 'seed of the crops, the degradations and the initial weights', integer('--seed', 0), d.seed)
+    .option('--samples <file>', 'keep the samples in this JSON file: made and written on the first run, read on later ones (e.g. to refit with another --cap)')
+    .option('--limit <n>', 'use only the first n training images', integer('--limit', 1))
+    .option('--threads <n>', 'ONNX Runtime threads', integer('--threads', 1), DEFAULT_THREADS)
+    .addHelpText('after', '\nRun it after the estimator (a retrained estimator needs a refitted gate). Turn the gate on for SW with\n  abair model set-blend <dir> --keep-clean on\n\nExample:\n  $ abair train clean-gate --model models/mine')
+    .action(async (opts: { model: string; images?: string[]; samples?: string; crop: number; cleanRepeats: number; hidden: number; steps: number; lr: number; cap: number; cleanWeight: number; seed: number; limit?: number; threads: number }) => {
+      const { trainCleanGate } = await import('../../train/phases/clean-gate.js');
+      const result = await trainCleanGate({
+        model: opts.model,
+        images: imagesOrDefault(opts.images),
+        crop: opts.crop,
+        cleanRepeats: opts.cleanRepeats,
+        hidden: opts.hidden,
+        steps: opts.steps,
+        lr: opts.lr,
+        capDb: opts.cap,
+        cleanWeight: opts.cleanWeight,
+        seed: opts.seed,
+        threads: opts.threads,
+        ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+        ...(opts.samples ? { samples: opts.samples } : {}),
+        command: ['abair', ...process.argv.slice(2)].join(' '),
+      });
+      process.stdout.write(`${result.file}\n`);
+    });
+}
+
 /** Utilities on a run: export its current weights, plot its log. */
 function registerRunTools(train: Command): void {
   train
@@ -171,11 +212,12 @@ function registerRunTools(train: Command): void {
 export function register(program: Command): void {
   const train = program
     .command('train')
-    .description('train the model: pretrain (Phase I), adapter (Phase II), estimator (Phase III); plot a log')
+    .description('train the model: pretrain (Phase I), adapter (Phase II), estimator (Phase III), clean-gate; plot a log')
     .addHelpText('after', `\nOrder: pretrain → one adapter per degradation → estimator. See docs/training.md.\nThe shipped model's whole recipe, resumable: abair train recipe recipes/default.json\nTo add a degradation to a finished model later: abair add-degradation --help`);
   registerPretrain(train);
   registerAdapter(train);
   registerEstimator(train);
+  registerCleanGate(train);
   registerRunTools(train);
   registerRecipe(train);
 }

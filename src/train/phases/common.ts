@@ -1,6 +1,4 @@
 /** Options every phase shares, their defaults, and helpers the phases have in common. */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { ProgressMode } from '../../util/progress.js';
 import { UserError } from '../../util/errors.js';
 import { recordedDataPath } from '../../util/paths.js';
@@ -52,10 +50,8 @@ export async function openTrainingImages(dirs: string[], o: { say?: (line: strin
   return { train, holdout };
 }
 
-/** Short content hash of a file, so a resumed run can tell its frozen inputs did not change. */
-export async function fileDigest(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex').slice(0, 16);
-}
+// A resumed run tells by fileDigest that its frozen inputs did not change.
+export { fileDigest } from '../../util/file-digest.js';
 
 function schedule(o: CommonTrainOptions) {
   return { lr: o.lr, warmup: Math.min(o.warmup, Math.max(0, o.steps - 1)), steps: o.steps };

@@ -4,7 +4,9 @@
  * the model folder; with `from`, training starts from an existing estimator (grown by one class
  * when a degradation was added: the old rows are kept and fine-tuned).
  */
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { CLEAN_GATE_FILE } from '../../model/clean-gate.js';
 import { UsageError, UserError } from '../../util/errors.js';
 import { estimatorArchitecture, estimatorConfig, estimatorSpecs, type EstimatorConfig } from '../../model/estimator.js';
 import { hostWeights, listWeights, saveEstimator } from '../../model/weights.js';
@@ -95,6 +97,13 @@ export async function trainEstimator(o: EstimatorTrainOptions): Promise<RunResul
     batchFor: (_step, rng) => estimatorBatch(train, rng, { batch: o.batch, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting, ...cleanSetting, ...faintSetting, pairClasses }),
     validation: { every: o.valEvery, batch: () => estimatorBatch(holdout, new Rng(`${o.seed}:estimator:val`), { batch: o.valCount, patch: o.patch, classes, mixedFraction: o.mixedFraction, context, ...labelSetting, ...cleanSetting, ...faintSetting, pairClasses }) },
     ...(o.from ? { initialParams: o.from.params } : {}),
-    finish: async (params, provenance) => [await saveEstimator(into, config, hostWeights(params, estimatorSpecs(config)), { ...provenance, images: o.images.map(recordedDataPath), mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting, ...faintSetting, ...sourceSetting })],
+    finish: async (params, provenance) => {
+      const file = await saveEstimator(into, config, hostWeights(params, estimatorSpecs(config)), { ...provenance, images: o.images.map(recordedDataPath), mixedFraction: o.mixedFraction, ...contextSetting, ...labelSetting, ...cleanSetting, ...faintSetting, ...sourceSetting });
+      // a clean gate reads the estimator it was fitted to: one beside the new estimator is stale
+      if (await fs.rm(path.join(into, CLEAN_GATE_FILE)).then(() => true, () => false)) {
+        say(o, `removed ${path.join(into, CLEAN_GATE_FILE)} (fitted to the previous estimator); refit it with: abair train clean-gate --model ${into}`);
+      }
+      return [file];
+    },
   });
 }

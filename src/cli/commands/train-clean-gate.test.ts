@@ -1,0 +1,79 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { initEngine } from '../../tfjs/backend.js';
+import { createAdapter, createBackbone, createEstimator, estimatorConfig, loraTargets, presetConfig, saveAdapter, saveBackbone, saveEstimator } from '../../model/index.js';
+import { disposeParams } from '../../model/params.js';
+import { randomize } from '../../model/test-helpers.js';
+import { writeTestImages } from '../../train/test-images.js';
+import { packageRoot } from '../../util/paths.js';
+
+function abair(args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(packageRoot, 'bin', 'abair.js'), ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('train clean-gate: fits clean-gate.json from the folder\'s own model, reuses a samples file, and a new estimator removes the stale gate', async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'abair-clean-gate-'));
+  try {
+    await initEngine({ backend: 'wasm' });
+    const images = await writeTestImages(path.join(root, 'images'), 4, 64);
+    const model = path.join(root, 'model');
+    const config = presetConfig('tiny');
+    const base = createBackbone(config, 3);
+    await saveBackbone(model, config, base, { preset: 'tiny' });
+    disposeParams(base);
+    for (const [i, name] of ['noise', 'haze'].entries()) {
+      const adapter = createAdapter(name, loraTargets(config), { rank: 2, alpha: 2 });
+      randomize(adapter.params, '.B', 0.1, 20 + i);
+      await saveAdapter(model, adapter, config);
+      disposeParams(adapter.params);
+    }
+    const estConfig = estimatorConfig(['noise', 'haze'], { inputSize: 32, widths: [4, 4] });
+    const est = createEstimator(estConfig, 4);
+    await saveEstimator(model, estConfig, est);
+    disposeParams(est);
+
+    const samples = path.join(root, 'samples.json');
+    const fit = (extra: string[]) => abair(['train', 'clean-gate', '--model', model, '--images', images, '--crop', '48', '--clean-repeats', '1', '--steps', '30', '--threads', '1', '--samples', samples, ...extra]);
+    let r = fit([]);
+    assert.equal(r.code, 0, r.stderr);
+    const gateFile = path.join(model, 'clean-gate.json');
+    assert.equal(r.stdout.trim(), gateFile);
+    const record = JSON.parse(await readFile(gateFile, 'utf8')) as { gate: { classes: string[] }; provenance: Record<string, unknown> };
+    assert.deepEqual(record.gate.classes, ['noise', 'haze']);
+    // every image: one clean sample and one per single degradation (no mixed pair of these two)
+    const imagesUsed = record.provenance['imagesUsed'] as number;
+    assert.ok(imagesUsed >= 1);
+    assert.equal(record.provenance['samples'], imagesUsed * 3);
+    assert.deepEqual(record.provenance['cases'], ['clean', 'noise', 'haze']);
+    assert.match(r.stderr, /fit: mean blend PSNR \(capped at 50 dB\) [\d.]+ → [\d.]+ dB/);
+
+    // the folder now reports p(clean) from the gate
+    r = abair(['model', 'info', model]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /clean gate: clean-gate\.json/);
+
+    // a refit with another cap reads the samples; other sample settings are refused in one line
+    r = fit(['--cap', '40']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`samples: ${imagesUsed * 3} from `));
+    r = fit(['--crop', '32']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /samples\.json: made with other sample settings/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+
+    // training a new estimator into the folder removes the gate fitted to the old one
+    r = abair(['train', 'estimator', '--model', model, '--images', images, '--steps', '1', '--batch', '2', '--patch', '32', '--widths', '4,4',
+      '--threads', '1', '--val-every', '1', '--val-count', '2', '--progress', 'silent', '--out', path.join(root, 'est-run')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /removed .*clean-gate\.json \(fitted to the previous estimator\)/);
+    assert.equal(existsSync(gateFile), false);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,126 @@
+/**
+ * The clean gate: the share g of the input that SW keeps (output = g·input + (1 − g)·SW), read
+ * from what the estimator said about each of its crops and from the crops' dark-channel level.
+ *
+ * Why a gate on top of the estimator and not its own "clean" output: the estimator averages its
+ * probabilities over a 3×3 grid of crops and, alone, cannot tell mild haze or a textured photo from
+ * a clean one (hazy held-out crops got p(clean) ≈ 0.45, docs/decisions.md). Two cues it does not
+ * combine itself separate them better: a real degradation is claimed on every crop, a false claim
+ * on a clean photo usually by one or two (so the per-crop minimum and maximum of each logit), and
+ * the dark channel that haze lifts. A small MLP reads those and is fitted to what the keep share
+ * is for — the PSNR of the blended output against the clean photo, capped so that clean photos
+ * cannot buy their last decibels with the degraded ones (src/train/phases/clean-gate.ts) — not to
+ * a clean/degraded label, so it also keeps the input where SW would make a mild degradation worse.
+ *
+ * Stored as `clean-gate.json` in the model folder, beside the estimator it was fitted to (its
+ * sha256 is recorded and checked: a retrained estimator needs a refitted gate). Plain arrays: no
+ * tfjs, no Node APIs, so the browser runs the same code.
+ */
+
+/** The gate's file in a model folder. */
+export const CLEAN_GATE_FILE = 'clean-gate.json';
+export const CLEAN_GATE_FORMAT = 'abair-clean-gate';
+export const CLEAN_GATE_VERSION = 1;
+
+/** The fitted gate: a one-hidden-layer tanh MLP over standardised features, sigmoid output. */
+export interface CleanGate {
+  /** the estimator classes it reads, in the estimator's order */
+  classes: string[];
+  hidden: number;
+  /** per-feature standardisation of the training features: (x − mean) / scale */
+  mean: number[];
+  scale: number[];
+  /** [features × hidden], row-major */
+  w1: number[];
+  b1: number[];
+  w2: number[];
+  b2: number;
+}
+
+/** Probabilities are clamped this far from 0 and 1 before their logits are taken. */
+const P_CLAMP = 1e-4;
+/** The dark-channel level (in [0, 1]) enters ×10, on the scale of the logits. */
+const DARK_SCALE = 10;
+
+const clampP = (p: number) => Math.min(Math.max(p, P_CLAMP), 1 - P_CLAMP);
+const logit = (p: number) => {
+  const q = clampP(p);
+  return Math.log(q / (1 - q));
+};
+
+/** Features per image for `classCount` classes: mean-probability logits, dark level, log Π(1 − p̄), per-crop min and max logits. */
+// @testSeam: tested directly
+export function gateFeatureCount(classCount: number): number {
+  return 3 * classCount + 2;
+}
+
+/**
+ * The gate's features of one image. `rows` holds the estimator's per-crop outputs, `count` rows
+ * of `stride` values (stride = classCount, or classCount + 1 when the estimator also outputs
+ * p(clean), which the gate does not read); `darkLevel` is darkChannelLevel of the same crops.
+ */
+export function gateFeatures(rows: ArrayLike<number>, count: number, stride: number, classCount: number, darkLevel: number): Float64Array {
+  if (!Number.isInteger(count) || count < 1 || rows.length !== count * stride || stride < classCount) {
+    throw new Error(`gateFeatures: ${rows.length} values are not ${count} rows of ${stride} (${classCount} classes)`);
+  }
+  const k = classCount;
+  const out = new Float64Array(gateFeatureCount(k));
+  let keepAll = 0;
+  for (let j = 0; j < k; j++) {
+    let sum = 0;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let r = 0; r < count; r++) {
+      const p = rows[r * stride + j]!;
+      sum += p;
+      const l = logit(p);
+      if (l < lo) lo = l;
+      if (l > hi) hi = l;
+    }
+    const mean = sum / count;
+    out[j] = logit(mean);
+    keepAll += Math.log(1 - clampP(mean));
+    out[k + 2 + j] = lo;
+    out[2 * k + 2 + j] = hi;
+  }
+  out[k] = darkLevel * DARK_SCALE;
+  out[k + 1] = keepAll;
+  return out;
+}
+
+/** The gate's keep share for one image's features, in (0, 1). */
+export function gateShare(gate: CleanGate, features: ArrayLike<number>): number {
+  const f = gate.mean.length;
+  if (features.length !== f) throw new Error(`gateShare: ${features.length} features, the gate reads ${f}`);
+  let z = gate.b2;
+  for (let h = 0; h < gate.hidden; h++) {
+    let a = gate.b1[h]!;
+    for (let i = 0; i < f; i++) a += ((features[i]! - gate.mean[i]!) / gate.scale[i]!) * gate.w1[i * gate.hidden + h]!;
+    z += Math.tanh(a) * gate.w2[h]!;
+  }
+  return 1 / (1 + Math.exp(-z));
+}
+
+const isNumbers = (v: unknown, n: number): v is number[] => Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+
+/**
+ * Checks a gate read from JSON (the `gate` record of clean-gate.json, or a web manifest's copy)
+ * against the estimator's classes; returns it typed, or throws an Error that says what is wrong.
+ */
+export function checkCleanGate(value: unknown, classes: readonly string[]): CleanGate {
+  if (typeof value !== 'object' || value === null) throw new Error('the clean gate is not an object');
+  const g = value as Record<string, unknown>;
+  const gateClasses = g['classes'];
+  if (!Array.isArray(gateClasses) || gateClasses.length !== classes.length || gateClasses.some((c, i) => c !== classes[i])) {
+    throw new Error(`the clean gate reads classes [${Array.isArray(gateClasses) ? gateClasses.join(', ') : '?'}], the estimator has [${classes.join(', ')}]`);
+  }
+  const hidden = g['hidden'];
+  if (typeof hidden !== 'number' || !Number.isInteger(hidden) || hidden < 1) throw new Error('the clean gate: hidden must be a positive integer');
+  const f = gateFeatureCount(classes.length);
+  for (const [name, n] of [['mean', f], ['scale', f], ['w1', f * hidden], ['b1', hidden], ['w2', hidden]] as const) {
+    if (!isNumbers(g[name], n)) throw new Error(`the clean gate: ${name} must be ${n} finite numbers`);
+  }
+  if ((g['scale'] as number[]).some((s) => !(s > 0))) throw new Error('the clean gate: every scale must be above 0');
+  if (typeof g['b2'] !== 'number' || !Number.isFinite(g['b2'])) throw new Error('the clean gate: b2 must be a finite number');
+  return { classes: [...classes], hidden, mean: g['mean'] as number[], scale: g['scale'] as number[], w1: g['w1'] as number[], b1: g['b1'] as number[], w2: g['w2'] as number[], b2: g['b2'] };
+}

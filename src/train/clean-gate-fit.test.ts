@@ -1,0 +1,49 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { gateShare } from '../model/clean-gate.js';
+import { blendPsnr, fitCleanGate, type GateSample } from './clean-gate-fit.js';
+
+test('blendPsnr: A, B, C give the blend\'s error for any keep share', () => {
+  const clean = [0.2, 0.5, 0.9, 0.4];
+  const input = [0.3, 0.45, 0.7, 0.4];
+  const restored = [0.22, 0.52, 0.85, 0.38];
+  const mean = (f: (i: number) => number) => clean.reduce((s, _, i) => s + f(i), 0) / clean.length;
+  const s = { a: mean((i) => (input[i]! - clean[i]!) ** 2), b: mean((i) => (restored[i]! - clean[i]!) ** 2), c: mean((i) => (input[i]! - clean[i]!) * (restored[i]! - clean[i]!)) };
+  for (const g of [0, 0.3, 1]) {
+    const mse = mean((i) => (g * input[i]! + (1 - g) * restored[i]! - clean[i]!) ** 2);
+    assert.ok(Math.abs(blendPsnr(s, g, 200) - -10 * Math.log10(mse)) < 1e-6, `g ${g}`);
+  }
+  // the cap: a perfect blend scores the cap, not infinity
+  assert.ok(Math.abs(blendPsnr({ a: 0, b: 0.01, c: 0 }, 1, 40) - 40) < 1e-9);
+});
+
+test('fitCleanGate: keeps what needs nothing, restores what SW fixes, and is deterministic', () => {
+  const samples: GateSample[] = [];
+  for (let i = 0; i < 40; i++) {
+    const jitter = ((i * 37) % 11) / 50;
+    // clean-looking: the input is the clean image and SW changed it
+    samples.push({ features: [1 + jitter, -jitter], a: 0, b: 0.002, c: 0 });
+    // degraded: SW brings the error down 20-fold
+    samples.push({ features: [-1 - jitter, jitter], a: 0.02, b: 0.001, c: 0.0005 });
+  }
+  const o = { classes: [], hidden: 4, steps: 300, lr: 0.05, capDb: 45, seed: 3 };
+  const fit = fitCleanGate(samples, o);
+  assert.ok(fit.after > fit.before + 5, `${fit.before} → ${fit.after}`);
+  assert.ok(gateShare(fit.gate, [1.1, -0.1]) > 0.9);
+  assert.ok(gateShare(fit.gate, [-1.1, 0.1]) < 0.1);
+  assert.deepEqual(fitCleanGate(samples, o).gate, fit.gate);
+  assert.throws(() => fitCleanGate([], o), /no samples/);
+});
+
+test('fitCleanGate: the clean samples\' weight decides what an ambiguous image gets', () => {
+  // the same features for a clean photo and a degraded one: only the weights tell the fit which matters
+  const samples: GateSample[] = [];
+  for (let i = 0; i < 20; i++) {
+    const f = [((i * 7) % 5) / 10];
+    samples.push({ features: f, a: 0, b: 0.002, c: 0, label: 'clean' });
+    samples.push({ features: f, a: 0.02, b: 0.001, c: 0.0005, label: 'haze' });
+  }
+  const share = (cleanWeight: number) => gateShare(fitCleanGate(samples, { classes: [], hidden: 2, steps: 300, lr: 0.05, capDb: 45, seed: 1, cleanWeight }).gate, [0.2]);
+  assert.ok(share(10) > 0.7, `clean weighted 10: ${share(10)}`);
+  assert.ok(share(0.1) < 0.3, `clean weighted 0.1: ${share(0.1)}`);
+});

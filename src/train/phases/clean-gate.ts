@@ -1,0 +1,166 @@
+/**
+ * Fits a model folder's clean gate (src/model/clean-gate.ts) and writes clean-gate.json into it.
+ *
+ * Samples: for every training image (the held-out split is never read), one random crop, degraded
+ * `cleanRepeats` times not at all, once by each built-in single degradation among the model's
+ * classes and once by each of the mixed pairs among them, at each degradation's own training
+ * severities, 8-bit. Each sample is restored once with plain SW (no keep share) by the folder's own
+ * model; the gate's features come from the estimator's per-crop outputs on it, the blend errors
+ * from the restoration (src/train/clean-gate-fit.ts). No bench image is read.
+ */
+import { mkdir, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { applyDegradations, isBuiltinDegradation } from '../../degrade/registry.js';
+import type { DegradationName } from '../../degrade/types.js';
+import type { RGBImage } from '../../image/types.js';
+import { gateFeatures } from '../../model/clean-gate.js';
+import { saveCleanGate } from '../../model/clean-gate-file.js';
+import { ESTIMATOR_FILE } from '../../model/weights.js';
+import { createNodeRunner } from '../../restore/node-runner.js';
+import { runPipeline } from '../../restore/pipeline.js';
+import { UserError } from '../../util/errors.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { fileDigest } from '../../util/file-digest.js';
+import { readJsonFile } from '../../util/read-json.js';
+import { recordedDataPath } from '../../util/paths.js';
+import { Rng } from '../../util/rng.js';
+import { fitCleanGate, type GateFitOptions, type GateSample } from '../clean-gate-fit.js';
+import { machineInfo } from '../runner.js';
+import { openTrainingImages, say } from './common.js';
+
+/** The pairs the mixed samples stack (those whose two types are both model classes). */
+const MIXED_PAIRS: readonly (readonly DegradationName[])[] = [['blur', 'noise'], ['blur', 'jpeg'], ['haze', 'snow'], ['rain', 'noise'], ['lowlight', 'noise']];
+
+/** The fit's settings (the classes are the model's), and how the samples are made. The seed seeds both. */
+interface CleanGateTrainOptions extends Omit<GateFitOptions, 'classes'> {
+  /** the model folder: its estimator and adapters make the samples, and clean-gate.json goes here */
+  model: string;
+  images: string[];
+  /** side of each image's crop (smaller images: their shorter side) */
+  crop: number;
+  /** clean samples per image */
+  cleanRepeats: number;
+  /**
+   * a samples file: read when it exists (made for this estimator with the same sample settings),
+   * else written after the samples are made, so fits with other gate settings reuse them
+   */
+  samples?: string;
+  /** use only the first n training images (tests, quick looks) */
+  limit?: number;
+  threads?: number;
+  command?: string;
+  say?: (line: string) => void;
+}
+
+function cropAt(image: RGBImage, side: number, rng: Rng): RGBImage {
+  const x0 = rng.int(image.width - side + 1);
+  const y0 = rng.int(image.height - side + 1);
+  const data = new Float32Array(side * side * 3);
+  for (let y = 0; y < side; y++) {
+    const from = ((y0 + y) * image.width + x0) * 3;
+    data.set(image.data.subarray(from, from + side * 3), y * side * 3);
+  }
+  return { width: side, height: side, data };
+}
+
+const SAMPLES_FORMAT = 'abair-clean-gate-samples';
+
+/** A samples file's samples, or null when there is none; refused when made with other settings (or for another estimator). */
+async function readSamples(file: string, settings: Record<string, unknown>): Promise<{ samples: GateSample[]; count: number; wallSec: number } | null> {
+  if (!(await stat(file).then(() => true, () => false))) return null;
+  const json = (await readJsonFile(file)) as { format?: unknown; settings?: unknown; count?: number; wallSec?: number; samples?: GateSample[] };
+  if (json.format !== SAMPLES_FORMAT) throw new UserError(`${file}: not a clean-gate samples file`);
+  if (JSON.stringify(json.settings) !== JSON.stringify(settings)) throw new UserError(`${file}: made with other sample settings or another estimator; remove it or give another --samples file`);
+  return { samples: json.samples ?? [], count: json.count ?? 0, wallSec: json.wallSec ?? 0 };
+}
+
+const toByte = (v: number) => Math.round(Math.min(Math.max(v, 0), 1) * 255) / 255;
+
+export async function trainCleanGate(o: CleanGateTrainOptions): Promise<{ file: string; before: number; after: number; samples: number }> {
+  const started = Date.now();
+  // the folder's gate, if any, is not read: it is what is being replaced (and may be stale)
+  const runner = await createNodeRunner(o.model, { cleanGate: false, ...(o.threads ? { threads: o.threads } : {}) });
+  try {
+    if (!runner.hasEstimator) throw new UserError(`${o.model}: no estimator.safetensors; a clean gate reads the estimator's outputs`);
+    const classes = runner.classes;
+    const singles = classes.filter(isBuiltinDegradation);
+    const skipped = classes.filter((c) => !isBuiltinDegradation(c));
+    if (skipped.length > 0) say(o, `note: ${skipped.join(', ')} ha${skipped.length > 1 ? 've' : 's'} no built-in generator; the gate is fitted without samples of ${skipped.length > 1 ? 'them' : 'it'}`);
+    const pairs = MIXED_PAIRS.filter((pair) => pair.every((n) => (singles as readonly string[]).includes(n)));
+    const cases: DegradationName[][] = [...Array.from({ length: o.cleanRepeats }, () => []), ...singles.map((s) => [s]), ...pairs.map((p) => [...p])];
+    const settings = { images: o.images.map(recordedDataPath), crop: o.crop, cleanRepeats: o.cleanRepeats, seed: o.seed, limit: o.limit ?? null, cases: cases.map((c) => c.join('+') || 'clean'), estimator: await fileDigest(path.join(o.model, ESTIMATOR_FILE)) };
+    const cached = o.samples ? await readSamples(o.samples, settings) : null;
+    const made = cached ?? { ...(await makeSamples()), wallSec: (Date.now() - started) / 1000 };
+    const { samples, count } = made;
+    if (cached) say(o, `samples: ${samples.length} from ${o.samples}`);
+    else if (o.samples) {
+      await mkdir(path.dirname(o.samples), { recursive: true });
+      await writeFileAtomic(o.samples, JSON.stringify({ format: SAMPLES_FORMAT, settings, count, wallSec: made.wallSec, samples: samples.map((x) => ({ ...x, features: Array.from(x.features) })) }) + '\n');
+    }
+
+    async function makeSamples(): Promise<{ samples: GateSample[]; count: number }> {
+      const { train } = await openTrainingImages(o.images, o);
+      const count = Math.min(train.size, o.limit ?? Infinity);
+      const rng = new Rng(`clean-gate-crops:${o.seed}`);
+      const samples: GateSample[] = [];
+      for (let i = 0; i < count; i++) {
+        const full = await train.get(i);
+        const clean = cropAt(full, Math.min(o.crop, full.width, full.height), rng);
+        for (const [c, names] of cases.entries()) {
+          const degraded = (await applyDegradations(clean, names, new Rng(`clean-gate:${o.seed}:${i}:${c}`))).image;
+          degraded.data.forEach((v, j) => (degraded.data[j] = toByte(v)));
+          const est = await runner.estimateCrops(degraded);
+          const features = gateFeatures(est.rows, est.count, est.stride, classes.length, est.darkLevel);
+          const restored = (await runPipeline(runner, degraded, { mode: 'sw', keepClean: false })).image.data;
+          let a = 0;
+          let b = 0;
+          let ab = 0;
+          for (let j = 0; j < clean.data.length; j++) {
+            const da = degraded.data[j]! - clean.data[j]!;
+            const db = toByte(restored[j]!) - clean.data[j]!;
+            a += da * da;
+            b += db * db;
+            ab += da * db;
+          }
+          const n = clean.data.length;
+          samples.push({ features, a: a / n, b: b / n, c: ab / n, label: names.join('+') || 'clean' });
+        }
+        if ((i + 1) % 20 === 0 || i + 1 === count) say(o, `samples: ${i + 1}/${count} images (${samples.length} samples)`);
+      }
+      return { samples, count };
+    }
+
+    const fitStarted = Date.now();
+    const fit = fitCleanGate(samples, { classes, hidden: o.hidden, steps: o.steps, lr: o.lr, capDb: o.capDb, seed: o.seed, ...(o.cleanWeight !== undefined ? { cleanWeight: o.cleanWeight } : {}) });
+    say(o, `fit: mean blend PSNR (capped at ${o.capDb} dB) ${fit.before.toFixed(3)} → ${fit.after.toFixed(3)} dB over ${samples.length} samples`);
+    // with a samples file, the compute that made its samples counts too
+    const wallSec = made.wallSec + (Date.now() - fitStarted) / 1000;
+    const threads = o.threads ?? 2;
+    const file = await saveCleanGate(o.model, fit.gate, path.join(o.model, ESTIMATOR_FILE), {
+      command: o.command ?? null,
+      phase: 'clean-gate',
+      images: o.images.map(recordedDataPath),
+      imagesUsed: count,
+      samples: samples.length,
+      crop: o.crop,
+      cleanRepeats: o.cleanRepeats,
+      cases: cases.map((c) => c.join('+') || 'clean'),
+      hidden: o.hidden,
+      steps: o.steps,
+      lr: o.lr,
+      capDb: o.capDb,
+      cleanWeight: o.cleanWeight ?? 1,
+      seed: o.seed,
+      fit: { before: Math.round(fit.before * 1e4) / 1e4, after: Math.round(fit.after * 1e4) / 1e4 },
+      wallSec: Math.round(wallSec * 10) / 10,
+      threads,
+      cpuHours: Math.round((wallSec * Math.min(threads, os.cpus().length)) / 3600 * 1e6) / 1e6,
+      machine: machineInfo(),
+      createdAt: new Date().toISOString(),
+    });
+    return { file, before: fit.before, after: fit.after, samples: samples.length };
+  } finally {
+    await runner.dispose();
+  }
+}
