@@ -167,6 +167,18 @@ export function createOnnxRunner(spec: OnnxModelSpec, sessions: OnnxSessions, te
   };
   setBlend(new Float32Array(classes.length));
 
+  /** The estimator's outputs per crop (`count` rows of `stride`) and the crops they came from. */
+  async function runEstimator(image: RGBImage, signal?: AbortSignal) {
+    if (!sessions.estimate || spec.estimatorInputSize === null) throw spec.noEstimator();
+    // Native-resolution crops, as the estimator was trained, in one run (the batch dimension
+    // is dynamic), cut on the JS side: the full image never enters the runtime.
+    const size = spec.estimatorInputSize;
+    const crops = estimatorCrops(image, size);
+    const out = await run(sessions.estimate, { image: tensor(crops.data, [crops.count, size, size, 3]) }, ['probabilities'], signal);
+    const stride = classes.length + (spec.cleanOutput ? 1 : 0);
+    return { rows: float32Output(out, 'probabilities', [crops.count, stride]), count: crops.count, stride, crops: crops.data };
+  }
+
   const runner: OnnxRunner = {
     classes,
     hasEstimator: sessions.estimate !== null,
@@ -176,14 +188,13 @@ export function createOnnxRunner(spec: OnnxModelSpec, sessions: OnnxSessions, te
     canMap: segmentation !== null,
 
     async estimate(image: RGBImage, signal?: AbortSignal): Promise<Float32Array> {
-      if (classes.length === 0) {
-        assertLive();
-        return new Float32Array(0);
-      }
-      const { rows, count, stride, darkLevel } = await runner.estimateCrops(image, signal);
+      assertLive();
+      if (classes.length === 0) return new Float32Array(0);
+      const { rows, count, stride, crops } = await runEstimator(image, signal);
       const mean = meanRows(rows, count);
       if (!spec.cleanGate) return mean;
       // The gate's share takes the place of the estimator's own p(clean), if it has one.
+      const darkLevel = darkChannelLevel(crops, count, spec.estimatorInputSize!);
       const estimate = new Float32Array(classes.length + 1);
       estimate.set(mean.subarray(0, classes.length));
       estimate[classes.length] = gateShare(spec.cleanGate, gateFeatures(rows, count, stride, classes.length, darkLevel));
@@ -192,16 +203,8 @@ export function createOnnxRunner(spec: OnnxModelSpec, sessions: OnnxSessions, te
 
     async estimateCrops(image: RGBImage, signal?: AbortSignal) {
       assertLive();
-      if (!sessions.estimate || spec.estimatorInputSize === null) throw spec.noEstimator();
-      // Native-resolution crops, as the estimator was trained, in one run (the batch dimension
-      // is dynamic), cut on the JS side: the full image never enters the runtime.
-      const size = spec.estimatorInputSize;
-      const crops = estimatorCrops(image, size);
-      const out = await run(sessions.estimate, { image: tensor(crops.data, [crops.count, size, size, 3]) }, ['probabilities'], signal);
-      const stride = classes.length + (spec.cleanOutput ? 1 : 0);
-      const rows = float32Output(out, 'probabilities', [crops.count, stride]);
-      // the gate's haze cue: a few ms on the 3×3 grid of 128² crops
-      return { rows, count: crops.count, stride, darkLevel: darkChannelLevel(crops.data, crops.count, size) };
+      const { rows, count, stride, crops } = await runEstimator(image, signal);
+      return { rows, count, stride, darkLevel: darkChannelLevel(crops, count, spec.estimatorInputSize!) };
     },
 
     async prepare(weights: Float32Array): Promise<void> {
