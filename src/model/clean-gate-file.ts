@@ -2,6 +2,7 @@
  * clean-gate.json in a model folder (src/model/clean-gate.ts): the gate, the estimator file it was
  * fitted to (name and sha256, checked on load) and the provenance of the fit.
  */
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -30,11 +31,8 @@ export async function saveCleanGate(dir: string, gate: CleanGate, estimatorFile:
  */
 export async function readCleanGate(dir: string, estimatorFile: string, classes: readonly string[]): Promise<LoadedCleanGate | null> {
   const file = path.join(dir, CLEAN_GATE_FILE);
-  const json = await readJsonFile(file).catch((err: unknown) => {
-    if (err instanceof UserError && err.message.endsWith('file not found')) return null;
-    throw err;
-  });
-  if (json === null) return null;
+  if (!(await stat(file).then(() => true, () => false))) return null;
+  const json = await readJsonFile(file);
   const record = json as Record<string, unknown>;
   if (typeof json !== 'object' || record['format'] !== CLEAN_GATE_FORMAT) throw new UserError(`${file}: not a clean gate (format '${CLEAN_GATE_FORMAT}' expected)`);
   if (record['version'] !== CLEAN_GATE_VERSION) throw new UserError(`${file}: version ${String(record['version'])}, this abair reads version ${CLEAN_GATE_VERSION}`);

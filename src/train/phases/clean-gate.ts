@@ -12,6 +12,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { applyDegradations, isBuiltinDegradation } from '../../degrade/registry.js';
+import { quantise8 } from '../../eval/protocol.js';
 import type { DegradationName } from '../../degrade/types.js';
 import type { RGBImage } from '../../image/types.js';
 import { gateFeatures } from '../../model/clean-gate.js';
@@ -75,8 +76,6 @@ async function readSamples(file: string, settings: Record<string, unknown>): Pro
   return { samples: json.samples ?? [], count: json.count ?? 0, wallSec: json.wallSec ?? 0 };
 }
 
-const toByte = (v: number) => Math.round(Math.min(Math.max(v, 0), 1) * 255) / 255;
-
 export async function trainCleanGate(o: CleanGateTrainOptions): Promise<{ file: string; before: number; after: number; samples: number }> {
   const started = Date.now();
   // the folder's gate, if any, is not read: it is what is being replaced (and may be stale)
@@ -108,17 +107,16 @@ export async function trainCleanGate(o: CleanGateTrainOptions): Promise<{ file: 
         const full = await train.get(i);
         const clean = cropAt(full, Math.min(o.crop, full.width, full.height), rng);
         for (const [c, names] of cases.entries()) {
-          const degraded = (await applyDegradations(clean, names, new Rng(`clean-gate:${o.seed}:${i}:${c}`))).image;
-          degraded.data.forEach((v, j) => (degraded.data[j] = toByte(v)));
+          const degraded = quantise8((await applyDegradations(clean, names, new Rng(`clean-gate:${o.seed}:${i}:${c}`))).image);
           const est = await runner.estimateCrops(degraded);
           const features = gateFeatures(est.rows, est.count, est.stride, classes.length, est.darkLevel);
-          const restored = (await runPipeline(runner, degraded, { mode: 'sw', keepClean: false })).image.data;
+          const restored = quantise8((await runPipeline(runner, degraded, { mode: 'sw', keepClean: false })).image).data;
           let a = 0;
           let b = 0;
           let ab = 0;
           for (let j = 0; j < clean.data.length; j++) {
             const da = degraded.data[j]! - clean.data[j]!;
-            const db = toByte(restored[j]!) - clean.data[j]!;
+            const db = restored[j]! - clean.data[j]!;
             a += da * da;
             b += db * db;
             ab += da * db;
