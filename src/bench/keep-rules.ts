@@ -26,7 +26,7 @@ import { CLEAN_OUTPUT, cleanWeight, odds } from '../model/soft-weights.js';
 import { createRestorer } from '../restore/restorer.js';
 import { estimatorCrops } from '../restore/estimator-input.js';
 import { darkChannelLevel } from '../image/dark-channel.js';
-import { hazeVeto } from './haze-prior.js';
+import { hazeVeto } from '../model/haze-veto.js';
 import { openImageFolders } from '../train/data/image-source.js';
 import { sharedDataDir } from '../util/paths.js';
 import { option } from './args.js';

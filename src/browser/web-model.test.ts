@@ -57,8 +57,9 @@ test('a good folder loads: manifest checked, lora.bin as float32', async () => {
   const { cleanGate: _noGate, ...beforeGate } = goodManifest();
   assert.equal((await loadWebModel(folder(beforeGate))).manifest.cleanGate, null);
   // A model with a clean gate carries it in the manifest (the gate reads 3·classes + 2 features).
+  // Written before the optional statistics and the veto, it reads none of either.
   const gate = { classes: ['rain'], hidden: 1, mean: [0, 0, 0, 0, 0], scale: [1, 1, 1, 1, 1], w1: [1, 0, 0, 0, 0], b1: [0], w2: [1], b2: 0 };
-  assert.deepEqual((await loadWebModel(folder({ ...goodManifest(), cleanGate: gate }))).manifest.cleanGate, gate);
+  assert.deepEqual((await loadWebModel(folder({ ...goodManifest(), cleanGate: gate }))).manifest.cleanGate, { ...gate, statistics: [], hazeVeto: null });
 });
 
 test('a wrong version, missing file or inconsistent manifest is refused clearly', async () => {

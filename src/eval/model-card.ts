@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { type BackboneConfig } from '../model/config.js';
+import { readCleanGate } from '../model/clean-gate-file.js';
 import { type EstimatorConfig } from '../model/estimator.js';
 import { summarizeWeights } from '../model/summary.js';
 import { listWeights, readSidecar, type Provenance } from '../model/weights.js';
@@ -20,11 +21,11 @@ import { MODE_NAMES } from './table.js';
 
 type ModelSummary = Awaited<ReturnType<typeof summarizeWeights>>;
 
-/** One weight file of the model, by its sidecar. */
+/** One weight file of the model, by its sidecar (the clean gate: by its own file). */
 interface Part {
-  /** "backbone", "lora-rain", "estimator" */
+  /** "backbone", "lora-rain", "estimator", "clean-gate" */
   name: string;
-  kind: 'backbone' | 'lora' | 'estimator';
+  kind: 'backbone' | 'lora' | 'estimator' | 'clean-gate';
   provenance: Provenance;
 }
 
@@ -72,6 +73,10 @@ export async function readModelCardInputs(dir: string, files: CardFiles = {}): P
     if (sidecar.kind === 'backbone') backbone = sidecar.config;
     else if (sidecar.kind === 'estimator') estimator = sidecar.config;
     else backbone ??= sidecar.backbone;
+  }
+  if (listed.estimator && estimator) {
+    const gate = await readCleanGate(dir, listed.estimator, estimator.classes);
+    if (gate) parts.push({ name: path.basename(gate.file, '.json'), kind: 'clean-gate', provenance: gate.provenance });
   }
   const evals: ModelCardInputs['evals'] = [];
   for (const file of files.evals ?? []) {
@@ -270,7 +275,8 @@ function computeSection(x: ModelCardInputs): string[] {
 function provenanceMatch(x: ModelCardInputs, report: EvalReport): string {
   const evaluated = Object.entries(report.model.provenance ?? {});
   if (evaluated.length === 0) return report.model.kind === 'identity' ? '' : 'the result records no weight provenance, so it cannot be matched to this folder';
-  const ours = new Map(x.parts.map((p) => [`${p.name}.json`, p.provenance]));
+  // eval reports record the weight sidecars; the clean gate's fit is not among them
+  const ours = new Map(x.parts.filter((p) => p.kind !== 'clean-gate').map((p) => [`${p.name}.json`, p.provenance]));
   const differ: string[] = [];
   for (const [file, p] of evaluated) {
     const mine = ours.get(file);

@@ -102,7 +102,7 @@ export function renderReadmeTable(sw: EvalReport, zeroShot: EvalReport, rows: re
   const seed = sw.protocol.seedRule ?? 'seeded degradations';
   lines.push(
     '',
-    `Protocol: ${sw.mode.toUpperCase()} mode (the estimator blends the adapters, nothing is told), ${sw.protocol.space.toUpperCase()} PSNR in dB, ` +
+    `Protocol: ${sw.mode.toUpperCase()} mode (the estimator blends the adapters, nothing is told)${keepCleanWords(sw.keepClean)}, ${sw.protocol.space.toUpperCase()} PSNR in dB, ` +
       `8-bit inputs and outputs, centre crop to a multiple of ${sw.protocol.cropMultiple}, ${seed.replace(/^degradation/, 'the degradation')}; ` +
       `${images} test images; "zero-shot" rows are the model before that degradation was added (its five first adapters). ` +
       `Recorded ${sw.createdAt.slice(0, 10)} with abair ${sw.abairVersion}; every number and SSIM in docs/results.md.`,
@@ -136,4 +136,11 @@ export async function updateReadmeTable(readme: string, sw: EvalReport, zeroShot
   if (next === text) return true;
   if (!check) await writeFileAtomic(readme, next);
   return false;
+}
+
+/** How the table's SW run kept clean photos, as the eval report records it (older reports do not). */
+function keepCleanWords(keepClean: boolean | null | undefined): string {
+  if (keepClean === true) return " with keep-clean on (the default: the input's share kept by the clean gate's p(clean))";
+  if (keepClean === false) return " with keep-clean off (plain SW, the paper's protocol)";
+  return '';
 }

@@ -16,7 +16,7 @@ import { accuracyOf, addToConfusion, argmaxClass, mergeAccuracies, mergeConfusio
 import { CROP_MULTIPLE, measure, meanScores, protocolDescription, PSNR_CAP_DB, QUANTISATION_NOTE, quantise8, rngFor, SEED_RULE, seedFor } from './protocol.js';
 import { EVAL_FORMAT, EVAL_VERSION, type Confusion, type DatasetResult, type EvalMode, type EvalReport, type ImageResult, type ModelInfo, type SuiteResult } from './report.js';
 import { CUSTOM_SUITE, customPairsDataset, datasetsOf, SUITE_SEVERITY, truthLabel, type EvalDataset, type SuiteName } from './suites.js';
-import { packageRoot } from '../util/paths.js';
+import { packageRoot, recordedDataPath } from '../util/paths.js';
 import path from 'node:path';
 
 export interface EvalProgress {
@@ -210,7 +210,8 @@ export async function runEvaluation(options: EvalRunOptions): Promise<EvalReport
     model: options.model,
     quick: Boolean(options.quick),
     limit: options.limit ?? null,
-    dataRoot: options.dataRoot,
+    // relative to the shared data folder when inside it, so reports name no machine-local path
+    dataRoot: recordedDataPath(options.dataRoot),
     suites,
     accuracy: mergeAccuracies(suites.map((s) => s.accuracy)),
     confusion: mergeConfusions(suites.map((s) => s.confusion)),

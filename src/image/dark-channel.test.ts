@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { darkChannel, darkChannelLevel } from './dark-channel.js';
+import { darkChannel, darkChannelLevel, darkChannelQuantiles } from './dark-channel.js';
 
 /** A size² image with every pixel (r, g, b), and pixel (x0, y0) set to `dark` in all channels. */
 function image(size: number, rgb: [number, number, number], dot?: { x: number; y: number; value: number }) {
@@ -26,4 +26,16 @@ test('darkChannelLevel: a veil lifts the level, a clear image with dark pixels s
   assert.ok(Math.abs(darkChannelLevel(two(clear), 2, size) - 0.02) < 1e-6);
   assert.ok(Math.abs(darkChannelLevel(two(veiled), 2, size) - (0.6 * 0.02 + 0.36)) < 1e-6);
   assert.throws(() => darkChannelLevel(new Float32Array(10), 1, size), /not 1 crops/);
+});
+
+test('darkChannelQuantiles: the pooled dark channel at each quantile', () => {
+  const size = 16;
+  // one crop dark (0.05) in its top half only, the other bright (0.5) everywhere: the pooled levels
+  // are 0.05 for a quarter of the pixels (less the window's reach), 0.5 elsewhere
+  const half = image(size, [0.5, 0.6, 0.7]);
+  for (let y = 0; y < size / 2; y++) for (let x = 0; x < size; x++) half.data[(y * size + x) * 3 + 1] = 0.05;
+  const crops = Float32Array.from([...half.data, ...image(size, [0.5, 0.6, 0.7]).data]);
+  const [low, high] = darkChannelQuantiles(crops, 2, size, [0.01, 0.9]);
+  assert.ok(Math.abs(low! - 0.05) < 1e-6 && Math.abs(high! - 0.5) < 1e-6, `${low} ${high}`);
+  assert.equal(darkChannelLevel(crops, 2, size), darkChannelQuantiles(crops, 2, size, [0.1])[0]);
 });

@@ -6,7 +6,7 @@
  * almost everywhere; haze adds the airlight veil A·(1 − t) to every pixel and lifts it. The
  * estimator's crops at a low quantile of their dark channels give one number per image that the
  * clean gate (src/model/clean-gate.ts) reads beside the estimator's outputs, and that the
- * keep-rules bench vetoes keeping with (src/bench/haze-prior.ts).
+ * haze veto (src/model/haze-veto.ts) reads too.
  */
 import type { RGBImage } from './types.js';
 
@@ -45,10 +45,10 @@ export function darkChannel(image: RGBImage, radius = DARK_RADIUS): Float32Array
 }
 
 /**
- * The haze statistic of a set of same-size crops (e.g. the estimator's grid, [count, size, size, 3]):
- * the DARK_QUANTILE quantile of their dark channels pooled, in [0, 1]. Near 0 on clear photos.
+ * The dark channels of a set of same-size crops (e.g. the estimator's grid, [count, size, size, 3])
+ * pooled, at each of `quantiles` (in [0, 1]); each level in [0, 1], near 0 on clear photos.
  */
-export function darkChannelLevel(crops: Float32Array, count: number, size: number): number {
+export function darkChannelQuantiles(crops: Float32Array, count: number, size: number, quantiles: readonly number[]): number[] {
   if (!Number.isInteger(count) || count < 1 || crops.length !== count * size * size * 3) {
     throw new Error(`darkChannelLevel: ${crops.length} values are not ${count} crops of ${size}²×3`);
   }
@@ -56,5 +56,10 @@ export function darkChannelLevel(crops: Float32Array, count: number, size: numbe
   const pooled = new Float32Array(count * size * size);
   for (let c = 0; c < count; c++) pooled.set(darkChannel({ width: size, height: size, data: crops.subarray(c * n, (c + 1) * n) }), c * size * size);
   pooled.sort();
-  return pooled[Math.floor(DARK_QUANTILE * (pooled.length - 1))]!;
+  return quantiles.map((q) => pooled[Math.floor(q * (pooled.length - 1))]!);
+}
+
+/** The haze statistic of a set of same-size crops: their pooled dark channel at DARK_QUANTILE. */
+export function darkChannelLevel(crops: Float32Array, count: number, size: number): number {
+  return darkChannelQuantiles(crops, count, size, [DARK_QUANTILE])[0]!;
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { CleanGate } from './clean-gate.js';
 import { readCleanGate, saveCleanGate } from './clean-gate-file.js';
 
-const gate: CleanGate = { classes: ['a'], hidden: 1, mean: [0, 0, 0, 0, 0], scale: [1, 1, 1, 1, 1], w1: [1, 0, 0, 0, 0], b1: [0], w2: [1], b2: 0 };
+const gate: CleanGate = { classes: ['a'], statistics: [], hazeVeto: null, hidden: 1, mean: [0, 0, 0, 0, 0], scale: [1, 1, 1, 1, 1], w1: [1, 0, 0, 0, 0], b1: [0], w2: [1], b2: 0 };
 
 test('clean-gate.json: written beside its estimator, read back, refused when damaged or of another estimator', async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'abair-gate-file-'));

@@ -1,13 +1,15 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { checkCleanGate, gateFeatureCount, gateFeatures, gateShare, type CleanGate } from './clean-gate.js';
+import { checkCleanGate, cropStatistics, gateFeatureCount, gateFeatures, gateKeepShare, gateShare, type CleanGate } from './clean-gate.js';
+import { darkChannelLevel, darkChannelQuantiles } from '../image/dark-channel.js';
 
 const logit = (p: number) => Math.log(p / (1 - p));
 
-test('gateFeatures: mean-probability logits, dark level ×10, log Π(1 − p̄), per-crop min and max logits', () => {
+test('gateFeatures: mean-probability logits, dark level ×10, log Π(1 − p̄), per-crop min and max logits, then the optional statistics', () => {
   // two crops, two classes, stride 3 (the estimator's own p(clean) last, which the gate does not read)
   const rows = [0.2, 0.9, 0.5, /* crop 2 */ 0.4, 0.7, 0.5];
-  const f = gateFeatures(rows, 2, 3, 2, 0.05);
+  const stats = { dark: 0.05, dark01: 0.03 };
+  const f = gateFeatures(rows, 2, 3, 2, stats);
   assert.equal(f.length, gateFeatureCount(2));
   const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-9, `${a} vs ${b}`);
   close(f[0]!, logit(0.3));
@@ -18,13 +20,17 @@ test('gateFeatures: mean-probability logits, dark level ×10, log Π(1 − p̄),
   close(f[5]!, logit(0.7));
   close(f[6]!, logit(0.4));
   close(f[7]!, logit(0.9));
+  const withOptional = gateFeatures(rows, 2, 3, 2, stats, ['dark01']);
+  assert.equal(withOptional.length, gateFeatureCount(2, 1));
+  assert.deepEqual(Array.from(withOptional.subarray(0, f.length)), Array.from(f));
+  close(withOptional[f.length]!, 0.3);
   // saturated sigmoids keep finite logits
-  assert.ok(gateFeatures([0, 1], 1, 2, 2, 0).every(Number.isFinite));
-  assert.throws(() => gateFeatures([0.1, 0.2, 0.3], 2, 2, 2, 0), /not 2 rows of 2/);
+  assert.ok(gateFeatures([0, 1], 1, 2, 2, { dark: 0, dark01: 0 }).every(Number.isFinite));
+  assert.throws(() => gateFeatures([0.1, 0.2, 0.3], 2, 2, 2, stats), /not 2 rows of 2/);
 });
 
 test('gateShare: the MLP by hand, and a gate that does not fit the estimator is refused', () => {
-  const gate: CleanGate = { classes: ['a'], hidden: 2, mean: [1, 0, 0, 0, 0], scale: [2, 1, 1, 1, 1], w1: [1, -1, 0, 0, 0, 0, 0, 0, 0, 0], b1: [0.5, 0], w2: [2, 1], b2: -1 };
+  const gate: CleanGate = { classes: ['a'], statistics: [], hazeVeto: null, hidden: 2, mean: [1, 0, 0, 0, 0], scale: [2, 1, 1, 1, 1], w1: [1, -1, 0, 0, 0, 0, 0, 0, 0, 0], b1: [0.5, 0], w2: [2, 1], b2: -1 };
   const x = [3, 7, 7, 7, 7];
   // standardised first feature (3 − 1)/2 = 1: hidden tanh(1.5), tanh(−1); z = −1 + 2·tanh(1.5) + tanh(−1)
   const z = -1 + 2 * Math.tanh(1.5) + Math.tanh(-1);
@@ -37,4 +43,33 @@ test('gateShare: the MLP by hand, and a gate that does not fit the estimator is 
   assert.throws(() => checkCleanGate({ ...gate, scale: [0, 1, 1, 1, 1] }, ['a']), /scale must be above 0/);
   assert.throws(() => checkCleanGate({ ...gate, b2: null }, ['a']), /b2 must be a finite number/);
   assert.throws(() => checkCleanGate('gate', ['a']), /not an object/);
+  // a file from before the optional statistics reads none; one that reads a statistic has a feature more
+  const { statistics: _none, ...older } = gate;
+  assert.deepEqual(checkCleanGate(older, ['a']), gate);
+  assert.throws(() => checkCleanGate({ ...gate, statistics: ['dark01'] }, ['a']), /mean must be 6 finite numbers/);
+  assert.throws(() => checkCleanGate({ ...gate, statistics: ['dark99'] }, ['a']), /statistics must be distinct names among dark01/);
+  assert.deepEqual(checkCleanGate({ ...gate, hazeVeto: { from: 0.1, to: 0.15 } }, ['a']).hazeVeto, { from: 0.1, to: 0.15 });
+  assert.throws(() => checkCleanGate({ ...gate, hazeVeto: { from: 0.2, to: 0.1 } }, ['a']), /hazeVeto must be null or \{from, to\}/);
+  assert.throws(() => checkCleanGate({ ...gate, hazeVeto: [0.1, 0.2] }, ['a']), /hazeVeto must be null/);
+});
+
+test('gateKeepShare: the MLP on the features, times what the haze veto leaves', () => {
+  const gate: CleanGate = { classes: ['a'], statistics: ['dark01'], hazeVeto: null, hidden: 1, mean: [0, 0, 0, 0, 0, 0], scale: [1, 1, 1, 1, 1, 1], w1: [0.5, -1, 0, 0.2, 0.1, 2], b1: [0.1], w2: [1.5], b2: -0.2 };
+  const rows = [0.3, 0.6];
+  const stats = { dark: 0.12, dark01: 0.05 };
+  const plain = gateShare(gate, gateFeatures(rows, 2, 1, 1, stats, ['dark01']));
+  assert.equal(gateKeepShare(gate, rows, 2, 1, stats), plain);
+  // dark 0.12 in a veto from 0.1 to 0.15: 40 % vetoed
+  const vetoed = gateKeepShare({ ...gate, hazeVeto: { from: 0.1, to: 0.15 } }, rows, 2, 1, stats);
+  assert.ok(Math.abs(vetoed - plain * 0.6) < 1e-12, `${vetoed} vs ${plain * 0.6}`);
+  assert.equal(gateKeepShare({ ...gate, hazeVeto: { from: 0.02, to: 0.1 } }, rows, 2, 1, stats), 0);
+});
+
+test('cropStatistics: the dark channel at its 10th and 1st percentiles', () => {
+  const size = 16;
+  const crops = Float32Array.from({ length: 2 * size * size * 3 }, (_, i) => 0.2 + 0.6 * (((i * 7919) % 1000) / 1000));
+  const stats = cropStatistics(crops, 2, size);
+  assert.equal(stats.dark, darkChannelLevel(crops, 2, size));
+  assert.deepEqual([stats.dark, stats.dark01], darkChannelQuantiles(crops, 2, size, [0.1, 0.01]));
+  assert.ok(stats.dark01 <= stats.dark);
 });

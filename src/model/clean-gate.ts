@@ -16,16 +16,48 @@
  * sha256 is recorded and checked: a retrained estimator needs a refitted gate). Plain arrays: no
  * tfjs, no Node APIs, so the browser runs the same code.
  */
+import { darkChannelQuantiles } from '../image/dark-channel.js';
+import { hazeVeto } from './haze-veto.js';
 
 /** The gate's file in a model folder. */
 export const CLEAN_GATE_FILE = 'clean-gate.json';
 export const CLEAN_GATE_FORMAT = 'abair-clean-gate';
 export const CLEAN_GATE_VERSION = 1;
 
+/**
+ * What a gate reads of the estimator's crops themselves, beside the estimator's outputs.
+ * Why the 1st percentile of the dark channel as well as the 10th: on train-split crops it tells
+ * hazy from clean ones better (AUC 0.969 against 0.942): haze lifts even the darkest pixels, while
+ * the 10th percentile of a clean photo with much sky or a white wall is high too.
+ */
+export interface CropStatistics {
+  /** the pooled dark channel at its 10th percentile (darkChannelLevel): every gate reads it */
+  dark: number;
+  /** at its 1st percentile: read by gates that list 'dark01' */
+  dark01: number;
+}
+
+/** The statistics a gate may read beyond `dark`, appended to its features in the order it lists them. */
+export const OPTIONAL_STATISTICS = ['dark01'] as const;
+export type OptionalStatistic = (typeof OPTIONAL_STATISTICS)[number];
+
+/** The statistics of `count` estimator crops of size² ([count, size, size, 3]). */
+export function cropStatistics(crops: Float32Array, count: number, size: number): CropStatistics {
+  const [dark, dark01] = darkChannelQuantiles(crops, count, size, [0.1, 0.01]);
+  return { dark: dark!, dark01: dark01! };
+}
+
 /** The fitted gate: a one-hidden-layer tanh MLP over standardised features, sigmoid output. */
 export interface CleanGate {
   /** the estimator classes it reads, in the estimator's order */
   classes: string[];
+  /** the optional crop statistics it reads (absent in files written before there were any: none) */
+  statistics: OptionalStatistic[];
+  /**
+   * the haze veto on its share, or null: the share × (1 − hazeVeto(dark, from, to)). Why: what the
+   * gate still keeps of hazy photos the dark level alone gives back (docs/decisions.md)
+   */
+  hazeVeto: { from: number; to: number } | null;
   hidden: number;
   /** per-feature standardisation of the training features: (x − mean) / scale */
   mean: number[];
@@ -48,23 +80,27 @@ const logit = (p: number) => {
   return Math.log(q / (1 - q));
 };
 
-/** Features per image for `classCount` classes: mean-probability logits, dark level, log Π(1 − p̄), per-crop min and max logits. */
+/**
+ * Features per image for `classCount` classes: mean-probability logits, dark level, log Π(1 − p̄),
+ * per-crop min and max logits, then the `optional` statistics.
+ */
 // @testSeam: tested directly
-export function gateFeatureCount(classCount: number): number {
-  return 3 * classCount + 2;
+export function gateFeatureCount(classCount: number, optional = 0): number {
+  return 3 * classCount + 2 + optional;
 }
 
 /**
  * The gate's features of one image. `rows` holds the estimator's per-crop outputs, `count` rows
  * of `stride` values (stride = classCount, or classCount + 1 when the estimator also outputs
- * p(clean), which the gate does not read); `darkLevel` is darkChannelLevel of the same crops.
+ * p(clean), which the gate does not read); `stats` are cropStatistics of the same crops, of which
+ * `optional` are appended (each ×10, like the dark level).
  */
-export function gateFeatures(rows: ArrayLike<number>, count: number, stride: number, classCount: number, darkLevel: number): Float64Array {
+export function gateFeatures(rows: ArrayLike<number>, count: number, stride: number, classCount: number, stats: CropStatistics, optional: readonly OptionalStatistic[] = []): Float64Array {
   if (!Number.isInteger(count) || count < 1 || rows.length !== count * stride || stride < classCount) {
     throw new Error(`gateFeatures: ${rows.length} values are not ${count} rows of ${stride} (${classCount} classes)`);
   }
   const k = classCount;
-  const out = new Float64Array(gateFeatureCount(k));
+  const out = new Float64Array(gateFeatureCount(k, optional.length));
   let keepAll = 0;
   for (let j = 0; j < k; j++) {
     let sum = 0;
@@ -83,8 +119,9 @@ export function gateFeatures(rows: ArrayLike<number>, count: number, stride: num
     out[k + 2 + j] = lo;
     out[2 * k + 2 + j] = hi;
   }
-  out[k] = darkLevel * DARK_SCALE;
+  out[k] = stats.dark * DARK_SCALE;
   out[k + 1] = keepAll;
+  for (const [i, name] of optional.entries()) out[3 * k + 2 + i] = stats[name] * DARK_SCALE;
   return out;
 }
 
@@ -99,6 +136,15 @@ export function gateShare(gate: CleanGate, features: ArrayLike<number>): number 
     z += Math.tanh(a) * gate.w2[h]!;
   }
   return 1 / (1 + Math.exp(-z));
+}
+
+/**
+ * The share of the input SW keeps for one image: the gate's MLP on the features of the estimator's
+ * per-crop `rows` and the crops' `stats`, times what its haze veto leaves.
+ */
+export function gateKeepShare(gate: CleanGate, rows: ArrayLike<number>, count: number, stride: number, stats: CropStatistics): number {
+  const share = gateShare(gate, gateFeatures(rows, count, stride, gate.classes.length, stats, gate.statistics));
+  return gate.hazeVeto ? share * (1 - hazeVeto(stats.dark, gate.hazeVeto.from, gate.hazeVeto.to)) : share;
 }
 
 const isNumbers = (v: unknown, n: number): v is number[] => Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
@@ -116,11 +162,23 @@ export function checkCleanGate(value: unknown, classes: readonly string[]): Clea
   }
   const hidden = g['hidden'];
   if (typeof hidden !== 'number' || !Number.isInteger(hidden) || hidden < 1) throw new Error('the clean gate: hidden must be a positive integer');
-  const f = gateFeatureCount(classes.length);
+  const statistics = g['statistics'] ?? [];
+  if (!Array.isArray(statistics) || statistics.some((x) => !(OPTIONAL_STATISTICS as readonly unknown[]).includes(x)) || new Set(statistics).size !== statistics.length) {
+    throw new Error(`the clean gate: statistics must be distinct names among ${OPTIONAL_STATISTICS.join(', ')}`);
+  }
+  const veto = g['hazeVeto'] ?? null;
+  if (veto !== null) {
+    const v = veto as Record<string, unknown>;
+    if (typeof veto !== 'object' || typeof v['from'] !== 'number' || typeof v['to'] !== 'number' || !(v['from'] >= 0 && v['to'] > v['from'] && v['to'] <= 1)) {
+      throw new Error('the clean gate: hazeVeto must be null or {from, to} with 0 ≤ from < to ≤ 1');
+    }
+  }
+  const f = gateFeatureCount(classes.length, statistics.length);
   for (const [name, n] of [['mean', f], ['scale', f], ['w1', f * hidden], ['b1', hidden], ['w2', hidden]] as const) {
     if (!isNumbers(g[name], n)) throw new Error(`the clean gate: ${name} must be ${n} finite numbers`);
   }
   if ((g['scale'] as number[]).some((s) => !(s > 0))) throw new Error('the clean gate: every scale must be above 0');
   if (typeof g['b2'] !== 'number' || !Number.isFinite(g['b2'])) throw new Error('the clean gate: b2 must be a finite number');
-  return { classes: [...classes], hidden, mean: g['mean'] as number[], scale: g['scale'] as number[], w1: g['w1'] as number[], b1: g['b1'] as number[], w2: g['w2'] as number[], b2: g['b2'] };
+  const hv = veto as { from: number; to: number } | null;
+  return { classes: [...classes], statistics: statistics as OptionalStatistic[], hazeVeto: hv ? { from: hv.from, to: hv.to } : null, hidden, mean: g['mean'] as number[], scale: g['scale'] as number[], w1: g['w1'] as number[], b1: g['b1'] as number[], w2: g['w2'] as number[], b2: g['b2'] };
 }

@@ -93,9 +93,9 @@ test('a clean gate travels to the browser: the same p(clean) and keep share as t
   const dir = await writeFixtureModel();
   const out = path.join(dir, 'web');
   try {
-    const f = gateFeatureCount(2);
+    const f = gateFeatureCount(2, 1);
     const gate: CleanGate = {
-      classes: ['b', 'a'], hidden: 2, mean: new Array<number>(f).fill(0.1), scale: new Array<number>(f).fill(2),
+      classes: ['b', 'a'], statistics: ['dark01'], hazeVeto: { from: 0, to: 1 }, hidden: 2, mean: new Array<number>(f).fill(0.1), scale: new Array<number>(f).fill(2),
       w1: Array.from({ length: 2 * f }, (_, i) => Math.cos(i)), b1: [0.2, -0.1], w2: [1.5, -0.7], b2: 0.4,
     };
     await saveCleanGate(dir, gate, path.join(dir, 'estimator.safetensors'), { phase: 'clean-gate' });

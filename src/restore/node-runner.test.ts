@@ -152,14 +152,15 @@ test('runTile: an abort rejects mid-tile, and the runner keeps giving the same a
 
 test('a clean gate in the folder gives p(clean) after the classes: its share of the estimator\'s per-crop outputs', async () => {
   const dir = await writeModel();
-  const f = gateFeatureCount(2);
+  const f = gateFeatureCount(2, 1);
   const gate: CleanGate = {
-    classes: ['b', 'a'], hidden: 3,
+    classes: ['b', 'a'], statistics: ['dark01'], hazeVeto: { from: 0, to: 1 }, hidden: 3,
     mean: Array.from({ length: f }, (_, i) => 0.1 * i), scale: Array.from({ length: f }, (_, i) => 1 + 0.2 * i),
     w1: Array.from({ length: f * 3 }, (_, i) => Math.sin(i + 1)), b1: [0.1, -0.2, 0.3], w2: [0.8, -0.5, 1.1], b2: -0.3,
   };
   await saveCleanGate(dir, gate, path.join(dir, 'estimator.safetensors'), { phase: 'clean-gate' });
-  const image = { width: 120, height: 90, data: randomImages(1, 90, 120, 3, 6).dataSync() as Float32Array };
+  // a veil lifts the dark channel, so the gate's veto (from 0 to 1: a factor 1 − dark) shows
+  const image = { width: 120, height: 90, data: (randomImages(1, 90, 120, 3, 6).dataSync() as Float32Array).map((v) => 0.3 + 0.5 * v) };
   const withGate = await createNodeRunner(dir);
   const without = await createNodeRunner(dir, { cleanGate: false });
   try {
@@ -171,7 +172,8 @@ test('a clean gate in the folder gives p(clean) after the classes: its share of 
     const gated = await withGate.estimate(image);
     assert.equal(gated.length, 3);
     assert.deepEqual(Array.from(gated.subarray(0, 2)), Array.from(plain), 'the classes are as without the gate');
-    const share = gateShare(gate, gateFeatures(crops.rows, crops.count, crops.stride, 2, crops.darkLevel));
+    assert.ok(crops.stats.dark > 0.2 && crops.stats.dark01 <= crops.stats.dark, JSON.stringify(crops.stats));
+    const share = gateShare(gate, gateFeatures(crops.rows, crops.count, crops.stride, 2, crops.stats, ['dark01'])) * (1 - crops.stats.dark);
     assert.ok(Math.abs(gated[2]! - share) < 1e-6, `${gated[2]} vs ${share}`);
     assert.ok(share > 0 && share < 1);
   } finally {

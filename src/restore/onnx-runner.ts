@@ -16,8 +16,7 @@
  */
 import type { RGBImage } from '../image/types.js';
 import { estimatorCrops, meanRows } from './estimator-input.js';
-import { darkChannelLevel } from '../image/dark-channel.js';
-import { gateFeatures, gateShare, type CleanGate } from '../model/clean-gate.js';
+import { cropStatistics, gateKeepShare, type CleanGate, type CropStatistics } from '../model/clean-gate.js';
 import { mergeLora, type LoraSet } from './lora-merge.js';
 import type { ModelRunner, TileResult } from './model-runner.js';
 import { cropTopLeft, reflectPadToMultiple } from './tile-ops.js';
@@ -88,7 +87,7 @@ export interface OnnxRunner extends ModelRunner {
    * The estimator's outputs per crop (`count` rows of `stride`: the classes, then the estimator's
    * own p(clean) when it has one; no gate) and the crops' dark-channel level: what the clean gate reads.
    */
-  estimateCrops(image: RGBImage, signal?: AbortSignal): Promise<{ rows: Float32Array; count: number; stride: number; darkLevel: number }>;
+  estimateCrops(image: RGBImage, signal?: AbortSignal): Promise<{ rows: Float32Array; count: number; stride: number; stats: CropStatistics }>;
   /** releases the sessions; resolves when they are released */
   dispose(): Promise<void>;
 }
@@ -194,17 +193,17 @@ export function createOnnxRunner(spec: OnnxModelSpec, sessions: OnnxSessions, te
       const mean = meanRows(rows, count);
       if (!spec.cleanGate) return mean;
       // The gate's share takes the place of the estimator's own p(clean), if it has one.
-      const darkLevel = darkChannelLevel(crops, count, spec.estimatorInputSize!);
+      const stats = cropStatistics(crops, count, spec.estimatorInputSize!);
       const estimate = new Float32Array(classes.length + 1);
       estimate.set(mean.subarray(0, classes.length));
-      estimate[classes.length] = gateShare(spec.cleanGate, gateFeatures(rows, count, stride, classes.length, darkLevel));
+      estimate[classes.length] = gateKeepShare(spec.cleanGate, rows, count, stride, stats);
       return estimate;
     },
 
     async estimateCrops(image: RGBImage, signal?: AbortSignal) {
       assertLive();
       const { rows, count, stride, crops } = await runEstimator(image, signal);
-      return { rows, count, stride, darkLevel: darkChannelLevel(crops, count, spec.estimatorInputSize!) };
+      return { rows, count, stride, stats: cropStatistics(crops, count, spec.estimatorInputSize!) };
     },
 
     async prepare(weights: Float32Array): Promise<void> {

@@ -9,7 +9,7 @@
  * whole would otherwise be worth unbounded decibels and buy them with losses on degraded ones).
  * Full batch, Adam, a one-hidden-layer tanh MLP; deterministic for a seed.
  */
-import { gateShare, type CleanGate } from '../model/clean-gate.js';
+import { gateShare, type CleanGate, type OptionalStatistic } from '../model/clean-gate.js';
 import { Rng } from '../util/rng.js';
 
 export interface GateSample {
@@ -26,6 +26,10 @@ export interface GateSample {
 
 export interface GateFitOptions {
   classes: readonly string[];
+  /** the optional crop statistics the samples' features end with (default none) */
+  statistics?: readonly OptionalStatistic[];
+  /** the haze veto the gate carries (not part of the fit: applied to its share afterwards; default none) */
+  hazeVeto?: { from: number; to: number } | null;
   /** units of the hidden layer */
   hidden: number;
   /** full-batch Adam steps and learning rate */
@@ -108,6 +112,8 @@ export function fitCleanGate(samples: readonly GateSample[], o: GateFitOptions):
   }
   const gate: CleanGate = {
     classes: [...o.classes],
+    statistics: [...(o.statistics ?? [])],
+    hazeVeto: o.hazeVeto ?? null,
     hidden: h,
     mean,
     scale,

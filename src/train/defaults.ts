@@ -5,6 +5,7 @@
  * these; recipe.test.ts checks that the recipe with these defaults is what the shipped weight
  * files record, so a change here that would no longer rebuild them fails there.
  */
+import type { OptionalStatistic } from '../model/clean-gate.js';
 export interface PhaseDefaults {
   steps: number;
   batch: number;
@@ -70,5 +71,9 @@ export const CLEAN_GATE_DEFAULTS = {
   // of 40, 45 and 50 dB, 50 kept the most singles on held-out crops (docs/decisions.md, "A clean gate")
   capDb: 50,
   cleanWeight: 1,
+  // the dark channel's 1st percentile beside its 10th, and a haze veto from 0.1 to 0.15: of the
+  // variants tried, the one that kept the most on held-out crops on two draws (docs/decisions.md)
+  statistics: ['dark01'] as OptionalStatistic[],
+  hazeVeto: { from: 0.1, to: 0.15 } as { from: number; to: number } | null,
   seed: 1,
 };

@@ -4,7 +4,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ADAPTER_DEFAULTS, DEFAULT_THREADS, ESTIMATOR_DEFAULTS, PRETRAIN_DEFAULTS } from './defaults.js';
+import { ADAPTER_DEFAULTS, CLEAN_GATE_DEFAULTS, DEFAULT_THREADS, ESTIMATOR_DEFAULTS, PRETRAIN_DEFAULTS } from './defaults.js';
 import { allStages, checkRecipe, flagArgs, planTrainStage, readRecipe, type Recipe, type RecipeStage } from './recipe.js';
 import { checkpointPath } from './checkpoint.js';
 import { runRecipe, type CommandRunner } from '../cli/commands/train-recipe.js';
@@ -15,6 +15,10 @@ after(() => fs.rm(dir, { recursive: true, force: true }));
 
 /** defaults.ts per command, by flag name, plus the two run flags every phase shares. */
 function defaultsFor(run: string): Record<string, string | number> {
+  if (run === 'train clean-gate') {
+    const { capDb, cleanRepeats, cleanWeight, statistics, hazeVeto, ...rest } = CLEAN_GATE_DEFAULTS;
+    return { ...rest, cap: capDb, 'clean-repeats': cleanRepeats, 'clean-weight': cleanWeight, statistics: statistics.join(',') || 'none', 'haze-veto': hazeVeto ? `${hazeVeto.from}:${hazeVeto.to}` : 'none', threads: DEFAULT_THREADS };
+  }
   const d: Record<string, unknown> = { ...(run === 'train pretrain' ? PRETRAIN_DEFAULTS : run === 'train adapter' ? ADAPTER_DEFAULTS : ESTIMATOR_DEFAULTS) };
   const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   return { ...Object.fromEntries(Object.entries(d).map(([k, v]) => [kebab(k), v as string | number])), threads: DEFAULT_THREADS, seed: 1 };
@@ -40,7 +44,8 @@ test('recipes/default.json with the defaults of defaults.ts is what every shippe
   const sidecars = (await fs.readdir(path.join(repo, 'weights', 'default'))).filter((f) => f.endsWith('.json'));
   assert.ok(sidecars.length >= 10);
   for (const sidecar of sidecars) {
-    const weightFile = sidecar.replace(/\.json$/, '.safetensors');
+    // clean-gate.json is its own file (no tensors); every other .json is a safetensors file's sidecar
+    const weightFile = sidecar === 'clean-gate.json' ? sidecar : sidecar.replace(/\.json$/, '.safetensors');
     const candidates = stages.filter((s) => path.basename(s.produces!) === weightFile);
     const stage = candidates.find((s) => path.dirname(s.produces!) === recipe.model) ?? candidates[0];
     assert.ok(stage, `no recipe stage produces ${weightFile}`);
@@ -51,12 +56,12 @@ test('recipes/default.json with the defaults of defaults.ts is what every shippe
     assert.equal(provenance['batch'], expanded['batch'], `${at}: batch`);
     // the shipped files were trained by the earlier tfjs engine, whose --workers N (worker
     // replicas, one core each) the recipe now gives as --threads N of the ONNX Runtime engine
-    assert.equal(provenance['workers'], expanded['threads'], `${at}: workers (now threads)`);
+    assert.equal(provenance['workers'] ?? provenance['threads'], expanded['threads'], `${at}: workers (now threads)`);
     assert.equal(provenance['seed'], expanded['seed'], `${at}: seed`);
     // every hyper-parameter the recorded command gave (folders and run controls aside)
     for (const [recorded, value] of parseCommand(String(provenance['command']))) {
       const flag = recorded === 'workers' ? 'threads' : recorded;
-      if (['out', 'into', 'model', 'backbone', 'from', 'progress', 'resume', 'reschedule', 'images'].includes(flag)) continue;
+      if (['out', 'into', 'model', 'backbone', 'from', 'progress', 'resume', 'reschedule', 'images', 'samples'].includes(flag)) continue;
       assert.ok(flag in expanded, `${at}: --${flag} ${String(value)} was given, the recipe and the defaults say nothing of it`);
       assert.ok(same(expanded[flag], value), `${at}: --${flag} was ${String(value)}, the recipe gives ${String(expanded[flag])}`);
     }

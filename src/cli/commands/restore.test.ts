@@ -34,11 +34,13 @@ test('abair restore with the shipped default model: restores, explains, reports 
   // One "name probability" pair per class of the shipped estimator (and the input's share when keep-clean is on).
   assert.match(r.stdout + r.stderr, /\((\w+ \d\.\d\d, ){2,}\w+ \d\.\d\d(; kept \d+ % of the input \(keep-clean\))?\)/);
 
-  // --keep-clean overrides the model's setting: on says how much of the input it kept, off keeps none
+  // --keep-clean overrides the model's setting (on, with the shipped clean gate): p(clean) is printed
+  // with the classes, and on says how much of the input it kept when it kept any; off keeps none.
+  // The uniform image looks blurred to the estimator, so the gate keeps none of it either.
   const run = (flag: string) => spawnSync(process.execPath, [bin, 'restore', 'x.png', '-o', `${flag}.png`, '--keep-clean', flag, '--no-progress'], { cwd: dir, encoding: 'utf8', env });
   const [on, off] = [run('on'), run('off')];
   assert.equal(on.status, 0, on.stderr);
-  assert.match(on.stdout, /; kept \d+ % of the input \(keep-clean\)\)/);
+  assert.match(on.stdout, /, clean \d\.\d\d(; kept \d+ % of the input \(keep-clean\))?\)\n$/);
   assert.equal(off.status, 0, off.stderr);
   assert.doesNotMatch(off.stdout, /kept/);
   // the uniform image looks blurred to the estimator: no hint; a clean photo gets one, with the share
@@ -50,6 +52,11 @@ test('abair restore with the shipped default model: restores, explains, reports 
     const clean = spawnSync(process.execPath, [bin, 'restore', photo, '-o', 'kodim03.png', '--keep-clean', 'off', '--tile', '256', '--no-progress'], { cwd: dir, encoding: 'utf8', env });
     assert.equal(clean.status, 0, clean.stderr);
     assert.match(clean.stderr, /^abair: note: the estimator sees little wrong with .*kodim03\.png; --keep-clean on would keep \d+ % of the input\n$/);
+    // by default (the shipped model's keep-clean on) the clean photo is kept, nearly whole
+    const kept = spawnSync(process.execPath, [bin, 'restore', photo, '-o', 'kodim03-default.png', '--tile', '256', '--no-progress'], { cwd: dir, encoding: 'utf8', env });
+    assert.equal(kept.status, 0, kept.stderr);
+    const share = /; kept (\d+) % of the input \(keep-clean\)\)/.exec(kept.stdout);
+    assert.ok(share && Number(share[1]) >= 90, kept.stdout);
   }
   const bad = run('maybe');
   assert.equal(bad.status, 2);

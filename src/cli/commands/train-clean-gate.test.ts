@@ -58,10 +58,30 @@ test('train clean-gate: fits clean-gate.json from the folder\'s own model, reuse
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /clean gate: clean-gate\.json/);
 
-    // a refit with another cap reads the samples; other sample settings are refused in one line
+    // a refit with another cap, or reading a crop statistic, reads the samples; other sample settings are refused in one line
     r = fit(['--cap', '40']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`samples: ${imagesUsed * 3} from `));
+    r = fit([]);
+    assert.equal(r.code, 0, r.stderr);
+    const withStat = JSON.parse(await readFile(gateFile, 'utf8')) as { gate: { statistics: string[]; mean: number[] }; provenance: Record<string, unknown> };
+    assert.deepEqual(withStat.gate.statistics, ['dark01']);
+    assert.equal(withStat.gate.mean.length, 3 * 2 + 2 + 1);
+    assert.deepEqual(withStat.provenance['statistics'], ['dark01']);
+    r = abair(['model', 'info', model]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(withStat.provenance['hazeVeto'], { from: 0.1, to: 0.15 }, 'the default veto');
+    r = fit(['--statistics', 'none', '--haze-veto', 'none']);
+    assert.equal(r.code, 0, r.stderr);
+    const plain = JSON.parse(await readFile(gateFile, 'utf8')) as { gate: { statistics: string[]; hazeVeto: unknown; mean: number[] } };
+    assert.deepEqual([plain.gate.statistics, plain.gate.hazeVeto, plain.gate.mean.length], [[], null, 3 * 2 + 2]);
+    r = fit(['--haze-veto', '0.2:0.1']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /'0\.2:0\.1' is not from:to with 0 ≤ from < to ≤ 1/);
+    r = fit(['--statistics', 'dark02']);
+    assert.notEqual(r.code, 0);
+    // one line, then commander's pointer to --help
+    assert.match(r.stderr, /^error: option '--statistics <names>' argument 'dark02' is invalid\. 'dark02' is not a crop statistic \(dark01, or none\)\n\(run with --help for usage\)\n*$/);
     r = fit(['--crop', '32']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /samples\.json: made with other sample settings/);

@@ -1,13 +1,14 @@
 /** `abair train pretrain|adapter|estimator|plot`: the three training phases (src/train) and the log plot. */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ADAPTER_DEFAULTS, CLEAN_GATE_DEFAULTS, DEFAULT_THREADS, ESTIMATOR_DEFAULTS, PRETRAIN_DEFAULTS } from '../../train/defaults.js';
 // The training modules (ONNX Runtime's train steps) are imported when a train command runs, not
 // when the CLI starts, so `abair --help` and `abair restore` stay quick.
 import type { EstimatorTrainOptions } from '../../train/phases/estimator.js';
 import type { RunResult } from '../../train/runner.js';
 import { PRESET_NAMES } from '../../model/config.js';
+import { OPTIONAL_STATISTICS, type OptionalStatistic } from '../../model/clean-gate.js';
 import { UsageError } from '../../util/errors.js';
 import { DEFAULT_CLEAN_FRACTION, MIXED_LABELS, type MixedLabels } from '../../train/data/index.js';
 import { addCommonOptions, addRunOptions, commonFrom, defaultImagesDir, fraction, integer, positive, type ParsedCommon, widthList } from './train-options.js';
@@ -142,6 +143,25 @@ async function startingEstimator(target: string, cleanOutput: boolean): Promise<
   return { config: start.config, params: start.params, file: loaded.file };
 }
 
+/** --statistics: a comma-separated list of distinct OPTIONAL_STATISTICS, or 'none'. */
+function statisticsList(value: string): OptionalStatistic[] {
+  if (value === 'none') return [];
+  const names = value.split(',');
+  for (const n of names) if (!(OPTIONAL_STATISTICS as readonly string[]).includes(n)) throw new InvalidArgumentError(`'${n}' is not a crop statistic (${OPTIONAL_STATISTICS.join(', ')}, or none)`);
+  if (new Set(names).size !== names.length) throw new InvalidArgumentError('a statistic is listed twice');
+  return names as OptionalStatistic[];
+}
+
+/** --haze-veto: from:to with 0 ≤ from < to ≤ 1, or 'none' (false: commander turns a parsed null into ''). */
+function vetoRange(value: string): { from: number; to: number } | false {
+  if (value === 'none') return false;
+  const m = /^([\d.]+):([\d.]+)$/.exec(value);
+  const from = m ? Number(m[1]) : NaN;
+  const to = m ? Number(m[2]) : NaN;
+  if (!(from >= 0 && to > from && to <= 1)) throw new InvalidArgumentError(`'${value}' is not from:to with 0 ≤ from < to ≤ 1 (e.g. 0.1:0.15), or none`);
+  return { from, to };
+}
+
 function registerCleanGate(train: Command): void {
   const d = CLEAN_GATE_DEFAULTS;
   train
@@ -156,12 +176,14 @@ function registerCleanGate(train: Command): void {
     .option('--lr <x>', 'Adam learning rate', positive('--lr'), d.lr)
     .option('--cap <dB>', 'the PSNR a sample can reach at most in the objective', positive('--cap'), d.capDb)
     .option('--clean-weight <w>', 'weight of the clean samples in the objective (the others weigh 1)', positive('--clean-weight'), d.cleanWeight)
+    .addOption(new Option('--statistics <names>', `crop statistics the gate reads beside the estimator's outputs, comma-separated, or none (of: ${OPTIONAL_STATISTICS.join(', ')})`).argParser(statisticsList).default(d.statistics, d.statistics.join(',') || 'none'))
+    .addOption(new Option('--haze-veto <from:to>', "scale the gate's share by 1 − the haze veto: 0 at a dark-channel level (10th percentile) of from, all of it at to; or none").argParser(vetoRange).default(d.hazeVeto ?? false, d.hazeVeto ? `${d.hazeVeto.from}:${d.hazeVeto.to}` : 'none'))
     .option('--seed <n>', 'seed of the crops, the degradations and the initial weights', integer('--seed', 0), d.seed)
     .option('--samples <file>', 'keep the samples in this JSON file: made and written on the first run, read on later ones (e.g. to refit with another --cap)')
     .option('--limit <n>', 'use only the first n training images', integer('--limit', 1))
     .option('--threads <n>', 'ONNX Runtime threads', integer('--threads', 1), DEFAULT_THREADS)
     .addHelpText('after', '\nRun it after the estimator (a retrained estimator needs a refitted gate). Turn the gate on for SW with\n  abair model set-blend <dir> --keep-clean on\n\nExample:\n  $ abair train clean-gate --model models/mine')
-    .action(async (opts: { model: string; images?: string[]; samples?: string; crop: number; cleanRepeats: number; hidden: number; steps: number; lr: number; cap: number; cleanWeight: number; seed: number; limit?: number; threads: number }) => {
+    .action(async (opts: { model: string; images?: string[]; samples?: string; crop: number; cleanRepeats: number; hidden: number; steps: number; lr: number; cap: number; cleanWeight: number; statistics: OptionalStatistic[]; hazeVeto: { from: number; to: number } | false; seed: number; limit?: number; threads: number }) => {
       const { trainCleanGate } = await import('../../train/phases/clean-gate.js');
       const result = await trainCleanGate({
         model: opts.model,
@@ -173,6 +195,8 @@ function registerCleanGate(train: Command): void {
         lr: opts.lr,
         capDb: opts.cap,
         cleanWeight: opts.cleanWeight,
+        statistics: opts.statistics,
+        hazeVeto: opts.hazeVeto || null,
         seed: opts.seed,
         threads: opts.threads,
         ...(opts.limit !== undefined ? { limit: opts.limit } : {}),

@@ -15,7 +15,7 @@ import { applyDegradations, isBuiltinDegradation } from '../../degrade/registry.
 import { quantise8 } from '../../eval/protocol.js';
 import type { DegradationName } from '../../degrade/types.js';
 import type { RGBImage } from '../../image/types.js';
-import { gateFeatures } from '../../model/clean-gate.js';
+import { gateFeatures, type CropStatistics, type OptionalStatistic } from '../../model/clean-gate.js';
 import { saveCleanGate } from '../../model/clean-gate-file.js';
 import { ESTIMATOR_FILE } from '../../model/weights.js';
 import { createNodeRunner } from '../../restore/node-runner.js';
@@ -34,7 +34,7 @@ import { openTrainingImages, say } from './common.js';
 const MIXED_PAIRS: readonly (readonly DegradationName[])[] = [['blur', 'noise'], ['blur', 'jpeg'], ['haze', 'snow'], ['rain', 'noise'], ['lowlight', 'noise']];
 
 /** The fit's settings (the classes are the model's), and how the samples are made. The seed seeds both. */
-interface CleanGateTrainOptions extends Omit<GateFitOptions, 'classes'> {
+interface CleanGateTrainOptions extends Omit<GateFitOptions, 'classes' | 'statistics' | 'hazeVeto'> {
   /** the model folder: its estimator and adapters make the samples, and clean-gate.json goes here */
   model: string;
   images: string[];
@@ -42,6 +42,10 @@ interface CleanGateTrainOptions extends Omit<GateFitOptions, 'classes'> {
   crop: number;
   /** clean samples per image */
   cleanRepeats: number;
+  /** the optional crop statistics the gate reads beside the estimator's outputs */
+  statistics: readonly OptionalStatistic[];
+  /** the haze veto the gate carries, or null */
+  hazeVeto: { from: number; to: number } | null;
   /**
    * a samples file: read when it exists (made for this estimator with the same sample settings),
    * else written after the samples are made, so fits with other gate settings reuse them
@@ -66,11 +70,21 @@ function cropAt(image: RGBImage, side: number, rng: Rng): RGBImage {
 }
 
 const SAMPLES_FORMAT = 'abair-clean-gate-samples';
+/** Samples keep the estimator's per-crop rows and every crop statistic, so any gate's features can be made from them. */
+const SAMPLES_VERSION = 2;
+
+/** One sample as made and stored: what the estimator said per crop, the crop statistics, the blend errors. */
+interface StoredSample extends Omit<GateSample, 'features'> {
+  rows: number[];
+  count: number;
+  stride: number;
+  stats: CropStatistics;
+}
 
 /** A samples file's samples, or null when there is none; refused when made with other settings (or for another estimator). */
-async function readSamples(file: string, settings: Record<string, unknown>): Promise<{ samples: GateSample[]; count: number; wallSec: number } | null> {
+async function readSamples(file: string, settings: Record<string, unknown>): Promise<{ samples: StoredSample[]; count: number; wallSec: number } | null> {
   if (!(await stat(file).then(() => true, () => false))) return null;
-  const json = (await readJsonFile(file)) as { format?: unknown; settings?: unknown; count?: number; wallSec?: number; samples?: GateSample[] };
+  const json = (await readJsonFile(file)) as { format?: unknown; settings?: unknown; count?: number; wallSec?: number; samples?: StoredSample[] };
   if (json.format !== SAMPLES_FORMAT) throw new UserError(`${file}: not a clean-gate samples file`);
   if (JSON.stringify(json.settings) !== JSON.stringify(settings)) throw new UserError(`${file}: made with other sample settings or another estimator; remove it or give another --samples file`);
   return { samples: json.samples ?? [], count: json.count ?? 0, wallSec: json.wallSec ?? 0 };
@@ -88,28 +102,27 @@ export async function trainCleanGate(o: CleanGateTrainOptions): Promise<{ file: 
     if (skipped.length > 0) say(o, `note: ${skipped.join(', ')} ha${skipped.length > 1 ? 've' : 's'} no built-in generator; the gate is fitted without samples of ${skipped.length > 1 ? 'them' : 'it'}`);
     const pairs = MIXED_PAIRS.filter((pair) => pair.every((n) => (singles as readonly string[]).includes(n)));
     const cases: DegradationName[][] = [...Array.from({ length: o.cleanRepeats }, () => []), ...singles.map((s) => [s]), ...pairs.map((p) => [...p])];
-    const settings = { images: o.images.map(recordedDataPath), crop: o.crop, cleanRepeats: o.cleanRepeats, seed: o.seed, limit: o.limit ?? null, cases: cases.map((c) => c.join('+') || 'clean'), estimator: await fileDigest(path.join(o.model, ESTIMATOR_FILE)) };
+    const settings = { version: SAMPLES_VERSION, images: o.images.map(recordedDataPath), crop: o.crop, cleanRepeats: o.cleanRepeats, seed: o.seed, limit: o.limit ?? null, cases: cases.map((c) => c.join('+') || 'clean'), estimator: await fileDigest(path.join(o.model, ESTIMATOR_FILE)) };
     const cached = o.samples ? await readSamples(o.samples, settings) : null;
     const made = cached ?? { ...(await makeSamples()), wallSec: (Date.now() - started) / 1000 };
-    const { samples, count } = made;
-    if (cached) say(o, `samples: ${samples.length} from ${o.samples}`);
+    const { samples: stored, count } = made;
+    if (cached) say(o, `samples: ${stored.length} from ${o.samples}`);
     else if (o.samples) {
       await mkdir(path.dirname(o.samples), { recursive: true });
-      await writeFileAtomic(o.samples, JSON.stringify({ format: SAMPLES_FORMAT, settings, count, wallSec: made.wallSec, samples: samples.map((x) => ({ ...x, features: Array.from(x.features) })) }) + '\n');
+      await writeFileAtomic(o.samples, JSON.stringify({ format: SAMPLES_FORMAT, settings, count, wallSec: made.wallSec, samples: stored }) + '\n');
     }
 
-    async function makeSamples(): Promise<{ samples: GateSample[]; count: number }> {
+    async function makeSamples(): Promise<{ samples: StoredSample[]; count: number }> {
       const { train } = await openTrainingImages(o.images, o);
       const count = Math.min(train.size, o.limit ?? Infinity);
       const rng = new Rng(`clean-gate-crops:${o.seed}`);
-      const samples: GateSample[] = [];
+      const samples: StoredSample[] = [];
       for (let i = 0; i < count; i++) {
         const full = await train.get(i);
         const clean = cropAt(full, Math.min(o.crop, full.width, full.height), rng);
         for (const [c, names] of cases.entries()) {
           const degraded = quantise8((await applyDegradations(clean, names, new Rng(`clean-gate:${o.seed}:${i}:${c}`))).image);
           const est = await runner.estimateCrops(degraded);
-          const features = gateFeatures(est.rows, est.count, est.stride, classes.length, est.darkLevel);
           const restored = quantise8((await runPipeline(runner, degraded, { mode: 'sw', keepClean: false })).image).data;
           let a = 0;
           let b = 0;
@@ -122,7 +135,7 @@ export async function trainCleanGate(o: CleanGateTrainOptions): Promise<{ file: 
             ab += da * db;
           }
           const n = clean.data.length;
-          samples.push({ features, a: a / n, b: b / n, c: ab / n, label: names.join('+') || 'clean' });
+          samples.push({ rows: Array.from(est.rows), count: est.count, stride: est.stride, stats: est.stats, a: a / n, b: b / n, c: ab / n, label: names.join('+') || 'clean' });
         }
         if ((i + 1) % 20 === 0 || i + 1 === count) say(o, `samples: ${i + 1}/${count} images (${samples.length} samples)`);
       }
@@ -130,7 +143,8 @@ export async function trainCleanGate(o: CleanGateTrainOptions): Promise<{ file: 
     }
 
     const fitStarted = Date.now();
-    const fit = fitCleanGate(samples, { classes, hidden: o.hidden, steps: o.steps, lr: o.lr, capDb: o.capDb, seed: o.seed, ...(o.cleanWeight !== undefined ? { cleanWeight: o.cleanWeight } : {}) });
+    const samples: GateSample[] = stored.map(({ rows, count: n, stride, stats, ...errors }) => ({ ...errors, features: gateFeatures(rows, n, stride, classes.length, stats, o.statistics) }));
+    const fit = fitCleanGate(samples, { classes, statistics: o.statistics, hazeVeto: o.hazeVeto, hidden: o.hidden, steps: o.steps, lr: o.lr, capDb: o.capDb, seed: o.seed, ...(o.cleanWeight !== undefined ? { cleanWeight: o.cleanWeight } : {}) });
     say(o, `fit: mean blend PSNR (capped at ${o.capDb} dB) ${fit.before.toFixed(3)} → ${fit.after.toFixed(3)} dB over ${samples.length} samples`);
     // with a samples file, the compute that made its samples counts too
     const wallSec = made.wallSec + (Date.now() - fitStarted) / 1000;
@@ -143,6 +157,8 @@ export async function trainCleanGate(o: CleanGateTrainOptions): Promise<{ file: 
       samples: samples.length,
       crop: o.crop,
       cleanRepeats: o.cleanRepeats,
+      statistics: [...o.statistics],
+      hazeVeto: o.hazeVeto,
       cases: cases.map((c) => c.join('+') || 'clean'),
       hidden: o.hidden,
       steps: o.steps,

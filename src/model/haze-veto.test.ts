@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hazeVeto } from './haze-prior.js';
+import { hazeVeto } from './haze-veto.js';
 
 test('hazeVeto: 0 up to from, 1 from to on, linear between; from must be below to', () => {
   assert.equal(hazeVeto(0.05, 0.08, 0.14), 0);
