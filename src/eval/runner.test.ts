@@ -55,6 +55,9 @@ test('the clean suite: input = the clean image, output scored against it, clean 
   assert.match(table, /\| Kodak24 clean \| clean \(undegraded\) \| 1 of 24 \| 100\.00 \/ 1\.0000 \|/);
   assert.match(table, /the input is the clean image itself/);
   assert.match(table, /What the estimator took them for \(its top class, images\): Kodak24 clean: rain 1; CBSD68 clean: rain 1\./);
+  const least = plain.suites[0]!.datasets[0]!.perImage[0]!;
+  const under = least.output.psnr < 36 ? 1 : 0;
+  assert.ok(table.includes(`The least kept image: Kodak24 clean: ${least.output.psnr.toFixed(2)} dB (${least.name}), ${under} of 1 under 36 dB; CBSD68 clean: `), table);
   const oracle = await runEvaluation({ suites: ['clean'], dataRoot: bench, mode: 'oracle', restorer, model: { kind: 'injected', label: 'fake' }, limit: 1 });
   assert.match(oracle.suites[0]!.datasets[0]!.skipped!, /clean input has no true adapter/);
 });

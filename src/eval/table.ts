@@ -33,6 +33,9 @@ function modelLine(report: EvalReport): string {
   return `${m.label}; training steps: ${steps}`;
 }
 
+/** A clean photo kept at least this close to itself counts as left alone (the do-no-harm minimum for the worst image). */
+const CLEAN_WORST_DB = 36;
+
 // @testSeam: tested directly (runner.test.ts)
 export function renderSuiteTable(suite: SuiteResult, report: EvalReport): string {
   const space = report.protocol.space === 'y' ? 'Y' : 'RGB';
@@ -56,6 +59,13 @@ export function renderSuiteTable(suite: SuiteResult, report: EvalReport): string
     lines.push('', `"clean (undegraded)": the input is the clean image itself (PSNR capped at ${report.protocol.psnrCapDb} dB), so the output's PSNR against it says how far restoring moved a photo that needed nothing: higher is better, and the identity scores the cap.`);
     const picks = clean.filter((d) => d.confusion?.['clean']).map((d) => `${d.label}: ${countsByDescending(d.confusion!['clean']!)}`);
     if (picks.length > 0) lines.push('', `What the estimator took them for (its top class, images): ${picks.join('; ')}.`);
+    // the mean hides the photos that were changed: the worst one, and how many fell under 36 dB
+    const worst = clean.filter((d) => d.perImage.length > 0).map((d) => {
+      const byPsnr = [...d.perImage].sort((a, b) => a.output.psnr - b.output.psnr);
+      const under = byPsnr.filter((im) => im.output.psnr < CLEAN_WORST_DB).length;
+      return `${d.label}: ${byPsnr[0]!.output.psnr.toFixed(2)} dB (${byPsnr[0]!.name}), ${under} of ${d.perImage.length} under ${CLEAN_WORST_DB} dB`;
+    });
+    if (worst.length > 0) lines.push('', `The least kept image: ${worst.join('; ')}.`);
   }
   if (suite.accuracy) {
     lines.push('', `Estimator top-1 accuracy (argmax is a true class): ${(100 * suite.accuracy.top1).toFixed(1)} % (${suite.accuracy.correct}/${suite.accuracy.total}).`);
