@@ -26,9 +26,9 @@ export const CLEAN_GATE_VERSION = 1;
 
 /**
  * What a gate reads of the estimator's crops themselves, beside the estimator's outputs.
- * Why the 1st percentile of the dark channel as well as the 10th: on train-split crops it tells
- * hazy from clean ones better (AUC 0.969 against 0.942): haze lifts even the darkest pixels, while
- * the 10th percentile of a clean photo with much sky or a white wall is high too.
+ * Why the 1st percentile of the dark channel as well as the 10th: haze lifts even the darkest
+ * pixels, while the 10th percentile of a clean photo with much sky or a white wall is high too
+ * (what it gained on held-out crops: docs/decisions.md).
  */
 export interface CropStatistics {
   /** the pooled dark channel at its 10th percentile (darkChannelLevel): every gate reads it */
