@@ -34,7 +34,7 @@ function modelLine(report: EvalReport): string {
 }
 
 /** A clean photo kept at least this close to itself counts as left alone (the do-no-harm minimum for the worst image). */
-const CLEAN_WORST_DB = 36;
+export const CLEAN_WORST_DB = 36;
 
 // @testSeam: tested directly (runner.test.ts)
 export function renderSuiteTable(suite: SuiteResult, report: EvalReport): string {

@@ -50,7 +50,7 @@ export function darkChannel(image: RGBImage, radius = DARK_RADIUS): Float32Array
  */
 export function darkChannelQuantiles(crops: Float32Array, count: number, size: number, quantiles: readonly number[]): number[] {
   if (!Number.isInteger(count) || count < 1 || crops.length !== count * size * size * 3) {
-    throw new Error(`darkChannelLevel: ${crops.length} values are not ${count} crops of ${size}²×3`);
+    throw new Error(`darkChannelQuantiles: ${crops.length} values are not ${count} crops of ${size}²×3`);
   }
   const n = size * size * 3;
   const pooled = new Float32Array(count * size * size);
