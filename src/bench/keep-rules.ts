@@ -5,11 +5,13 @@
  * rule's output is formed from that restoration and the input in memory.
  *
  * Held-out crops as every training phase holds them out (openImageFolders' split): the 256² centre
- * of each image; the 8 single degradations, 5 mixed pairs and the crop itself (clean), severity
+ * of each image (--size W[xH]: the W×H centre, or all of a smaller side: --size 768 reads the
+ * estimator's crops spread over a photo as on the bench sets, the 256² centre as on the gate's
+ * crops); the 8 single degradations, 5 mixed pairs and the crop itself (clean), severity
  * 0.5, seeded Rng(`swblend:<file>:<case>`) (the draws of the SW blend comparisons before it; --draw and
  * --severity give others), 8-bit in and out. RGB PSNR against the clean crop.
  *
- *   npm run build && node dist/bench/keep-rules.js [--weights dir] [--limit n] [--json out.json]
+ *   npm run build && node dist/bench/keep-rules.js [--weights dir] [--limit n] [--json out.json] [--size W[xH]]
  *     [--veto from:to,…] [--draw tag] [--severity s|random] [--mode sw|adapter:<name>|…]
  */
 import { writeFileSync } from 'node:fs';
@@ -32,7 +34,12 @@ import { sharedDataDir } from '../util/paths.js';
 import { option } from './args.js';
 import { Rng } from '../util/rng.js';
 
-const SIZE = 256;
+// --size W or WxH (default 256): the centre part of each held-out photo, at most its own size
+const [SIZE_W, SIZE_H] = (() => {
+  const m = /^(\d+)(?:x(\d+))?$/.exec(option('--size') ?? '256');
+  if (!m) throw new Error('--size must be W or WxH in pixels');
+  return [Number(m[1]), Number(m[2] ?? m[1])];
+})();
 // --draw <tag> (default swblend): the label of the degradation streams, Rng(`<tag>:<file>:<case>`);
 // --severity <s|random> (default 0.5): a fixed severity, or each degradation's own training draw.
 // Another draw confirms a choice made on the first one.
@@ -90,8 +97,7 @@ const perImage: unknown[] = [];
 for (const file of files) {
   const rel = path.relative(trainDir, file).split(path.sep).join('/');
   const full = quantise8((await readImage(file)).image);
-  const side = Math.min(SIZE, full.width, full.height);
-  const clean = centerCrop(full, side, side);
+  const clean = centerCrop(full, Math.min(SIZE_W, full.width), Math.min(SIZE_H, full.height));
   const row: Record<string, unknown> = { file: rel };
   for (const names of CASES) {
     const name = caseName(names);
@@ -133,7 +139,7 @@ for (const file of files) {
 const columns = ['input', ...Object.keys(sums['clean']!).filter((k) => k !== 'input' && k !== 'p(clean)' && k !== 'dark'), 'dark', ...(runner.hasCleanOutput ? ['p(clean)'] : [])];
 const widths = columns.map((c) => Math.max(15, c.length + 2));
 const line = (label: string, values: number[]) => `${label.padEnd(16)}${values.map((v, i) => v.toFixed(2).padStart(widths[i]!)).join('')}\n`;
-process.stdout.write(`\nRGB PSNR (dB), mean over ${files.length} held-out 256² crops (p(clean): its mean)\n${''.padEnd(16)}${columns.map((c, i) => c.padStart(widths[i]!)).join('')}\n`);
+process.stdout.write(`\nRGB PSNR (dB), mean over ${files.length} held-out crops of at most ${SIZE_W}×${SIZE_H} (p(clean): its mean)\n${''.padEnd(16)}${columns.map((c, i) => c.padStart(widths[i]!)).join('')}\n`);
 const mean = (names: string[], col: string) => names.reduce((a, n) => a + sums[n]![col]! / files.length, 0) / names.length;
 for (const name of Object.keys(sums)) process.stdout.write(line(name, columns.map((c) => sums[name]![c]! / files.length)));
 process.stdout.write(line('mean singles', columns.map((c) => mean(SINGLES, c))));

@@ -11,6 +11,7 @@ import { disposeParams } from '../../model/params.js';
 import { randomize } from '../../model/test-helpers.js';
 import { writeTestImages } from '../../train/test-images.js';
 import { packageRoot } from '../../util/paths.js';
+import { CLEAN_GATE_DEFAULTS } from '../../train/defaults.js';
 
 function abair(args: string[]) {
   const r = spawnSync(process.execPath, [path.join(packageRoot, 'bin', 'abair.js'), ...args], { encoding: 'utf8' });
@@ -70,7 +71,7 @@ test('train clean-gate: fits clean-gate.json from the folder\'s own model, reuse
     assert.deepEqual(withStat.provenance['statistics'], ['dark01']);
     r = abair(['model', 'info', model]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(withStat.provenance['hazeVeto'], { from: 0.1, to: 0.15 }, 'the default veto');
+    assert.deepEqual(withStat.provenance['hazeVeto'], CLEAN_GATE_DEFAULTS.hazeVeto, 'the default veto');
     r = fit(['--statistics', 'none', '--haze-veto', 'none']);
     assert.equal(r.code, 0, r.stderr);
     const plain = JSON.parse(await readFile(gateFile, 'utf8')) as { gate: { statistics: string[]; hazeVeto: unknown; mean: number[] } };
@@ -86,6 +87,19 @@ test('train clean-gate: fits clean-gate.json from the folder\'s own model, reuse
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /samples\.json: made with other sample settings/);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+
+    // a context around the crop is a sample setting of its own; one smaller than the crop is refused
+    r = fit(['--context', '64']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /samples\.json: made with other sample settings/);
+    r = fit(['--context', '32']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--context 32 is smaller than --crop 48/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    r = fit(['--context', '64', '--samples', path.join(root, 'samples-64.json')]);
+    assert.equal(r.code, 0, r.stderr);
+    const withContext = JSON.parse(await readFile(gateFile, 'utf8')) as { provenance: Record<string, unknown> };
+    assert.deepEqual([withContext.provenance['context'], withContext.provenance['samples']], [64, imagesUsed * 3]);
 
     // training a new estimator into the folder removes the gate fitted to the old one
     r = abair(['train', 'estimator', '--model', model, '--images', images, '--steps', '1', '--batch', '2', '--patch', '32', '--widths', '4,4',

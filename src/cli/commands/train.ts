@@ -169,7 +169,8 @@ function registerCleanGate(train: Command): void {
     .description("fit the clean gate: how much of the input SW keeps, from the estimator's per-crop outputs and the dark channel (writes clean-gate.json into --model)")
     .requiredOption('--model <dir>', 'model folder (backbone, adapters, estimator): it makes the samples and receives clean-gate.json')
     .option('--images <dir...>', `clean photos to synthesise from; the held-out split is never read (default: ${defaultImagesDir()}, development only)`)
-    .option('--crop <n>', "side of each image's crop", integer('--crop', 16), d.crop)
+    .option('--crop <n>', "side of the part of each sample that is restored and scored", integer('--crop', 16), d.crop)
+    .option('--context <n>', 'the most pixels per side of the region around it that the estimator reads (a photo\'s estimator crops spread over it), or 0: the crop alone', integer('--context', 0), d.context)
     .option('--clean-repeats <n>', 'clean samples per image (beside one per single degradation and mixed pair)', integer('--clean-repeats', 0), d.cleanRepeats)
     .option('--hidden <n>', "units of the gate's hidden layer", integer('--hidden', 1), d.hidden)
     .option('--steps <n>', 'full-batch Adam steps', integer('--steps', 1), d.steps)
@@ -183,12 +184,13 @@ function registerCleanGate(train: Command): void {
     .option('--limit <n>', 'use only the first n training images', integer('--limit', 1))
     .option('--threads <n>', 'ONNX Runtime threads', integer('--threads', 1), DEFAULT_THREADS)
     .addHelpText('after', '\nRun it after the estimator (a retrained estimator needs a refitted gate). Turn the gate on for SW with\n  abair model set-blend <dir> --keep-clean on\n\nExample:\n  $ abair train clean-gate --model models/mine')
-    .action(async (opts: { model: string; images?: string[]; samples?: string; crop: number; cleanRepeats: number; hidden: number; steps: number; lr: number; cap: number; cleanWeight: number; statistics: OptionalStatistic[]; hazeVeto: { from: number; to: number } | false; seed: number; limit?: number; threads: number }) => {
+    .action(async (opts: { model: string; images?: string[]; samples?: string; crop: number; context: number; cleanRepeats: number; hidden: number; steps: number; lr: number; cap: number; cleanWeight: number; statistics: OptionalStatistic[]; hazeVeto: { from: number; to: number } | false; seed: number; limit?: number; threads: number }) => {
       const { trainCleanGate } = await import('../../train/phases/clean-gate.js');
       const result = await trainCleanGate({
         model: opts.model,
         images: imagesOrDefault(opts.images),
         crop: opts.crop,
+        context: opts.context,
         cleanRepeats: opts.cleanRepeats,
         hidden: opts.hidden,
         steps: opts.steps,

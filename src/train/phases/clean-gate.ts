@@ -1,12 +1,19 @@
 /**
  * Fits a model folder's clean gate (src/model/clean-gate.ts) and writes clean-gate.json into it.
  *
- * Samples: for every training image (the held-out split is never read), one random crop, degraded
- * `cleanRepeats` times not at all, once by each built-in single degradation among the model's
- * classes and once by each of the mixed pairs among them, at each degradation's own training
- * severities, 8-bit. Each sample is restored once with plain SW (no keep share) by the folder's own
- * model; the gate's features come from the estimator's per-crop outputs on it, the blend errors
- * from the restoration (src/train/clean-gate-fit.ts). No bench image is read.
+ * Samples: for every training image (the held-out split is never read), one random region,
+ * degraded `cleanRepeats` times not at all, once by each built-in single degradation among the
+ * model's classes and once by each of the mixed pairs among them, at each degradation's own
+ * training severities, 8-bit. The gate's features come from the estimator's per-crop outputs on
+ * the region; a `crop`² part of it is restored with the SW weights of that estimate (no keep share)
+ * by the folder's own model, and the blend errors come from that restoration
+ * (src/train/clean-gate-fit.ts). No bench image is read.
+ *
+ * Why a region larger than the restored crop (`context`): users' photos are larger than the
+ * estimator's 3×3 grid of 128² crops, which then spreads over the photo, so one crop may see sky
+ * and another streaks. On a 256² region the nine crops overlap and agree, and a gate fitted there
+ * read the disagreement of larger photos as "clean": synthetic rain on two Kodak24 photos came
+ * back with a keep share of 1.00 (docs/decisions.md). With `context` 0 the region is the crop.
  */
 import { mkdir, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -18,6 +25,8 @@ import type { RGBImage } from '../../image/types.js';
 import { gateFeatures, type CropStatistics, type OptionalStatistic } from '../../model/clean-gate.js';
 import { saveCleanGate } from '../../model/clean-gate-file.js';
 import { ESTIMATOR_FILE } from '../../model/weights.js';
+import { meanRows } from '../../restore/estimator-input.js';
+import { adapterWeightsFor, byClass } from '../../restore/modes.js';
 import { createNodeRunner } from '../../restore/node-runner.js';
 import { runPipeline } from '../../restore/pipeline.js';
 import { UserError } from '../../util/errors.js';
@@ -38,8 +47,10 @@ interface CleanGateTrainOptions extends Omit<GateFitOptions, 'classes' | 'statis
   /** the model folder: its estimator and adapters make the samples, and clean-gate.json goes here */
   model: string;
   images: string[];
-  /** side of each image's crop (smaller images: their shorter side) */
+  /** side of the part of each region that is restored and scored (smaller images: their shorter side) */
   crop: number;
+  /** the most pixels per side of the region the estimator reads (smaller images: all of it); 0: the crop itself */
+  context: number;
   /** clean samples per image */
   cleanRepeats: number;
   /** the optional crop statistics the gate reads beside the estimator's outputs */
@@ -58,16 +69,18 @@ interface CleanGateTrainOptions extends Omit<GateFitOptions, 'classes' | 'statis
   say?: (line: string) => void;
 }
 
-function cropAt(image: RGBImage, side: number, rng: Rng): RGBImage {
-  const x0 = rng.int(image.width - side + 1);
-  const y0 = rng.int(image.height - side + 1);
-  const data = new Float32Array(side * side * 3);
-  for (let y = 0; y < side; y++) {
+/** The width×height part of `image` whose top-left pixel is (x0, y0). */
+function cropAt(image: RGBImage, x0: number, y0: number, width: number, height: number): RGBImage {
+  const data = new Float32Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
     const from = ((y0 + y) * image.width + x0) * 3;
-    data.set(image.data.subarray(from, from + side * 3), y * side * 3);
+    data.set(image.data.subarray(from, from + width * 3), y * width * 3);
   }
-  return { width: side, height: side, data };
+  return { width, height, data };
 }
+
+/** A width×height part of `image` at a place drawn from `rng`. */
+const randomCrop = (image: RGBImage, width: number, height: number, rng: Rng): RGBImage => cropAt(image, rng.int(image.width - width + 1), rng.int(image.height - height + 1), width, height);
 
 const SAMPLES_FORMAT = 'abair-clean-gate-samples';
 /** Samples keep the estimator's per-crop rows and every crop statistic, so any gate's features can be made from them. */
@@ -92,6 +105,7 @@ async function readSamples(file: string, settings: Record<string, unknown>): Pro
 
 export async function trainCleanGate(o: CleanGateTrainOptions): Promise<{ file: string; before: number; after: number; samples: number }> {
   const started = Date.now();
+  if (o.context > 0 && o.context < o.crop) throw new UserError(`--context ${o.context} is smaller than --crop ${o.crop}: give at least the crop, or 0 for the crop alone`);
   // the folder's gate, if any, is not read: it is what is being replaced (and may be stale)
   const runner = await createNodeRunner(o.model, { cleanGate: false, ...(o.threads ? { threads: o.threads } : {}) });
   try {
@@ -102,7 +116,8 @@ export async function trainCleanGate(o: CleanGateTrainOptions): Promise<{ file: 
     if (skipped.length > 0) say(o, `note: ${skipped.join(', ')} ha${skipped.length > 1 ? 've' : 's'} no built-in generator; the gate is fitted without samples of ${skipped.length > 1 ? 'them' : 'it'}`);
     const pairs = MIXED_PAIRS.filter((pair) => pair.every((n) => (singles as readonly string[]).includes(n)));
     const cases: DegradationName[][] = [...Array.from({ length: o.cleanRepeats }, () => []), ...singles.map((s) => [s]), ...pairs.map((p) => [...p])];
-    const settings = { version: SAMPLES_VERSION, images: o.images.map(recordedDataPath), crop: o.crop, cleanRepeats: o.cleanRepeats, seed: o.seed, limit: o.limit ?? null, cases: cases.map((c) => c.join('+') || 'clean'), estimator: await fileDigest(path.join(o.model, ESTIMATOR_FILE)) };
+    // (context only when set: files made before it existed are the context-0 samples)
+    const settings = { version: SAMPLES_VERSION, images: o.images.map(recordedDataPath), crop: o.crop, ...(o.context > 0 ? { context: o.context } : {}), cleanRepeats: o.cleanRepeats, seed: o.seed, limit: o.limit ?? null, cases: cases.map((c) => c.join('+') || 'clean'), estimator: await fileDigest(path.join(o.model, ESTIMATOR_FILE)) };
     const cached = o.samples ? await readSamples(o.samples, settings) : null;
     const made = cached ?? { ...(await makeSamples()), wallSec: (Date.now() - started) / 1000 };
     const { samples: stored, count } = made;
@@ -119,11 +134,21 @@ export async function trainCleanGate(o: CleanGateTrainOptions): Promise<{ file: 
       const samples: StoredSample[] = [];
       for (let i = 0; i < count; i++) {
         const full = await train.get(i);
-        const clean = cropAt(full, Math.min(o.crop, full.width, full.height), rng);
+        const side = Math.min(o.crop, full.width, full.height);
+        const region = o.context > 0 ? randomCrop(full, Math.min(o.context, full.width), Math.min(o.context, full.height), rng) : randomCrop(full, side, side, rng);
+        // the restored crop's place in the region, the same for every case of the image
+        const at = new Rng(`clean-gate-crop-in-region:${o.seed}:${i}`);
+        const cx = at.int(region.width - side + 1);
+        const cy = at.int(region.height - side + 1);
+        const part = (image: RGBImage): RGBImage => (o.context > 0 ? cropAt(image, cx, cy, side, side) : image);
+        const clean = part(region);
         for (const [c, names] of cases.entries()) {
-          const degraded = quantise8((await applyDegradations(clean, names, new Rng(`clean-gate:${o.seed}:${i}:${c}`))).image);
-          const est = await runner.estimateCrops(degraded);
-          const restored = quantise8((await runPipeline(runner, degraded, { mode: 'sw', keepClean: false })).image).data;
+          const degradedRegion = quantise8((await applyDegradations(region, names, new Rng(`clean-gate:${o.seed}:${i}:${c}`))).image);
+          const est = await runner.estimateCrops(degradedRegion);
+          const degraded = part(degradedRegion);
+          // the adapters weighed as SW weighs them for the whole region (context 0: the crop's own SW)
+          const mode = o.context > 0 ? { kind: 'weights' as const, weights: byClass(adapterWeightsFor({ kind: 'sw' }, meanRows(est.rows, est.count).subarray(0, classes.length), classes, runner.swExponent), classes) } : { kind: 'sw' as const };
+          const restored = quantise8((await runPipeline(runner, degraded, { mode, keepClean: false })).image).data;
           let a = 0;
           let b = 0;
           let ab = 0;
@@ -156,6 +181,7 @@ export async function trainCleanGate(o: CleanGateTrainOptions): Promise<{ file: 
       imagesUsed: count,
       samples: samples.length,
       crop: o.crop,
+      context: o.context,
       cleanRepeats: o.cleanRepeats,
       statistics: [...o.statistics],
       hazeVeto: o.hazeVeto,
