@@ -61,7 +61,7 @@ export const DEFAULT_THREADS = 2;
 
 /** The clean gate's fit (src/train/phases/clean-gate.ts; the choices in docs/decisions.md, "A clean gate"). */
 export const CLEAN_GATE_DEFAULTS = {
-  // the held-out crops' size; the estimator sees its 3×3 grid of 128² crops on them
+  // the restored and scored part of each sample: the held-out crops' size
   crop: 256,
   // the most pixels per side of the region whose estimate the gate reads (0: the crop itself): the
   // estimator's crops spread over a photo-sized region as over users' photos (docs/decisions.md)
