@@ -21,6 +21,7 @@ import { applyDegradations } from '../degrade/registry.js';
 import type { DegradationName } from '../degrade/types.js';
 import { toUint8 } from '../degrade/quantize.js';
 import { PSNR_CAP_DB, quantise8 } from '../eval/protocol.js';
+import { CLEAN_WORST_DB } from '../eval/table.js';
 import type { RGBImage } from '../image/types.js';
 import { readImage } from '../io/image-io.js';
 import { centerCrop, psnr } from '../metrics/index.js';
@@ -138,7 +139,9 @@ for (const file of files) {
 
 const columns = ['input', ...Object.keys(sums['clean']!).filter((k) => k !== 'input' && k !== 'p(clean)' && k !== 'dark'), 'dark', ...(runner.hasCleanOutput ? ['p(clean)'] : [])];
 const widths = columns.map((c) => Math.max(15, c.length + 2));
-const line = (label: string, values: number[]) => `${label.padEnd(16)}${values.map((v, i) => v.toFixed(2).padStart(widths[i]!)).join('')}\n`;
+// NaN: a figure that has no meaning for the column (a count of the dark level), printed as —
+const line = (label: string, values: number[]) => `${label.padEnd(16)}${values.map((v, i) => (Number.isNaN(v) ? '—' : v.toFixed(2)).padStart(widths[i]!)).join('')}\n`;
+const psnrColumn = (c: string) => c !== 'dark' && c !== 'p(clean)';
 process.stdout.write(`\nRGB PSNR (dB), mean over ${files.length} held-out crops of at most ${SIZE_W}×${SIZE_H} (p(clean): its mean)\n${''.padEnd(16)}${columns.map((c, i) => c.padStart(widths[i]!)).join('')}\n`);
 const mean = (names: string[], col: string) => names.reduce((a, n) => a + sums[n]![col]! / files.length, 0) / names.length;
 for (const name of Object.keys(sums)) process.stdout.write(line(name, columns.map((c) => sums[name]![c]! / files.length)));
@@ -148,5 +151,9 @@ process.stdout.write(line('mean mixed', columns.map((c) => mean(MIXED.map(caseNa
 const cleanSorted = (col: string) => perImage.map((r) => ((r as Record<string, Record<string, number>>)['clean']!)[col]!).sort((a, b) => a - b);
 process.stdout.write(line('clean median', columns.map((c) => cleanSorted(c)[Math.floor(files.length / 2)]!)));
 process.stdout.write(line('clean worst', columns.map((c) => cleanSorted(c)[0]!)));
+process.stdout.write(line(`clean < ${CLEAN_WORST_DB} dB`, columns.map((c) => (psnrColumn(c) ? cleanSorted(c).filter((v) => v < CLEAN_WORST_DB).length : NaN))));
+// the do-no-harm check per rule: the most any degraded case's mean falls under plain SW
+const degradedCases = Object.keys(sums).filter((n) => n !== 'clean');
+process.stdout.write(line('largest loss', columns.map((c) => (psnrColumn(c) ? Math.max(...degradedCases.map((n) => (sums[n]!['off']! - sums[n]![c]!) / files.length)) : NaN))));
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ format: 'abair-keep-rules', version: 1, createdAt: new Date().toISOString(), weights: weights ?? null, rules: Object.keys(rules), perImage }, null, 1));
 restorer.dispose();
