@@ -11,8 +11,12 @@
  * 0.5, seeded Rng(`swblend:<file>:<case>`) (the draws of the SW blend comparisons before it; --draw and
  * --severity give others), 8-bit in and out. RGB PSNR against the clean crop.
  *
+ * --family probe degrades with the probe generators (src/probe/generators.ts: never trained on; a
+ * mixed case applies its two in turn; no severity) instead of the training ones.
+ *
  *   npm run build && node dist/bench/keep-rules.js [--weights dir] [--limit n] [--json out.json] [--size W[xH]]
- *     [--veto from:to,…] [--draw tag] [--severity s|random] [--mode sw|adapter:<name>|…]
+ *     [--veto from:to,…] [--claim-veto from:to,…] [--family train|probe] [--draw tag] [--severity s|random]
+ *     [--mode sw|adapter:<name>|…]
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -30,6 +34,8 @@ import { createRestorer } from '../restore/restorer.js';
 import { estimatorCrops } from '../restore/estimator-input.js';
 import { darkChannelLevel } from '../image/dark-channel.js';
 import { hazeVeto } from '../model/haze-veto.js';
+import { claimVeto } from '../model/claim-veto.js';
+import { PROBES } from '../probe/generators.js';
 import { openImageFolders } from '../train/data/image-source.js';
 import { sharedDataDir } from '../util/paths.js';
 import { option } from './args.js';
@@ -70,7 +76,18 @@ const RULES: Record<string, KeepRule> = {
 };
 
 // --veto from:to,…: each rule also with its keep share times (1 − hazeVeto(dark-channel level))
-const vetoes = (option('--veto') ?? '').split(',').filter(Boolean).map((v) => v.split(':').map(Number) as [number, number]);
+const ranges = (flag: string) => (option(flag) ?? '').split(',').filter(Boolean).map((v) => v.split(':').map(Number) as [number, number]);
+const vetoes = ranges('--veto');
+// --claim-veto from:to,…: each p(clean) rule also times (1 − claimVeto(the class probabilities))
+const claimVetoes = ranges('--claim-veto');
+const FAMILY = option('--family') ?? 'train';
+if (FAMILY !== 'train' && FAMILY !== 'probe') throw new Error('--family must be train or probe');
+const degrade = async (clean: RGBImage, names: DegradationName[], rng: Rng): Promise<RGBImage> => {
+  if (FAMILY === 'train') return (await applyDegradations(clean, names, rng, SEVERITY)).image;
+  let image = clean;
+  for (const name of names) image = await PROBES[name as keyof typeof PROBES](image, rng);
+  return image;
+};
 const weights = option('--weights');
 const limit = option('--limit') === undefined ? undefined : Number(option('--limit'));
 const jsonOut = option('--json');
@@ -94,6 +111,13 @@ const blend = (input: RGBImage, restored: RGBImage, k: number): RGBImage => ({
   data: restored.data.map((v, i) => input.data[i]! * k + v * (1 - k)),
 });
 const sums: Record<string, Record<string, number>> = {};
+const namedSums: Record<string, Record<string, number>> = {};
+const guessedRight = (truth: readonly string[], p: Float32Array, keep: number): number => {
+  let best = Number.isFinite(keep) ? keep : -Infinity;
+  let guess = 'clean';
+  for (const [i, v] of p.entries()) if (v > best) [best, guess] = [v, runner.classes[i]!];
+  return (truth.length === 0 ? guess === 'clean' : truth.includes(guess)) ? 1 : 0;
+};
 const perImage: unknown[] = [];
 for (const file of files) {
   const rel = path.relative(trainDir, file).split(path.sep).join('/');
@@ -102,21 +126,33 @@ for (const file of files) {
   const row: Record<string, unknown> = { file: rel };
   for (const names of CASES) {
     const name = caseName(names);
-    const degraded = quantise8((await applyDegradations(clean, names, new Rng(`${DRAW}:${rel}:${name}`), SEVERITY)).image);
+    const degraded = quantise8(await degrade(clean, names, new Rng(`${DRAW}:${rel}:${name}`)));
     const raw = { data: toUint8(degraded), width: degraded.width, height: degraded.height, channels: 3 as const };
     const result = await restorer.restore(raw, { mode: MODE, keepClean: false });
     // the restore's own estimate (no second estimator pass): the classes, and p(clean) when the model has it
     const probabilities = Float32Array.from(runner.classes, (name) => result.probabilities[name]!);
-    const c = result.probabilities[CLEAN_OUTPUT] ?? Number.NaN;
+    // the model's keep share (its gate's, or the estimator's p(clean)), and the p(clean) that names a
+    // photo clean (a gate's namer where it has one, else the same share)
+    const c = runner.hasCleanOutput ? result.keepShare : Number.NaN;
+    const namedClean = result.probabilities[CLEAN_OUTPUT] ?? Number.NaN;
     const scores: Record<string, number> = { input: Math.min(psnr(degraded, clean), PSNR_CAP_DB) };
+    // 1 where the estimate's top guess (the classes and "clean" at the keep share) is a true class
+    const named: Record<string, number> = {};
     const scoreKeeping = (k: number) => Math.min(psnr(quantise8(blend(degraded, result.image, k)), clean), PSNR_CAP_DB);
     const crops = estimatorCrops(degraded, 128);
     const level = darkChannelLevel(crops.data, crops.count, 128);
     for (const [rule, keep] of Object.entries(rules)) {
       const k = Math.min(1, Math.max(0, keep(probabilities, c, x)));
       scores[rule] = scoreKeeping(k);
+      named[rule] = guessedRight(names, probabilities, rule === 'pclean' ? namedClean : k);
       if (rule === 'off') continue;
       for (const [from, to] of vetoes) scores[`${rule}~${from}:${to}`] = scoreKeeping(k * (1 - hazeVeto(level, from, to)));
+      if (rule !== 'pclean') continue;
+      for (const [from, to] of claimVetoes) {
+        const kc = k * (1 - claimVeto(probabilities, from, to));
+        scores[`${rule}^${from}:${to}`] = scoreKeeping(kc);
+        named[`${rule}^${from}:${to}`] = guessedRight(names, probabilities, kc);
+      }
     }
     // keep-clean whose haze (and snow) claims count only as far as the dark channel supports haze
     for (const [from, to] of vetoes) {
@@ -129,6 +165,9 @@ for (const file of files) {
     scores['dark'] = level;
     scores['p(clean)'] = c;
     row[name] = scores;
+    row[`${name}:named`] = named;
+    const namedBucket = (namedSums[name] ??= {});
+    for (const [k, v] of Object.entries(named)) namedBucket[k] = (namedBucket[k] ?? 0) + v;
     row[`${name}:p`] = result.probabilities;
     const bucket = (sums[name] ??= {});
     for (const [k, v] of Object.entries(scores)) bucket[k] = (bucket[k] ?? 0) + v;
@@ -155,5 +194,10 @@ process.stdout.write(line(`clean < ${CLEAN_WORST_DB} dB`, columns.map((c) => (ps
 // the do-no-harm check per rule: the most any degraded case's mean falls under plain SW
 const degradedCases = Object.keys(sums).filter((n) => n !== 'clean');
 process.stdout.write(line('largest loss', columns.map((c) => (psnrColumn(c) ? Math.max(...degradedCases.map((n) => (sums[n]!['off']! - sums[n]![c]!) / files.length)) : NaN))));
+// top-1 of the estimate with "clean" at each rule's keep share, in % of the single-degradation cases
+const singlesNamed = (col: string) => (SINGLES.every((n) => namedSums[n]?.[col] !== undefined) ? (100 * SINGLES.reduce((a, n) => a + namedSums[n]![col]!, 0)) / (SINGLES.length * files.length) : NaN);
+process.stdout.write(line('top-1 singles %', columns.map(singlesNamed)));
+process.stdout.write(line('top-1 clean %', columns.map((c) => (namedSums['clean']?.[c] !== undefined ? (100 * namedSums['clean']![c]!) / files.length : NaN))));
+for (const n of SINGLES) process.stdout.write(line(`top-1 ${n} %`, columns.map((c) => (namedSums[n]?.[c] !== undefined ? (100 * namedSums[n]![c]!) / files.length : NaN))));
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ format: 'abair-keep-rules', version: 1, createdAt: new Date().toISOString(), weights: weights ?? null, rules: Object.keys(rules), perImage }, null, 1));
 restorer.dispose();

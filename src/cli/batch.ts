@@ -28,7 +28,6 @@ import type { ModelRunner } from '../restore/model-runner.js';
 import { buildExplainSheet } from '../restore/explain.js';
 import { expandInputs } from './inputs.js';
 import { cleanShareFor, formatProbabilities, parseMode } from '../restore/modes.js';
-import { CLEAN_OUTPUT } from '../model/soft-weights.js';
 import { createRestorer } from '../restore/restorer.js';
 import { resolveTiling } from '../restore/tile-plan.js';
 
@@ -304,7 +303,7 @@ export async function runRestore(inputs: readonly string[], options: RestoreComm
         }
         for (const text of notes) note(`${targets.output}: ${text}`);
         // SW changes photos that need nothing (docs/model.md, "Keep-clean"): say so when it likely happened
-        const wouldKeep = estimated && result.cleanShare === 0 ? cleanShareFor(mode, runner.classes.map((c) => result.probabilities[c]!), true, runner.swExponent, result.probabilities[CLEAN_OUTPUT] ?? Number.NaN) : 0;
+        const wouldKeep = estimated && result.cleanShare === 0 ? cleanShareFor(mode, runner.classes.map((c) => result.probabilities[c]!), true, runner.swExponent, runner.hasCleanOutput ? result.keepShare : Number.NaN) : 0;
         if (wouldKeep >= NOTHING_WRONG_HINT) {
           note(`the estimator sees little wrong with ${file}; --keep-clean on would keep ${Math.round(100 * wouldKeep)} % of the input`);
         }

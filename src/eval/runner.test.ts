@@ -58,6 +58,12 @@ test('the clean suite: input = the clean image, output scored against it, clean 
   const least = plain.suites[0]!.datasets[0]!.perImage[0]!;
   const under = least.output.psnr < 36 ? 1 : 0;
   assert.ok(table.includes(`The least kept image: Kodak24 clean: ${least.output.psnr.toFixed(2)} dB (${least.name}), ${under} of 1 under 36 dB; CBSD68 clean: `), table);
+  assert.doesNotMatch(table, /kept at least half the input/, 'only degraded images are counted');
+  // a degraded set with the same unsure estimate: the images mostly kept are counted
+  const derain = await runEvaluation({ suites: ['derain'], dataRoot: bench, mode: 'sw', restorer, model: { kind: 'injected', label: 'fake' }, limit: 1, restoreOptions: { keepClean: true } });
+  assert.match(renderSuiteTable(derain.suites[0]!, derain), /Degraded images of which keep-clean kept at least half the input: Rain100H 1 of 1/);
+  const derainPlain = await runEvaluation({ suites: ['derain'], dataRoot: bench, mode: 'sw', restorer, model: { kind: 'injected', label: 'fake' }, limit: 1, restoreOptions: { keepClean: false } });
+  assert.doesNotMatch(renderSuiteTable(derainPlain.suites[0]!, derainPlain), /kept at least half/);
   const oracle = await runEvaluation({ suites: ['clean'], dataRoot: bench, mode: 'oracle', restorer, model: { kind: 'injected', label: 'fake' }, limit: 1 });
   assert.match(oracle.suites[0]!.datasets[0]!.skipped!, /clean input has no true adapter/);
 });

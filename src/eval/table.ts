@@ -35,6 +35,8 @@ function modelLine(report: EvalReport): string {
 
 /** A clean photo kept at least this close to itself counts as left alone (the do-no-harm minimum for the worst image). */
 export const CLEAN_WORST_DB = 36;
+/** A degraded image whose keep share is at least this is reported as mostly kept. */
+const KEPT_MOSTLY = 0.5;
 
 // @testSeam: tested directly (runner.test.ts)
 export function renderSuiteTable(suite: SuiteResult, report: EvalReport): string {
@@ -67,6 +69,13 @@ export function renderSuiteTable(suite: SuiteResult, report: EvalReport): string
     });
     if (worst.length > 0) lines.push('', `The least kept image: ${worst.join('; ')}.`);
   }
+  // a keep rule that keeps most of a degraded photo leaves it nearly as it came: say how often
+  const keptMostly = suite.datasets
+    .filter((d) => d.source !== 'none')
+    .map((d) => [d, d.perImage.filter((im) => (im.cleanShare ?? 0) >= KEPT_MOSTLY).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([d, n]) => `${d.label} ${n} of ${d.perImage.length}`);
+  if (keptMostly.length > 0) lines.push('', `Degraded images of which keep-clean kept at least half the input: ${keptMostly.join('; ')}.`);
   if (suite.accuracy) {
     lines.push('', `Estimator top-1 accuracy (argmax is a true class): ${(100 * suite.accuracy.top1).toFixed(1)} % (${suite.accuracy.correct}/${suite.accuracy.total}).`);
   }

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { checkCleanGate, cropStatistics, gateFeatureCount, gateFeatures, gateKeepShare, gateShare, type CleanGate } from './clean-gate.js';
+import { checkCleanGate, cropStatistics, gateFeatureCount, gateFeatures, gateOutputs, gateShare, namerProbability, type CleanGate } from './clean-gate.js';
 import { darkChannelLevel, darkChannelQuantiles } from '../image/dark-channel.js';
 
 const logit = (p: number) => Math.log(p / (1 - p));
@@ -51,18 +51,32 @@ test('gateShare: the MLP by hand, and a gate that does not fit the estimator is 
   assert.deepEqual(checkCleanGate({ ...gate, hazeVeto: { from: 0.1, to: 0.15 } }, ['a']).hazeVeto, { from: 0.1, to: 0.15 });
   assert.throws(() => checkCleanGate({ ...gate, hazeVeto: { from: 0.2, to: 0.1 } }, ['a']), /hazeVeto must be null or \{from, to\}/);
   assert.throws(() => checkCleanGate({ ...gate, hazeVeto: [0.1, 0.2] }, ['a']), /hazeVeto must be null/);
+  // a namer is optional; one that does not fit the features is refused naming the part
+  const namer = { hidden: 1, w1: [1, 0, 0, 0, 0], b1: [0], w2: [2], b2: -1 };
+  assert.deepEqual(checkCleanGate({ ...gate, namer }, ['a']), { ...gate, namer });
+  assert.deepEqual(checkCleanGate({ ...gate, namer: null }, ['a']), gate);
+  assert.throws(() => checkCleanGate({ ...gate, namer: { ...namer, w1: [1] } }, ['a']), /namer\.w1 must be 5 finite numbers/);
+  assert.throws(() => checkCleanGate({ ...gate, namer: 'yes' }, ['a']), /namer must be an object or null/);
+  // by hand: standardised first feature 1, z = −1 + 2·tanh(1)
+  assert.ok(Math.abs(namerProbability(namer, gate, x) - 1 / (1 + Math.exp(1 - 2 * Math.tanh(1)))) < 1e-12);
 });
 
-test('gateKeepShare: the MLP on the features, times what the haze veto leaves', () => {
+test('gateOutputs: the MLP on the features, times what the haze veto leaves', () => {
   const gate: CleanGate = { classes: ['a'], statistics: ['dark01'], hazeVeto: null, hidden: 1, mean: [0, 0, 0, 0, 0, 0], scale: [1, 1, 1, 1, 1, 1], w1: [0.5, -1, 0, 0.2, 0.1, 2], b1: [0.1], w2: [1.5], b2: -0.2 };
   const rows = [0.3, 0.6];
   const stats = { dark: 0.12, dark01: 0.05 };
   const plain = gateShare(gate, gateFeatures(rows, 2, 1, 1, stats, ['dark01']));
-  assert.equal(gateKeepShare(gate, rows, 2, 1, stats), plain);
+  assert.equal(gateOutputs(gate, rows, 2, 1, stats).keep, plain);
   // dark 0.12 in a veto from 0.1 to 0.15: 40 % vetoed
-  const vetoed = gateKeepShare({ ...gate, hazeVeto: { from: 0.1, to: 0.15 } }, rows, 2, 1, stats);
+  const vetoed = gateOutputs({ ...gate, hazeVeto: { from: 0.1, to: 0.15 } }, rows, 2, 1, stats).keep;
   assert.ok(Math.abs(vetoed - plain * 0.6) < 1e-12, `${vetoed} vs ${plain * 0.6}`);
-  assert.equal(gateKeepShare({ ...gate, hazeVeto: { from: 0.02, to: 0.1 } }, rows, 2, 1, stats), 0);
+  assert.equal(gateOutputs({ ...gate, hazeVeto: { from: 0.02, to: 0.1 } }, rows, 2, 1, stats).keep, 0);
+  // without a namer p(clean) is the keep share; with one, its own head
+  assert.deepEqual(gateOutputs(gate, rows, 2, 1, stats), { keep: plain, clean: plain });
+  const namer = { hidden: 1, w1: [0, 0, 0, 0, 0, 0], b1: [0], w2: [0], b2: 2 };
+  const both = gateOutputs({ ...gate, hazeVeto: { from: 0.1, to: 0.15 }, namer }, rows, 2, 1, stats);
+  assert.ok(Math.abs(both.keep - plain * 0.6) < 1e-12);
+  assert.ok(Math.abs(both.clean - 0.6 / (1 + Math.exp(-2))) < 1e-12, 'the haze veto scales p(clean) too');
 });
 
 test('cropStatistics: the dark channel at its 10th and 1st percentiles', () => {

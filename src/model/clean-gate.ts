@@ -12,6 +12,12 @@
  * cannot buy their last decibels with the degraded ones (src/train/phases/clean-gate.ts) — not to
  * a clean/degraded label, so it also keeps the input where SW would make a mild degradation worse.
  *
+ * The keep share answers "how much of the input is best kept", not "is this photo clean": where SW
+ * gains nothing (a mild blur the tiny model cannot sharpen) keeping is free and the gate keeps. So
+ * a gate may carry a second head over the same features, the namer, fitted to clean/degraded
+ * labels: its probability is the p(clean) reported beside the classes and the one that names the
+ * photo clean; the keep share still decides the blend (docs/decisions.md, "The clean namer").
+ *
  * Stored as `clean-gate.json` in the model folder, beside the estimator it was fitted to (its
  * sha256 is recorded and checked: a retrained estimator needs a refitted gate). Plain arrays: no
  * tfjs, no Node APIs, so the browser runs the same code.
@@ -47,6 +53,16 @@ export function cropStatistics(crops: Float32Array, count: number, size: number)
   return { dark: dark!, dark01: dark01! };
 }
 
+/** A one-hidden-layer tanh MLP head over the gate's standardised features, sigmoid output. */
+export interface CleanNamer {
+  hidden: number;
+  /** [features × hidden], row-major */
+  w1: number[];
+  b1: number[];
+  w2: number[];
+  b2: number;
+}
+
 /** The fitted gate: a one-hidden-layer tanh MLP over standardised features, sigmoid output. */
 export interface CleanGate {
   /** the estimator classes it reads, in the estimator's order */
@@ -67,6 +83,8 @@ export interface CleanGate {
   b1: number[];
   w2: number[];
   b2: number;
+  /** the namer: p(clean) as a label, over the same standardised features; absent or null in gates without one */
+  namer?: CleanNamer | null;
 }
 
 /** Probabilities are clamped this far from 0 and 1 before their logits are taken. */
@@ -127,24 +145,37 @@ export function gateFeatures(rows: ArrayLike<number>, count: number, stride: num
 
 /** The gate's keep share for one image's features, in (0, 1). */
 export function gateShare(gate: CleanGate, features: ArrayLike<number>): number {
-  const f = gate.mean.length;
-  if (features.length !== f) throw new Error(`gateShare: ${features.length} features, the gate reads ${f}`);
-  let z = gate.b2;
-  for (let h = 0; h < gate.hidden; h++) {
-    let a = gate.b1[h]!;
-    for (let i = 0; i < f; i++) a += ((features[i]! - gate.mean[i]!) / gate.scale[i]!) * gate.w1[i * gate.hidden + h]!;
-    z += Math.tanh(a) * gate.w2[h]!;
+  return headOutput(gate, gate, features, 'gateShare');
+}
+
+/** The namer's p(clean) for one image's features (the gate's standardisation), in (0, 1). */
+export function namerProbability(namer: CleanNamer, gate: Pick<CleanGate, 'mean' | 'scale'>, features: ArrayLike<number>): number {
+  return headOutput(namer, gate, features, 'namerProbability');
+}
+
+function headOutput(head: CleanNamer, norm: Pick<CleanGate, 'mean' | 'scale'>, features: ArrayLike<number>, what: string): number {
+  const f = norm.mean.length;
+  if (features.length !== f) throw new Error(`${what}: ${features.length} features, the gate reads ${f}`);
+  let z = head.b2;
+  for (let h = 0; h < head.hidden; h++) {
+    let a = head.b1[h]!;
+    for (let i = 0; i < f; i++) a += ((features[i]! - norm.mean[i]!) / norm.scale[i]!) * head.w1[i * head.hidden + h]!;
+    z += Math.tanh(a) * head.w2[h]!;
   }
   return 1 / (1 + Math.exp(-z));
 }
 
 /**
- * The share of the input SW keeps for one image: the gate's MLP on the features of the estimator's
- * per-crop `rows` and the crops' `stats`, times what its haze veto leaves.
+ * Both of a gate's answers for one image: the keep share — the gate's MLP on the features of the
+ * estimator's per-crop `rows` and the crops' `stats`, times what its haze veto leaves — and p(clean), the namer's
+ * probability (the keep share itself for a gate without a namer). The haze veto scales both: alone,
+ * the namer called 24 % of hazy held-out probe photos clean (docs/decisions.md, "The clean namer").
  */
-export function gateKeepShare(gate: CleanGate, rows: ArrayLike<number>, count: number, stride: number, stats: CropStatistics): number {
-  const share = gateShare(gate, gateFeatures(rows, count, stride, gate.classes.length, stats, gate.statistics));
-  return gate.hazeVeto ? share * (1 - hazeVeto(stats.dark, gate.hazeVeto.from, gate.hazeVeto.to)) : share;
+export function gateOutputs(gate: CleanGate, rows: ArrayLike<number>, count: number, stride: number, stats: CropStatistics): { keep: number; clean: number } {
+  const features = gateFeatures(rows, count, stride, gate.classes.length, stats, gate.statistics);
+  const left = gate.hazeVeto ? 1 - hazeVeto(stats.dark, gate.hazeVeto.from, gate.hazeVeto.to) : 1;
+  const keep = gateShare(gate, features) * left;
+  return { keep, clean: gate.namer ? namerProbability(gate.namer, gate, features) * left : keep };
 }
 
 const isNumbers = (v: unknown, n: number): v is number[] => Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
@@ -177,8 +208,23 @@ export function checkCleanGate(value: unknown, classes: readonly string[]): Clea
   for (const [name, n] of [['mean', f], ['scale', f], ['w1', f * hidden], ['b1', hidden], ['w2', hidden]] as const) {
     if (!isNumbers(g[name], n)) throw new Error(`the clean gate: ${name} must be ${n} finite numbers`);
   }
+  const namer = checkNamer(g['namer'] ?? null, f);
   if ((g['scale'] as number[]).some((s) => !(s > 0))) throw new Error('the clean gate: every scale must be above 0');
   if (typeof g['b2'] !== 'number' || !Number.isFinite(g['b2'])) throw new Error('the clean gate: b2 must be a finite number');
   const hv = veto as { from: number; to: number } | null;
-  return { classes: [...classes], statistics: statistics as OptionalStatistic[], hazeVeto: hv ? { from: hv.from, to: hv.to } : null, hidden, mean: g['mean'] as number[], scale: g['scale'] as number[], w1: g['w1'] as number[], b1: g['b1'] as number[], w2: g['w2'] as number[], b2: g['b2'] };
+  return { classes: [...classes], statistics: statistics as OptionalStatistic[], hazeVeto: hv ? { from: hv.from, to: hv.to } : null, hidden, mean: g['mean'] as number[], scale: g['scale'] as number[], w1: g['w1'] as number[], b1: g['b1'] as number[], w2: g['w2'] as number[], b2: g['b2'], ...(namer ? { namer } : {}) };
+}
+
+/** A namer read from JSON (null: none) for `f` features; throws an Error that says what is wrong. */
+function checkNamer(value: unknown, f: number): CleanNamer | null {
+  if (value === null) return null;
+  if (typeof value !== 'object') throw new Error('the clean gate: namer must be an object or null');
+  const n = value as Record<string, unknown>;
+  const hidden = n['hidden'];
+  if (typeof hidden !== 'number' || !Number.isInteger(hidden) || hidden < 1) throw new Error('the clean gate: namer.hidden must be a positive integer');
+  for (const [name, len] of [['w1', f * hidden], ['b1', hidden], ['w2', hidden]] as const) {
+    if (!isNumbers(n[name], len)) throw new Error(`the clean gate: namer.${name} must be ${len} finite numbers`);
+  }
+  if (typeof n['b2'] !== 'number' || !Number.isFinite(n['b2'])) throw new Error('the clean gate: namer.b2 must be a finite number');
+  return { hidden, w1: n['w1'] as number[], b1: n['b1'] as number[], w2: n['w2'] as number[], b2: n['b2'] };
 }

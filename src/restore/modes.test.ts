@@ -64,7 +64,13 @@ test("with the estimator's p(clean), the clean share is that probability; withou
   assert.equal(cleanShareFor(parseMode('sw'), probabilities, true, 2), cleanWeight(probabilities, 2), 'no clean output: as before');
   const old = splitEstimate(raw.subarray(0, 3), 3);
   assert.ok(Number.isNaN(old.clean));
-  assert.throws(() => splitEstimate(raw, 2), /4 probabilities for 2 classes/);
+  assert.ok(Number.isNaN(old.keep));
+  // one value more: both p(clean) and the keep share; two more (a gate with a namer): the keep share, then p(clean)
+  assert.equal(splitEstimate(raw, 3).keep, raw[3]);
+  const named = splitEstimate(raw, 2);
+  assert.deepEqual([[...named.probabilities], named.keep, named.clean], [[...raw.subarray(0, 2)], raw[2], raw[3]]);
+  assert.equal(cleanShareFor(parseMode('sw'), named.probabilities, true, 2, named.keep), raw[2], 'the keep share, not p(clean), decides the blend');
+  assert.throws(() => splitEstimate(raw, 1), /4 probabilities for 1 classes/);
   assert.deepEqual(Object.keys(probabilityRecord(probabilities, ['a', 'b', 'c'], clean)), ['a', 'b', 'c', 'clean']);
   assert.deepEqual(Object.keys(probabilityRecord(probabilities, ['a', 'b', 'c'], Number.NaN)), ['a', 'b', 'c']);
 });

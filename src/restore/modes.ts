@@ -98,26 +98,30 @@ export function adapterWeightsFor(mode: RestoreMode, probabilities: ArrayLike<nu
 }
 
 /**
- * A model runner's estimate split into the per-class probabilities and p(clean): estimators with the
- * clean output (EstimatorConfig.clean) return one value more than there are classes, p(clean) last;
- * older ones return the classes only, and `clean` is then NaN (not estimated).
+ * A model runner's estimate split into the per-class probabilities, p(clean) and the share of the
+ * input to keep: estimators with the clean output (EstimatorConfig.clean) or a clean gate return
+ * one value more than there are classes, used as both; a gate with a namer returns two, the keep
+ * share then p(clean) (src/model/clean-gate.ts); older ones return the classes only, and `clean`
+ * and `keep` are then NaN (not estimated).
  */
-export function splitEstimate(raw: Float32Array, classCount: number): { probabilities: Float32Array; clean: number } {
-  if (raw.length === classCount + 1 && classCount > 0) return { probabilities: raw.subarray(0, classCount), clean: raw[classCount]! };
+export function splitEstimate(raw: Float32Array, classCount: number): { probabilities: Float32Array; clean: number; keep: number } {
+  if (raw.length === classCount + 2 && classCount > 0) return { probabilities: raw.subarray(0, classCount), keep: raw[classCount]!, clean: raw[classCount + 1]! };
+  if (raw.length === classCount + 1 && classCount > 0) return { probabilities: raw.subarray(0, classCount), clean: raw[classCount]!, keep: raw[classCount]! };
   if (raw.length !== classCount) throw new Error(`estimator returned ${raw.length} probabilities for ${classCount} classes`);
-  return { probabilities: raw, clean: Number.NaN };
+  return { probabilities: raw, clean: Number.NaN, keep: Number.NaN };
 }
 
 /**
  * How much of the input an SW restoration keeps: only in sw mode with keep-clean on, and only when
  * the probabilities were estimated (not NaN); else 0. With the estimator's own p(clean) (`clean`,
- * finite) the share is that probability: output = p(clean)·input + (1 − p(clean))·restored. Without
- * it, the share is derived from the classes (cleanWeight, Π(1 − p_i)), as before the clean output.
+ * finite; the gate's keep share, splitEstimate's `keep`) the share is that: output = keep·input +
+ * (1 − keep)·restored. Without it, the share is derived from the classes (cleanWeight, Π(1 − p_i)),
+ * as before the clean output.
  */
-export function cleanShareFor(mode: RestoreMode, probabilities: ArrayLike<number>, keepClean: boolean, swExponent = 1, clean = Number.NaN): number {
+export function cleanShareFor(mode: RestoreMode, probabilities: ArrayLike<number>, keepClean: boolean, swExponent = 1, keep = Number.NaN): number {
   if (mode.kind !== 'sw' || !keepClean || probabilities.length === 0) return 0;
   if (!Array.from(probabilities).every(Number.isFinite)) return 0;
-  if (Number.isFinite(clean)) return Math.min(Math.max(clean, 0), 1);
+  if (Number.isFinite(keep)) return Math.min(Math.max(keep, 0), 1);
   return cleanWeight(probabilities, swExponent);
 }
 

@@ -16,7 +16,7 @@
  */
 import type { RGBImage } from '../image/types.js';
 import { estimatorCrops, meanRows } from './estimator-input.js';
-import { cropStatistics, gateKeepShare, type CleanGate, type CropStatistics } from '../model/clean-gate.js';
+import { cropStatistics, gateOutputs, type CleanGate, type CropStatistics } from '../model/clean-gate.js';
 import { mergeLora, type LoraSet } from './lora-merge.js';
 import type { ModelRunner, TileResult } from './model-runner.js';
 import { cropTopLeft, reflectPadToMultiple } from './tile-ops.js';
@@ -192,11 +192,15 @@ export function createOnnxRunner(spec: OnnxModelSpec, sessions: OnnxSessions, te
       const { rows, count, stride, crops } = await runEstimator(image, signal);
       const mean = meanRows(rows, count);
       if (!spec.cleanGate) return mean;
-      // The gate's share takes the place of the estimator's own p(clean), if it has one.
+      // The gate's share takes the place of the estimator's own p(clean), if it has one; a gate with
+      // a namer adds its p(clean) after the share (splitEstimate).
       const stats = cropStatistics(crops, count, spec.estimatorInputSize!);
-      const estimate = new Float32Array(classes.length + 1);
+      const { keep, clean } = gateOutputs(spec.cleanGate, rows, count, stride, stats);
+      const named = spec.cleanGate.namer ? 1 : 0;
+      const estimate = new Float32Array(classes.length + 1 + named);
       estimate.set(mean.subarray(0, classes.length));
-      estimate[classes.length] = gateKeepShare(spec.cleanGate, rows, count, stride, stats);
+      estimate[classes.length] = keep;
+      if (named) estimate[classes.length + 1] = clean;
       return estimate;
     },
 

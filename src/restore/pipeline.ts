@@ -51,6 +51,11 @@ export interface PipelineResult {
   weights: Record<string, number>;
   /** the share of the input kept (sw with keep-clean: the estimated chance nothing is wrong, as a blend weight); 0 otherwise */
   cleanShare: number;
+  /**
+   * the share the model's keep rule would keep in sw mode (its gate's or estimator's; kept only when
+   * keep-clean is on: cleanShare), whatever keep-clean says; 0 where the model has none or the mode is not sw
+   */
+  keepShare: number;
   /** per-pixel colours of the degradation map (palette.ts: clean dark grey, class k classColour(k)) when asked and available, else null */
   map: RGBImage | null;
   /** the mode as text, e.g. 'sw', 'adapter:rain', 'weights:rain=0.7,haze=0.3' */
@@ -93,9 +98,9 @@ export async function runPipeline(runner: ModelRunner, image: RGBImage, opts: Pi
   if (estimated && firstNonFinite(estimated) >= 0) {
     throw new UserError(`${label}: the estimator returned non-finite probabilities (NaN/Inf): its weights are damaged`);
   }
-  const { probabilities, clean } = estimated
+  const { probabilities, clean, keep } = estimated
     ? splitEstimate(estimated, classes.length)
-    : { probabilities: new Float32Array(classes.length).fill(Number.NaN), clean: Number.NaN };
+    : { probabilities: new Float32Array(classes.length).fill(Number.NaN), clean: Number.NaN, keep: Number.NaN };
   signal?.throwIfAborted();
   const weights = classes.length === 0 ? new Float32Array(0) : adapterWeightsFor(mode, probabilities, classes, runner.swExponent);
   await runner.prepare(weights);
@@ -124,13 +129,15 @@ export async function runPipeline(runner: ModelRunner, image: RGBImage, opts: Pi
     { ...tiling, outChannels: [3, 3], signal, ...(options.onProgress ? { onProgress: options.onProgress } : {}) },
   );
   const output = restored!.data;
-  const cleanShare = cleanShareFor(mode, probabilities, options.keepClean ?? runner.keepClean ?? false, runner.swExponent, clean);
+  const keepShare = Number.isFinite(keep) && mode.kind === 'sw' ? Math.min(Math.max(keep, 0), 1) : 0;
+  const cleanShare = cleanShareFor(mode, probabilities, options.keepClean ?? runner.keepClean ?? false, runner.swExponent, keep);
   pullTowardInput(output, image.data, cleanShare);
   return {
     image: { width: image.width, height: image.height, data: output },
     probabilities: probabilityRecord(probabilities, classes, clean),
     weights: byClass(weights, classes),
     cleanShare,
+    keepShare,
     map: colours ? { width: image.width, height: image.height, data: colours.data } : null,
     mode: formatMode(mode),
   };

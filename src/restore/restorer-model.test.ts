@@ -39,6 +39,7 @@ import { packageRoot, sharedDataDir } from '../util/paths.js';
 import { jpegRoundTrip } from '../degrade/types/jpeg.js';
 import { readImage } from '../io/image-io.js';
 import { estimatorInput } from './estimator-input.js';
+import { splitEstimate } from './modes.js';
 import { createNodeRunner } from './node-runner.js';
 import { createRestorer, type RawPixels } from './restorer.js';
 import { fromRawPixels } from './decode-input.js';
@@ -377,9 +378,11 @@ test('the shipped default model loads: backbone, adapters and estimator agree on
   const runner = await loadDefaultRunner();
   try {
     assert.ok(runner.classes.length >= 5, `classes: ${runner.classes.join(', ')}`);
-    const probabilities = await runner.estimate({ width: 16, height: 16, data: new Float32Array(16 * 16 * 3).fill(0.5) });
-    // one probability per class, and p(clean) last when the estimator has that output
-    assert.equal(probabilities.length, runner.classes.length + (runner.hasCleanOutput ? 1 : 0));
+    const raw = await runner.estimate({ width: 16, height: 16, data: new Float32Array(16 * 16 * 3).fill(0.5) });
+    // one probability per class, then the keep share and p(clean) (one value for both, or two with the gate's namer)
+    const { probabilities, clean, keep } = splitEstimate(raw, runner.classes.length);
+    assert.equal(probabilities.length, runner.classes.length);
+    assert.equal(Number.isFinite(clean) && Number.isFinite(keep), runner.hasCleanOutput === true);
   } finally {
     await runner.dispose();
   }

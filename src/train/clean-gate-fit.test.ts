@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { gateShare } from '../model/clean-gate.js';
-import { blendPsnr, fitCleanGate, type GateSample } from './clean-gate-fit.js';
+import { gateShare, namerProbability } from '../model/clean-gate.js';
+import { blendPsnr, fitCleanGate, fitCleanNamer, NAMER_CLEAN_DB, namerLabel, type GateSample } from './clean-gate-fit.js';
 
 test('blendPsnr: A, B, C give the blend\'s error for any keep share', () => {
   const clean = [0.2, 0.5, 0.9, 0.4];
@@ -33,6 +33,28 @@ test('fitCleanGate: keeps what needs nothing, restores what SW fixes, and is det
   assert.ok(gateShare(fit.gate, [-1.1, 0.1]) < 0.1);
   assert.deepEqual(fitCleanGate(samples, o).gate, fit.gate);
   assert.throws(() => fitCleanGate([], o), /no samples/);
+});
+
+test('fitCleanNamer: names clean what is clean or nearly so, even where the gate keeps a degraded image', () => {
+  assert.equal(namerLabel({ a: 0, label: 'clean' }), 1);
+  assert.equal(namerLabel({ a: 10 ** (-(NAMER_CLEAN_DB + 1) / 10), label: 'jpeg' }), 1, 'a degradation that left it above the threshold');
+  assert.equal(namerLabel({ a: 10 ** (-(NAMER_CLEAN_DB - 1) / 10), label: 'jpeg' }), 0);
+  const samples: GateSample[] = [];
+  for (let i = 0; i < 40; i++) {
+    const jitter = ((i * 37) % 11) / 50;
+    samples.push({ features: [1 + jitter, -jitter], a: 0, b: 0.002, c: 0, label: 'clean' });
+    // a blur SW cannot fix (B = A): keeping it is free, so the gate may keep it, but it is not clean
+    samples.push({ features: [-1 - jitter, jitter], a: 0.004, b: 0.004, c: 0.004, label: 'blur' });
+  }
+  const gate = fitCleanGate(samples, { classes: [], hidden: 4, steps: 300, lr: 0.05, capDb: 45, seed: 3 }).gate;
+  const o = { hidden: 4, steps: 300, lr: 0.05, seed: 3 };
+  const { gate: named, accuracy } = fitCleanNamer(gate, samples, o);
+  assert.equal(accuracy, 1);
+  assert.deepEqual({ ...named, namer: undefined }, { ...gate, namer: undefined }, 'the keep share is untouched');
+  assert.ok(namerProbability(named.namer!, named, [1.1, -0.1]) > 0.9);
+  assert.ok(namerProbability(named.namer!, named, [-1.1, 0.1]) < 0.1);
+  assert.deepEqual(fitCleanNamer(gate, samples, o).gate, named, 'deterministic');
+  assert.throws(() => fitCleanNamer(gate, [], o), /no samples/);
 });
 
 test('fitCleanGate: the clean samples\' weight decides what an ambiguous image gets', () => {

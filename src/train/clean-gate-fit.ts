@@ -9,7 +9,7 @@
  * whole would otherwise be worth unbounded decibels and buy them with losses on degraded ones).
  * Full batch, Adam, a one-hidden-layer tanh MLP; deterministic for a seed.
  */
-import { gateShare, type CleanGate, type OptionalStatistic } from '../model/clean-gate.js';
+import { gateShare, namerProbability, type CleanGate, type CleanNamer, type OptionalStatistic } from '../model/clean-gate.js';
 import { Rng } from '../util/rng.js';
 
 export interface GateSample {
@@ -52,21 +52,17 @@ export function blendPsnr(s: Pick<GateSample, 'a' | 'b' | 'c'>, g: number, capDb
   return -10 * Math.log10(Math.max(mse, 0) + 10 ** (-capDb / 10));
 }
 
-/** The gate that maximises the (weighted) mean capped blend PSNR over `samples`, and that mean before (g = 0) and after. */
-export function fitCleanGate(samples: readonly GateSample[], o: GateFitOptions): { gate: CleanGate; before: number; after: number } {
-  if (samples.length === 0) throw new Error('fitCleanGate: no samples');
-  const f = samples[0]!.features.length;
-  const n = samples.length;
-  const h = o.hidden;
-  const mean = new Array<number>(f).fill(0);
-  const scale = new Array<number>(f).fill(0);
-  for (const s of samples) for (let i = 0; i < f; i++) mean[i]! += s.features[i]! / n;
-  for (const s of samples) for (let i = 0; i < f; i++) scale[i]! += (s.features[i]! - mean[i]!) ** 2 / n;
-  for (let i = 0; i < f; i++) scale[i] = Math.sqrt(scale[i]!) + 1e-9;
-  const x = samples.map((s) => Float64Array.from({ length: f }, (_, i) => (s.features[i]! - mean[i]!) / scale[i]!));
+/** A one-hidden-layer tanh MLP's parameters in one vector: w1 [f×h], b1 [h], w2 [h], b2. */
+type MlpParameters = Float64Array;
 
-  const rng = new Rng(`clean-gate:${o.seed}`);
-  // parameters in one vector: w1 [f×h], b1 [h], w2 [h], b2
+/**
+ * Full-batch Adam on a one-hidden-layer tanh MLP with h units over the standardised features `x`;
+ * `dLoss(s, z)` is the loss's derivative in sample s's output logit z. Deterministic for `seed`.
+ */
+function trainMlp(x: readonly Float64Array[], h: number, o: { steps: number; lr: number; seed: string }, dLoss: (s: number, z: number) => number): MlpParameters {
+  const f = x[0]!.length;
+  const n = x.length;
+  const rng = new Rng(o.seed);
   const size = f * h + 2 * h + 1;
   const p = new Float64Array(size);
   for (let i = 0; i < f * h; i++) p[i] = rng.normal() * INIT_SCALE;
@@ -75,10 +71,6 @@ export function fitCleanGate(samples: readonly GateSample[], o: GateFitOptions):
   const v = new Float64Array(size);
   const grad = new Float64Array(size);
   const hid = new Float64Array(h);
-  const floor = 10 ** (-o.capDb / 10);
-  const weightOf = (s: GateSample) => (s.label === 'clean' ? (o.cleanWeight ?? 1) : 1);
-  const totalWeight = samples.reduce((acc, s) => acc + weightOf(s), 0);
-  const dbPerLn = 10 / Math.LN10;
   for (let t = 1; t <= o.steps; t++) {
     grad.fill(0);
     for (let s = 0; s < n; s++) {
@@ -90,11 +82,7 @@ export function fitCleanGate(samples: readonly GateSample[], o: GateFitOptions):
         hid[k] = Math.tanh(a);
         z += hid[k]! * p[f * h + h + k]!;
       }
-      const g = 1 / (1 + Math.exp(-z));
-      const { a: A, b: B, c: C } = samples[s]!;
-      const mse = g * g * A + (1 - g) * (1 - g) * B + 2 * g * (1 - g) * C + floor;
-      // loss = weighted mean of 10·log10(mse): its derivative in z through g
-      const dz = ((weightOf(samples[s]!) * dbPerLn * (2 * g * A - 2 * (1 - g) * B + 2 * (1 - 2 * g) * C)) / mse / totalWeight) * g * (1 - g);
+      const dz = dLoss(s, z);
       grad[size - 1]! += dz;
       for (let k = 0; k < h; k++) {
         grad[f * h + h + k]! += dz * hid[k]!;
@@ -110,6 +98,51 @@ export function fitCleanGate(samples: readonly GateSample[], o: GateFitOptions):
       p[i]! -= (o.lr * (m[i]! / (1 - 0.9 ** t))) / (Math.sqrt(v[i]! / (1 - 0.999 ** t)) + 1e-8);
     }
   }
+  return p;
+}
+
+/** The per-feature mean and standard deviation of the samples' features, and the standardised features. */
+function standardise(samples: readonly Pick<GateSample, 'features'>[]): { mean: number[]; scale: number[]; x: Float64Array[] } {
+  const f = samples[0]!.features.length;
+  const n = samples.length;
+  const mean = new Array<number>(f).fill(0);
+  const scale = new Array<number>(f).fill(0);
+  for (const s of samples) for (let i = 0; i < f; i++) mean[i]! += s.features[i]! / n;
+  for (const s of samples) for (let i = 0; i < f; i++) scale[i]! += (s.features[i]! - mean[i]!) ** 2 / n;
+  for (let i = 0; i < f; i++) scale[i] = Math.sqrt(scale[i]!) + 1e-9;
+  const x = samples.map((s) => Float64Array.from({ length: f }, (_, i) => (s.features[i]! - mean[i]!) / scale[i]!));
+  return { mean, scale, x };
+}
+
+/** The MLP head stored in a gate (w1, b1, w2, b2) from one parameter vector. */
+function head(p: MlpParameters, f: number, h: number): CleanNamer {
+  return {
+    hidden: h,
+    w1: Array.from(p.subarray(0, f * h)),
+    b1: Array.from(p.subarray(f * h, f * h + h)),
+    w2: Array.from(p.subarray(f * h + h, f * h + 2 * h)),
+    b2: p[f * h + 2 * h]!,
+  };
+}
+
+/** The gate that maximises the (weighted) mean capped blend PSNR over `samples`, and that mean before (g = 0) and after. */
+export function fitCleanGate(samples: readonly GateSample[], o: GateFitOptions): { gate: CleanGate; before: number; after: number } {
+  if (samples.length === 0) throw new Error('fitCleanGate: no samples');
+  const f = samples[0]!.features.length;
+  const h = o.hidden;
+  const { mean, scale, x } = standardise(samples);
+  const floor = 10 ** (-o.capDb / 10);
+  const weightOf = (s: GateSample) => (s.label === 'clean' ? (o.cleanWeight ?? 1) : 1);
+  const totalWeight = samples.reduce((acc, s) => acc + weightOf(s), 0);
+  const dbPerLn = 10 / Math.LN10;
+  const p = trainMlp(x, h, { steps: o.steps, lr: o.lr, seed: `clean-gate:${o.seed}` }, (s, z) => {
+    const g = 1 / (1 + Math.exp(-z));
+    const { a: A, b: B, c: C } = samples[s]!;
+    const mse = g * g * A + (1 - g) * (1 - g) * B + 2 * g * (1 - g) * C + floor;
+    // loss = weighted mean of 10·log10(mse): its derivative in z through g
+    return ((weightOf(samples[s]!) * dbPerLn * (2 * g * A - 2 * (1 - g) * B + 2 * (1 - 2 * g) * C)) / mse / totalWeight) * g * (1 - g);
+  });
+  const { hidden: _h, ...fitted } = head(p, f, h);
   const gate: CleanGate = {
     classes: [...o.classes],
     statistics: [...(o.statistics ?? [])],
@@ -117,11 +150,34 @@ export function fitCleanGate(samples: readonly GateSample[], o: GateFitOptions):
     hidden: h,
     mean,
     scale,
-    w1: Array.from(p.subarray(0, f * h)),
-    b1: Array.from(p.subarray(f * h, f * h + h)),
-    w2: Array.from(p.subarray(f * h + h, f * h + 2 * h)),
-    b2: p[size - 1]!,
+    ...fitted,
   };
   const meanPsnr = (share: (s: GateSample) => number) => samples.reduce((acc, s) => acc + weightOf(s) * blendPsnr(s, share(s), o.capDb), 0) / totalWeight;
   return { gate, before: meanPsnr(() => 0), after: meanPsnr((s) => gateShare(gate, s.features)) };
+}
+
+/** A sample counts as clean for the namer if it is undegraded or its input is at least this close to the clean image. */
+export const NAMER_CLEAN_DB = 40;
+
+/** The namer's label of a sample: 1 for clean (undegraded, or a degradation that left it at ≥ NAMER_CLEAN_DB), else 0. */
+// @testSeam: tested directly
+export function namerLabel(s: Pick<GateSample, 'a' | 'label'>): number {
+  return s.label === 'clean' || s.a <= 10 ** (-NAMER_CLEAN_DB / 10) ? 1 : 0;
+}
+
+/**
+ * The namer of a fitted gate: a second head over the gate's standardised features, fitted by
+ * binary cross-entropy to namerLabel. Returns the gate with it, and the share of samples it
+ * labels right at 0.5.
+ */
+export function fitCleanNamer(gate: CleanGate, samples: readonly GateSample[], o: { hidden: number; steps: number; lr: number; seed: number }): { gate: CleanGate; accuracy: number } {
+  if (samples.length === 0) throw new Error('fitCleanNamer: no samples');
+  const f = gate.mean.length;
+  const x = samples.map((s) => Float64Array.from({ length: f }, (_, i) => (s.features[i]! - gate.mean[i]!) / gate.scale[i]!));
+  const labels = samples.map(namerLabel);
+  const n = samples.length;
+  const p = trainMlp(x, o.hidden, { steps: o.steps, lr: o.lr, seed: `clean-namer:${o.seed}` }, (s, z) => (1 / (1 + Math.exp(-z)) - labels[s]!) / n);
+  const named = { ...gate, namer: head(p, f, o.hidden) };
+  const right = samples.reduce((acc, s, i) => acc + ((namerProbability(named.namer, named, s.features) >= 0.5 ? 1 : 0) === labels[i] ? 1 : 0), 0);
+  return { gate: named, accuracy: right / n };
 }

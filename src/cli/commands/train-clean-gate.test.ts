@@ -76,6 +76,17 @@ test('train clean-gate: fits clean-gate.json from the folder\'s own model, reuse
     assert.equal(r.code, 0, r.stderr);
     const plain = JSON.parse(await readFile(gateFile, 'utf8')) as { gate: { statistics: string[]; hazeVeto: unknown; mean: number[] } };
     assert.deepEqual([plain.gate.statistics, plain.gate.hazeVeto, plain.gate.mean.length], [[], null, 3 * 2 + 2]);
+    // the namer: a second head, recorded; the keep share's head is the same as without it
+    r = fit(['--namer', 'on']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /namer: [\d.]+ % of the samples labelled right/);
+    const named = JSON.parse(await readFile(gateFile, 'utf8')) as { gate: { namer?: { hidden: number }; w1: number[] }; provenance: Record<string, unknown> };
+    assert.equal(named.gate.namer?.hidden, CLEAN_GATE_DEFAULTS.hidden);
+    assert.equal((named.provenance['namer'] as { cleanDb: number }).cleanDb, 40);
+    r = fit(['--namer', 'off']);
+    assert.equal(r.code, 0, r.stderr);
+    const unnamed = JSON.parse(await readFile(gateFile, 'utf8')) as { gate: { namer?: unknown; w1: number[] } };
+    assert.deepEqual([unnamed.gate.namer, unnamed.gate.w1], [undefined, named.gate.w1]);
     r = fit(['--haze-veto', '0.2:0.1']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /'0\.2:0\.1' is not from:to with 0 ≤ from < to ≤ 1/);
