@@ -129,7 +129,8 @@ export async function runPipeline(runner: ModelRunner, image: RGBImage, opts: Pi
     { ...tiling, outChannels: [3, 3], signal, ...(options.onProgress ? { onProgress: options.onProgress } : {}) },
   );
   const output = restored!.data;
-  const keepShare = Number.isFinite(keep) && mode.kind === 'sw' ? Math.min(Math.max(keep, 0), 1) : 0;
+  // the model's own keep rule (its gate's share or the estimator's p(clean)), applied or not
+  const keepShare = Number.isFinite(keep) ? cleanShareFor(mode, probabilities, true, runner.swExponent, keep) : 0;
   const cleanShare = cleanShareFor(mode, probabilities, options.keepClean ?? runner.keepClean ?? false, runner.swExponent, keep);
   pullTowardInput(output, image.data, cleanShare);
   return {
