@@ -15,7 +15,7 @@
  * mixed case applies its two in turn; no severity) instead of the training ones.
  *
  *   npm run build && node dist/bench/keep-rules.js [--weights dir] [--limit n] [--json out.json] [--size W[xH]]
- *     [--veto from:to,…] [--claim-veto from:to,…] [--family train|probe] [--draw tag] [--severity s|random]
+ *     [--veto from:to,…] [--claim-veto from:to,…] [--namer-keep from:to,…] [--family train|probe] [--draw tag] [--severity s|random]
  *     [--mode sw|adapter:<name>|…]
  */
 import { writeFileSync } from 'node:fs';
@@ -35,6 +35,7 @@ import { estimatorCrops } from '../restore/estimator-input.js';
 import { darkChannelLevel } from '../image/dark-channel.js';
 import { hazeVeto } from '../model/haze-veto.js';
 import { claimVeto } from '../model/claim-veto.js';
+import { namerKeep } from '../model/clean-gate.js';
 import { PROBES } from '../probe/generators.js';
 import { openImageFolders } from '../train/data/image-source.js';
 import { sharedDataDir } from '../util/paths.js';
@@ -80,6 +81,9 @@ const ranges = (flag: string) => (option(flag) ?? '').split(',').filter(Boolean)
 const vetoes = ranges('--veto');
 // --claim-veto from:to,…: each p(clean) rule also times (1 − claimVeto(the class probabilities))
 const claimVetoes = ranges('--claim-veto');
+// --namer-keep from:to,…: the p(clean) rule also with its keep share raised to a ramp of the namer's
+// p(clean) where that is larger: max(k, ramp(p(clean), from, to)); the naming is unchanged
+const namerKeeps = ranges('--namer-keep');
 const FAMILY = option('--family') ?? 'train';
 if (FAMILY !== 'train' && FAMILY !== 'probe') throw new Error('--family must be train or probe');
 const degrade = async (clean: RGBImage, names: DegradationName[], rng: Rng): Promise<RGBImage> => {
@@ -152,6 +156,10 @@ for (const file of files) {
         const kc = k * (1 - claimVeto(probabilities, from, to));
         scores[`${rule}^${from}:${to}`] = scoreKeeping(kc);
         named[`${rule}^${from}:${to}`] = guessedRight(names, probabilities, kc);
+      }
+      for (const [from, to] of namerKeeps) {
+        scores[`${rule}|${from}:${to}`] = scoreKeeping(Math.max(k, namerKeep(namedClean, from, to)));
+        named[`${rule}|${from}:${to}`] = named[rule]!;
       }
     }
     // keep-clean whose haze (and snow) claims count only as far as the dark channel supports haze

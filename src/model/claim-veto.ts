@@ -1,9 +1,10 @@
 /**
- * The claim veto on the keep share of SW (docs/decisions.md, "A confident claim is never kept"):
- * the clean gate's MLP is fitted on the training generators, and off them it extrapolates — dark
- * probe photos the estimator called low light at p 0.99 were kept at 0.96. A class the estimator
- * is sure of vetoes keeping the input, whatever the gate says. A clean gate may carry one
- * (src/model/clean-gate.ts); the keep-rules bench tries others (--claim-veto).
+ * A claim veto on the keep share of SW, tried and not shipped (docs/decisions.md, "A confident
+ * claim does not veto keeping"): the clean gate's MLP is fitted on the training generators, and
+ * off them it extrapolates — dark probe photos the estimator called low light at p 0.99 were kept
+ * at 0.96. With the veto, a class the estimator is sure of vetoes keeping the input, whatever the
+ * gate says; on held-out photos that gave back what the gate keeps of low light on purpose. Only
+ * the keep-rules bench reads it (--claim-veto).
  */
 
 /**

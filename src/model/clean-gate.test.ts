@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { checkCleanGate, cropStatistics, gateFeatureCount, gateFeatures, gateOutputs, gateShare, namerProbability, type CleanGate } from './clean-gate.js';
+import { checkCleanGate, cropStatistics, gateFeatureCount, gateFeatures, gateOutputs, gateShare, namerKeep, namerProbability, type CleanGate } from './clean-gate.js';
 import { darkChannelLevel, darkChannelQuantiles } from '../image/dark-channel.js';
 
 const logit = (p: number) => Math.log(p / (1 - p));
@@ -77,6 +77,27 @@ test('gateOutputs: the MLP on the features, times what the haze veto leaves', ()
   const both = gateOutputs({ ...gate, hazeVeto: { from: 0.1, to: 0.15 }, namer }, rows, 2, 1, stats);
   assert.ok(Math.abs(both.keep - plain * 0.6) < 1e-12);
   assert.ok(Math.abs(both.clean - 0.6 / (1 + Math.exp(-2))) < 1e-12, 'the haze veto scales p(clean) too');
+  // a namerKeep raises the share to its ramp of p(clean) where that is larger, never lowers it
+  const sure = { ...gate, namer: { ...namer, b2: 6 } };
+  const pSure = 1 / (1 + Math.exp(-6));
+  const raised = gateOutputs({ ...sure, namerKeep: { from: 0.9, to: 0.99 } }, rows, 2, 1, stats);
+  assert.ok(plain < 0.9, `the share here is low (${plain})`);
+  assert.ok(Math.abs(raised.keep - Math.min(1, (pSure - 0.9) / 0.09)) < 1e-12, `${raised.keep}`);
+  assert.equal(raised.clean, pSure);
+  assert.equal(gateOutputs({ ...sure, namerKeep: { from: 0.999, to: 0.9999 } }, rows, 2, 1, stats).keep, plain);
+});
+
+test('namerKeep: 0 up to from, 1 from to, linear between; a gate carries one only with a namer', () => {
+  assert.equal(namerKeep(0.8, 0.9, 0.99), 0);
+  assert.ok(Math.abs(namerKeep(0.945, 0.9, 0.99) - 0.5) < 1e-12);
+  assert.equal(namerKeep(0.995, 0.9, 0.99), 1);
+  assert.throws(() => namerKeep(0.5, 0.9, 0.9), /must be above/);
+  const gate = { classes: ['a'], statistics: [], hazeVeto: null, hidden: 1, mean: [0, 0, 0, 0, 0], scale: [1, 1, 1, 1, 1], w1: [1, 0, 0, 0, 0], b1: [0], w2: [1], b2: 0 };
+  const namer = { hidden: 1, w1: [1, 0, 0, 0, 0], b1: [0], w2: [2], b2: -1 };
+  assert.deepEqual(checkCleanGate({ ...gate, namer, namerKeep: { from: 0.9, to: 0.99 } }, ['a']).namerKeep, { from: 0.9, to: 0.99 });
+  assert.equal(checkCleanGate({ ...gate, namer, namerKeep: null }, ['a']).namerKeep, undefined);
+  assert.throws(() => checkCleanGate({ ...gate, namerKeep: { from: 0.9, to: 0.99 } }, ['a']), /namerKeep needs a namer/);
+  assert.throws(() => checkCleanGate({ ...gate, namer, namerKeep: { from: 0.99, to: 0.9 } }, ['a']), /namerKeep must be null or \{from, to\}/);
 });
 
 test('cropStatistics: the dark channel at its 10th and 1st percentiles', () => {

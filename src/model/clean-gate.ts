@@ -85,6 +85,11 @@ export interface CleanGate {
   b2: number;
   /** the namer: p(clean) as a label, over the same standardised features; absent or null in gates without one */
   namer?: CleanNamer | null;
+  /**
+   * with a namer: the keep share is raised to namerKeep(p(clean), from, to) where that is larger;
+   * absent or null: the share alone (docs/decisions.md, "A sure namer keeps the photo")
+   */
+  namerKeep?: { from: number; to: number } | null;
 }
 
 /** Probabilities are clamped this far from 0 and 1 before their logits are taken. */
@@ -170,12 +175,27 @@ function headOutput(head: CleanNamer, norm: Pick<CleanGate, 'mean' | 'scale'>, f
  * estimator's per-crop `rows` and the crops' `stats`, times what its haze veto leaves — and p(clean), the namer's
  * probability (the keep share itself for a gate without a namer). The haze veto scales both: alone,
  * the namer called 24 % of hazy held-out probe photos clean (docs/decisions.md, "The clean namer").
+ * A gate with a namerKeep then raises the share to what a sure p(clean) asks for.
  */
 export function gateOutputs(gate: CleanGate, rows: ArrayLike<number>, count: number, stride: number, stats: CropStatistics): { keep: number; clean: number } {
   const features = gateFeatures(rows, count, stride, gate.classes.length, stats, gate.statistics);
   const left = gate.hazeVeto ? 1 - hazeVeto(stats.dark, gate.hazeVeto.from, gate.hazeVeto.to) : 1;
-  const keep = gateShare(gate, features) * left;
-  return { keep, clean: gate.namer ? namerProbability(gate.namer, gate, features) * left : keep };
+  const share = gateShare(gate, features) * left;
+  if (!gate.namer) return { keep: share, clean: share };
+  const clean = namerProbability(gate.namer, gate, features) * left;
+  const keep = gate.namerKeep ? Math.max(share, namerKeep(clean, gate.namerKeep.from, gate.namerKeep.to)) : share;
+  return { keep, clean };
+}
+
+/**
+ * The keep share a namer's p(clean) asks for: 0 at or below `from`, 1 at or above `to`, linear
+ * between. Why: the keep share is fitted to PSNR over the training generators, and on some clean
+ * photos it stays low (0.03–0.06) where the namer is sure they are clean (p 0.98–0.99); a sure
+ * namer keeps the input (docs/decisions.md, "A sure namer keeps the photo").
+ */
+export function namerKeep(clean: number, from: number, to: number): number {
+  if (!(to > from)) throw new RangeError(`namer keep: 'to' (${to}) must be above 'from' (${from})`);
+  return Math.min(1, Math.max(0, (clean - from) / (to - from)));
 }
 
 const isNumbers = (v: unknown, n: number): v is number[] => Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
@@ -197,13 +217,8 @@ export function checkCleanGate(value: unknown, classes: readonly string[]): Clea
   if (!Array.isArray(statistics) || statistics.some((x) => !(OPTIONAL_STATISTICS as readonly unknown[]).includes(x)) || new Set(statistics).size !== statistics.length) {
     throw new Error(`the clean gate: statistics must be distinct names among ${OPTIONAL_STATISTICS.join(', ')}`);
   }
-  const veto = g['hazeVeto'] ?? null;
-  if (veto !== null) {
-    const v = veto as Record<string, unknown>;
-    if (typeof veto !== 'object' || typeof v['from'] !== 'number' || typeof v['to'] !== 'number' || !(v['from'] >= 0 && v['to'] > v['from'] && v['to'] <= 1)) {
-      throw new Error('the clean gate: hazeVeto must be null or {from, to} with 0 ≤ from < to ≤ 1');
-    }
-  }
+  const veto = checkRange(g['hazeVeto'] ?? null, 'hazeVeto');
+  const keepRamp = checkRange(g['namerKeep'] ?? null, 'namerKeep');
   const f = gateFeatureCount(classes.length, statistics.length);
   for (const [name, n] of [['mean', f], ['scale', f], ['w1', f * hidden], ['b1', hidden], ['w2', hidden]] as const) {
     if (!isNumbers(g[name], n)) throw new Error(`the clean gate: ${name} must be ${n} finite numbers`);
@@ -211,8 +226,18 @@ export function checkCleanGate(value: unknown, classes: readonly string[]): Clea
   const namer = checkNamer(g['namer'] ?? null, f);
   if ((g['scale'] as number[]).some((s) => !(s > 0))) throw new Error('the clean gate: every scale must be above 0');
   if (typeof g['b2'] !== 'number' || !Number.isFinite(g['b2'])) throw new Error('the clean gate: b2 must be a finite number');
-  const hv = veto as { from: number; to: number } | null;
-  return { classes: [...classes], statistics: statistics as OptionalStatistic[], hazeVeto: hv ? { from: hv.from, to: hv.to } : null, hidden, mean: g['mean'] as number[], scale: g['scale'] as number[], w1: g['w1'] as number[], b1: g['b1'] as number[], w2: g['w2'] as number[], b2: g['b2'], ...(namer ? { namer } : {}) };
+  if (keepRamp && !namer) throw new Error('the clean gate: namerKeep needs a namer');
+  return { classes: [...classes], statistics: statistics as OptionalStatistic[], hazeVeto: veto, hidden, mean: g['mean'] as number[], scale: g['scale'] as number[], w1: g['w1'] as number[], b1: g['b1'] as number[], w2: g['w2'] as number[], b2: g['b2'], ...(namer ? { namer } : {}), ...(keepRamp ? { namerKeep: keepRamp } : {}) };
+}
+
+/** A {from, to} ramp read from JSON (null: none), 0 ≤ from < to ≤ 1; throws an Error naming the field. */
+function checkRange(value: unknown, name: string): { from: number; to: number } | null {
+  if (value === null) return null;
+  const v = value as Record<string, unknown>;
+  if (typeof value !== 'object' || typeof v['from'] !== 'number' || typeof v['to'] !== 'number' || !(v['from'] >= 0 && v['to'] > v['from'] && v['to'] <= 1)) {
+    throw new Error(`the clean gate: ${name} must be null or {from, to} with 0 ≤ from < to ≤ 1`);
+  }
+  return { from: v['from'], to: v['to'] };
 }
 
 /** A namer read from JSON (null: none) for `f` features; throws an Error that says what is wrong. */

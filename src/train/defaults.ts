@@ -82,5 +82,9 @@ export const CLEAN_GATE_DEFAULTS = {
   // a second head that names photos clean apart from the share kept: on held-out photos it named
   // 2–3 points more single degradations right (docs/decisions.md, "The clean namer")
   namer: true,
+  // a sure namer keeps the photo: the keep share is raised to ramp(p(clean); 0.95, 0.999); on
+  // held-out photos it lifted the clean mean and left every degraded case as it was
+  // (docs/decisions.md, "A sure namer keeps the photo")
+  namerKeep: { from: 0.95, to: 0.999 } as { from: number; to: number } | null,
   seed: 1,
 };

@@ -80,13 +80,29 @@ test('train clean-gate: fits clean-gate.json from the folder\'s own model, reuse
     r = fit(['--namer', 'on']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /namer: [\d.]+ % of the samples labelled right/);
-    const named = JSON.parse(await readFile(gateFile, 'utf8')) as { gate: { namer?: { hidden: number }; w1: number[] }; provenance: Record<string, unknown> };
+    const named = JSON.parse(await readFile(gateFile, 'utf8')) as { gate: { namer?: { hidden: number }; namerKeep?: unknown; w1: number[] }; provenance: Record<string, unknown> };
     assert.equal(named.gate.namer?.hidden, CLEAN_GATE_DEFAULTS.hidden);
+    assert.deepEqual(named.gate.namerKeep ?? null, CLEAN_GATE_DEFAULTS.namerKeep, 'the default namer keep');
+    const keepDefault = CLEAN_GATE_DEFAULTS.namerKeep;
+    if (keepDefault) {
+      r = abair(['model', 'info', model]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.stdout.includes(`a namer gives p(clean), which keeps the input from ${keepDefault.from} (all at ${keepDefault.to})`), r.stdout);
+    }
     assert.equal((named.provenance['namer'] as { cleanDb: number }).cleanDb, 40);
     r = fit(['--namer', 'off']);
     assert.equal(r.code, 0, r.stderr);
-    const unnamed = JSON.parse(await readFile(gateFile, 'utf8')) as { gate: { namer?: unknown; w1: number[] } };
-    assert.deepEqual([unnamed.gate.namer, unnamed.gate.w1], [undefined, named.gate.w1]);
+    const unnamed = JSON.parse(await readFile(gateFile, 'utf8')) as { gate: { namer?: unknown; namerKeep?: unknown; w1: number[] } };
+    assert.deepEqual([unnamed.gate.namer, unnamed.gate.namerKeep, unnamed.gate.w1], [undefined, undefined, named.gate.w1], 'no namer, so no default namer keep');
+    // a namer keep is carried by the gate and recorded; it needs the namer, said in one line
+    r = fit(['--namer', 'on', '--namer-keep', '0.9:0.99']);
+    assert.equal(r.code, 0, r.stderr);
+    const kept = JSON.parse(await readFile(gateFile, 'utf8')) as { gate: { namerKeep?: unknown; w1: number[] }; provenance: Record<string, unknown> };
+    assert.deepEqual([kept.gate.namerKeep, kept.provenance['namerKeep'], kept.gate.w1], [{ from: 0.9, to: 0.99 }, { from: 0.9, to: 0.99 }, named.gate.w1]);
+    r = fit(['--namer', 'off', '--namer-keep', '0.9:0.99']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--namer-keep needs --namer on/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     r = fit(['--haze-veto', '0.2:0.1']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /'0\.2:0\.1' is not from:to with 0 ≤ from < to ≤ 1/);

@@ -59,6 +59,8 @@ interface CleanGateTrainOptions extends Omit<GateFitOptions, 'classes' | 'statis
   hazeVeto: { from: number; to: number } | null;
   /** also fit the namer (the p(clean) that names a photo clean; src/model/clean-gate.ts) */
   namer: boolean;
+  /** with the namer: the ramp of p(clean) the keep share is raised to (src/model/clean-gate.ts), or null */
+  namerKeep?: { from: number; to: number } | null;
   /**
    * a samples file: read when it exists (made for this estimator with the same sample settings),
    * else written after the samples are made, so fits with other gate settings reuse them
@@ -173,12 +175,15 @@ export async function trainCleanGate(o: CleanGateTrainOptions): Promise<{ file: 
     const samples: GateSample[] = stored.map(({ rows, count: n, stride, stats, ...errors }) => ({ ...errors, features: gateFeatures(rows, n, stride, classes.length, stats, o.statistics) }));
     const fit = fitCleanGate(samples, { classes, statistics: o.statistics, hazeVeto: o.hazeVeto, hidden: o.hidden, steps: o.steps, lr: o.lr, capDb: o.capDb, seed: o.seed, ...(o.cleanWeight !== undefined ? { cleanWeight: o.cleanWeight } : {}) });
     say(o, `fit: mean blend PSNR (capped at ${o.capDb} dB) ${fit.before.toFixed(3)} → ${fit.after.toFixed(3)} dB over ${samples.length} samples`);
+    const namerKeep = o.namerKeep ?? null;
+    if (namerKeep && !o.namer) throw new Error('a namer keep needs the namer (--namer on)');
     const named = o.namer ? fitCleanNamer(fit.gate, samples, { hidden: o.hidden, steps: o.steps, lr: o.lr, seed: o.seed }) : null;
     if (named) say(o, `namer: ${(100 * named.accuracy).toFixed(1)} % of the samples labelled right (clean: undegraded or ≥ ${NAMER_CLEAN_DB} dB)`);
     // with a samples file, the compute that made its samples counts too
     const wallSec = made.wallSec + (Date.now() - fitStarted) / 1000;
     const threads = o.threads ?? 2;
-    const file = await saveCleanGate(o.model, named?.gate ?? fit.gate, path.join(o.model, ESTIMATOR_FILE), {
+    const gate = named ? { ...named.gate, ...(namerKeep ? { namerKeep } : {}) } : fit.gate;
+    const file = await saveCleanGate(o.model, gate, path.join(o.model, ESTIMATOR_FILE), {
       command: o.command ?? null,
       phase: 'clean-gate',
       images: o.images.map(recordedDataPath),
@@ -190,6 +195,7 @@ export async function trainCleanGate(o: CleanGateTrainOptions): Promise<{ file: 
       statistics: [...o.statistics],
       hazeVeto: o.hazeVeto,
       ...(named ? { namer: { cleanDb: NAMER_CLEAN_DB, accuracy: Math.round(named.accuracy * 1e4) / 1e4 } } : {}),
+      ...(namerKeep ? { namerKeep } : {}),
       cases: cases.map((c) => c.join('+') || 'clean'),
       hidden: o.hidden,
       steps: o.steps,
