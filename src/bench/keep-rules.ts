@@ -171,7 +171,7 @@ for (const file of files) {
       }
     }
     scores['dark'] = level;
-    scores['p(clean)'] = c;
+    scores['keep'] = c;
     row[name] = scores;
     row[`${name}:named`] = named;
     const namedBucket = (namedSums[name] ??= {});
@@ -184,12 +184,12 @@ for (const file of files) {
   process.stdout.write(`  ${rel}\n`);
 }
 
-const columns = ['input', ...Object.keys(sums['clean']!).filter((k) => k !== 'input' && k !== 'p(clean)' && k !== 'dark'), 'dark', ...(runner.hasCleanOutput ? ['p(clean)'] : [])];
+const columns = ['input', ...Object.keys(sums['clean']!).filter((k) => k !== 'input' && k !== 'keep' && k !== 'dark'), 'dark', ...(runner.hasCleanOutput ? ['keep'] : [])];
 const widths = columns.map((c) => Math.max(15, c.length + 2));
 // NaN: a figure that has no meaning for the column (a count of the dark level), printed as —
 const line = (label: string, values: number[]) => `${label.padEnd(16)}${values.map((v, i) => (Number.isNaN(v) ? '—' : v.toFixed(2)).padStart(widths[i]!)).join('')}\n`;
-const psnrColumn = (c: string) => c !== 'dark' && c !== 'p(clean)';
-process.stdout.write(`\nRGB PSNR (dB), mean over ${files.length} held-out crops of at most ${SIZE_W}×${SIZE_H} (p(clean): its mean)\n${''.padEnd(16)}${columns.map((c, i) => c.padStart(widths[i]!)).join('')}\n`);
+const psnrColumn = (c: string) => c !== 'dark' && c !== 'keep';
+process.stdout.write(`\nRGB PSNR (dB), mean over ${files.length} held-out crops of at most ${SIZE_W}×${SIZE_H} (dark, keep: the dark-channel level and the model's keep share, their means)\n${''.padEnd(16)}${columns.map((c, i) => c.padStart(widths[i]!)).join('')}\n`);
 const mean = (names: string[], col: string) => names.reduce((a, n) => a + sums[n]![col]! / files.length, 0) / names.length;
 for (const name of Object.keys(sums)) process.stdout.write(line(name, columns.map((c) => sums[name]![c]! / files.length)));
 process.stdout.write(line('mean singles', columns.map((c) => mean(SINGLES, c))));
