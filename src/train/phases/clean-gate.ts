@@ -110,6 +110,9 @@ async function readSamples(file: string, settings: Record<string, unknown>): Pro
 export async function trainCleanGate(o: CleanGateTrainOptions): Promise<{ file: string; before: number; after: number; samples: number }> {
   const started = Date.now();
   if (o.context > 0 && o.context < o.crop) throw new UserError(`--context ${o.context} is smaller than --crop ${o.crop}: give at least the crop, or 0 for the crop alone`);
+  // checked before the samples, which take the half hour
+  const namerKeep = o.namerKeep ?? null;
+  if (namerKeep && !o.namer) throw new UserError('a namer keep needs the namer (--namer on)');
   // the folder's gate, if any, is not read: it is what is being replaced (and may be stale)
   const runner = await createNodeRunner(o.model, { cleanGate: false, ...(o.threads ? { threads: o.threads } : {}) });
   try {
@@ -175,8 +178,6 @@ export async function trainCleanGate(o: CleanGateTrainOptions): Promise<{ file: 
     const samples: GateSample[] = stored.map(({ rows, count: n, stride, stats, ...errors }) => ({ ...errors, features: gateFeatures(rows, n, stride, classes.length, stats, o.statistics) }));
     const fit = fitCleanGate(samples, { classes, statistics: o.statistics, hazeVeto: o.hazeVeto, hidden: o.hidden, steps: o.steps, lr: o.lr, capDb: o.capDb, seed: o.seed, ...(o.cleanWeight !== undefined ? { cleanWeight: o.cleanWeight } : {}) });
     say(o, `fit: mean blend PSNR (capped at ${o.capDb} dB) ${fit.before.toFixed(3)} → ${fit.after.toFixed(3)} dB over ${samples.length} samples`);
-    const namerKeep = o.namerKeep ?? null;
-    if (namerKeep && !o.namer) throw new Error('a namer keep needs the namer (--namer on)');
     const named = o.namer ? fitCleanNamer(fit.gate, samples, { hidden: o.hidden, steps: o.steps, lr: o.lr, seed: o.seed }) : null;
     if (named) say(o, `namer: ${(100 * named.accuracy).toFixed(1)} % of the samples labelled right (clean: undegraded or ≥ ${NAMER_CLEAN_DB} dB)`);
     // with a samples file, the compute that made its samples counts too
