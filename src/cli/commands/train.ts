@@ -188,10 +188,7 @@ function registerCleanGate(train: Command): void {
     .addHelpText('after', '\nRun it after the estimator (a retrained estimator needs a refitted gate). Turn the gate on for SW with\n  abair model set-blend <dir> --keep-clean on\n\nExample:\n  $ abair train clean-gate --model models/mine')
     .action(async (opts: { model: string; images?: string[]; samples?: string; crop: number; context: number; cleanRepeats: number; hidden: number; steps: number; lr: number; cap: number; cleanWeight: number; statistics: OptionalStatistic[]; hazeVeto: { from: number; to: number } | false; namer: 'on' | 'off'; namerKeep: { from: number; to: number } | false; seed: number; limit?: number; threads: number }, command: Command) => {
       // the default namer keep goes with the namer; one asked for without it is refused
-      if (opts.namer !== 'on') {
-        if (opts.namerKeep && command.getOptionValueSource('namerKeep') === 'cli') throw new UsageError('--namer-keep needs --namer on');
-        opts.namerKeep = false;
-      }
+      if (opts.namer !== 'on' && opts.namerKeep && command.getOptionValueSource('namerKeep') === 'cli') throw new UsageError('--namer-keep needs --namer on');
       const { trainCleanGate } = await import('../../train/phases/clean-gate.js');
       const result = await trainCleanGate({
         model: opts.model,
@@ -207,7 +204,7 @@ function registerCleanGate(train: Command): void {
         statistics: opts.statistics,
         hazeVeto: opts.hazeVeto || null,
         namer: opts.namer === 'on',
-        namerKeep: opts.namerKeep || null,
+        namerKeep: opts.namer === 'on' ? opts.namerKeep || null : null,
         seed: opts.seed,
         threads: opts.threads,
         ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
