@@ -69,3 +69,23 @@ test('fitCleanGate: the clean samples\' weight decides what an ambiguous image g
   assert.ok(share(10) > 0.7, `clean weighted 10: ${share(10)}`);
   assert.ok(share(0.1) < 0.3, `clean weighted 0.1: ${share(0.1)}`);
 });
+
+test('fitCleanGate: with vetoInFit a sample the veto takes whole has no say, and one it leaves whole counts as before', () => {
+  const samples: GateSample[] = [];
+  for (let i = 0; i < 30; i++) {
+    const jitter = ((i * 37) % 11) / 50;
+    samples.push({ features: [1 + jitter, -jitter], a: 0, b: 0.002, c: 0, label: 'clean', left: 1 });
+    samples.push({ features: [-1 - jitter, jitter], a: 0.02, b: 0.001, c: 0.0005, label: 'haze', left: 1 });
+  }
+  const o = { classes: [], hidden: 4, steps: 200, lr: 0.05, capDb: 45, seed: 3 };
+  // nothing vetoed: the same fit whether or not it is told of the veto
+  assert.deepEqual(fitCleanGate(samples, { ...o, vetoInFit: true }).gate, fitCleanGate(samples, o).gate);
+  // a clean-looking degraded sample that the veto hands to SW: its errors no longer move the fit
+  const vetoed = (b: number): GateSample[] => [...samples, { features: [1.05, -0.05], a: 0.02, b, c: 0.0005, label: 'haze', left: 0 }];
+  const told = fitCleanGate(vetoed(0.001), { ...o, vetoInFit: true });
+  assert.deepEqual(fitCleanGate(vetoed(0.0001), { ...o, vetoInFit: true }).gate, told.gate);
+  assert.notDeepEqual(fitCleanGate(vetoed(0.001), o).gate, fitCleanGate(vetoed(0.0001), o).gate, 'untold, the fit reads it');
+  // what it reports after is the share as shipped: the veto's part included
+  const shipped = vetoed(0.001).reduce((acc, s) => acc + blendPsnr(s, s.left! * gateShare(told.gate, s.features), 45), 0) / vetoed(0.001).length;
+  assert.ok(Math.abs(told.after - shipped) < 1e-9);
+});

@@ -22,6 +22,11 @@ export interface GateSample {
   c: number;
   /** what the sample is (e.g. 'clean', 'haze', 'blur+noise'), for reports */
   label?: string;
+  /**
+   * the part of the keep share the gate's haze veto leaves on this sample (1 − hazeVeto of its
+   * dark level), when the fit is to see the veto (GateFitOptions.vetoInFit); absent: 1
+   */
+  left?: number;
 }
 
 export interface GateFitOptions {
@@ -39,6 +44,12 @@ export interface GateFitOptions {
   capDb: number;
   /** weight of the samples labelled 'clean' in the objective (others 1; default 1) */
   cleanWeight?: number;
+  /**
+   * fit the share the gate ships, the MLP's times the veto's `left`, rather than the MLP's alone.
+   * Why: the veto already gives hazy photos to SW, so a fit that knows it need not hold back on
+   * clean photos whose estimate looks like those hazy ones (docs/decisions.md)
+   */
+  vetoInFit?: boolean;
   seed: number;
 }
 
@@ -135,12 +146,15 @@ export function fitCleanGate(samples: readonly GateSample[], o: GateFitOptions):
   const weightOf = (s: GateSample) => (s.label === 'clean' ? (o.cleanWeight ?? 1) : 1);
   const totalWeight = samples.reduce((acc, s) => acc + weightOf(s), 0);
   const dbPerLn = 10 / Math.LN10;
+  const leftOf = (s: GateSample) => (o.vetoInFit ? (s.left ?? 1) : 1);
   const p = trainMlp(x, h, { steps: o.steps, lr: o.lr, seed: `clean-gate:${o.seed}` }, (s, z) => {
-    const g = 1 / (1 + Math.exp(-z));
+    const sigma = 1 / (1 + Math.exp(-z));
+    const left = leftOf(samples[s]!);
+    const g = left * sigma;
     const { a: A, b: B, c: C } = samples[s]!;
     const mse = g * g * A + (1 - g) * (1 - g) * B + 2 * g * (1 - g) * C + floor;
-    // loss = weighted mean of 10·log10(mse): its derivative in z through g
-    return ((weightOf(samples[s]!) * dbPerLn * (2 * g * A - 2 * (1 - g) * B + 2 * (1 - 2 * g) * C)) / mse / totalWeight) * g * (1 - g);
+    // loss = weighted mean of 10·log10(mse): its derivative in z through g = left·σ(z)
+    return ((weightOf(samples[s]!) * dbPerLn * (2 * g * A - 2 * (1 - g) * B + 2 * (1 - 2 * g) * C)) / mse / totalWeight) * left * sigma * (1 - sigma);
   });
   const { hidden: _h, ...fitted } = head(p, f, h);
   const gate: CleanGate = {
@@ -153,7 +167,7 @@ export function fitCleanGate(samples: readonly GateSample[], o: GateFitOptions):
     ...fitted,
   };
   const meanPsnr = (share: (s: GateSample) => number) => samples.reduce((acc, s) => acc + weightOf(s) * blendPsnr(s, share(s), o.capDb), 0) / totalWeight;
-  return { gate, before: meanPsnr(() => 0), after: meanPsnr((s) => gateShare(gate, s.features)) };
+  return { gate, before: meanPsnr(() => 0), after: meanPsnr((s) => leftOf(s) * gateShare(gate, s.features)) };
 }
 
 /** A sample counts as clean for the namer if it is undegraded or its input is at least this close to the clean image. */

@@ -74,8 +74,9 @@ test('train clean-gate: fits clean-gate.json from the folder\'s own model, reuse
     assert.deepEqual(withStat.provenance['hazeVeto'], CLEAN_GATE_DEFAULTS.hazeVeto, 'the default veto');
     r = fit(['--statistics', 'none', '--haze-veto', 'none']);
     assert.equal(r.code, 0, r.stderr);
-    const plain = JSON.parse(await readFile(gateFile, 'utf8')) as { gate: { statistics: string[]; hazeVeto: unknown; mean: number[] } };
+    const plain = JSON.parse(await readFile(gateFile, 'utf8')) as { gate: { statistics: string[]; hazeVeto: unknown; mean: number[] }; provenance: Record<string, unknown> };
     assert.deepEqual([plain.gate.statistics, plain.gate.hazeVeto, plain.gate.mean.length], [[], null, 3 * 2 + 2]);
+    assert.equal(plain.provenance['vetoInFit'], false, 'no veto, so no default veto fit');
     // the namer: a second head, recorded; the keep share's head is the same as without it
     r = fit(['--namer', 'on']);
     assert.equal(r.code, 0, r.stderr);
@@ -102,6 +103,16 @@ test('train clean-gate: fits clean-gate.json from the folder\'s own model, reuse
     r = fit(['--namer', 'off', '--namer-keep', '0.9:0.99']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /--namer-keep needs --namer on/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    // the fit may see the veto; recorded; it needs a veto, said in one line
+    assert.equal(kept.provenance['vetoInFit'], CLEAN_GATE_DEFAULTS.vetoInFit, 'the default');
+    r = fit(['--veto-fit', CLEAN_GATE_DEFAULTS.vetoInFit ? 'off' : 'on']);
+    assert.equal(r.code, 0, r.stderr);
+    const toldVeto = JSON.parse(await readFile(gateFile, 'utf8')) as { provenance: Record<string, unknown> };
+    assert.equal(toldVeto.provenance['vetoInFit'], !CLEAN_GATE_DEFAULTS.vetoInFit);
+    r = fit(['--veto-fit', 'on', '--haze-veto', 'none']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--veto-fit on needs a --haze-veto/);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     r = fit(['--haze-veto', '0.2:0.1']);
     assert.notEqual(r.code, 0);

@@ -179,6 +179,7 @@ function registerCleanGate(train: Command): void {
     .option('--clean-weight <w>', 'weight of the clean samples in the objective (the others weigh 1)', positive('--clean-weight'), d.cleanWeight)
     .addOption(new Option('--statistics <names>', `crop statistics the gate reads beside the estimator's outputs, comma-separated, or none (of: ${OPTIONAL_STATISTICS.join(', ')})`).argParser(statisticsList).default(d.statistics, d.statistics.join(',') || 'none'))
     .addOption(new Option('--haze-veto <from:to>', "scale the gate's share by 1 − the haze veto: 0 at a dark-channel level (10th percentile) of from, all of it at to; or none").argParser(vetoRange).default(d.hazeVeto ?? false, d.hazeVeto ? `${d.hazeVeto.from}:${d.hazeVeto.to}` : 'none'))
+    .addOption(new Option('--veto-fit <on|off>', "fit the share the gate ships (the MLP's times what the haze veto leaves) rather than the MLP's alone").choices(['on', 'off']).default(d.vetoInFit ? 'on' : 'off'))
     .addOption(new Option('--namer <on|off>', "also fit the namer: the p(clean) that names a photo clean, apart from the share kept").choices(['on', 'off']).default(d.namer ? 'on' : 'off'))
     .addOption(new Option('--namer-keep <from:to>', "with the namer: raise the keep share to 0 at a p(clean) of from, all of the input at to, where that is more; or none").argParser(vetoRange).default(d.namerKeep ?? false, d.namerKeep ? `${d.namerKeep.from}:${d.namerKeep.to}` : 'none'))
     .option('--seed <n>', 'seed of the crops, the degradations and the initial weights', integer('--seed', 0), d.seed)
@@ -186,9 +187,11 @@ function registerCleanGate(train: Command): void {
     .option('--limit <n>', 'use only the first n training images', integer('--limit', 1))
     .option('--threads <n>', 'ONNX Runtime threads', integer('--threads', 1), DEFAULT_THREADS)
     .addHelpText('after', '\nRun it after the estimator (a retrained estimator needs a refitted gate). Turn the gate on for SW with\n  abair model set-blend <dir> --keep-clean on\n\nExample:\n  $ abair train clean-gate --model models/mine')
-    .action(async (opts: { model: string; images?: string[]; samples?: string; crop: number; context: number; cleanRepeats: number; hidden: number; steps: number; lr: number; cap: number; cleanWeight: number; statistics: OptionalStatistic[]; hazeVeto: { from: number; to: number } | false; namer: 'on' | 'off'; namerKeep: { from: number; to: number } | false; seed: number; limit?: number; threads: number }, command: Command) => {
+    .action(async (opts: { model: string; images?: string[]; samples?: string; crop: number; context: number; cleanRepeats: number; hidden: number; steps: number; lr: number; cap: number; cleanWeight: number; statistics: OptionalStatistic[]; hazeVeto: { from: number; to: number } | false; vetoFit: 'on' | 'off'; namer: 'on' | 'off'; namerKeep: { from: number; to: number } | false; seed: number; limit?: number; threads: number }, command: Command) => {
       // the default namer keep goes with the namer; one asked for without it is refused
       if (opts.namer !== 'on' && opts.namerKeep && command.getOptionValueSource('namerKeep') === 'cli') throw new UsageError('--namer-keep needs --namer on');
+      // likewise the default veto fit goes with the veto
+      if (opts.vetoFit === 'on' && !opts.hazeVeto && command.getOptionValueSource('vetoFit') === 'cli') throw new UsageError('--veto-fit on needs a --haze-veto');
       const { trainCleanGate } = await import('../../train/phases/clean-gate.js');
       const result = await trainCleanGate({
         model: opts.model,
@@ -203,6 +206,7 @@ function registerCleanGate(train: Command): void {
         cleanWeight: opts.cleanWeight,
         statistics: opts.statistics,
         hazeVeto: opts.hazeVeto || null,
+        vetoInFit: opts.vetoFit === 'on' && Boolean(opts.hazeVeto),
         namer: opts.namer === 'on',
         namerKeep: opts.namer === 'on' ? opts.namerKeep || null : null,
         seed: opts.seed,

@@ -23,6 +23,7 @@ import { quantise8 } from '../../eval/protocol.js';
 import type { DegradationName } from '../../degrade/types.js';
 import type { RGBImage } from '../../image/types.js';
 import { gateFeatures, type CropStatistics, type OptionalStatistic } from '../../model/clean-gate.js';
+import { hazeVeto } from '../../model/haze-veto.js';
 import { saveCleanGate } from '../../model/clean-gate-file.js';
 import { ESTIMATOR_FILE } from '../../model/weights.js';
 import { meanRows } from '../../restore/estimator-input.js';
@@ -175,8 +176,14 @@ export async function trainCleanGate(o: CleanGateTrainOptions): Promise<{ file: 
     }
 
     const fitStarted = Date.now();
-    const samples: GateSample[] = stored.map(({ rows, count: n, stride, stats, ...errors }) => ({ ...errors, features: gateFeatures(rows, n, stride, classes.length, stats, o.statistics) }));
-    const fit = fitCleanGate(samples, { classes, statistics: o.statistics, hazeVeto: o.hazeVeto, hidden: o.hidden, steps: o.steps, lr: o.lr, capDb: o.capDb, seed: o.seed, ...(o.cleanWeight !== undefined ? { cleanWeight: o.cleanWeight } : {}) });
+    const veto = o.hazeVeto;
+    const samples: GateSample[] = stored.map(({ rows, count: n, stride, stats, ...errors }) => ({
+      ...errors,
+      features: gateFeatures(rows, n, stride, classes.length, stats, o.statistics),
+      ...(veto ? { left: 1 - hazeVeto(stats.dark, veto.from, veto.to) } : {}),
+    }));
+    const vetoInFit = Boolean(o.vetoInFit && veto);
+    const fit = fitCleanGate(samples, { classes, statistics: o.statistics, hazeVeto: veto, hidden: o.hidden, steps: o.steps, lr: o.lr, capDb: o.capDb, seed: o.seed, vetoInFit, ...(o.cleanWeight !== undefined ? { cleanWeight: o.cleanWeight } : {}) });
     say(o, `fit: mean blend PSNR (capped at ${o.capDb} dB) ${fit.before.toFixed(3)} → ${fit.after.toFixed(3)} dB over ${samples.length} samples`);
     const named = o.namer ? fitCleanNamer(fit.gate, samples, { hidden: o.hidden, steps: o.steps, lr: o.lr, seed: o.seed }) : null;
     if (named) say(o, `namer: ${(100 * named.accuracy).toFixed(1)} % of the samples labelled right (clean: undegraded or ≥ ${NAMER_CLEAN_DB} dB)`);
@@ -195,6 +202,7 @@ export async function trainCleanGate(o: CleanGateTrainOptions): Promise<{ file: 
       cleanRepeats: o.cleanRepeats,
       statistics: [...o.statistics],
       hazeVeto: o.hazeVeto,
+      vetoInFit,
       ...(named ? { namer: { cleanDb: NAMER_CLEAN_DB, accuracy: Math.round(named.accuracy * 1e4) / 1e4 } } : {}),
       ...(namerKeep ? { namerKeep } : {}),
       cases: cases.map((c) => c.join('+') || 'clean'),
