@@ -13,8 +13,9 @@
  *   npm run build && node dist/bench/gate-cv.js --samples runs/clean-gate/samples.json
  *     [--weights dir] [--folds 5] [--variants shipped,veto-fit,clean-weight=2,cap=60,…] [--json out.json]
  *
- * A variant is settings joined by '+': veto-fit (the fit sees the veto), clean-weight=w, cap=dB,
- * hidden=n, no-namer-keep; 'shipped' is the model's own gate settings.
+ * A variant is settings joined by '+' on top of the fit settings the --weights folder's gate records
+ * ('shipped': those alone): veto-fit or no-veto-fit (whether the fit sees the veto), clean-weight=w,
+ * cap=dB, hidden=n, no-namer-keep.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -46,8 +47,10 @@ const variantNames = (option('--variants') ?? 'shipped,veto-fit').split(',').fil
 const jsonOut = option('--json');
 
 // the model's gate gives the classes and every setting a variant does not change
-const gateRecord = (JSON.parse(readFileSync(path.join(weights, CLEAN_GATE_FILE), 'utf8')) as { gate: { classes: string[] } }).gate;
-const shipped = checkCleanGate(gateRecord, gateRecord.classes);
+const gateFile = JSON.parse(readFileSync(path.join(weights, CLEAN_GATE_FILE), 'utf8')) as { gate: { classes: string[] }; provenance?: { cleanWeight?: number; vetoInFit?: boolean; capDb?: number } };
+const shipped = checkCleanGate(gateFile.gate, gateFile.gate.classes);
+// the fit settings it was made with (files from before a setting existed were fitted without it)
+const made = gateFile.provenance ?? {};
 const file = JSON.parse(readFileSync(samplesFile, 'utf8')) as { settings: { cases: string[] }; samples: StoredSample[] };
 const perImage = file.settings.cases.length;
 const veto = shipped.hazeVeto;
@@ -69,13 +72,14 @@ interface Variant {
   hidden: number;
   namerKeep: { from: number; to: number } | null;
 }
-const base: Variant = { vetoInFit: false, cleanWeight: CLEAN_GATE_DEFAULTS.cleanWeight, capDb: CLEAN_GATE_DEFAULTS.capDb, hidden: CLEAN_GATE_DEFAULTS.hidden, namerKeep: shipped.namerKeep ?? null };
+const base: Variant = { vetoInFit: made.vetoInFit ?? false, cleanWeight: made.cleanWeight ?? 1, capDb: made.capDb ?? CLEAN_GATE_DEFAULTS.capDb, hidden: shipped.hidden, namerKeep: shipped.namerKeep ?? null };
 function parseVariant(name: string): Variant {
   const v = { ...base };
   for (const part of name.split('+')) {
     const [key, value] = part.split('=');
     if (key === 'shipped') continue;
     else if (key === 'veto-fit') v.vetoInFit = true;
+    else if (key === 'no-veto-fit') v.vetoInFit = false;
     else if (key === 'clean-weight') v.cleanWeight = Number(value);
     else if (key === 'cap') v.capDb = Number(value);
     else if (key === 'hidden') v.hidden = Number(value);
