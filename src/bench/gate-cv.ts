@@ -21,23 +21,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CLEAN_WORST_DB } from '../eval/table.js';
-import { checkCleanGate, CLEAN_GATE_FILE, gateFeatures, gateShare, namerKeep, namerProbability, type CleanGate, type CropStatistics } from '../model/clean-gate.js';
-import { hazeVeto } from '../model/haze-veto.js';
+import { checkCleanGate, CLEAN_GATE_FILE, gateOutputs, type CleanGate } from '../model/clean-gate.js';
 import { PSNR_CAP_DB } from '../eval/protocol.js';
-import { blendPsnr, fitCleanGate, fitCleanNamer, type GateSample } from '../train/clean-gate-fit.js';
+import { blendPsnr, fitCleanGate, fitCleanNamer } from '../train/clean-gate-fit.js';
 import { CLEAN_GATE_DEFAULTS } from '../train/defaults.js';
+import { gateSamples, type StoredSample } from '../train/phases/clean-gate.js';
 import { option } from './args.js';
-
-interface StoredSample {
-  rows: number[];
-  count: number;
-  stride: number;
-  stats: CropStatistics;
-  a: number;
-  b: number;
-  c: number;
-  label: string;
-}
 
 const samplesFile = option('--samples');
 if (!samplesFile) throw new Error('--samples <file> is required (a samples file of abair train clean-gate --samples)');
@@ -54,14 +43,7 @@ const made = gateFile.provenance ?? {};
 const file = JSON.parse(readFileSync(samplesFile, 'utf8')) as { settings: { cases: string[] }; samples: StoredSample[] };
 const perImage = file.settings.cases.length;
 const veto = shipped.hazeVeto;
-const samples: GateSample[] = file.samples.map((s) => ({
-  features: gateFeatures(s.rows, s.count, s.stride, shipped.classes.length, s.stats, shipped.statistics),
-  a: s.a,
-  b: s.b,
-  c: s.c,
-  label: s.label,
-  left: veto ? 1 - hazeVeto(s.stats.dark, veto.from, veto.to) : 1,
-}));
+const samples = gateSamples(file.samples, shipped.classes.length, shipped.statistics, veto);
 const images = samples.length / perImage;
 if (!Number.isInteger(images)) throw new Error(`${samplesFile}: ${samples.length} samples are not whole images of ${perImage} cases`);
 
@@ -102,12 +84,11 @@ for (const name of variantNames) {
     const opts = { steps: CLEAN_GATE_DEFAULTS.steps, lr: CLEAN_GATE_DEFAULTS.lr, seed: 1 };
     const { gate } = fitCleanGate(train, { classes: shipped.classes, statistics: shipped.statistics, hazeVeto: veto, hidden: v.hidden, capDb: v.capDb, cleanWeight: v.cleanWeight, vetoInFit: v.vetoInFit, ...opts });
     const named: CleanGate = shipped.namer ? fitCleanNamer(gate, train, { hidden: v.hidden, ...opts }).gate : gate;
-    for (const [i, s] of samples.entries()) {
+    // the keep share as a restore takes it from this gate
+    const fitted: CleanGate = { ...named, ...(v.namerKeep && named.namer ? { namerKeep: v.namerKeep } : { namerKeep: undefined }) };
+    for (const [i, s] of file.samples.entries()) {
       if (foldOf(i) !== f) continue;
-      const share = gateShare(named, s.features) * s.left!;
-      const clean = named.namer ? namerProbability(named.namer, named, s.features) * s.left! : share;
-      const keep = v.namerKeep && named.namer ? Math.max(share, namerKeep(clean, v.namerKeep.from, v.namerKeep.to)) : share;
-      out[i] = blendPsnr(s, keep, PSNR_CAP_DB);
+      out[i] = blendPsnr(s, gateOutputs(fitted, s.rows, s.count, s.stride, s.stats).keep, PSNR_CAP_DB);
     }
   }
   scores[name] = out;

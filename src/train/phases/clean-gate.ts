@@ -92,11 +92,20 @@ const SAMPLES_FORMAT = 'abair-clean-gate-samples';
 const SAMPLES_VERSION = 2;
 
 /** One sample as made and stored: what the estimator said per crop, the crop statistics, the blend errors. */
-interface StoredSample extends Omit<GateSample, 'features'> {
+export interface StoredSample extends Omit<GateSample, 'features' | 'left'> {
   rows: number[];
   count: number;
   stride: number;
   stats: CropStatistics;
+}
+
+/** Stored samples as the fit reads them: a gate's features, and what its haze veto (if any) leaves of the share. */
+export function gateSamples(stored: readonly StoredSample[], classCount: number, statistics: readonly OptionalStatistic[], veto: { from: number; to: number } | null): GateSample[] {
+  return stored.map(({ rows, count, stride, stats, ...errors }) => ({
+    ...errors,
+    features: gateFeatures(rows, count, stride, classCount, stats, statistics),
+    ...(veto ? { left: 1 - hazeVeto(stats.dark, veto.from, veto.to) } : {}),
+  }));
 }
 
 /** A samples file's samples, or null when there is none; refused when made with other settings (or for another estimator). */
@@ -176,14 +185,9 @@ export async function trainCleanGate(o: CleanGateTrainOptions): Promise<{ file: 
     }
 
     const fitStarted = Date.now();
-    const veto = o.hazeVeto;
-    const samples: GateSample[] = stored.map(({ rows, count: n, stride, stats, ...errors }) => ({
-      ...errors,
-      features: gateFeatures(rows, n, stride, classes.length, stats, o.statistics),
-      ...(veto ? { left: 1 - hazeVeto(stats.dark, veto.from, veto.to) } : {}),
-    }));
-    const vetoInFit = Boolean(o.vetoInFit && veto);
-    const fit = fitCleanGate(samples, { classes, statistics: o.statistics, hazeVeto: veto, hidden: o.hidden, steps: o.steps, lr: o.lr, capDb: o.capDb, seed: o.seed, vetoInFit, ...(o.cleanWeight !== undefined ? { cleanWeight: o.cleanWeight } : {}) });
+    const samples = gateSamples(stored, classes.length, o.statistics, o.hazeVeto);
+    const vetoInFit = Boolean(o.vetoInFit && o.hazeVeto);
+    const fit = fitCleanGate(samples, { classes, statistics: o.statistics, hazeVeto: o.hazeVeto, hidden: o.hidden, steps: o.steps, lr: o.lr, capDb: o.capDb, seed: o.seed, vetoInFit, ...(o.cleanWeight !== undefined ? { cleanWeight: o.cleanWeight } : {}) });
     say(o, `fit: mean blend PSNR (capped at ${o.capDb} dB) ${fit.before.toFixed(3)} → ${fit.after.toFixed(3)} dB over ${samples.length} samples`);
     const named = o.namer ? fitCleanNamer(fit.gate, samples, { hidden: o.hidden, steps: o.steps, lr: o.lr, seed: o.seed }) : null;
     if (named) say(o, `namer: ${(100 * named.accuracy).toFixed(1)} % of the samples labelled right (clean: undegraded or ≥ ${NAMER_CLEAN_DB} dB)`);
