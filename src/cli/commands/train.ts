@@ -206,7 +206,7 @@ function registerCleanGate(train: Command): void {
         cleanWeight: opts.cleanWeight,
         statistics: opts.statistics,
         hazeVeto: opts.hazeVeto || null,
-        vetoInFit: opts.vetoFit === 'on' && Boolean(opts.hazeVeto),
+        vetoInFit: opts.vetoFit === 'on',
         namer: opts.namer === 'on',
         namerKeep: opts.namer === 'on' ? opts.namerKeep || null : null,
         seed: opts.seed,
