@@ -15,13 +15,15 @@
  *
  * A variant is settings joined by '+' on top of the fit settings the --weights folder's gate records
  * ('shipped': those alone): veto-fit or no-veto-fit (whether the fit sees the veto), clean-weight=w,
- * cap=dB, hidden=n, no-namer-keep.
+ * cap=dB, hidden=n, harm=h (how many times a decibel lost against plain SW counts), no-namer-keep,
+ * statistics=a:b (the optional crop statistics read, colon-separated, or none), veto=from:to or none,
+ * veto-on=dark|dark01 (the dark-channel level the veto reads).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CLEAN_WORST_DB } from '../eval/table.js';
-import { checkCleanGate, CLEAN_GATE_FILE, gateOutputs, type CleanGate } from '../model/clean-gate.js';
+import { checkCleanGate, CLEAN_GATE_FILE, gateOutputs, OPTIONAL_STATISTICS, type CleanGate, type HazeVetoRamp, type OptionalStatistic } from '../model/clean-gate.js';
 import { PSNR_CAP_DB } from '../eval/protocol.js';
 import { blendPsnr, fitCleanGate, fitCleanNamer } from '../train/clean-gate-fit.js';
 import { CLEAN_GATE_DEFAULTS } from '../train/defaults.js';
@@ -36,7 +38,7 @@ const variantNames = (option('--variants') ?? 'shipped,veto-fit').split(',').fil
 const jsonOut = option('--json');
 
 // the model's gate gives the classes and every setting a variant does not change
-const gateFile = JSON.parse(readFileSync(path.join(weights, CLEAN_GATE_FILE), 'utf8')) as { gate: { classes: string[] }; provenance?: { cleanWeight?: number; vetoInFit?: boolean; capDb?: number } };
+const gateFile = JSON.parse(readFileSync(path.join(weights, CLEAN_GATE_FILE), 'utf8')) as { gate: { classes: string[] }; provenance?: { cleanWeight?: number; harmWeight?: number; vetoInFit?: boolean; capDb?: number } };
 const shipped = checkCleanGate(gateFile.gate, gateFile.gate.classes);
 // the fit settings it was made with (files from before a setting existed were fitted without it)
 const made = gateFile.provenance ?? {};
@@ -50,11 +52,26 @@ if (!Number.isInteger(images)) throw new Error(`${samplesFile}: ${samples.length
 interface Variant {
   vetoInFit: boolean;
   cleanWeight: number;
+  harmWeight: number;
   capDb: number;
   hidden: number;
   namerKeep: { from: number; to: number } | null;
+  statistics: OptionalStatistic[];
+  veto: HazeVetoRamp | null;
 }
-const base: Variant = { vetoInFit: made.vetoInFit ?? false, cleanWeight: made.cleanWeight ?? 1, capDb: made.capDb ?? CLEAN_GATE_DEFAULTS.capDb, hidden: shipped.hidden, namerKeep: shipped.namerKeep ?? null };
+const base: Variant = { vetoInFit: made.vetoInFit ?? false, cleanWeight: made.cleanWeight ?? 1, harmWeight: made.harmWeight ?? 1, capDb: made.capDb ?? CLEAN_GATE_DEFAULTS.capDb, hidden: shipped.hidden, namerKeep: shipped.namerKeep ?? null, statistics: [...shipped.statistics], veto: shipped.hazeVeto };
+function checkStatistic(name: string): OptionalStatistic {
+  if (!(OPTIONAL_STATISTICS as readonly string[]).includes(name)) throw new Error(`--variants: '${name}' is not a crop statistic (${OPTIONAL_STATISTICS.join(', ')})`);
+  return name as OptionalStatistic;
+}
+function vetoRamp(text: string, level: HazeVetoRamp['level']): HazeVetoRamp {
+  const [from, to] = text.split(':').map(Number);
+  if (!(from! >= 0 && to! > from! && to! <= 1)) throw new Error(`--variants: veto '${text}' is not from:to with 0 ≤ from < to ≤ 1`);
+  return { from: from!, to: to!, ...(level ? { level } : {}) };
+}
+function badLevel(value: string | undefined): never {
+  throw new Error(`--variants: veto-on '${value}' is not dark or dark01`);
+}
 function parseVariant(name: string): Variant {
   const v = { ...base };
   for (const part of name.split('+')) {
@@ -63,9 +80,13 @@ function parseVariant(name: string): Variant {
     else if (key === 'veto-fit') v.vetoInFit = true;
     else if (key === 'no-veto-fit') v.vetoInFit = false;
     else if (key === 'clean-weight') v.cleanWeight = Number(value);
+    else if (key === 'harm') v.harmWeight = Number(value);
     else if (key === 'cap') v.capDb = Number(value);
     else if (key === 'hidden') v.hidden = Number(value);
     else if (key === 'no-namer-keep') v.namerKeep = null;
+    else if (key === 'veto') v.veto = value === 'none' ? null : vetoRamp(value ?? '', v.veto?.level);
+    else if (key === 'veto-on') v.veto = v.veto ? { from: v.veto.from, to: v.veto.to, ...(value === 'dark01' ? { level: 'dark01' as const } : value === 'dark' ? {} : badLevel(value)) } : null;
+    else if (key === 'statistics') v.statistics = value === 'none' ? [] : (value ?? '').split(':').map((n) => checkStatistic(n));
     else throw new Error(`--variants: unknown setting '${part}'`);
   }
   return v;
@@ -79,10 +100,13 @@ for (const name of variantNames) {
   const v = parseVariant(name);
   const out = new Float64Array(samples.length);
   const started = Date.now();
+  // the features of this variant's statistics (the samples' errors and labels are the same)
+  const same = v.statistics.join() === shipped.statistics.join() && JSON.stringify(v.veto) === JSON.stringify(veto);
+  const read = same ? samples : gateSamples(file.samples, shipped.classes.length, v.statistics, v.veto);
   for (let f = 0; f < folds; f++) {
-    const train = samples.filter((_, i) => foldOf(i) !== f);
+    const train = read.filter((_, i) => foldOf(i) !== f);
     const opts = { steps: CLEAN_GATE_DEFAULTS.steps, lr: CLEAN_GATE_DEFAULTS.lr, seed: 1 };
-    const { gate } = fitCleanGate(train, { classes: shipped.classes, statistics: shipped.statistics, hazeVeto: veto, hidden: v.hidden, capDb: v.capDb, cleanWeight: v.cleanWeight, vetoInFit: v.vetoInFit, ...opts });
+    const { gate } = fitCleanGate(train, { classes: shipped.classes, statistics: v.statistics, hazeVeto: v.veto, hidden: v.hidden, capDb: v.capDb, cleanWeight: v.cleanWeight, harmWeight: v.harmWeight, vetoInFit: v.vetoInFit, ...opts });
     const named: CleanGate = shipped.namer ? fitCleanNamer(gate, train, { hidden: v.hidden, ...opts }).gate : gate;
     // the keep share as a restore takes it from this gate
     const fitted: CleanGate = { ...named, ...(v.namerKeep && named.namer ? { namerKeep: v.namerKeep } : { namerKeep: undefined }) };
@@ -117,8 +141,10 @@ process.stdout.write(line('clean worst', columns.map((c) => cleanSorted(c)[0]!))
 process.stdout.write(line('clean 5th pct', columns.map((c) => cleanSorted(c)[Math.floor(cleanSorted(c).length / 20)]!)));
 process.stdout.write(line(`clean < ${CLEAN_WORST_DB} dB`, columns.map((c) => cleanSorted(c).filter((v) => v < CLEAN_WORST_DB).length)));
 const degraded = labels.filter((l) => l !== 'clean');
+const HARM_DB = 1;
+process.stdout.write(line(`harmed > ${HARM_DB} dB`, columns.map((c) => samples.filter((s, i) => s.label !== 'clean' && scores['off']![i]! - scores[c]![i]! > HARM_DB).length)));
 process.stdout.write(line('largest loss', columns.map((c) => Math.max(...degraded.map((l) => meanOf('off', l) - meanOf(c, l))))));
 const first = variantNames[0]!;
 process.stdout.write(line(`loss vs ${first}`.slice(0, 17), columns.map((c) => (c === 'off' ? NaN : Math.max(...degraded.map((l) => meanOf(first, l) - meanOf(c, l)))))));
-process.stdout.write(`(${samples.filter((s) => s.label === 'clean').length} clean crops)\n`);
+process.stdout.write(`(${samples.filter((s) => s.label === 'clean').length} clean crops; harmed: degraded crops more than ${HARM_DB} dB under plain SW)\n`);
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ format: 'abair-gate-cv', version: 1, createdAt: new Date().toISOString(), samples: path.basename(samplesFile), folds, variants: variantNames.map((n) => ({ name: n, ...parseVariant(n) })), means: Object.fromEntries(columns.map((c) => [c, Object.fromEntries(labels.map((l) => [l, meanOf(c, l)]))])) }, null, 1));

@@ -202,6 +202,10 @@ process.stdout.write(line(`clean < ${CLEAN_WORST_DB} dB`, columns.map((c) => (ps
 // the do-no-harm check per rule: the most any degraded case's mean falls under plain SW
 const degradedCases = Object.keys(sums).filter((n) => n !== 'clean');
 process.stdout.write(line('largest loss', columns.map((c) => (psnrColumn(c) ? Math.max(...degradedCases.map((n) => (sums[n]!['off']! - sums[n]![c]!) / files.length)) : NaN))));
+// photo by photo: degraded photos a rule leaves more than HARM_DB under plain SW
+const HARM_DB = 1;
+const photoScores = (n: string) => perImage.map((r) => (r as Record<string, Record<string, number>>)[n]!);
+process.stdout.write(line(`harmed > ${HARM_DB} dB`, columns.map((c) => (psnrColumn(c) ? degradedCases.reduce((a, n) => a + photoScores(n).filter((s) => s['off']! - s[c]! > HARM_DB).length, 0) : NaN))));
 // top-1 of the estimate with "clean" at each rule's keep share, in % of the single-degradation cases
 const singlesNamed = (col: string) => (SINGLES.every((n) => namedSums[n]?.[col] !== undefined) ? (100 * SINGLES.reduce((a, n) => a + namedSums[n]![col]!, 0)) / (SINGLES.length * files.length) : NaN);
 process.stdout.write(line('top-1 singles %', columns.map(singlesNamed)));

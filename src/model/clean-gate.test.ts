@@ -1,6 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { checkCleanGate, cropStatistics, gateFeatureCount, gateFeatures, gateOutputs, gateShare, namerKeep, namerProbability, type CleanGate } from './clean-gate.js';
+import { checkCleanGate, cropStatistics, gateFeatureCount, gateFeatures, gateOutputs, gateShare, namerKeep, namerProbability, vetoLeft, type CleanGate } from './clean-gate.js';
+import { lumaContrast, speckFraction } from '../image/crop-texture.js';
 import { darkChannelLevel, darkChannelQuantiles } from '../image/dark-channel.js';
 
 const logit = (p: number) => Math.log(p / (1 - p));
@@ -8,7 +9,7 @@ const logit = (p: number) => Math.log(p / (1 - p));
 test('gateFeatures: mean-probability logits, dark level ×10, log Π(1 − p̄), per-crop min and max logits, then the optional statistics', () => {
   // two crops, two classes, stride 3 (the estimator's own p(clean) last, which the gate does not read)
   const rows = [0.2, 0.9, 0.5, /* crop 2 */ 0.4, 0.7, 0.5];
-  const stats = { dark: 0.05, dark01: 0.03 };
+  const stats = { dark: 0.05, dark01: 0.03, specks: 0.002, contrast: 0.2 };
   const f = gateFeatures(rows, 2, 3, 2, stats);
   assert.equal(f.length, gateFeatureCount(2));
   const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-9, `${a} vs ${b}`);
@@ -24,8 +25,11 @@ test('gateFeatures: mean-probability logits, dark level ×10, log Π(1 − p̄),
   assert.equal(withOptional.length, gateFeatureCount(2, 1));
   assert.deepEqual(Array.from(withOptional.subarray(0, f.length)), Array.from(f));
   close(withOptional[f.length]!, 0.3);
+  // in the order the gate lists them, each ×10
+  const both = gateFeatures(rows, 2, 3, 2, stats, ['contrast', 'specks']);
+  assert.deepEqual([both.length, both[f.length], both[f.length + 1]], [gateFeatureCount(2, 2), 2, 0.02]);
   // saturated sigmoids keep finite logits
-  assert.ok(gateFeatures([0, 1], 1, 2, 2, { dark: 0, dark01: 0 }).every(Number.isFinite));
+  assert.ok(gateFeatures([0, 1], 1, 2, 2, { dark: 0, dark01: 0, specks: 0, contrast: 0 }).every(Number.isFinite));
   assert.throws(() => gateFeatures([0.1, 0.2, 0.3], 2, 2, 2, stats), /not 2 rows of 2/);
 });
 
@@ -51,6 +55,9 @@ test('gateShare: the MLP by hand, and a gate that does not fit the estimator is 
   assert.deepEqual(checkCleanGate({ ...gate, hazeVeto: { from: 0.1, to: 0.15 } }, ['a']).hazeVeto, { from: 0.1, to: 0.15 });
   assert.throws(() => checkCleanGate({ ...gate, hazeVeto: { from: 0.2, to: 0.1 } }, ['a']), /hazeVeto must be null or \{from, to\}/);
   assert.throws(() => checkCleanGate({ ...gate, hazeVeto: [0.1, 0.2] }, ['a']), /hazeVeto must be null/);
+  assert.deepEqual(checkCleanGate({ ...gate, hazeVeto: { from: 0.1, to: 0.15, level: 'dark01' } }, ['a']).hazeVeto, { from: 0.1, to: 0.15, level: 'dark01' });
+  assert.deepEqual(checkCleanGate({ ...gate, hazeVeto: { from: 0.1, to: 0.15, level: 'dark' } }, ['a']).hazeVeto, { from: 0.1, to: 0.15 }, 'the default level is not written out');
+  assert.throws(() => checkCleanGate({ ...gate, hazeVeto: { from: 0.1, to: 0.15, level: 'dark02' } }, ['a']), /hazeVeto\.level must be one of dark, dark01/);
   // a namer is optional; one that does not fit the features is refused naming the part
   const namer = { hidden: 1, w1: [1, 0, 0, 0, 0], b1: [0], w2: [2], b2: -1 };
   assert.deepEqual(checkCleanGate({ ...gate, namer }, ['a']), { ...gate, namer });
@@ -64,13 +71,19 @@ test('gateShare: the MLP by hand, and a gate that does not fit the estimator is 
 test('gateOutputs: the MLP on the features, times what the haze veto leaves', () => {
   const gate: CleanGate = { classes: ['a'], statistics: ['dark01'], hazeVeto: null, hidden: 1, mean: [0, 0, 0, 0, 0, 0], scale: [1, 1, 1, 1, 1, 1], w1: [0.5, -1, 0, 0.2, 0.1, 2], b1: [0.1], w2: [1.5], b2: -0.2 };
   const rows = [0.3, 0.6];
-  const stats = { dark: 0.12, dark01: 0.05 };
+  const stats = { dark: 0.12, dark01: 0.05, specks: 0.01, contrast: 0.15 };
   const plain = gateShare(gate, gateFeatures(rows, 2, 1, 1, stats, ['dark01']));
   assert.equal(gateOutputs(gate, rows, 2, 1, stats).keep, plain);
   // dark 0.12 in a veto from 0.1 to 0.15: 40 % vetoed
   const vetoed = gateOutputs({ ...gate, hazeVeto: { from: 0.1, to: 0.15 } }, rows, 2, 1, stats).keep;
   assert.ok(Math.abs(vetoed - plain * 0.6) < 1e-12, `${vetoed} vs ${plain * 0.6}`);
   assert.equal(gateOutputs({ ...gate, hazeVeto: { from: 0.02, to: 0.1 } }, rows, 2, 1, stats).keep, 0);
+  // a veto on the 1st percentile reads dark01 (0.05 from 0.04 to 0.09: 20 % vetoed); 'dark' is the default
+  const onDark01 = gateOutputs({ ...gate, hazeVeto: { from: 0.04, to: 0.09, level: 'dark01' } }, rows, 2, 1, stats).keep;
+  assert.ok(Math.abs(onDark01 - plain * 0.8) < 1e-12, `${onDark01} vs ${plain * 0.8}`);
+  assert.equal(gateOutputs({ ...gate, hazeVeto: { from: 0.1, to: 0.15, level: 'dark' } }, rows, 2, 1, stats).keep, vetoed);
+  assert.equal(vetoLeft(null, stats), 1);
+  assert.ok(Math.abs(vetoLeft({ from: 0.04, to: 0.09, level: 'dark01' }, stats) - 0.8) < 1e-12);
   // without a namer p(clean) is the keep share; with one, its own head
   assert.deepEqual(gateOutputs(gate, rows, 2, 1, stats), { keep: plain, clean: plain });
   const namer = { hidden: 1, w1: [0, 0, 0, 0, 0, 0], b1: [0], w2: [0], b2: 2 };
@@ -100,11 +113,12 @@ test('namerKeep: 0 up to from, 1 from to, linear between; a gate carries one onl
   assert.throws(() => checkCleanGate({ ...gate, namer, namerKeep: { from: 0.99, to: 0.9 } }, ['a']), /namerKeep must be null or \{from, to\}/);
 });
 
-test('cropStatistics: the dark channel at its 10th and 1st percentiles', () => {
+test('cropStatistics: the dark channel at its 10th and 1st percentiles, the bright specks, the contrast', () => {
   const size = 16;
   const crops = Float32Array.from({ length: 2 * size * size * 3 }, (_, i) => 0.2 + 0.6 * (((i * 7919) % 1000) / 1000));
   const stats = cropStatistics(crops, 2, size);
   assert.equal(stats.dark, darkChannelLevel(crops, 2, size));
   assert.deepEqual([stats.dark, stats.dark01], darkChannelQuantiles(crops, 2, size, [0.1, 0.01]));
   assert.ok(stats.dark01 <= stats.dark);
+  assert.deepEqual([stats.specks, stats.contrast], [speckFraction(crops, 2, size), lumaContrast(crops, 2, size)]);
 });

@@ -22,6 +22,7 @@
  * sha256 is recorded and checked: a retrained estimator needs a refitted gate). Plain arrays: no
  * tfjs, no Node APIs, so the browser runs the same code.
  */
+import { lumaContrast, speckFraction } from '../image/crop-texture.js';
 import { darkChannelQuantiles } from '../image/dark-channel.js';
 import { hazeVeto } from './haze-veto.js';
 
@@ -41,16 +42,20 @@ export interface CropStatistics {
   dark: number;
   /** at its 1st percentile: read by gates that list 'dark01' */
   dark01: number;
+  /** the fraction of bright-speck pixels (speckFraction): read by gates that list 'specks' */
+  specks: number;
+  /** the crops' mean luma standard deviation (lumaContrast): read by gates that list 'contrast' */
+  contrast: number;
 }
 
 /** The statistics a gate may read beyond `dark`, appended to its features in the order it lists them. */
-export const OPTIONAL_STATISTICS = ['dark01'] as const;
+export const OPTIONAL_STATISTICS = ['dark01', 'specks', 'contrast'] as const;
 export type OptionalStatistic = (typeof OPTIONAL_STATISTICS)[number];
 
 /** The statistics of `count` estimator crops of size² ([count, size, size, 3]). */
 export function cropStatistics(crops: Float32Array, count: number, size: number): CropStatistics {
   const [dark, dark01] = darkChannelQuantiles(crops, count, size, [0.1, 0.01]);
-  return { dark: dark!, dark01: dark01! };
+  return { dark: dark!, dark01: dark01!, specks: speckFraction(crops, count, size), contrast: lumaContrast(crops, count, size) };
 }
 
 /** A one-hidden-layer tanh MLP head over the gate's standardised features, sigmoid output. */
@@ -63,6 +68,26 @@ export interface CleanNamer {
   b2: number;
 }
 
+/** The dark-channel levels a haze veto may read: the 10th percentile (`dark`) or the 1st (`dark01`). */
+export const VETO_LEVELS = ['dark', 'dark01'] as const;
+export type VetoLevel = (typeof VETO_LEVELS)[number];
+
+/**
+ * A haze veto's ramp on one dark-channel level (absent `level`: the 10th percentile, as in files
+ * from before it could be chosen). Why the 1st percentile may serve: haze lifts even a photo's
+ * darkest pixels, sky and white walls only some (docs/decisions.md).
+ */
+export interface HazeVetoRamp {
+  from: number;
+  to: number;
+  level?: VetoLevel;
+}
+
+/** What a haze veto leaves of the keep share for crops with `stats`: 1 − hazeVeto(level, from, to); 1 without a veto. */
+export function vetoLeft(veto: HazeVetoRamp | null, stats: CropStatistics): number {
+  return veto ? 1 - hazeVeto(stats[veto.level ?? 'dark'], veto.from, veto.to) : 1;
+}
+
 /** The fitted gate: a one-hidden-layer tanh MLP over standardised features, sigmoid output. */
 export interface CleanGate {
   /** the estimator classes it reads, in the estimator's order */
@@ -73,7 +98,7 @@ export interface CleanGate {
    * the haze veto on its share, or null: the share × (1 − hazeVeto(dark, from, to)). Why: what the
    * gate still keeps of hazy photos the dark level alone gives back (docs/decisions.md)
    */
-  hazeVeto: { from: number; to: number } | null;
+  hazeVeto: HazeVetoRamp | null;
   hidden: number;
   /** per-feature standardisation of the training features: (x − mean) / scale */
   mean: number[];
@@ -179,7 +204,7 @@ function headOutput(head: CleanNamer, norm: Pick<CleanGate, 'mean' | 'scale'>, f
  */
 export function gateOutputs(gate: CleanGate, rows: ArrayLike<number>, count: number, stride: number, stats: CropStatistics): { keep: number; clean: number } {
   const features = gateFeatures(rows, count, stride, gate.classes.length, stats, gate.statistics);
-  const left = gate.hazeVeto ? 1 - hazeVeto(stats.dark, gate.hazeVeto.from, gate.hazeVeto.to) : 1;
+  const left = vetoLeft(gate.hazeVeto, stats);
   const share = gateShare(gate, features) * left;
   if (!gate.namer) return { keep: share, clean: share };
   const clean = namerProbability(gate.namer, gate, features) * left;
@@ -217,7 +242,10 @@ export function checkCleanGate(value: unknown, classes: readonly string[]): Clea
   if (!Array.isArray(statistics) || statistics.some((x) => !(OPTIONAL_STATISTICS as readonly unknown[]).includes(x)) || new Set(statistics).size !== statistics.length) {
     throw new Error(`the clean gate: statistics must be distinct names among ${OPTIONAL_STATISTICS.join(', ')}`);
   }
-  const veto = checkRange(g['hazeVeto'] ?? null, 'hazeVeto');
+  const range = checkRange(g['hazeVeto'] ?? null, 'hazeVeto');
+  const level = range ? (g['hazeVeto'] as Record<string, unknown>)['level'] : undefined;
+  if (level !== undefined && !(VETO_LEVELS as readonly unknown[]).includes(level)) throw new Error(`the clean gate: hazeVeto.level must be one of ${VETO_LEVELS.join(', ')}`);
+  const veto: HazeVetoRamp | null = range ? { ...range, ...(level !== undefined && level !== 'dark' ? { level: level as VetoLevel } : {}) } : null;
   const keepRamp = checkRange(g['namerKeep'] ?? null, 'namerKeep');
   const f = gateFeatureCount(classes.length, statistics.length);
   for (const [name, n] of [['mean', f], ['scale', f], ['w1', f * hidden], ['b1', hidden], ['w2', hidden]] as const) {

@@ -119,7 +119,7 @@ export async function summarizeWeights(target: string): Promise<ModelSummary> {
   // the clean gate beside the estimator: what it is, or why it would be refused
   const estFile = 'single' in files ? null : files.estimator ?? null;
   const gate = est && estFile ? await readCleanGate(target, estFile, (est as EstimatorConfig).classes).then(
-    (g) => (g ? `${CLEAN_GATE_FILE} (${g.gate.hidden} hidden units; PSNR cap ${String(g.provenance['capDb'] ?? '?')} dB${g.gate.statistics.length > 0 ? `; also reads ${g.gate.statistics.join(', ')}` : ''}; haze veto ${g.gate.hazeVeto ? `${g.gate.hazeVeto.from}–${g.gate.hazeVeto.to}` : 'none'}${g.gate.namer ? `; a namer gives p(clean)${g.gate.namerKeep ? `, which keeps the input from ${g.gate.namerKeep.from} (all at ${g.gate.namerKeep.to})` : ''}` : ''})` : null),
+    (g) => (g ? `${CLEAN_GATE_FILE} (${g.gate.hidden} hidden units; PSNR cap ${String(g.provenance['capDb'] ?? '?')} dB${g.gate.statistics.length > 0 ? `; also reads ${g.gate.statistics.join(', ')}` : ''}; haze veto ${g.gate.hazeVeto ? `${g.gate.hazeVeto.from}–${g.gate.hazeVeto.to}${g.gate.hazeVeto.level === 'dark01' ? ' on the 1st percentile' : ''}` : 'none'}${g.gate.namer ? `; a namer gives p(clean)${g.gate.namerKeep ? `, which keeps the input from ${g.gate.namerKeep.from} (all at ${g.gate.namerKeep.to})` : ''}` : ''})` : null),
     (err: unknown) => `refused: ${(err as Error).message}`,
   ) : null;
   const added = stat.isDirectory() ? (await readCustomDegradations(target)).types : {};

@@ -57,14 +57,20 @@ test('fitCleanNamer: names clean what is clean or nearly so, even where the gate
   assert.throws(() => fitCleanNamer(gate, [], o), /no samples/);
 });
 
-test('fitCleanGate: the clean samples\' weight decides what an ambiguous image gets', () => {
-  // the same features for a clean photo and a degraded one: only the weights tell the fit which matters
+/** Clean photos and hazy ones that look alike to the gate: keeping the clean ones gains ~18 dB, keeping the hazy ones loses ~13. */
+function lookAlikes(): GateSample[] {
   const samples: GateSample[] = [];
   for (let i = 0; i < 20; i++) {
     const f = [((i * 7) % 5) / 10];
     samples.push({ features: f, a: 0, b: 0.002, c: 0, label: 'clean' });
     samples.push({ features: f, a: 0.02, b: 0.001, c: 0.0005, label: 'haze' });
   }
+  return samples;
+}
+
+test('fitCleanGate: the clean samples\' weight decides what an ambiguous image gets', () => {
+  // the same features for a clean photo and a degraded one: only the weights tell the fit which matters
+  const samples = lookAlikes();
   const share = (cleanWeight: number) => gateShare(fitCleanGate(samples, { classes: [], hidden: 2, steps: 300, lr: 0.05, capDb: 45, seed: 1, cleanWeight }).gate, [0.2]);
   assert.ok(share(10) > 0.7, `clean weighted 10: ${share(10)}`);
   assert.ok(share(0.1) < 0.3, `clean weighted 0.1: ${share(0.1)}`);
@@ -88,4 +94,17 @@ test('fitCleanGate: with vetoInFit a sample the veto takes whole has no say, and
   // what it reports after is the share as shipped: the veto's part included
   const shipped = vetoed(0.001).reduce((acc, s) => acc + blendPsnr(s, s.left! * gateShare(told.gate, s.features), 45), 0) / vetoed(0.001).length;
   assert.ok(Math.abs(told.after - shipped) < 1e-9);
+});
+
+test('fitCleanGate: a harm weight makes a decibel lost against plain SW count more than one gained', () => {
+  const samples = lookAlikes();
+  const o = { classes: [], hidden: 2, steps: 300, lr: 0.05, capDb: 45, seed: 1 };
+  const share = (harmWeight?: number) => gateShare(fitCleanGate(samples, { ...o, ...(harmWeight !== undefined ? { harmWeight } : {}) }).gate, [0.2]);
+  assert.equal(share(1), share(), 'weight 1 is the plain fit');
+  assert.ok(share(1) > 0.5, `alike: ${share(1)}`);
+  assert.ok(share(3) < 0.3, `a lost decibel counted thrice: ${share(3)}`);
+  // where keeping never costs anything, the weight changes nothing
+  const harmless = samples.filter((s) => s.label === 'clean');
+  assert.deepEqual(fitCleanGate(harmless, { ...o, harmWeight: 4 }).gate, fitCleanGate(harmless, o).gate);
+  for (const bad of [0.5, Number.NaN, Number.POSITIVE_INFINITY]) assert.throws(() => fitCleanGate(samples, { ...o, harmWeight: bad }), /harmWeight must be a finite number ≥ 1/);
 });

@@ -9,7 +9,7 @@
  * whole would otherwise be worth unbounded decibels and buy them with losses on degraded ones).
  * Full batch, Adam, a one-hidden-layer tanh MLP; deterministic for a seed.
  */
-import { gateShare, namerProbability, type CleanGate, type CleanNamer, type OptionalStatistic } from '../model/clean-gate.js';
+import { gateShare, namerProbability, type CleanGate, type CleanNamer, type HazeVetoRamp, type OptionalStatistic } from '../model/clean-gate.js';
 import { Rng } from '../util/rng.js';
 
 export interface GateSample {
@@ -34,7 +34,7 @@ export interface GateFitOptions {
   /** the optional crop statistics the samples' features end with (default none) */
   statistics?: readonly OptionalStatistic[];
   /** the haze veto the gate carries (not part of the fit: applied to its share afterwards; default none) */
-  hazeVeto?: { from: number; to: number } | null;
+  hazeVeto?: HazeVetoRamp | null;
   /** units of the hidden layer */
   hidden: number;
   /** full-batch Adam steps and learning rate */
@@ -50,6 +50,12 @@ export interface GateFitOptions {
    * clean photos whose estimate looks like those hazy ones (docs/decisions.md)
    */
   vetoInFit?: boolean;
+  /**
+   * how much more a decibel lost against plain SW counts than one gained (default 1: alike). The
+   * objective is the weighted mean of PSNR(g) − (harmWeight − 1)·max(0, PSNR(0) − PSNR(g)). Why:
+   * users forgive a photo left as SW made it more than one made worse (docs/decisions.md)
+   */
+  harmWeight?: number;
   seed: number;
 }
 
@@ -147,14 +153,18 @@ export function fitCleanGate(samples: readonly GateSample[], o: GateFitOptions):
   const totalWeight = samples.reduce((acc, s) => acc + weightOf(s), 0);
   const dbPerLn = 10 / Math.LN10;
   const leftOf = (s: GateSample) => (o.vetoInFit ? (s.left ?? 1) : 1);
+  const harmWeight = o.harmWeight ?? 1;
+  if (!(harmWeight >= 1) || !Number.isFinite(harmWeight)) throw new Error(`fitCleanGate: harmWeight must be a finite number ≥ 1 (got ${harmWeight})`);
   const p = trainMlp(x, h, { steps: o.steps, lr: o.lr, seed: `clean-gate:${o.seed}` }, (s, z) => {
     const sigma = 1 / (1 + Math.exp(-z));
     const left = leftOf(samples[s]!);
     const g = left * sigma;
     const { a: A, b: B, c: C } = samples[s]!;
     const mse = g * g * A + (1 - g) * (1 - g) * B + 2 * g * (1 - g) * C + floor;
+    // under plain SW's PSNR (g = 0: mse B) the slope counts harmWeight times
+    const harm = mse > B + floor ? harmWeight : 1;
     // loss = weighted mean of 10·log10(mse): its derivative in z through g = left·σ(z)
-    return ((weightOf(samples[s]!) * dbPerLn * (2 * g * A - 2 * (1 - g) * B + 2 * (1 - 2 * g) * C)) / mse / totalWeight) * left * sigma * (1 - sigma);
+    return ((harm * weightOf(samples[s]!) * dbPerLn * (2 * g * A - 2 * (1 - g) * B + 2 * (1 - 2 * g) * C)) / mse / totalWeight) * left * sigma * (1 - sigma);
   });
   const { hidden: _h, ...fitted } = head(p, f, h);
   const gate: CleanGate = {

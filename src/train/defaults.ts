@@ -5,7 +5,7 @@
  * these; recipe.test.ts checks that the recipe with these defaults is what the shipped weight
  * files record, so a change here that would no longer rebuild them fails there.
  */
-import type { OptionalStatistic } from '../model/clean-gate.js';
+import type { OptionalStatistic, VetoLevel } from '../model/clean-gate.js';
 export interface PhaseDefaults {
   steps: number;
   batch: number;
@@ -78,11 +78,15 @@ export const CLEAN_GATE_DEFAULTS = {
   // 0.1 dB worse; on held-out photos no clean one under 36 dB (docs/decisions.md, "The gate's fit
   // sees the veto")
   cleanWeight: 2,
+  // a decibel lost against plain SW counts as much as one gained (docs/decisions.md, "Harm")
+  harmWeight: 1,
   // the dark channel's 1st percentile beside its 10th, and a haze veto from 0.12 to 0.2: of the
   // variants tried on held-out photos on two draws, the one with the smallest worst loss and the
   // best worst clean photo (docs/decisions.md, "The gate reads a photo-sized region")
   statistics: ['dark01'] as OptionalStatistic[],
   hazeVeto: { from: 0.12, to: 0.2 } as { from: number; to: number } | null,
+  // the dark-channel level the veto reads: the 10th percentile
+  vetoLevel: 'dark' as VetoLevel,
   // fit the share as shipped, the MLP's times what the veto leaves: the veto gives hazy photos to
   // SW, so the MLP need not hold back on clean ones whose estimate looks like theirs
   vetoInFit: true,

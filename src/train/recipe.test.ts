@@ -16,8 +16,8 @@ after(() => fs.rm(dir, { recursive: true, force: true }));
 /** defaults.ts per command, by flag name, plus the two run flags every phase shares. */
 function defaultsFor(run: string): Record<string, string | number> {
   if (run === 'train clean-gate') {
-    const { capDb, cleanRepeats, cleanWeight, statistics, hazeVeto, vetoInFit, namer, namerKeep, ...rest } = CLEAN_GATE_DEFAULTS;
-    return { ...rest, 'veto-fit': vetoInFit ? 'on' : 'off', namer: namer ? 'on' : 'off', cap: capDb, 'clean-repeats': cleanRepeats, 'clean-weight': cleanWeight, statistics: statistics.join(',') || 'none', 'haze-veto': hazeVeto ? `${hazeVeto.from}:${hazeVeto.to}` : 'none', 'namer-keep': namerKeep ? `${namerKeep.from}:${namerKeep.to}` : 'none', threads: DEFAULT_THREADS };
+    const { capDb, cleanRepeats, cleanWeight, harmWeight, statistics, hazeVeto, vetoLevel, vetoInFit, namer, namerKeep, ...rest } = CLEAN_GATE_DEFAULTS;
+    return { ...rest, 'veto-fit': vetoInFit ? 'on' : 'off', namer: namer ? 'on' : 'off', cap: capDb, 'clean-repeats': cleanRepeats, 'clean-weight': cleanWeight, 'harm-weight': harmWeight, statistics: statistics.join(',') || 'none', 'haze-veto': hazeVeto ? `${hazeVeto.from}:${hazeVeto.to}` : 'none', 'veto-level': vetoLevel, 'namer-keep': namerKeep ? `${namerKeep.from}:${namerKeep.to}` : 'none', threads: DEFAULT_THREADS };
   }
   const d: Record<string, unknown> = { ...(run === 'train pretrain' ? PRETRAIN_DEFAULTS : run === 'train adapter' ? ADAPTER_DEFAULTS : ESTIMATOR_DEFAULTS) };
   const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

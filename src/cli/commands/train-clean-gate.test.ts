@@ -69,6 +69,13 @@ test('train clean-gate: fits clean-gate.json from the folder\'s own model, reuse
     assert.deepEqual(withStat.gate.statistics, ['dark01']);
     assert.equal(withStat.gate.mean.length, 3 * 2 + 2 + 1);
     assert.deepEqual(withStat.provenance['statistics'], ['dark01']);
+    // the texture statistics read from the same samples
+    r = fit(['--statistics', 'dark01,specks,contrast']);
+    assert.equal(r.code, 0, r.stderr);
+    const textured = JSON.parse(await readFile(gateFile, 'utf8')) as { gate: { statistics: string[]; mean: number[] } };
+    assert.deepEqual([textured.gate.statistics, textured.gate.mean.length], [['dark01', 'specks', 'contrast'], 3 * 2 + 2 + 3]);
+    r = fit([]);
+    assert.equal(r.code, 0, r.stderr);
     r = abair(['model', 'info', model]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(withStat.provenance['hazeVeto'], CLEAN_GATE_DEFAULTS.hazeVeto, 'the default veto');
@@ -114,13 +121,34 @@ test('train clean-gate: fits clean-gate.json from the folder\'s own model, reuse
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /--veto-fit on needs a --haze-veto/);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    // a harm weight is recorded; one under 1 is refused in one line
+    assert.equal(toldVeto.provenance['harmWeight'], CLEAN_GATE_DEFAULTS.harmWeight, 'the default');
+    r = fit(['--harm-weight', '4']);
+    assert.equal(r.code, 0, r.stderr);
+    const harmed = JSON.parse(await readFile(gateFile, 'utf8')) as { provenance: Record<string, unknown> };
+    assert.equal(harmed.provenance['harmWeight'], 4);
+    r = fit(['--harm-weight', '0.5']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--harm-weight must be a number ≥ 1/);
+    // a veto on the 1st percentile is carried by the gate and said by model info; it needs a veto
+    r = fit(['--haze-veto', '0.09:0.17', '--veto-level', 'dark01']);
+    assert.equal(r.code, 0, r.stderr);
+    const low = JSON.parse(await readFile(gateFile, 'utf8')) as { gate: { hazeVeto: unknown } };
+    assert.deepEqual(low.gate.hazeVeto, { from: 0.09, to: 0.17, level: 'dark01' });
+    r = abair(['model', 'info', model]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /haze veto 0\.09–0\.17 on the 1st percentile/);
+    r = fit(['--haze-veto', 'none', '--veto-level', 'dark01']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--veto-level needs a --haze-veto/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     r = fit(['--haze-veto', '0.2:0.1']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /'0\.2:0\.1' is not from:to with 0 ≤ from < to ≤ 1/);
     r = fit(['--statistics', 'dark02']);
     assert.notEqual(r.code, 0);
     // one line, then commander's pointer to --help
-    assert.match(r.stderr, /^error: option '--statistics <names>' argument 'dark02' is invalid\. 'dark02' is not a crop statistic \(dark01, or none\)\n\(run with --help for usage\)\n*$/);
+    assert.match(r.stderr, /^error: option '--statistics <names>' argument 'dark02' is invalid\. 'dark02' is not a crop statistic \(dark01, specks, contrast, or none\)\n\(run with --help for usage\)\n*$/);
     r = fit(['--crop', '32']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /samples\.json: made with other sample settings/);

@@ -33,6 +33,14 @@ export function positive(name: string): (value: string) => number {
   };
 }
 
+export function atLeastOne(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 1) throw new InvalidArgumentError(`${name} must be a number ≥ 1.`);
+    return n;
+  };
+}
+
 export function fraction(name: string): (value: string) => number {
   return (value) => {
     const n = Number(value);

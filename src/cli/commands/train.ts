@@ -8,10 +8,10 @@ import { ADAPTER_DEFAULTS, CLEAN_GATE_DEFAULTS, DEFAULT_THREADS, ESTIMATOR_DEFAU
 import type { EstimatorTrainOptions } from '../../train/phases/estimator.js';
 import type { RunResult } from '../../train/runner.js';
 import { PRESET_NAMES } from '../../model/config.js';
-import { OPTIONAL_STATISTICS, type OptionalStatistic } from '../../model/clean-gate.js';
+import { OPTIONAL_STATISTICS, VETO_LEVELS, type OptionalStatistic, type VetoLevel } from '../../model/clean-gate.js';
 import { UsageError } from '../../util/errors.js';
 import { DEFAULT_CLEAN_FRACTION, MIXED_LABELS, type MixedLabels } from '../../train/data/index.js';
-import { addCommonOptions, addRunOptions, commonFrom, defaultImagesDir, fraction, integer, positive, type ParsedCommon, widthList } from './train-options.js';
+import { addCommonOptions, addRunOptions, atLeastOne, commonFrom, defaultImagesDir, fraction, integer, positive, type ParsedCommon, widthList } from './train-options.js';
 import { DEFAULT_ESTIMATOR } from '../../model/estimator.js';
 import { withCleanOutput } from '../../model/estimator-grow.js';
 import { registerRecipe } from './train-recipe.js';
@@ -177,8 +177,10 @@ function registerCleanGate(train: Command): void {
     .option('--lr <x>', 'Adam learning rate', positive('--lr'), d.lr)
     .option('--cap <dB>', 'the PSNR a sample can reach at most in the objective', positive('--cap'), d.capDb)
     .option('--clean-weight <w>', 'weight of the clean samples in the objective (the others weigh 1)', positive('--clean-weight'), d.cleanWeight)
+    .option('--harm-weight <w>', 'how many times a decibel lost against plain SW counts in the objective, against one gained', atLeastOne('--harm-weight'), d.harmWeight)
     .addOption(new Option('--statistics <names>', `crop statistics the gate reads beside the estimator's outputs, comma-separated, or none (of: ${OPTIONAL_STATISTICS.join(', ')})`).argParser(statisticsList).default(d.statistics, d.statistics.join(',') || 'none'))
     .addOption(new Option('--haze-veto <from:to>', "scale the gate's share by 1 − the haze veto: 0 at a dark-channel level (10th percentile) of from, all of it at to; or none").argParser(vetoRange).default(d.hazeVeto ?? false, d.hazeVeto ? `${d.hazeVeto.from}:${d.hazeVeto.to}` : 'none'))
+    .addOption(new Option('--veto-level <level>', "the dark-channel level the haze veto reads: dark (its 10th percentile) or dark01 (its 1st)").choices([...VETO_LEVELS]).default(d.vetoLevel))
     .addOption(new Option('--veto-fit <on|off>', "fit the share the gate ships (the MLP's times what the haze veto leaves) rather than the MLP's alone").choices(['on', 'off']).default(d.vetoInFit ? 'on' : 'off'))
     .addOption(new Option('--namer <on|off>', "also fit the namer: the p(clean) that names a photo clean, apart from the share kept").choices(['on', 'off']).default(d.namer ? 'on' : 'off'))
     .addOption(new Option('--namer-keep <from:to>', "with the namer: raise the keep share to 0 at a p(clean) of from, all of the input at to, where that is more; or none").argParser(vetoRange).default(d.namerKeep ?? false, d.namerKeep ? `${d.namerKeep.from}:${d.namerKeep.to}` : 'none'))
@@ -187,11 +189,12 @@ function registerCleanGate(train: Command): void {
     .option('--limit <n>', 'use only the first n training images', integer('--limit', 1))
     .option('--threads <n>', 'ONNX Runtime threads', integer('--threads', 1), DEFAULT_THREADS)
     .addHelpText('after', '\nRun it after the estimator (a retrained estimator needs a refitted gate). Turn the gate on for SW with\n  abair model set-blend <dir> --keep-clean on\n\nExample:\n  $ abair train clean-gate --model models/mine')
-    .action(async (opts: { model: string; images?: string[]; samples?: string; crop: number; context: number; cleanRepeats: number; hidden: number; steps: number; lr: number; cap: number; cleanWeight: number; statistics: OptionalStatistic[]; hazeVeto: { from: number; to: number } | false; vetoFit: 'on' | 'off'; namer: 'on' | 'off'; namerKeep: { from: number; to: number } | false; seed: number; limit?: number; threads: number }, command: Command) => {
+    .action(async (opts: { model: string; images?: string[]; samples?: string; crop: number; context: number; cleanRepeats: number; hidden: number; steps: number; lr: number; cap: number; cleanWeight: number; harmWeight: number; statistics: OptionalStatistic[]; hazeVeto: { from: number; to: number } | false; vetoLevel: VetoLevel; vetoFit: 'on' | 'off'; namer: 'on' | 'off'; namerKeep: { from: number; to: number } | false; seed: number; limit?: number; threads: number }, command: Command) => {
       // the default namer keep goes with the namer; one asked for without it is refused
       if (opts.namer !== 'on' && opts.namerKeep && command.getOptionValueSource('namerKeep') === 'cli') throw new UsageError('--namer-keep needs --namer on');
       // likewise the default veto fit goes with the veto
       if (opts.vetoFit === 'on' && !opts.hazeVeto && command.getOptionValueSource('vetoFit') === 'cli') throw new UsageError('--veto-fit on needs a --haze-veto');
+      if (!opts.hazeVeto && command.getOptionValueSource('vetoLevel') === 'cli') throw new UsageError('--veto-level needs a --haze-veto');
       const { trainCleanGate } = await import('../../train/phases/clean-gate.js');
       const result = await trainCleanGate({
         model: opts.model,
@@ -204,8 +207,9 @@ function registerCleanGate(train: Command): void {
         lr: opts.lr,
         capDb: opts.cap,
         cleanWeight: opts.cleanWeight,
+        harmWeight: opts.harmWeight,
         statistics: opts.statistics,
-        hazeVeto: opts.hazeVeto || null,
+        hazeVeto: opts.hazeVeto ? { ...opts.hazeVeto, ...(opts.vetoLevel !== 'dark' ? { level: opts.vetoLevel } : {}) } : null,
         vetoInFit: opts.vetoFit === 'on',
         namer: opts.namer === 'on',
         namerKeep: opts.namer === 'on' ? opts.namerKeep || null : null,

@@ -22,8 +22,7 @@ import { applyDegradations, isBuiltinDegradation } from '../../degrade/registry.
 import { quantise8 } from '../../eval/protocol.js';
 import type { DegradationName } from '../../degrade/types.js';
 import type { RGBImage } from '../../image/types.js';
-import { gateFeatures, type CropStatistics, type OptionalStatistic } from '../../model/clean-gate.js';
-import { hazeVeto } from '../../model/haze-veto.js';
+import { gateFeatures, vetoLeft, type CropStatistics, type HazeVetoRamp, type OptionalStatistic } from '../../model/clean-gate.js';
 import { saveCleanGate } from '../../model/clean-gate-file.js';
 import { ESTIMATOR_FILE } from '../../model/weights.js';
 import { meanRows } from '../../restore/estimator-input.js';
@@ -57,7 +56,7 @@ interface CleanGateTrainOptions extends Omit<GateFitOptions, 'classes' | 'statis
   /** the optional crop statistics the gate reads beside the estimator's outputs */
   statistics: readonly OptionalStatistic[];
   /** the haze veto the gate carries, or null */
-  hazeVeto: { from: number; to: number } | null;
+  hazeVeto: HazeVetoRamp | null;
   /** also fit the namer (the p(clean) that names a photo clean; src/model/clean-gate.ts) */
   namer: boolean;
   /** with the namer: the ramp of p(clean) the keep share is raised to (src/model/clean-gate.ts), or null */
@@ -100,11 +99,14 @@ export interface StoredSample extends Omit<GateSample, 'features' | 'left'> {
 }
 
 /** Stored samples as the fit reads them: a gate's features, and what its haze veto (if any) leaves of the share. */
-export function gateSamples(stored: readonly StoredSample[], classCount: number, statistics: readonly OptionalStatistic[], veto: { from: number; to: number } | null): GateSample[] {
+export function gateSamples(stored: readonly StoredSample[], classCount: number, statistics: readonly OptionalStatistic[], veto: HazeVetoRamp | null): GateSample[] {
+  // samples made before a statistic existed lack it
+  const missing = statistics.find((name) => stored.some((s) => typeof s.stats[name] !== 'number'));
+  if (missing) throw new UserError(`the samples were made before the crop statistic '${missing}' existed; make them again (remove the samples file)`);
   return stored.map(({ rows, count, stride, stats, ...errors }) => ({
     ...errors,
     features: gateFeatures(rows, count, stride, classCount, stats, statistics),
-    ...(veto ? { left: 1 - hazeVeto(stats.dark, veto.from, veto.to) } : {}),
+    ...(veto ? { left: vetoLeft(veto, stats) } : {}),
   }));
 }
 
@@ -187,7 +189,7 @@ export async function trainCleanGate(o: CleanGateTrainOptions): Promise<{ file: 
     const fitStarted = Date.now();
     const samples = gateSamples(stored, classes.length, o.statistics, o.hazeVeto);
     const vetoInFit = Boolean(o.vetoInFit && o.hazeVeto);
-    const fit = fitCleanGate(samples, { classes, statistics: o.statistics, hazeVeto: o.hazeVeto, hidden: o.hidden, steps: o.steps, lr: o.lr, capDb: o.capDb, seed: o.seed, vetoInFit, ...(o.cleanWeight !== undefined ? { cleanWeight: o.cleanWeight } : {}) });
+    const fit = fitCleanGate(samples, { classes, statistics: o.statistics, hazeVeto: o.hazeVeto, hidden: o.hidden, steps: o.steps, lr: o.lr, capDb: o.capDb, seed: o.seed, vetoInFit, ...(o.cleanWeight !== undefined ? { cleanWeight: o.cleanWeight } : {}), ...(o.harmWeight !== undefined ? { harmWeight: o.harmWeight } : {}) });
     say(o, `fit: mean blend PSNR (capped at ${o.capDb} dB) ${fit.before.toFixed(3)} → ${fit.after.toFixed(3)} dB over ${samples.length} samples`);
     const named = o.namer ? fitCleanNamer(fit.gate, samples, { hidden: o.hidden, steps: o.steps, lr: o.lr, seed: o.seed }) : null;
     if (named) say(o, `namer: ${(100 * named.accuracy).toFixed(1)} % of the samples labelled right (clean: undegraded or ≥ ${NAMER_CLEAN_DB} dB)`);
@@ -215,6 +217,7 @@ export async function trainCleanGate(o: CleanGateTrainOptions): Promise<{ file: 
       lr: o.lr,
       capDb: o.capDb,
       cleanWeight: o.cleanWeight ?? 1,
+      harmWeight: o.harmWeight ?? 1,
       seed: o.seed,
       fit: { before: Math.round(fit.before * 1e4) / 1e4, after: Math.round(fit.after * 1e4) / 1e4 },
       wallSec: Math.round(wallSec * 10) / 10,
