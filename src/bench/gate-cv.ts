@@ -69,9 +69,6 @@ function vetoRamp(text: string, level: HazeVetoRamp['level']): HazeVetoRamp {
   if (!(from! >= 0 && to! > from! && to! <= 1)) throw new Error(`--variants: veto '${text}' is not from:to with 0 ≤ from < to ≤ 1`);
   return { from: from!, to: to!, ...(level ? { level } : {}) };
 }
-function badLevel(value: string | undefined): never {
-  throw new Error(`--variants: veto-on '${value}' is not dark or dark01`);
-}
 function parseVariant(name: string): Variant {
   const v = { ...base };
   for (const part of name.split('+')) {
@@ -85,7 +82,11 @@ function parseVariant(name: string): Variant {
     else if (key === 'hidden') v.hidden = Number(value);
     else if (key === 'no-namer-keep') v.namerKeep = null;
     else if (key === 'veto') v.veto = value === 'none' ? null : vetoRamp(value ?? '', v.veto?.level);
-    else if (key === 'veto-on') v.veto = v.veto ? { from: v.veto.from, to: v.veto.to, ...(value === 'dark01' ? { level: 'dark01' as const } : value === 'dark' ? {} : badLevel(value)) } : null;
+    else if (key === 'veto-on') {
+      if (value !== 'dark' && value !== 'dark01') throw new Error(`--variants: veto-on '${value}' is not dark or dark01`);
+      if (!v.veto) throw new Error('--variants: veto-on needs a veto');
+      v.veto = { from: v.veto.from, to: v.veto.to, ...(value === 'dark01' ? { level: value } : {}) };
+    }
     else if (key === 'statistics') v.statistics = value === 'none' ? [] : (value ?? '').split(':').map((n) => checkStatistic(n));
     else throw new Error(`--variants: unknown setting '${part}'`);
   }
