@@ -23,12 +23,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CLEAN_WORST_DB } from '../eval/table.js';
-import { checkCleanGate, CLEAN_GATE_FILE, gateOutputs, OPTIONAL_STATISTICS, type CleanGate, type HazeVetoRamp, type OptionalStatistic } from '../model/clean-gate.js';
+import { gateOutputs, OPTIONAL_STATISTICS, type CleanGate, type HazeVetoRamp, type OptionalStatistic } from '../model/clean-gate.js';
 import { PSNR_CAP_DB } from '../eval/protocol.js';
 import { blendPsnr, fitCleanGate, fitCleanNamer } from '../train/clean-gate-fit.js';
 import { CLEAN_GATE_DEFAULTS } from '../train/defaults.js';
 import { gateSamples, type StoredSample } from '../train/phases/clean-gate.js';
 import { option } from './args.js';
+import { modelGate } from './model-gate.js';
 
 const samplesFile = option('--samples');
 if (!samplesFile) throw new Error('--samples <file> is required (a samples file of abair train clean-gate --samples)');
@@ -38,10 +39,9 @@ const variantNames = (option('--variants') ?? 'shipped,veto-fit').split(',').fil
 const jsonOut = option('--json');
 
 // the model's gate gives the classes and every setting a variant does not change
-const gateFile = JSON.parse(readFileSync(path.join(weights, CLEAN_GATE_FILE), 'utf8')) as { gate: { classes: string[] }; provenance?: { cleanWeight?: number; harmWeight?: number; vetoInFit?: boolean; capDb?: number } };
-const shipped = checkCleanGate(gateFile.gate, gateFile.gate.classes);
+const { gate: shipped, provenance } = await modelGate(weights);
 // the fit settings it was made with (files from before a setting existed were fitted without it)
-const made = gateFile.provenance ?? {};
+const made = provenance as { cleanWeight?: number; harmWeight?: number; vetoInFit?: boolean; capDb?: number };
 const file = JSON.parse(readFileSync(samplesFile, 'utf8')) as { settings: { cases: string[] }; samples: StoredSample[] };
 const perImage = file.settings.cases.length;
 const veto = shipped.hazeVeto;

@@ -12,10 +12,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CLEAN_WORST_DB } from '../eval/table.js';
 import { PSNR_CAP_DB } from '../eval/protocol.js';
-import { checkCleanGate, CLEAN_GATE_FILE, VETO_LEVELS, vetoLeft, type HazeVetoRamp } from '../model/clean-gate.js';
+import { VETO_LEVELS, vetoLeft, type HazeVetoRamp } from '../model/clean-gate.js';
 import { blendPsnr } from '../train/clean-gate-fit.js';
 import type { StoredSample } from '../train/phases/clean-gate.js';
 import { option } from './args.js';
+import { modelGate } from './model-gate.js';
 
 const samplesFile = option('--samples');
 if (!samplesFile) throw new Error('--samples <file> is required (a samples file of abair train clean-gate --samples)');
@@ -23,8 +24,7 @@ const [fromLo, fromHi] = (option('--from') ?? '0.02:0.16').split(':').map(Number
 const widths = (option('--widths') ?? '0.02,0.04,0.06,0.08').split(',').map(Number);
 const top = Number(option('--top') ?? 8);
 const weights = option('--weights') ?? 'weights/default';
-const gateFile = JSON.parse(readFileSync(path.join(weights, CLEAN_GATE_FILE), 'utf8')) as { gate: { classes: string[] } };
-const shipped = checkCleanGate(gateFile.gate, gateFile.gate.classes).hazeVeto;
+const shipped = (await modelGate(weights)).gate.hazeVeto;
 if (!shipped) throw new Error(`${weights}: its gate has no haze veto to compare with`);
 
 const samples = (JSON.parse(readFileSync(samplesFile, 'utf8')) as { samples: StoredSample[] }).samples;

@@ -95,7 +95,8 @@ export interface CleanGate {
   /** the optional crop statistics it reads (absent in files written before there were any: none) */
   statistics: OptionalStatistic[];
   /**
-   * the haze veto on its share, or null: the share × (1 − hazeVeto(dark, from, to)). Why: what the
+   * the haze veto on its share, or null: the share × vetoLeft (1 − hazeVeto of the dark-channel
+   * level it names, the 10th percentile by default, from, to). Why: what the
    * gate still keeps of hazy photos the dark level alone gives back (docs/decisions.md)
    */
   hazeVeto: HazeVetoRamp | null;

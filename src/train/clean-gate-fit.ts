@@ -23,8 +23,8 @@ export interface GateSample {
   /** what the sample is (e.g. 'clean', 'haze', 'blur+noise'), for reports */
   label?: string;
   /**
-   * the part of the keep share the gate's haze veto leaves on this sample (1 − hazeVeto of its
-   * dark level), when the fit is to see the veto (GateFitOptions.vetoInFit); absent: 1
+   * the part of the keep share the gate's haze veto leaves on this sample (vetoLeft of its crop
+   * statistics), when the fit is to see the veto (GateFitOptions.vetoInFit); absent: 1
    */
   left?: number;
 }
@@ -33,7 +33,7 @@ export interface GateFitOptions {
   classes: readonly string[];
   /** the optional crop statistics the samples' features end with (default none) */
   statistics?: readonly OptionalStatistic[];
-  /** the haze veto the gate carries (not part of the fit: applied to its share afterwards; default none) */
+  /** the haze veto the gate carries (its share is the MLP's times what the veto leaves; the fit sees that only with vetoInFit; default none) */
   hazeVeto?: HazeVetoRamp | null;
   /** units of the hidden layer */
   hidden: number;
